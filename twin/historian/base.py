@@ -1,0 +1,136 @@
+"""The historian contract shared by the SQLite, InfluxDB 1.x and InfluxDB 2.x backends.
+
+Schema (documented in the README):
+
+- ``process`` measurement: tags ``site``, ``unit``, ``tag``, ``source`` (``sim`` | ``plc``);
+  fields ``value`` (float) and ``status`` (OPC UA status code as integer); the timestamp is
+  the OPC UA SourceTimestamp, so a retried write of the same point is idempotent.
+- ``event`` measurement: tags ``site``, ``unit``, ``kind``; fields as needed (``message``
+  string, ``severity`` int, ...).
+- KPI measurements (``oee``, ``drift``) written by analytics.
+
+A point's identity is measurement + tag set + timestamp (as in InfluxDB): writing it
+twice replaces it, it never duplicates.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+FieldValue = float | int | bool | str
+
+
+class HistorianError(RuntimeError):
+    """The historian refused or could not take a write or a query (retry later)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One row of the historian.
+
+    Parameters
+    ----------
+    measurement : str
+        ``"process"``, ``"event"``, ``"oee"``, ``"drift"``...
+    tags : Mapping[str, str]
+        Indexed string tags (``site``, ``unit``, ``tag``, ``source`` for ``process``).
+    fields : Mapping[str, FieldValue]
+        Values; ``process`` has ``value`` (float) and ``status`` (int).
+    time_ns : int
+        Timestamp, nanoseconds since the Unix epoch, UTC.
+    """
+
+    measurement: str
+    tags: Mapping[str, str]
+    fields: Mapping[str, FieldValue]
+    time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value of one series as returned by queries (time in ns, UTC)."""
+
+    time_ns: int
+    value: float
+    status: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    """Identifies one ``process`` series."""
+
+    site: str
+    unit: str
+    tag: str
+    source: str = "sim"
+
+
+@dataclass(slots=True)
+class RangeResult:
+    """Downsampled range query result: one list of samples per tag name."""
+
+    series: dict[str, list[Sample]] = field(default_factory=dict)
+
+
+class Historian(abc.ABC):
+    """Async interface of a historian backend.
+
+    Backends are opened with ``async with`` (or :meth:`open` / :meth:`close`).
+    """
+
+    url: str
+
+    async def __aenter__(self) -> Historian:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect / create schema. Must not raise when the server is down (writes will)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    @abc.abstractmethod
+    async def write(self, points: Sequence[Point]) -> None:
+        """Write points atomically enough that a retry is safe; raise :class:`HistorianError`."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool:
+        """True when the backend answers."""
+
+    @abc.abstractmethod
+    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
+        """Latest ``process`` sample of every series (optionally filtered)."""
+
+    @abc.abstractmethod
+    async def query_range(
+        self,
+        unit: str,
+        tags: Sequence[str],
+        start_ns: int,
+        stop_ns: int,
+        max_points: int = 1000,
+        site: str | None = None,
+    ) -> RangeResult:
+        """``process`` values of ``tags`` in ``[start_ns, stop_ns)``.
+
+        When a series has more than ``max_points`` raw samples in the range, it is
+        downsampled server-side into ``max_points`` equal time buckets (mean value,
+        max status, bucket start time), so the dashboard never receives more.
+        """
+
+    @abc.abstractmethod
+    async def events(
+        self,
+        start_ns: int,
+        stop_ns: int,
+        unit: str | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[Point]:
+        """``event`` points in the range, oldest first."""
