@@ -1,0 +1,3 @@
+from gmp_twin.cli import main
+
+raise SystemExit(main())
