@@ -1,0 +1,56 @@
+"""The sensor layer between a model's true values and what the OPC UA server publishes.
+
+Measurements get Gaussian noise (seeded, so runs are reproducible) and are clipped to the
+engineering range; a value outside the range is published clipped with the OPC UA status
+``UncertainEngineeringUnitsExceeded``, as a real transmitter saturates at 0 / 10 V.
+
+Examples
+--------
+>>> from models.unit import TagSpec
+>>> s = SensorLayer([TagSpec("L", "level", "cm", 0, 30, noise_sd=0.0)], seed=1)
+>>> s.measure({"L": 12.0})["L"]
+(12.0, 0)
+>>> s.measure({"L": 31.0})["L"] == (30.0, STATUS_EU_EXCEEDED)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.unit import TagSpec
+
+STATUS_GOOD = 0
+#: OPC UA UncertainEngineeringUnitsExceeded.
+STATUS_EU_EXCEEDED = 0x40940000
+#: OPC UA BadSensorFailure.
+STATUS_SENSOR_FAILURE = 0x808B0000
+
+Reading = tuple[float | bool, int]
+
+
+class SensorLayer:
+    """Turns true values into readings (value, status) for one unit."""
+
+    def __init__(self, specs: list[TagSpec], seed: int = 0) -> None:
+        self.specs = {s.name: s for s in specs}
+        self.rng = np.random.default_rng(seed)
+        self._noisy = [s for s in specs if s.kind == "measurement" and s.noise_sd > 0]
+
+    def measure(self, true_values: dict[str, float]) -> dict[str, Reading]:
+        """Readings for every tag in ``true_values``."""
+        noise = dict(zip((s.name for s in self._noisy), self.rng.standard_normal(len(self._noisy)), strict=True))
+        out: dict[str, Reading] = {}
+        for name, value in true_values.items():
+            spec = self.specs[name]
+            if spec.is_boolean:
+                out[name] = (bool(value >= 0.5), STATUS_GOOD)
+                continue
+            if name in noise:
+                value = value + spec.noise_sd * float(noise[name])
+            status = STATUS_GOOD
+            if spec.kind == "measurement" and not (spec.lo <= value <= spec.hi):
+                value = min(max(value, spec.lo), spec.hi)
+                status = STATUS_EU_EXCEEDED
+            out[name] = (float(value), status)
+        return out
