@@ -160,7 +160,7 @@ def load_table(
     try:
         frame = pd.read_csv(
             p, header=0 if has_header else None, dtype=str, keep_default_na=False,
-            skip_blank_lines=True, encoding="utf-8-sig", **kwargs,  # type: ignore[arg-type]
+            skip_blank_lines=True, encoding="utf-8-sig", **kwargs,
         )
     except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
