@@ -1,22 +1,176 @@
-"""The ``gmp-twin`` command line: one sub-command per role, registered by the packages."""
+"""The ``gmp-twin`` command line: one sub-command per role, plus the learner tools.
+
+``run`` starts everything in one process; ``twin``, ``bridge`` and ``dashboard`` start one
+role each (docker-compose). Flags override ``GMP_TWIN_*`` environment variables.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from twin.config_files import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
+log = logging.getLogger("gmp_twin")
+
+#: argparse dest -> Settings field, for the flags every role shares.
+_SETTING_FLAGS = (
+    ("--plant", "plant", Path, "plant file (default config/plant.yaml; env GMP_TWIN_PLANT)"),
+    ("--tagmap", "tagmap", Path, "tag map file, repeatable (default config/tagmaps/mps-pa-sim.yaml)"),
+    ("--opcua-host", "opcua_host", str, "OPC UA bind address (default 127.0.0.1; env GMP_TWIN_OPCUA_HOST)"),
+    ("--opcua-port", "opcua_port", int, "OPC UA port (default 4840; env GMP_TWIN_OPCUA_PORT)"),
+    ("--opcua-endpoint", "opcua_endpoint", str, "endpoint the bridge reads (env GMP_TWIN_OPCUA_ENDPOINT)"),
+    ("--http-host", "http_host", str, "HTTP bind address (default 127.0.0.1; env GMP_TWIN_HTTP_HOST)"),
+    ("--http-port", "http_port", int, "HTTP port (default 8050; env GMP_TWIN_HTTP_PORT)"),
+    ("--historian", "historian", str, "historian URL (default sqlite:///data/gmp-twin.sqlite; env GMP_TWIN_HISTORIAN)"),
+    ("--outbox", "outbox", Path, "outbox file (default data/outbox.sqlite; env GMP_TWIN_OUTBOX)"),
+    ("--speed", "speed", float, "simulated seconds per wall second (default 1; env GMP_TWIN_SPEED)"),
+    ("--seed", "seed", int, "sensor-noise seed (default 0; env GMP_TWIN_SEED)"),
+    ("--lang", "lang", str, "default dashboard language fr|en (env GMP_TWIN_LANG)"),
+)
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, names: set[str]) -> None:
+    for flag, dest, typ, help_text in _SETTING_FLAGS:
+        if dest in names:
+            action = "append" if dest == "tagmap" else "store"
+            parser.add_argument(flag, dest=dest, type=typ, default=None, action=action, help=help_text)
+
+
+def settings_from(args: argparse.Namespace) -> Any:
+    from gmp_twin.settings import Settings
+
+    overrides = {dest: getattr(args, dest) for _, dest, _, _ in _SETTING_FLAGS if getattr(args, dest, None) is not None}
+    return Settings(**overrides)
+
+
+def _run_async(factory: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> int:
+    """Run a role until Ctrl-C / SIGTERM, then let it stop cleanly (outbox flushed)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await factory(stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from gmp_twin.roles import run_all
+
+    settings = settings_from(args)
+    print(
+        f"gmp-twin: OPC UA on opc.tcp://{settings.opcua_host}:{settings.opcua_port}, "
+        f"dashboard on http://{settings.http_host}:{settings.http_port} "
+        f"(historian {settings.historian}); Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
+    return _run_async(lambda stop: run_all(settings, stop, with_twin=not args.no_twin))
+
+
+def _cmd_twin(args: argparse.Namespace) -> int:
+    from gmp_twin.roles import run_twin
+
+    settings = settings_from(args)
+    return _run_async(lambda stop: run_twin(settings, stop))
+
+
+def _cmd_bridge(args: argparse.Namespace) -> int:
+    from gmp_twin.roles import load_tagmaps, run_bridges
+    from plc_bridge.outbox import Outbox
+    from twin.historian import open_historian
+
+    settings = settings_from(args)
+    tagmaps = load_tagmaps(settings.tagmap)
+
+    async def role(stop: asyncio.Event) -> None:
+        async with open_historian(settings.historian) as historian:
+            outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
+            try:
+                await run_bridges(tagmaps, outbox, historian, stop, settings.opcua_endpoint)
+            finally:
+                outbox.close()
+
+    return _run_async(role)
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from gmp_twin.roles import load_tagmaps, run_http
+    from twin.api.state import ApiState
+    from twin.historian import open_historian
+
+    settings = settings_from(args)
+    tagmaps = load_tagmaps(settings.tagmap)
+
+    async def role(stop: asyncio.Event) -> None:
+        async with open_historian(settings.historian) as historian:
+            await run_http(settings, ApiState(historian=historian, tagmaps=tagmaps), stop)
+
+    return _run_async(role)
+
+
+def _cmd_tagmap(args: argparse.Namespace) -> int:
+    """Print the tag map of a simulated unit as the twin serves it."""
+    from twin.opcua_server import NAMESPACE_URI
+    from twin.plant import build_plant, load_plant
+    from twin.tagmap import tagmap_for_unit
+
+    settings = settings_from(args)
+    plant = load_plant(settings.plant)
+    units = build_plant(plant)
+    if args.unit not in units:
+        raise ConfigError(f"{settings.plant}: no unit named {args.unit!r}; units: {', '.join(units)}")
+    tm = tagmap_for_unit(args.unit, units[args.unit].tag_specs(), endpoint=settings.opcua_url, site=plant.site,
+                         namespace_uri=NAMESPACE_URI)
+    data = tm.model_dump(mode="json", exclude_none=True)
+    print(f"# Tag map of the simulated unit {args.unit!r} (generated by `gmp-twin tagmap --unit {args.unit}`).")
+    print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120), end="")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="gmp-twin",
-        description="Digital twin of a GMP-like training pilot plant.",
-    )
+    parser = argparse.ArgumentParser(prog="gmp-twin", description="Digital twin of a GMP-like training pilot plant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    every = {dest for _, dest, _, _ in _SETTING_FLAGS}
+
+    run = sub.add_parser("run", help="the whole twin in one process (simulation, OPC UA, bridge, historian, HTTP)")
+    _add_setting_flags(run, every)
+    run.add_argument("--no-twin", action="store_true", help="no simulation: bridge a real kit's tag map only")
+    run.set_defaults(handler=_cmd_run)
+
+    twin = sub.add_parser("twin", help="simulation + OPC UA server only")
+    _add_setting_flags(twin, {"plant", "opcua_host", "opcua_port", "speed", "seed"})
+    twin.set_defaults(handler=_cmd_twin)
+
+    bridge = sub.add_parser("bridge", help="OPC UA -> outbox -> historian only")
+    _add_setting_flags(bridge, {"tagmap", "opcua_endpoint", "historian", "outbox"})
+    bridge.set_defaults(handler=_cmd_bridge)
+
+    dash = sub.add_parser("dashboard", help="dashboard + API only (reads the historian)")
+    _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang"})
+    dash.set_defaults(handler=_cmd_dashboard)
+
+    tagmap = sub.add_parser("tagmap", help="print the tag map of a simulated unit")
+    _add_setting_flags(tagmap, {"plant", "opcua_host", "opcua_port"})
+    tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
+    tagmap.set_defaults(handler=_cmd_tagmap)
+
     from twin.analytics import cli as analytics_cli
 
     analytics_cli.register(sub)
@@ -31,5 +185,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for noisy in ("asyncua", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except (ConfigError, ValidationError, ValueError) as exc:
+        print(f"gmp-twin: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"gmp-twin: error: {exc}; is another gmp-twin running? change the port with a flag", file=sys.stderr)
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            logging.shutdown()

@@ -1,0 +1,54 @@
+"""Figure builders: pure functions from data to Plotly figures, testable without a browser.
+
+Examples
+--------
+>>> fig = loop_figure("level", "cm", ([], []), ([], []), ([], []), "en")
+>>> [trace.name for trace in fig.data]
+['Measured', 'Setpoint', 'Controller output (%)']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import plotly.graph_objects as go
+
+from dashboard.i18n import t
+
+Series = tuple[Sequence[Any], Sequence[float]]
+
+PV_COLOUR = "#1f77b4"
+SP_COLOUR = "#d62728"
+OUT_COLOUR = "#7f7f7f"
+
+
+def loop_figure(loop: str, unit: str, pv: Series, sp: Series, out: Series, lang: str) -> go.Figure:
+    """Process value, setpoint and controller output of one control loop.
+
+    Trace order (PV, SP, OUT) is fixed because live updates extend them by index.
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(pv[0]), y=list(pv[1]), name=t("measured", lang), mode="lines",
+                             line={"color": PV_COLOUR, "width": 2}))
+    fig.add_trace(go.Scatter(x=list(sp[0]), y=list(sp[1]), name=t("setpoint", lang), mode="lines",
+                             line={"color": SP_COLOUR, "dash": "dash", "shape": "hv"}))
+    fig.add_trace(go.Scatter(x=list(out[0]), y=list(out[1]), name=t("output", lang), mode="lines", yaxis="y2",
+                             line={"color": OUT_COLOUR, "width": 1}, opacity=0.6))
+    fig.update_layout(
+        title={"text": f"{t(loop, lang)} ({unit})", "x": 0.02},
+        margin={"l": 50, "r": 50, "t": 40, "b": 30},
+        height=260,
+        uirevision=loop,  # keep zoom while data streams in
+        legend={"orientation": "h", "y": -0.25},
+        yaxis={"title": unit},
+        yaxis2={"title": "%", "overlaying": "y", "side": "right", "range": [0, 105], "showgrid": False},
+        xaxis={"title": None},
+    )
+    return fig
+
+
+def times(times_ns: Sequence[int], tz: Any) -> list[datetime]:
+    """Historian nanosecond timestamps as timezone-aware datetimes for display."""
+    return [datetime.fromtimestamp(ns / 1e9, tz) for ns in times_ns]

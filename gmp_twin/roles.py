@@ -1,0 +1,163 @@
+"""The three roles of gmp-twin (twin, bridge, dashboard + API) and their all-in-one run.
+
+Each role is an async function that runs until ``stop`` is set. ``gmp-twin run`` starts
+all of them in one ``TaskGroup``; docker-compose starts one role per container. Even in
+one process the bridge reaches the twin over real OPC UA TCP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from a2wsgi import WSGIMiddleware
+
+from dashboard.app import create_dash
+from dashboard.data import HistorianGateway
+from gmp_twin.settings import Settings
+from plc_bridge.bridge import Bridge
+from plc_bridge.outbox import Outbox
+from twin.api.app import create_api
+from twin.api.state import ApiState, HealthProvider
+from twin.clock import SimClock
+from twin.historian import Historian, open_historian
+from twin.opcua_server import TwinOpcUaServer
+from twin.plant import build_plant, load_plant
+from twin.runtime import TwinRuntime
+from twin.tagmap import TagMap, load_tagmap
+
+log = logging.getLogger(__name__)
+
+
+# -- twin ---------------------------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def twin_server(settings: Settings) -> Any:
+    """Build the plant, start its OPC UA server; yield the runtime (not yet running)."""
+    plant = load_plant(settings.plant)
+    units = build_plant(plant)
+    runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed)
+    endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
+    async with TwinOpcUaServer(endpoint, on_write=runtime.write) as server:
+        for name, slot in runtime.slots.items():
+            await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
+        runtime.publishers.append(server.publish)
+        await server.start()
+        yield runtime
+
+
+async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
+    """Role ``twin``: simulation + OPC UA server."""
+    async with twin_server(settings) as runtime:
+        await runtime.run(stop)
+
+
+def runtime_health(runtime: TwinRuntime) -> HealthProvider:
+    def provider() -> dict[str, Any]:
+        return {
+            "ok": True,
+            "sim_time_s": round(runtime.clock.sim_time_s, 3),
+            "speed": runtime.clock.speed,
+            "paused": runtime.clock.paused,
+            "units": list(runtime.slots),
+            "behind_s": round(runtime.behind_s, 3),
+        }
+
+    return provider
+
+
+# -- bridge -------------------------------------------------------------------------------
+def load_tagmaps(paths: list[Path]) -> list[TagMap]:
+    return [load_tagmap(p) for p in paths]
+
+
+async def run_bridges(
+    tagmaps: list[TagMap], outbox: Outbox, historian: Historian, stop: asyncio.Event, endpoint: str | None,
+    health: dict[str, HealthProvider] | None = None,
+) -> None:
+    """Role ``bridge``: one OPC UA client per tag map, one outbox writer into the historian."""
+    bridges = [Bridge(tm, outbox, endpoint=endpoint) for tm in tagmaps]
+    if health is not None:
+        for bridge in bridges:
+            health[f"bridge:{bridge.tagmap.unit}"] = _bridge_health(bridge)
+        health["outbox"] = lambda: {"ok": True, **outbox.stats()}
+    writer_stop = asyncio.Event()
+    try:
+        async with asyncio.TaskGroup() as tg:
+            writer = tg.create_task(outbox.run_writer(historian, writer_stop))
+            for bridge in bridges:
+                tg.create_task(bridge.run(stop))
+            await stop.wait()
+            # Bridges flush their last notifications into the outbox as they stop.
+            await asyncio.sleep(0.2)
+            writer_stop.set()
+            await writer
+    finally:
+        pending = await outbox.flush(historian, timeout=10.0)
+        if pending:
+            log.warning("%d points could not reach the historian; they stay in %s for the next start",
+                        pending, outbox.path)
+        else:
+            log.info("outbox flushed: nothing pending")
+
+
+def _bridge_health(bridge: Bridge) -> HealthProvider:
+    return lambda: {"ok": bridge.stats.connected, "endpoint": bridge.endpoint, **bridge.stats.as_dict()}
+
+
+# -- dashboard + API ----------------------------------------------------------------------
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the process-wide stop event rules."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event) -> None:
+    """Role ``dashboard``: the Dash app at ``/`` and the API at ``/api`` on one port."""
+    api = create_api(state)
+    gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
+    dash_app = create_dash(state.tagmaps, gateway, tz=settings.timezone, lang=settings.lang)
+    api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
+    config = uvicorn.Config(api, host=settings.http_host, port=settings.http_port, log_level="warning",
+                            lifespan="on", access_log=False)
+    server = _Server(config)
+    task = asyncio.create_task(server.serve())
+    log.info("dashboard and API on http://%s:%d", settings.http_host, settings.http_port)
+    stop_wait = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        stop_wait.cancel()
+        task.result()  # a failed bind raises here
+        raise RuntimeError(f"HTTP server on port {settings.http_port} stopped unexpectedly")
+    server.should_exit = True
+    await task
+
+
+# -- all in one ---------------------------------------------------------------------------
+async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True) -> None:
+    """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process."""
+    tagmaps = load_tagmaps(settings.tagmap)
+    async with open_historian(settings.historian) as historian:
+        outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
+        try:
+            health: dict[str, HealthProvider] = {}
+            state = ApiState(historian=historian, tagmaps=tagmaps, health=health)
+            async with contextlib.AsyncExitStack() as stack:
+                runtime = None
+                if with_twin:
+                    runtime = await stack.enter_async_context(twin_server(settings))
+                    health["runtime"] = runtime_health(runtime)
+                endpoint = settings.opcua_endpoint or (settings.opcua_url if with_twin else None)
+                async with asyncio.TaskGroup() as tg:
+                    if runtime is not None:
+                        tg.create_task(runtime.run(stop))
+                    tg.create_task(run_bridges(tagmaps, outbox, historian, stop, endpoint, health))
+                    tg.create_task(run_http(settings, state, stop))
+        finally:
+            outbox.close()

@@ -1,0 +1,45 @@
+"""Deployment settings: flags > ``GMP_TWIN_*`` environment variables > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the ``gmp-twin`` roles (documented in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="GMP_TWIN_", extra="ignore")
+
+    plant: Path = Field(Path("config/plant.yaml"), description="plant file (units, parameters)")
+    tagmap: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path("config/tagmaps/mps-pa-sim.yaml")],
+        description="tag map file(s) for the bridge and the dashboard (comma-separated in the environment)",
+    )
+    opcua_host: str = Field("127.0.0.1", description="address the twin's OPC UA server binds")
+    opcua_port: int = Field(4840, ge=1, le=65535)
+    opcua_endpoint: str | None = Field(None, description="endpoint the bridge connects to (overrides the tag map)")
+    http_host: str = Field("127.0.0.1", description="address the dashboard + API bind")
+    http_port: int = Field(8050, ge=1, le=65535)
+    historian: str = Field("sqlite:///data/gmp-twin.sqlite", description="historian URL")
+    outbox: Path = Field(Path("data/outbox.sqlite"), description="durable outbox file of the bridge")
+    outbox_max_rows: int = Field(5_000_000, ge=1000)
+    speed: float = Field(1.0, gt=0, description="simulated seconds per wall second")
+    seed: int = Field(0, description="seed of the sensor noise")
+    timezone: str = Field("Europe/Paris", description="time zone of the dashboard's time axes")
+    lang: str = Field("fr", pattern="^(fr|en)$", description="default dashboard language")
+
+    @field_validator("tagmap", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [Path(part.strip()) for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def opcua_url(self) -> str:
+        host = "127.0.0.1" if self.opcua_host in ("0.0.0.0", "::") else self.opcua_host
+        return f"opc.tcp://{host}:{self.opcua_port}"

@@ -1,0 +1,17 @@
+"""Build the FastAPI application serving ``/api`` (the dashboard is mounted by the caller)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from twin.api.routers import health, tags
+from twin.api.state import ApiState
+
+
+def create_api(state: ApiState) -> FastAPI:
+    """The API app; ``state`` is reachable from routes through ``StateDep``."""
+    app = FastAPI(title="gmp-twin", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.gmp = state
+    app.include_router(health.router, prefix="/api")
+    app.include_router(tags.router, prefix="/api")
+    return app

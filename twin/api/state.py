@@ -1,0 +1,35 @@
+"""What the API needs at run time, injected by the process that serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from twin.historian.base import Historian
+from twin.tagmap import TagMap
+
+HealthProvider = Callable[[], dict[str, Any]]
+
+
+@dataclass
+class ApiState:
+    """Shared state of the API and dashboard of one process.
+
+    Parameters
+    ----------
+    historian : Historian
+        Where live and historical values are read (the same data the students see).
+    tagmaps : list[TagMap]
+        Tag metadata (units, ranges, kinds) of every unit shown.
+    health : dict[str, HealthProvider]
+        Component name -> callable returning its health dict (bridge, outbox, runtime).
+    """
+
+    historian: Historian
+    tagmaps: list[TagMap]
+    health: dict[str, HealthProvider] = field(default_factory=dict)
+
+    @property
+    def site(self) -> str:
+        return self.tagmaps[0].site if self.tagmaps else ""

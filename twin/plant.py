@@ -1,0 +1,112 @@
+"""Plant assembly: build the units named in ``config/plant.yaml``.
+
+Examples
+--------
+>>> cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "mps-pa", "type": "mps_pa"}]})
+>>> [u.name for u in cfg.units]
+['mps-pa']
+>>> PlantConfig.model_validate({"site": "lab", "units": [{"name": "x", "type": "rocket"}]})
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for PlantConfig
+...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.unit import Unit
+from twin.config_files import load_yaml_model
+
+#: Unit type -> "module:Class" (the class takes ``params`` as its first argument).
+UNIT_TYPES: dict[str, str] = {
+    "mps_pa": "models.mps_pa:MpsPaStation",
+}
+
+
+def unit_class(unit_type: str) -> Any:
+    module, _, name = UNIT_TYPES[unit_type].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class UnitConfig(BaseModel):
+    """One unit of the plant: a name (OPC UA object, historian ``unit`` tag) and a type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9\-]*$", max_length=40)
+    type: str
+    #: Overrides of the unit's parameter dataclass fields (units in the field names).
+    params: dict[str, float] = Field(default_factory=dict)
+    #: Initial writes (setpoints, modes) applied before the first step.
+    initial: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in UNIT_TYPES:
+            raise ValueError(f"unknown unit type {value!r}; allowed: {', '.join(sorted(UNIT_TYPES))}")
+        return value
+
+
+class PlantConfig(BaseModel):
+    """The whole plant file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    site: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
+    units: list[UnitConfig] = Field(min_length=1)
+
+    @field_validator("units")
+    @classmethod
+    def _unique_names(cls, units: list[UnitConfig]) -> list[UnitConfig]:
+        names = [u.name for u in units]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate unit name(s) {', '.join(dupes)}; every unit needs its own name")
+        return units
+
+
+def build_unit(cfg: UnitConfig) -> Unit:
+    """Instantiate one unit, applying parameter overrides and initial writes."""
+    cls = unit_class(cfg.type)
+    params_cls = _params_class(cls)
+    valid = {f.name for f in dataclasses.fields(params_cls)}
+    unknown = sorted(set(cfg.params) - valid)
+    if unknown:
+        raise ValueError(
+            f"unit {cfg.name!r}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(valid))}"
+        )
+    unit: Unit = cls(params_cls(**cfg.params))
+    for tag, value in cfg.initial.items():
+        unit.write(tag, value)
+    return unit
+
+
+def _params_class(cls: Any) -> Any:
+    """The parameter dataclass a unit class takes as its first constructor argument."""
+    hints = typing.get_type_hints(cls.__init__)
+    for name in inspect.signature(cls.__init__).parameters:
+        if name != "self":
+            arg = hints.get(name)
+            for candidate in (arg, *typing.get_args(arg)):
+                if dataclasses.is_dataclass(candidate):
+                    return candidate
+            break
+    raise TypeError(f"{cls.__name__}: first constructor argument must be typed with a parameter dataclass")
+
+
+def load_plant(path: str | Path) -> PlantConfig:
+    return load_yaml_model(path, PlantConfig)
+
+
+def build_plant(cfg: PlantConfig) -> dict[str, Unit]:
+    return {u.name: build_unit(u) for u in cfg.units}
