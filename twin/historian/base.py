@@ -26,6 +26,16 @@ class HistorianError(RuntimeError):
     """The historian refused or could not take a write or a query (retry later)."""
 
 
+class HistorianRejectedError(HistorianError):
+    """The historian rejected the data itself (malformed, type conflict, out of retention).
+
+    Retrying the same points cannot succeed, so a writer should isolate and drop (and
+    count) the offending points instead of retrying forever and blocking everything behind
+    them. Connection problems, timeouts, authentication and server errors are plain
+    :class:`HistorianError` and are worth retrying.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Point:
     """One row of the historian.
