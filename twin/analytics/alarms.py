@@ -29,16 +29,16 @@ Examples
 --------
 >>> m = AlarmManager(site="lab")
 >>> _ = m.define("TT101.HI", unit="reactor", tag="TT101", priority="high", message="Jacket temperature high")
->>> [e.kind for e in m.raise_("TT101.HI", time_ns=1_000)]
+>>> [str(e.kind) for e in m.raise_("TT101.HI", time_ns=1_000)]
 ['raised']
 >>> m.state("TT101.HI")
 <AlarmState.UNACK_ACTIVE: 'unack_active'>
->>> [e.kind for e in m.clear("TT101.HI", time_ns=2_000)]
+>>> [str(e.kind) for e in m.clear("TT101.HI", time_ns=2_000)]
 ['cleared']
 >>> m.state("TT101.HI")   # returned to normal, still to be acknowledged
 <AlarmState.UNACK_RTN: 'unack_rtn'>
 >>> ev = m.acknowledge("TT101.HI", time_ns=3_000, user="alice")[0]
->>> ev.kind, ev.user, ev.state, m.state("TT101.HI")
+>>> str(ev.kind), ev.user, str(ev.state), m.state("TT101.HI")
 ('acknowledged', 'alice', 'normal', <AlarmState.NORMAL: 'normal'>)
 """
 
