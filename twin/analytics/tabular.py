@@ -9,7 +9,9 @@ The loader never returns NaN silently. Its rules, which the CLI documents, are:
   Without a header, columns are named ``x1 .. xN``.
 - **Missing values** (empty cells, ``NA``, ``NaN``, ``null``, ``-``): an error that names the
   rows and columns by default; with ``drop_missing_rows=True`` the rows are dropped and
-  reported in :attr:`Table.notes`.
+  reported in :attr:`Table.notes`; with ``keep_missing=True`` (independent series, such as
+  SPC columns) they stay as NaN and are reported per column, for a consumer that skips
+  them explicitly.
 - **Non-numeric columns** (any non-missing cell that does not parse as a number): an error
   that names the column, the row and the value; with ``drop_non_numeric=True`` the columns
   are dropped and reported. Only the selected ``columns`` are checked when given.
@@ -113,6 +115,7 @@ def load_table(
     columns: Sequence[str] | None = None,
     drop_non_numeric: bool = False,
     drop_missing_rows: bool = False,
+    keep_missing: bool = False,
     transpose: bool = False,
 ) -> Table:
     """Read a numeric table, with the checks described in the module docstring.
@@ -128,6 +131,8 @@ def load_table(
         Drop non-numeric columns (reported in ``notes``) instead of raising.
     drop_missing_rows : bool
         Drop rows with missing values (reported in ``notes``) instead of raising.
+    keep_missing : bool
+        Keep missing values as NaN (reported in ``notes`` per column) instead of raising.
     transpose : bool
         The file stores one variable per line (as the TEP ``d00.dat`` file): transpose it
         after reading; there is no header then.
@@ -211,19 +216,26 @@ def load_table(
     if miss.any():
         bad_rows = np.flatnonzero(miss.any(axis=1))
         bad_cols = [str(numeric.columns[j]) for j in np.flatnonzero(miss.any(axis=0))]
-        if not drop_missing_rows:
+        if keep_missing:
+            for j in np.flatnonzero(miss.any(axis=0)):
+                r = [int(i) + 1 for i in np.flatnonzero(miss[:, j])]
+                notes.append(f"column {numeric.columns[j]!s}: {len(r)} missing value(s) at row(s) "
+                             f"{_fmt_rows(r)}, skipped")
+            values = np.where(miss, np.nan, values)
+        elif not drop_missing_rows:
             raise TableError(
                 f"{p}: missing or non-finite values in column(s) {', '.join(bad_cols)} at row(s) "
                 f"{_fmt_rows([int(r) + 1 for r in bad_rows])}; fill them or pass --drop-missing"
             )
-        keep = ~miss.any(axis=1)
-        notes.append(
-            f"dropped {bad_rows.size} row(s) with missing values "
-            f"(rows {_fmt_rows([int(r) + 1 for r in bad_rows])}; columns {', '.join(bad_cols)})"
-        )
-        values, rows = values[keep], rows[keep]
-        if values.shape[0] == 0:
-            raise TableError(f"{p}: every row has a missing value; fill them")
+        else:
+            keep = ~miss.any(axis=1)
+            notes.append(
+                f"dropped {bad_rows.size} row(s) with missing values "
+                f"(rows {_fmt_rows([int(r) + 1 for r in bad_rows])}; columns {', '.join(bad_cols)})"
+            )
+            values, rows = values[keep], rows[keep]
+            if values.shape[0] == 0:
+                raise TableError(f"{p}: every row has a missing value; fill them")
     return Table(
         path=str(p), names=[str(c) for c in numeric.columns], values=values, rows=rows,
         notes=notes, has_header=has_header,
