@@ -130,6 +130,8 @@ def create_dash(tagmaps: list[TagMap], gateway: HistorianGateway, tz: str = "Eur
 
     loop_ids = [loop for loop in LOOPS if "pv" in _loop_tags(station, loop)]
     units = {tag.name: tag.unit for tag in station.tags}
+    his = {tag.name: tag.hi for tag in station.tags if tag.hi is not None}
+    pid_scale = {"level_max": his.get("B101_level", 30.0), "lower_volume_max": his.get("tank101_volume", 10.0)}
 
     @app.callback(
         Output("pid", "figure"),
@@ -178,7 +180,7 @@ def create_dash(tagmaps: list[TagMap], gateway: HistorianGateway, tz: str = "Eur
                     newest = max(newest, samples[-1].time_ns)
             extends.append(({"x": xs, "y": ys}, [0, 1, 2], MAX_POINTS * 2))
         stamp = f"{t('updated', lang)}: {time.strftime('%H:%M:%S')}"
-        fig = pid_figure(values, units, lang)
+        fig = pid_figure(values, units, lang, **pid_scale)
         return fig, table, loop_values, extends, newest, "", stamp
 
     return app

@@ -49,7 +49,9 @@ def _first(values: dict[str, Any], *names: str) -> float | None:
     return None
 
 
-def pid_figure(values: dict[str, Any], units: dict[str, str], lang: str, level_max: float = 30.0) -> go.Figure:
+def pid_figure(
+    values: dict[str, Any], units: dict[str, str], lang: str, level_max: float = 30.0, lower_volume_max: float = 10.0
+) -> go.Figure:
     """Draw the station with the latest ``values`` (tag -> value) and their ``units``."""
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
@@ -73,36 +75,36 @@ def pid_figure(values: dict[str, Any], units: dict[str, str], lang: str, level_m
     note(2.5, 9.8, t("upper_tank", lang))
 
     # Lower reservoir B101, fill from its volume when the model exposes it.
-    lower = _first(values, "B101_volume_l", "lower_volume_l", "tank101_volume_l")
+    lower = _first(values, "tank101_volume")
     rect(1, 0.3, 4, 3.3, line={"color": STEEL, "width": 2})
     if lower is not None:
-        frac = min(max(lower / 10.0, 0.0), 1.0)
+        frac = min(max(lower / lower_volume_max, 0.0), 1.0)
         rect(1.05, 0.35, 3.95, 0.35 + 2.9 * frac, fillcolor=WATER, line={"width": 0})
     note(2.5, 0.0, t("lower_tank", lang))
 
     # Heater E104 in the lower tank.
-    heater = _first(values, "E104_heater", "temperature_out")
-    heater_on = heater is not None and heater > 0.5
+    heater_w = _num(values, "E104_power")
+    heater_on = (_num(values, "E104_on") or 0.0) > 0.5
     rect(1.4, 0.6, 3.6, 0.9, fillcolor=HOT if heater_on else OFF, line={"width": 0})
-    note(2.5, 1.15, t("heater", lang) + (f" {heater:.0f} %" if heater is not None and heater > 1 else ""))
+    note(2.5, 1.15, t("heater", lang) + (f" {heater_w:.0f} W" if heater_w is not None else ""))
 
     # Pump P101 and the riser to the upper tank through the flow meter, pressure vessel and V106.
-    speed = _first(values, "P101_speed", "pump_speed", "level_out")
+    speed = _num(values, "P101_speed")
     line([(4, 0.8), (6.2, 0.8)])
     line([(6.8, 0.8), (7, 0.8), (7, 9.2), (4, 9.2)])
     shapes.append({"type": "circle", "x0": 6.1, "y0": 0.3, "x1": 6.9, "y1": 1.3,
                    "fillcolor": ON if speed and speed > 1 else OFF, "line": {"color": STEEL}})
     note(6.5, 1.6, t("pump", lang) + (f" {speed:.0f} %" if speed is not None else ""))
-    v106 = _first(values, "V106_opening", "V106_position", "flow_out")
+    v106 = _num(values, "V106_opening")
     shapes.append({"type": "path", "path": "M 6.8,7.3 L 7.2,7.7 L 7.2,7.3 L 6.8,7.7 Z",
                    "fillcolor": ON if v106 and v106 > 1 else OFF, "line": {"color": STEEL}})
     note(7.9, 7.5, "V106" + (f" {v106:.0f} %" if v106 is not None else ""))
 
     # Return line with the ball valve V102.
-    v102 = _first(values, "V102_open", "V102_command", "V102")
+    v102 = _num(values, "V102_position")
     line([(2.5, 6), (2.5, 3.3)])
     shapes.append({"type": "path", "path": "M 2.3,4.5 L 2.7,4.9 L 2.7,4.5 L 2.3,4.9 Z",
-                   "fillcolor": ON if v102 and v102 > 0.5 else OFF, "line": {"color": STEEL}})
+                   "fillcolor": ON if v102 and v102 > 50 else OFF, "line": {"color": STEEL}})
     note(3.2, 4.7, "V102")
 
     for name, label, x, y in INSTRUMENTS:
