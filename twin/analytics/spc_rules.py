@@ -60,6 +60,11 @@ RULE_DESCRIPTIONS: dict[str, str] = {
     "N6": "4 of 5 consecutive points beyond 1σ, same side",
     "N7": "15 points in a row within 1σ of the centre line",
     "N8": "8 points in a row with none within 1σ of the centre line",
+    "MR": "moving range above its upper limit",
+    "R": "subgroup range outside its limits",
+    "S": "subgroup standard deviation outside its limits",
+    "C+": "upper CUSUM above h (mean increased)",
+    "C-": "lower CUSUM above h (mean decreased)",
 }
 
 RuleSpec = str | Iterable[str]

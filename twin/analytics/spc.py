@@ -1,0 +1,224 @@
+"""Univariate statistical process control: Shewhart, EWMA and CUSUM control charts.
+
+A control chart compares each new value with limits computed from the in-control behaviour
+of the process (its ``mean`` and ``sigma``; see :mod:`twin.analytics.spc_limits` for where
+they come from). A point outside the limits, or an unlikely pattern of points (run rules,
+:mod:`twin.analytics.spc_rules`), is an alarm: the process has probably changed.
+
+* **Shewhart charts** (:class:`IndividualsChart`, :class:`XbarRChart`, :class:`XbarSChart`)
+  plot each value (or subgroup mean) against ``centre ± L·σ``. They catch large shifts
+  at once, but a 1σ shift takes 44 samples on average.
+* **EWMA** (:class:`EWMAChart`) plots an exponentially weighted moving average; it
+  remembers the past, so small persistent shifts add up and are caught far sooner.
+* **CUSUM** (:class:`CUSUMChart`) accumulates deviations beyond a slack ``k``; it is the
+  fastest chart for a shift of about ``2k`` sigma.
+
+Every chart is a streaming detector in the style of river: the constructor arguments are
+public attributes, :meth:`update` takes one value and returns the chart, the read-only
+``drift_detected`` says whether *that* value raised an alarm, and ``fired_rules`` says why.
+After an alarm the chart restarts on the next update (``reset_on_alarm=True``, as river does,
+like a process that was investigated and corrected) or keeps going (``False``, the classic
+paper chart). ``chart.run(values)`` is the array form: the same computation over a whole
+series, returned as a :class:`ChartResult`; :func:`run_chart` builds a chart and runs it in
+one call (used by ``gmp-twin analyze spc``).
+
+Missing values: with ``nan_policy="skip"`` (default) a NaN is skipped — the chart state is
+unchanged, the row is reported as skipped with a NaN statistic and no alarm, and runs of
+the run rules are neither extended nor broken; ``nan_policy="raise"`` raises instead.
+Infinite values always raise.
+
+Examples
+--------
+>>> chart = IndividualsChart(mean=10.0, sigma=0.5, rules="we")
+>>> for x in [10.2, 9.9, 10.1, 11.8]:
+...     _ = chart.update(x)
+>>> chart.drift_detected, chart.fired_rules
+(True, ('WE1',))
+>>> res = run_chart([0.1, -0.3, 0.2, 4.0, 0.0], "shewhart", mean=0.0, sigma=1.0)
+>>> res.first_alarm, res.rules[3]
+(3, ('limit',))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.analytics.spc_chart import SHEWHART_ARL0, Chart, FloatArray, NanPolicy
+from twin.analytics.spc_cusum import CUSUMChart, cusum_step
+from twin.analytics.spc_ewma import EWMAChart, ewma_step
+from twin.analytics.spc_limits import ProcessParameters, from_specification
+from twin.analytics.spc_result import ChartResult
+from twin.analytics.spc_rules import RuleSpec, describe_rules, resolve_rules
+from twin.analytics.spc_shewhart import IndividualsChart, XbarRChart, XbarSChart
+
+__all__ = [
+    "SHEWHART_ARL0",
+    "CUSUMChart",
+    "Chart",
+    "ChartResult",
+    "EWMAChart",
+    "IndividualsChart",
+    "XbarRChart",
+    "XbarSChart",
+    "cusum_step",
+    "ewma_step",
+    "run_chart",
+]
+
+_METHODS = {
+    "shewhart": IndividualsChart,
+    "individuals": IndividualsChart,
+    "xbar_r": XbarRChart,
+    "xbar_s": XbarSChart,
+    "ewma": EWMAChart,
+    "cusum": CUSUMChart,
+}
+
+
+def run_chart(
+    x: npt.ArrayLike,
+    method: str,
+    *,
+    mean: float | None = None,
+    sigma: float | None = None,
+    reference_rows: int | None = None,
+    lsl: float | None = None,
+    usl: float | None = None,
+    cp: float = 1.0,
+    rules: RuleSpec = "none",
+    L: float | None = None,
+    lambda_: float = 0.2,
+    exact_limits: bool = False,
+    k: float = 0.5,
+    h: float | None = None,
+    headstart: float = 0.0,
+    arl0: float = SHEWHART_ARL0,
+    reset_on_alarm: bool = True,
+    nan_policy: NanPolicy = "skip",
+) -> ChartResult:
+    """Build a chart and run it over a series: the array API behind ``gmp-twin analyze spc``.
+
+    Parameters
+    ----------
+    x
+        1-D series (``shewhart``/``individuals``, ``ewma``, ``cusum``) or 2-D subgroups ×
+        size (``xbar_r``, ``xbar_s``).
+    method
+        ``"shewhart"`` (alias ``"individuals"``), ``"xbar_r"``, ``"xbar_s"``, ``"ewma"`` or
+        ``"cusum"``.
+    mean, sigma
+        Known in-control mean and sigma of one observation. Either may be combined with
+        ``reference_rows`` (e.g. a known target mean, sigma estimated).
+    reference_rows
+        Estimate what is not given from the first N rows (MR̄/d2, R̄/d2 or S̄/c4). The chart
+        still covers all rows, so the reference period is checked against its own limits
+        (Phase I); alarms inside it are reported in ``notes``.
+    lsl, usl, cp
+        Specification limits instead (``centre = (LSL+USL)/2``, ``sigma = (USL−LSL)/(6·cp)``).
+    rules
+        Run rules for Shewhart charts: ``"we"``, ``"nelson"``, ``"none"`` (control limits
+        only) or a set of ids; must be ``"none"`` for EWMA and CUSUM, whose points are
+        autocorrelated so run rules do not apply.
+    L
+        Limit width: Shewhart default 3; EWMA default designed for ``arl0``.
+    lambda_, exact_limits
+        EWMA weight and limit type.
+    k, h, headstart
+        CUSUM reference value, decision interval (default designed for ``arl0``) and FIR.
+    arl0
+        In-control ARL that an unspecified EWMA ``L`` or CUSUM ``h`` is designed for.
+    reset_on_alarm, nan_policy
+        As for the chart classes.
+
+    Returns
+    -------
+    ChartResult
+        Per-row statistic, limits, alarms and rules; ``to_dict()`` gives JSON.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> data = np.r_[rng.normal(50, 2, 40), rng.normal(52, 2, 30)]  # +1σ shift at row 40
+    >>> res = run_chart(data, "cusum", reference_rows=40, k=0.5, h=4.0)
+    >>> res.parameters["source"], round(res.parameters["sigma"], 2), res.alarm_rows.tolist()
+    ('reference', 2.33, [47, 56])
+    >>> res.to_dict()["alarms"][0]
+    {'row': 47, 'rules': ['C+']}
+    >>> run_chart(data, "ewma", mean=50.0, sigma=2.0, rules="we")
+    Traceback (most recent call last):
+    ...
+    ValueError: run rules apply to Shewhart charts only; use rules='none' with method 'ewma'
+    """
+    method = method.strip().lower()
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+    cls = _METHODS[method]
+    rule_ids = resolve_rules(rules)
+    arr = np.asarray(x, dtype=np.float64)
+    p = _resolve_parameters(arr, cls, mean, sigma, reference_rows, lsl, usl, cp)
+    chart: Chart
+    common: dict[str, Any] = {"reset_on_alarm": reset_on_alarm, "nan_policy": nan_policy}
+    if cls in (EWMAChart, CUSUMChart) and rule_ids:
+        raise ValueError(f"run rules apply to Shewhart charts only; use rules='none' with method {method!r}")
+    if cls is EWMAChart:
+        chart = EWMAChart(p.mean, p.sigma, lambda_, L, arl0, exact_limits, **common)
+    elif cls is CUSUMChart:
+        chart = CUSUMChart(p.mean, p.sigma, k, h, arl0, headstart, **common)
+    elif cls is IndividualsChart:
+        chart = IndividualsChart(p.mean, p.sigma, rule_ids, 3.0 if L is None else L, **common)
+    else:
+        if arr.ndim != 2:
+            raise ValueError(f"method {method!r} needs 2-D data (subgroups × size), got shape {arr.shape}")
+        chart = cls(p.mean, p.sigma, arr.shape[1], rule_ids, 3.0 if L is None else L, **common)
+    result = chart.run(arr)
+    result.method = method
+    result.parameters.update(
+        source=p.source,
+        reference_rows=reference_rows,
+        rules_label=describe_rules(rule_ids) if cls not in (EWMAChart, CUSUMChart) else "n/a",
+    )
+    result.notes[:0] = list(p.notes)
+    if reference_rows and result.alarm[:reference_rows].any():
+        n_ref = int(result.alarm[:reference_rows].sum())
+        result.notes.append(
+            f"{n_ref} alarm(s) inside the reference period (rows 0..{reference_rows - 1}): it may not "
+            "be in control; investigate, exclude those rows and re-estimate"
+        )
+    return result
+
+
+def _resolve_parameters(
+    arr: FloatArray,
+    cls: type[Chart],
+    mean: float | None,
+    sigma: float | None,
+    reference_rows: int | None,
+    lsl: float | None,
+    usl: float | None,
+    cp: float,
+) -> ProcessParameters:
+    if reference_rows is not None and (lsl is not None or usl is not None):
+        raise ValueError("give either reference_rows or specification limits (lsl, usl), not both")
+    if reference_rows is not None:
+        n = arr.shape[0] if arr.ndim else 0
+        if not (isinstance(reference_rows, int | np.integer) and 2 <= reference_rows <= n):
+            raise ValueError(
+                f"reference_rows must be an integer in [2, {n}] (the number of rows), got {reference_rows!r}"
+            )
+        est = cls._estimate(arr[:reference_rows], {})
+        source = "reference" if mean is None or sigma is None else "known"
+    elif lsl is not None or usl is not None:
+        if lsl is None or usl is None:
+            raise ValueError("specification limits need both lsl and usl")
+        est = from_specification(lsl, usl, cp)
+        source = "specification"
+    elif mean is not None and sigma is not None:
+        return ProcessParameters(mean, sigma, "known")
+    else:
+        raise ValueError("chart limits need mean and sigma, reference_rows, or lsl and usl")
+    m = est.mean if mean is None else mean
+    s = est.sigma if sigma is None else sigma
+    return ProcessParameters(m, s, source, est.n_used, est.notes)  # type: ignore[arg-type]
