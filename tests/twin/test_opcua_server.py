@@ -10,7 +10,7 @@ import pytest
 from asyncua import Client, ua
 
 from models.mps_pa import MpsPaStation
-from tests.conftest import free_port
+from conftest import free_port
 from twin.clock import SimClock
 from twin.engineering_units import unece_unit_id
 from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
