@@ -61,7 +61,7 @@ True
 >>> st.write("level_sp", 40.0)
 Traceback (most recent call last):
 ...
-ValueError: level_sp = 40.0 is outside the allowed range [0.0, 28.0] cm
+ValueError: level_sp = 40.0 is outside the allowed range [0.0, 25.0] cm
 """
 
 from __future__ import annotations
@@ -107,19 +107,20 @@ class MpsPaParams:
     #: Tank 102 cross-section, same tank type as tank 101.
     upper_tank_area_m2: float = 1.0 / 30.0
     upper_tank_height_m: float = 0.30
-    #: Height of the overflow pipe's rim in tank 102 (2 cm freeboard). Assumed.
-    upper_overflow_height_m: float = 0.28
+    #: Height of the overflow pipe's rim in tank 102. Assumed; low enough (8.3 l) that the
+    #: pump can still reach it with the default 9.5 l of water before tank 101 runs dry.
+    upper_overflow_height_m: float = 0.25
     #: Overflow weir: flow at 1 cm above the rim (``k·Δh^1.5``); a ~20 mm pipe. Assumed.
     overflow_flow_l_min_at_1cm: float = 10.0
     #: Pump line outlet above the top of tank 102 (upper tank on the frame's top shelf,
     #: ~0.45 m above tank 101's bottom, plus its 0.30 m). Sets the static lift. Assumed.
     upper_inlet_elevation_m: float = 0.75
     #: Switch heights in tank 101: B113 min, B114 max (capacitive), S111 overflow, and the
-    #: S112 float in tank 102 (just below the overflow rim). Assumed positions.
+    #: S112 float in tank 102 (1 cm below the overflow rim). Assumed positions.
     b113_min_switch_m: float = 0.05
     b114_max_switch_m: float = 0.25
     s111_overflow_switch_m: float = 0.28
-    s112_overflow_switch_m: float = 0.27
+    s112_overflow_switch_m: float = 0.24
 
     # --- pump P101 (24 V DC centrifugal pump with speed controller) ----------------------
     #: Shut-off (dead-head) pressure at 100 % speed: ~3.6 m of water, which keeps B103
@@ -532,7 +533,7 @@ class MpsPaStation:
             self._v102_pos = target
             return target
         t_reach = abs(target - x0) * travel
-        if t_reach >= dt:
+        if t_reach > dt * (1.0 + 1e-9):
             x1 = x0 + math.copysign(dt / travel, target - x0)
             self._v102_pos = x1
             return 0.5 * (x0 + x1)
