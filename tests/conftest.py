@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 INFLUXD_MISSING = (
-    "Debian's InfluxDB 1.x server `influxd` is not on PATH: "
-    "run `make test` (it installs Debian's influxdb)"
+    "Debian's InfluxDB 1.x server `influxd` is not on PATH: run `make test` (it installs Debian's influxdb)"
 )
 
 
