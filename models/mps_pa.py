@@ -257,6 +257,12 @@ class MpsPaStation:
     params : MpsPaParams, optional
         Physical parameters, initial state, default setpoints and tunings.
 
+    Attributes
+    ----------
+    pids : dict[str, Pid]
+        The four controllers by loop name, for inspection (integral, tuning). Change modes,
+        setpoints and outputs through :meth:`write`, which keeps the P101 arbitration.
+
     Notes
     -----
     The station starts in steady state: tank 102 at the level setpoint with the level loop
@@ -548,7 +554,7 @@ class MpsPaStation:
 
     # -- Unit protocol: tags -------------------------------------------------------------------
     def tag_specs(self) -> list[TagSpec]:
-        """All tags, in display order (see the table in the module's README/report)."""
+        """All tags, in display order: sensors, loop tags, actuators, internal states."""
         return list(self._specs.values())
 
     def _build_specs(self) -> dict[str, TagSpec]:
