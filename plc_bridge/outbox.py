@@ -316,16 +316,19 @@ class Outbox:
             self._pending -= n
         return n
 
-    async def _write_isolating(self, historian: Historian, points: Sequence[Point]) -> None:
-        """Write; on rejection split the batch until the refused points are found and dropped."""
+    async def _write_isolating(self, historian: Historian, points: Sequence[Point]) -> int:
+        """Write; on rejection split the batch until the refused points are found and dropped.
+
+        Returns the number of points dropped as rejected.
+        """
         try:
             await historian.write(points)
         except HistorianRejectedError as exc:
             if len(points) > 1:
                 mid = len(points) // 2
-                await self._write_isolating(historian, points[:mid])
-                await self._write_isolating(historian, points[mid:])
-                return
+                return await self._write_isolating(historian, points[:mid]) + await self._write_isolating(
+                    historian, points[mid:]
+                )
             self.rejected_total += 1
             point = points[0]
             if (
@@ -339,6 +342,8 @@ class Outbox:
             else:
                 self._count_loss("rejected", 1)
             log.error("historian rejected a point, dropped it: %s (%s)", point, exc)
+            return 1
+        return 0
 
     async def _write_batch(self, historian: Historian, batch_size: int) -> int:
         """Write the oldest batch and delete it; return its size (0 when empty)."""
@@ -348,9 +353,9 @@ class Outbox:
             first, last, points = await asyncio.to_thread(self._read, batch_size)
             if not points:
                 return 0
-            await self._write_isolating(historian, points)
+            rejected = await self._write_isolating(historian, points)
             await asyncio.to_thread(self._delete, first, last)
-        self.written_total += len(points)
+        self.written_total += len(points) - rejected
         if self._down_since is not None:
             log.info(
                 "historian %s is back after %.1f s; %d points pending",
@@ -378,7 +383,9 @@ class Outbox:
             log.debug("historian still down (%s); retry in %.1f s", self.last_error, retry_in)
 
     async def drain(self, historian: Historian, batch_size: int = 5000) -> int:
-        """Write everything pending now, oldest first; return the number written.
+        """Write everything pending now, oldest first; return how many rows left the outbox.
+
+        That count includes points the historian rejected (see ``rejected_total``).
 
         Raises
         ------

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-
-from tests.conftest import InfluxdServer, free_port
-from tests.twin.historian_contract import (
+from conftest import InfluxdServer, free_port
+from historian_contract import (
     SEC,
     T0,
     check_downsampling,
@@ -19,6 +18,7 @@ from tests.twin.historian_contract import (
     check_roundtrip,
     process,
 )
+
 from twin.historian import HistorianError, HistorianRejectedError, Point, open_historian
 from twin.historian.influxdb1 import InfluxDB1Historian
 

@@ -13,15 +13,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from tests.conftest import free_port
-from tests.twin.historian_contract import (
+from conftest import free_port
+from historian_contract import (
     check_downsampling,
     check_events,
     check_idempotent,
     check_odd_names,
     check_roundtrip,
 )
+
 from twin.historian import Historian, HistorianError, HistorianRejectedError, Point, open_historian
 from twin.historian.influxdb2 import InfluxDB2Historian, flux_string, flux_time
 

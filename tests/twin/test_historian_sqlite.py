@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-from tests.twin.historian_contract import (
+from historian_contract import (
     SEC,
     T0,
     check_downsampling,
@@ -23,6 +22,7 @@ from tests.twin.historian_contract import (
     check_roundtrip,
     process,
 )
+
 from twin.historian import HistorianError, open_historian
 from twin.historian.sqlite import SqliteHistorian
 
