@@ -141,7 +141,7 @@ async def test_survives_restart(tmp_path: Path) -> None:
     odd = Point(
         "event",
         MappingProxyType({"unit": "TK1", "kind": "note"}),
-        {"message": 'ünïcode "q"\n', "n": np.int64(3), "x": np.float64(1.5), "ok": True, "nan": float("nan")},
+        {"message": 'ünïcode "q"\n', "n": np.int64(3), "x": np.float64(1.5), "ok": True, "nan": float("nan")},  # type: ignore[dict-item]
         T0,
     )
     with Outbox(path) as outbox:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
 FieldValue = float | int | bool | str
 
@@ -92,7 +93,7 @@ class Historian(abc.ABC):
 
     url: str
 
-    async def __aenter__(self) -> Historian:
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
