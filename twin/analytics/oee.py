@@ -459,14 +459,20 @@ def oee_from_logs(
     """OEE per machine over ``[start, end]`` from a state log and a counter log.
 
     The state in force at ``start`` is the last change at or before it; time before a
-    machine's first known state is not counted (noted in the report). With cumulative
-    counters the last sample at or before ``start`` is the baseline. ``end`` defaults to
-    the last timestamp of both logs. ``options`` go to :class:`OeeAccumulator`.
+    machine's first known state is not counted (noted in the report). Cumulative counters
+    are interpolated linearly at ``start`` and ``end`` when a range boundary falls between
+    two samples (so a shift or a batch gets its share of a counter sampled coarsely; not
+    across a counter reset); per-interval counts are attributed to their sample time.
+    ``end`` defaults to the last timestamp of both logs. ``options`` go to
+    :class:`OeeAccumulator`.
 
     >>> log = [StateChange(0, "m1", PackMLState.EXECUTE), StateChange(600, "m1", PackMLState.SUSPENDED)]
     >>> r = oee_from_logs(log, end=800.0)["m1"]
     >>> r.availability, r.losses.small_stops_s, r.performance is None
     (0.75, 200.0, True)
+    >>> c = [CountSample(0, "m1", Counts(0, 0, 0)), CountSample(800, "m1", Counts(400, 400, 0))]
+    >>> oee_from_logs(log, c, start=0.0, end=400.0)["m1"].produced
+    200.0
     """
     state_rows = sorted(states, key=lambda s: s.t)
     count_rows = sorted(counts, key=lambda c: c.t)
@@ -477,14 +483,18 @@ def oee_from_logs(
     t_start = min(times) if start is None else start
     if t_end < t_start:
         raise ValueError(f"end ({t_end}) is before start ({t_start})")
+    cumulative = options.get("cumulative_counts", True)
     machines = list(dict.fromkeys(s.machine for s in state_rows))
     out: dict[str, OeeReport] = {}
     for m in machines:
         rate = ideal_rate_per_min.get(m) if isinstance(ideal_rate_per_min, Mapping) else ideal_rate_per_min
         acc = OeeAccumulator(m, rate, **options)
+        mine = [c for c in count_rows if c.machine == m]
+        interpolated: list[float] = []
+        if cumulative:
+            mine, interpolated = _interpolate_bounds(mine, t_start, t_end)
         events: list[tuple[float, int, StateChange | CountSample]] = [
-            (s.t, 1, s) for s in state_rows if s.machine == m] + [
-            (c.t, 0, c) for c in count_rows if c.machine == m]
+            (s.t, 1, s) for s in state_rows if s.machine == m] + [(c.t, 0, c) for c in mine]
         events.sort(key=lambda e: (e[0], e[1]))
         # Carry the state and counter baseline in force at the start of the range.
         before_state = [e[2] for e in events if e[0] <= t_start and isinstance(e[2], StateChange)]
@@ -501,6 +511,7 @@ def oee_from_logs(
                 acc.update(ev.state, None, t, ev.cause)
             else:
                 acc.update(None, ev.counts, t)
+        acc.notes.extend(f"counters interpolated at t={t:g} (between samples)" for t in interpolated)
         if acc.state is None:
             continue
         first_known = next(e[0] for e in events if isinstance(e[2], StateChange))
@@ -509,6 +520,26 @@ def oee_from_logs(
                              f"{first_known - t_start:g} s from the range start not counted")
         out[m] = acc.report(t_end)
     return out
+
+
+def _interpolate_bounds(samples: list[CountSample], start: float, end: float
+                        ) -> tuple[list[CountSample], list[float]]:
+    """Add linearly interpolated cumulative samples at ``start`` and ``end`` if inside."""
+    out, done = list(samples), []
+    for t in (start, end):
+        before = [c for c in samples if c.t < t]
+        after = [c for c in samples if c.t > t]
+        if not before or not after or any(c.t == t for c in samples):
+            continue
+        a, b = before[-1], after[0]
+        if any(y < x for x, y in zip(a.counts, b.counts, strict=True)):
+            continue  # a counter reset in between: no meaningful interpolation
+        w = (t - a.t) / (b.t - a.t)
+        out.append(CountSample(t, a.machine, Counts(*(x + w * (y - x) for x, y in zip(a.counts, b.counts,
+                                                                                       strict=True)))))
+        done.append(t)
+    out.sort(key=lambda c: c.t)
+    return out, done
 
 
 @dataclass(frozen=True)
