@@ -15,7 +15,7 @@ import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from dashboard.data import HistorianGateway
-from dashboard.figures import loop_figure, times
+from dashboard.figures import hold_to, loop_figure, times
 from dashboard.i18n import LANGS, t
 from dashboard.pid import pid_figure
 from twin.historian.base import Sample
@@ -83,7 +83,8 @@ def create_dash(tagmaps: list[TagMap], gateway: HistorianGateway, tz: str = "Eur
                 samples = data.get(roles[role].name, []) if role in roles else []
                 return times([s.time_ns for s in samples], zone), [s.value for s in samples]
 
-            fig = loop_figure(loop, roles["pv"].unit, xy("pv"), xy("sp"), xy("out"), lang)
+            now = times([now_ns], zone)[0]
+            fig = loop_figure(loop, roles["pv"].unit, xy("pv"), hold_to(xy("sp"), now), hold_to(xy("out"), now), lang)
             graphs.append(
                 html.Div(
                     [
@@ -111,9 +112,13 @@ def create_dash(tagmaps: list[TagMap], gateway: HistorianGateway, tz: str = "Eur
                 html.Div(id="banner", className="banner"),
                 html.Div(
                     [
-                        html.Div([html.H2(t("overview", lang)), dcc.Graph(id="pid", config={"displayModeBar": False},
-                                                                            figure=pid_figure({}, {}, lang))],
-                                 className="pid-card"),
+                        html.Div(
+                            [
+                                html.H2(t("overview", lang)),
+                                dcc.Graph(id="pid", config={"displayModeBar": False}, figure=pid_figure({}, {}, lang)),
+                            ],
+                            className="pid-card",
+                        ),
                         html.Div([html.H2(t("tags", lang)), html.Div(id="tag-table")], className="table-card"),
                     ],
                     className="row",
@@ -172,10 +177,14 @@ def create_dash(tagmaps: list[TagMap], gateway: HistorianGateway, tz: str = "Eur
             names = [roles[r].name if r in roles else "" for r in ("pv", "sp", "out")]
             data = series(station, [n for n in names if n], cursor_ns + 1, now_ns + 1)
             xs, ys = [], []
-            for name in names:
+            for i, name in enumerate(names):
                 samples = data.get(name, []) if name else []
-                xs.append(times([s.time_ns for s in samples], zone))
-                ys.append([s.value for s in samples])
+                x, y = times([s.time_ns for s in samples], zone), [s.value for s in samples]
+                if i > 0 and name in values:
+                    # Step signals: hold the latest value to now (they only change on writes).
+                    x, y = x + times([now_ns], zone), [*y, values[name]]
+                xs.append(x)
+                ys.append(y)
                 if samples:
                     newest = max(newest, samples[-1].time_ns)
             extends.append(({"x": xs, "y": ys}, [0, 1, 2], MAX_POINTS * 2))

@@ -30,12 +30,31 @@ def loop_figure(loop: str, unit: str, pv: Series, sp: Series, out: Series, lang:
     Trace order (PV, SP, OUT) is fixed because live updates extend them by index.
     """
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(pv[0]), y=list(pv[1]), name=t("measured", lang), mode="lines",
-                             line={"color": PV_COLOUR, "width": 2}))
-    fig.add_trace(go.Scatter(x=list(sp[0]), y=list(sp[1]), name=t("setpoint", lang), mode="lines",
-                             line={"color": SP_COLOUR, "dash": "dash", "shape": "hv"}))
-    fig.add_trace(go.Scatter(x=list(out[0]), y=list(out[1]), name=t("output", lang), mode="lines", yaxis="y2",
-                             line={"color": OUT_COLOUR, "width": 1}, opacity=0.6))
+    fig.add_trace(
+        go.Scatter(
+            x=list(pv[0]), y=list(pv[1]), name=t("measured", lang), mode="lines", line={"color": PV_COLOUR, "width": 2}
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=list(sp[0]),
+            y=list(sp[1]),
+            name=t("setpoint", lang),
+            mode="lines",
+            line={"color": SP_COLOUR, "dash": "dash", "shape": "hv"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=list(out[0]),
+            y=list(out[1]),
+            name=t("output", lang),
+            mode="lines",
+            yaxis="y2",
+            line={"color": OUT_COLOUR, "width": 1},
+            opacity=0.6,
+        )
+    )
     fig.update_layout(
         title={"text": f"{t(loop, lang)} ({unit})", "x": 0.02},
         margin={"l": 50, "r": 50, "t": 40, "b": 30},
@@ -43,10 +62,36 @@ def loop_figure(loop: str, unit: str, pv: Series, sp: Series, out: Series, lang:
         uirevision=loop,  # keep zoom while data streams in
         legend={"orientation": "h", "y": -0.25},
         yaxis={"title": unit},
-        yaxis2={"title": "%", "overlaying": "y", "side": "right", "range": [0, 105], "showgrid": False},
+        yaxis2={
+            "title": "%",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 105],
+            "showgrid": False,
+            "tickmode": "array",
+            "tickvals": [0, 25, 50, 75, 100],
+        },
         xaxis={"title": None},
     )
     return fig
+
+
+def hold_to(series: Series, until: Any) -> Series:
+    """Extend a step signal (setpoint, controller output) with its last value up to ``until``.
+
+    OPC UA only sends changes, so a constant setpoint has one sample; holding it to the
+    current time draws the step line a student expects. Display only, never stored.
+
+    >>> hold_to(([1, 2], [5.0, 6.0]), 9)
+    ([1, 2, 9], [5.0, 6.0, 6.0])
+    >>> hold_to(([], []), 9)
+    ([], [])
+    """
+    xs, ys = list(series[0]), list(series[1])
+    if ys:
+        xs.append(until)
+        ys.append(ys[-1])
+    return xs, ys
 
 
 def times(times_ns: Sequence[int], tz: Any) -> list[datetime]:

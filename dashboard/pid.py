@@ -30,7 +30,7 @@ INSTRUMENTS: list[tuple[str, str, float, float]] = [
     ("B101_level", "LIC B101", 4.4, 8.2),
     ("B102_flow", "FIC B102", 7.4, 3.9),
     ("B103_pressure", "PIC B103", 7.4, 5.6),
-    ("B104_temperature", "TIC B104", 4.4, 1.0),
+    ("B104_temperature", "TIC B104", 4.3, 2.5),
 ]
 
 
@@ -92,26 +92,55 @@ def pid_figure(
     speed = _num(values, "P101_speed")
     line([(4, 0.8), (6.2, 0.8)])
     line([(6.8, 0.8), (7, 0.8), (7, 9.2), (4, 9.2)])
-    shapes.append({"type": "circle", "x0": 6.1, "y0": 0.3, "x1": 6.9, "y1": 1.3,
-                   "fillcolor": ON if speed and speed > 1 else OFF, "line": {"color": STEEL}})
+    shapes.append(
+        {
+            "type": "circle",
+            "x0": 6.1,
+            "y0": 0.3,
+            "x1": 6.9,
+            "y1": 1.3,
+            "fillcolor": ON if speed and speed > 1 else OFF,
+            "line": {"color": STEEL},
+        }
+    )
     note(6.5, 1.6, t("pump", lang) + (f" {speed:.0f} %" if speed is not None else ""))
     v106 = _num(values, "V106_opening")
-    shapes.append({"type": "path", "path": "M 6.8,7.3 L 7.2,7.7 L 7.2,7.3 L 6.8,7.7 Z",
-                   "fillcolor": ON if v106 and v106 > 1 else OFF, "line": {"color": STEEL}})
+    shapes.append(
+        {
+            "type": "path",
+            "path": "M 6.8,7.3 L 7.2,7.7 L 7.2,7.3 L 6.8,7.7 Z",
+            "fillcolor": ON if v106 and v106 > 1 else OFF,
+            "line": {"color": STEEL},
+        }
+    )
     note(7.9, 7.5, "V106" + (f" {v106:.0f} %" if v106 is not None else ""))
 
     # Return line with the ball valve V102.
     v102 = _num(values, "V102_position")
     line([(2.5, 6), (2.5, 3.3)])
-    shapes.append({"type": "path", "path": "M 2.3,4.5 L 2.7,4.9 L 2.7,4.5 L 2.3,4.9 Z",
-                   "fillcolor": ON if v102 and v102 > 50 else OFF, "line": {"color": STEEL}})
+    shapes.append(
+        {
+            "type": "path",
+            "path": "M 2.3,4.5 L 2.7,4.9 L 2.7,4.5 L 2.3,4.9 Z",
+            "fillcolor": ON if v102 and v102 > 50 else OFF,
+            "line": {"color": STEEL},
+        }
+    )
     note(3.2, 4.7, "V102")
 
     for name, label, x, y in INSTRUMENTS:
         value = _num(values, name)
         shown = "—" if value is None else f"{value:.1f} {units.get(name, '')}".strip()
-        note(x, y, f"<b>{label}</b><br>{shown}", align="left", xanchor="left",
-             bgcolor="rgba(255,255,255,0.85)", bordercolor=STEEL, borderwidth=1)
+        note(
+            x,
+            y,
+            f"<b>{label}</b><br>{shown}",
+            align="left",
+            xanchor="left",
+            bgcolor="rgba(255,255,255,0.85)",
+            bordercolor=STEEL,
+            borderwidth=1,
+        )
 
     fig = go.Figure()
     fig.update_layout(

@@ -76,7 +76,11 @@ def load_tagmaps(paths: list[Path]) -> list[TagMap]:
 
 
 async def run_bridges(
-    tagmaps: list[TagMap], outbox: Outbox, historian: Historian, stop: asyncio.Event, endpoint: str | None,
+    tagmaps: list[TagMap],
+    outbox: Outbox,
+    historian: Historian,
+    stop: asyncio.Event,
+    endpoint: str | None,
     health: dict[str, HealthProvider] | None = None,
 ) -> None:
     """Role ``bridge``: one OPC UA client per tag map, one outbox writer into the historian."""
@@ -99,8 +103,9 @@ async def run_bridges(
     finally:
         pending = await outbox.flush(historian, timeout=10.0)
         if pending:
-            log.warning("%d points could not reach the historian; they stay in %s for the next start",
-                        pending, outbox.path)
+            log.warning(
+                "%d points could not reach the historian; they stay in %s for the next start", pending, outbox.path
+            )
         else:
             log.info("outbox flushed: nothing pending")
 
@@ -124,8 +129,9 @@ async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event) -> 
     gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
     dash_app = create_dash(state.tagmaps, gateway, tz=settings.timezone, lang=settings.lang)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
-    config = uvicorn.Config(api, host=settings.http_host, port=settings.http_port, log_level="warning",
-                            lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        api, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on", access_log=False
+    )
     server = _Server(config)
     task = asyncio.create_task(server.serve())
     log.info("dashboard and API on http://%s:%d", settings.http_host, settings.http_port)

@@ -212,6 +212,7 @@ class Bridge:
                 lost = asyncio.Event()
                 client = Client(self.endpoint, timeout=self.request_timeout_s, watchdog_intervall=1.0)
                 client.name = client.description = "gmp-twin bridge"
+                client.session_timeout = 600_000  # what servers grant anyway; avoids a warning
 
                 async def on_lost(exc: Exception, lost: asyncio.Event = lost) -> None:
                     self.stats.last_error = f"connection lost: {exc!r}"

@@ -98,6 +98,9 @@ class TwinRuntime:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pace the simulation against the wall clock until ``stop`` is set."""
+        # Rebase the epoch so that, in real time, timestamps start at the wall time of the
+        # first step rather than when the plant was built (set-up takes seconds).
+        self.clock.epoch_ns = time.time_ns() - round(self.clock.sim_time_s * 1e9)
         await self.publish()
         next_wall = time.monotonic()
         sim_debt = 0.0

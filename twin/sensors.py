@@ -46,11 +46,13 @@ class SensorLayer:
             if spec.is_boolean:
                 out[name] = (bool(value >= 0.5), STATUS_GOOD)
                 continue
-            if name in noise:
-                value = value + spec.noise_sd * float(noise[name])
             status = STATUS_GOOD
             if spec.kind == "measurement" and not (spec.lo <= value <= spec.hi):
+                status = STATUS_EU_EXCEEDED  # the process itself is beyond the transmitter's range
+            if name in noise:
+                value = value + spec.noise_sd * float(noise[name])
+            if spec.kind == "measurement":
+                # A transmitter saturates at its range; noise at zero flow must not read negative.
                 value = min(max(value, spec.lo), spec.hi)
-                status = STATUS_EU_EXCEEDED
             out[name] = (float(value), status)
         return out
