@@ -63,6 +63,11 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in the outbox: {value!r}")
 
 
+_REASONS = {
+    "outbox_cap": "{n} oldest dropped: outbox over max_rows={max_rows}",
+    "rejected": "{n} rejected by the historian",
+}
+
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_jsonable).encode
 _decode = json.JSONDecoder().decode
 
@@ -251,36 +256,41 @@ class Outbox:
         with self._loss_lock:
             self.dropped_total += n
             self._unreported[reason] = self._unreported.get(reason, 0) + n
-        if reason == "outbox_cap":
-            log.error(
-                "outbox %s full (max_rows=%d): dropped the %d oldest points (%d dropped in total; "
-                "last historian error: %s)",
-                self.path,
-                self.max_rows,
-                n,
-                self.dropped_total,
-                self.last_error,
-            )
 
     def _report_loss(self, force: bool = False) -> None:
-        """Enqueue one ``data_loss`` event for the drops not yet reported (rate-limited)."""
+        """Log at ERROR and enqueue one ``data_loss`` event for the drops not yet reported.
+
+        Rate-limited to one per ``loss_event_interval_s`` (the first one goes out at once),
+        so a full outbox during a long outage gives a steady trickle, not one per put().
+        """
         with self._loss_lock:
             now = time.monotonic()
             if not self._unreported or (not force and now - self._last_loss_event < self.loss_event_interval_s):
                 return
             self._last_loss_event = now
             counts, self._unreported = self._unreported, {}
+            dropped_total = self.dropped_total
         total = sum(counts.values())
-        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items()))
+        reasons = ", ".join(
+            _REASONS[reason].format(n=n, max_rows=self.max_rows) for reason, n in sorted(counts.items())
+        )
+        message = f"{total} points lost before reaching the historian ({reasons})"
+        log.error(
+            "outbox %s: %s; %d lost in total; last historian error: %s",
+            self.path,
+            message,
+            dropped_total,
+            self.last_error,
+        )
         event = Point(
             "event",
             {"site": self.site, "unit": self.unit, "kind": "data_loss"},
             {
-                "message": f"{total} points lost before reaching the historian ({reasons})",
+                "message": message,
                 "severity": 3,
                 "dropped": total,
                 "reason": ",".join(sorted(counts)),
-                "dropped_total": self.dropped_total,
+                "dropped_total": dropped_total,
             },
             time.time_ns(),
         )
@@ -341,7 +351,7 @@ class Outbox:
                     self.dropped_total += 1
             else:
                 self._count_loss("rejected", 1)
-            log.error("historian rejected a point, dropped it: %s (%s)", point, exc)
+            log.warning("historian rejected a point, dropping it: %s (%s)", point, exc)
             return 1
         return 0
 

@@ -170,17 +170,20 @@ async def test_cap_drops_oldest_counts_logs_and_reports(
         assert outbox.dropped_total == 150
         assert outbox.pending == 101  # the 100 newest points and the data_loss event
         errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-        assert len(errors) == 1 and "dropped the 150 oldest points" in errors[0]
+        assert len(errors) == 1 and "150 points lost" in errors[0] and "max_rows=100" in errors[0]
         # Within the event interval: counted, summed into the next event, not reported yet.
-        outbox.put([process(i) for i in range(250, 260)])
-        assert outbox.dropped_total == 161
-        assert outbox.pending == 100
-        assert await outbox.flush(sqlite_historian, timeout=5) == 0  # flush reports the rest
+        with caplog.at_level(logging.ERROR, logger="plc_bridge.outbox"):
+            outbox.put([process(i) for i in range(250, 260)])
+            assert outbox.dropped_total == 161
+            assert outbox.pending == 100
+            assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+            assert await outbox.flush(sqlite_historian, timeout=5) == 0  # flush reports the rest
+            assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 2
     events = await sqlite_historian.events(0, 2**62, kinds=["data_loss"])
     assert [e.fields["dropped"] for e in events] == [150, 11]
     assert events[0].tags == {"site": "pilot", "unit": "bridge-1", "kind": "data_loss"}
     assert events[1].fields["dropped_total"] == 161
-    assert "150 points lost" in str(events[0].fields["message"])
+    assert str(events[0].fields["message"]).startswith("150 points lost")
     # What survived is the newest data, complete and in order.
     result = await sqlite_historian.query_range("TK1", ["LT101"], T0, T0 + 10**12, max_points=5000)
     assert [s.value for s in result.series["LT101"]] == [i * 0.25 for i in range(161, 260)]

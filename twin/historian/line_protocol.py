@@ -10,7 +10,9 @@ Integers get an ``i`` suffix, booleans are ``true`` / ``false``, floats use Pyth
 shortest round-trip ``repr``. Things line protocol cannot carry are handled so that one odd
 point never blocks a whole batch: empty tag values are left out (InfluxDB rejects them),
 non-finite floats (NaN, inf) are left out, a point left without any field is skipped, and
-line breaks in names become spaces (line protocol has no escape for them).
+line breaks in names become spaces (line protocol has no escape for them). A tag value
+ending in a backslash cannot be written at all (InfluxDB answers 400 "invalid tag
+format"); the outbox then drops and reports that one point.
 
 Encoding is done in bulk with per-string caches, because the same few hundred series and
 field names repeat in every batch (DESIGN.md: "build line protocol in bulk, not one Point
