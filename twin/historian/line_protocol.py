@@ -10,9 +10,12 @@ Integers get an ``i`` suffix, booleans are ``true`` / ``false``, floats use Pyth
 shortest round-trip ``repr``. Things line protocol cannot carry are handled so that one odd
 point never blocks a whole batch: empty tag values are left out (InfluxDB rejects them),
 non-finite floats (NaN, inf) are left out, a point left without any field is skipped, and
-line breaks in names become spaces (line protocol has no escape for them). A tag value
-ending in a backslash cannot be written at all (InfluxDB answers 400 "invalid tag
-format"); the outbox then drops and reports that one point.
+line breaks in names become spaces (line protocol has no escape for them). Backslashes are
+written as they are (InfluxDB 1.x does not unescape ``\\`` in names), which leaves two
+cases InfluxDB 1.x cannot parse: a tag value ending in a backslash, and a backslash right
+before a space, comma or ``=`` in a name when a string field of the same point contains a
+line break. InfluxDB answers 400 for such a line; the outbox then drops and reports that
+one point. Plant tag names never look like that.
 
 Encoding is done in bulk with per-string caches, because the same few hundred series and
 field names repeat in every batch (DESIGN.md: "build line protocol in bulk, not one Point
@@ -90,7 +93,9 @@ def format_field_value(value: FieldValue) -> str | None:
         return f"{value}i"
     if kind is str:
         return _escape_string(value)  # type: ignore[arg-type]
-    # Slow path for numpy scalars and other numeric types.
+    # Slow path for numpy scalars (np.bool_ is neither bool nor Integral) and other numbers.
+    if hasattr(value, "item") and not isinstance(value, (Integral, Real)):
+        return format_field_value(value.item())
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Integral):
