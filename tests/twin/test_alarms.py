@@ -121,10 +121,10 @@ def test_kpis_rate_flood_and_split() -> None:
         m.define(p.value, unit="u", tag="t", priority=p)
     t = 0
     # 8 low, 1 medium, 1 high raised once per minute: 10 in 10 min, not a flood.
-    for i, p in enumerate(["low"] * 8 + ["medium", "high"]):
+    for i, name in enumerate(["low"] * 8 + ["medium", "high"]):
         t = i * 60 * NS_PER_S
-        m.raise_(p, t)
-        m.clear(p, t + 1)
+        m.raise_(name, t)
+        m.clear(name, t + 1)
     k = m.kpis(0, 600 * NS_PER_S)
     assert (k.alarms, k.per_10_min, k.flood) == (10, 10.0, False)
     assert k.priority_split == {"low": 0.8, "medium": 0.1, "high": 0.1}

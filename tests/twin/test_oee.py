@@ -74,10 +74,11 @@ def _hand_numbers() -> dict[str, float]:
 
 def _accumulate() -> OeeAccumulator:
     acc = OeeAccumulator("filler", ideal_rate_per_min=30.0, small_stop_s=300.0, startup_window_s=300.0)
-    events = sorted([(t, 1, s, c) for t, s, c in TIMELINE] + [(t, 0, n, None) for t, n in COUNTS],
-                    key=lambda e: (e[0], e[1]))
-    for t, kind, payload, cause in events:
-        if kind == 1:
+    events: list[tuple[int, int, PackMLState | Counts, str | None]] = sorted(
+        [(t, 1, s, c) for t, s, c in TIMELINE] + [(t, 0, n, None) for t, n in COUNTS],
+        key=lambda e: (e[0], e[1]))
+    for t, _, payload, cause in events:
+        if isinstance(payload, PackMLState):
             acc.update(payload, None, float(t), cause)
         else:
             acc.update(None, payload, float(t))
@@ -193,4 +194,5 @@ def test_line_oee_is_end_of_line_output_at_bottleneck_rate() -> None:
     line = line_oee(reports)
     assert (line.bottleneck, line.end_machine) == ("capper", "labeller")
     assert line.oee == pytest.approx(0.8)
+    assert line.availability is not None and line.performance is not None and line.quality is not None
     assert line.availability * line.performance * line.quality == pytest.approx(line.oee)
