@@ -98,3 +98,8 @@ async def test_database_created_on_first_write_when_server_came_up_late(
         server.start()
         await h.write([process("D", "T", T0, 1.0)])
         assert [s.value for s in (await h.latest()).values()] == [1.0]
+
+
+async def test_unencodable_points_are_rejected(historian: InfluxDB1Historian) -> None:
+    with pytest.raises(HistorianRejectedError):
+        await historian.write([Point("process", {"unit": "X"}, {"value": 1.0}, "soon")])  # type: ignore[arg-type]

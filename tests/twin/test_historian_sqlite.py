@@ -23,7 +23,7 @@ from historian_contract import (
     process,
 )
 
-from twin.historian import HistorianError, open_historian
+from twin.historian import HistorianError, HistorianRejectedError, Point, open_historian
 from twin.historian.sqlite import SqliteHistorian
 
 
@@ -106,3 +106,12 @@ async def test_not_open_raises() -> None:
     with pytest.raises(HistorianError, match="not open"):
         await h.write([process("U", "T", T0, 1.0)])
     assert not await h.ping()
+
+
+async def test_unstorable_points_are_rejected_not_retryable(historian: SqliteHistorian) -> None:
+    """Data errors must be HistorianRejectedError so the outbox drops them instead of stalling."""
+    with pytest.raises(HistorianRejectedError):
+        await historian.write([Point("process", {"unit": "X"}, {"value": 1.0, "status": float("nan")}, T0)])
+    with pytest.raises(HistorianRejectedError):
+        await historian.write([process("X", "T", 2**70, 1.0)])
+    assert await historian.latest(unit="X") == {}  # the failed transaction left nothing behind

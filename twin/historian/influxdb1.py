@@ -163,11 +163,19 @@ class InfluxDB1Historian(Historian):
             return
         client = self._http()
         if not self._db_ready:
-            await self._create_database()
-        if len(points) <= _INLINE_POINTS:
-            bodies = _gzip_bodies(points, self.batch_lines)
-        else:
-            bodies = await asyncio.to_thread(_gzip_bodies, points, self.batch_lines)
+            try:
+                await self._create_database()
+            except HistorianError as exc:
+                # Down, or a non-admin user that may not CREATE: let the write itself tell
+                # (connection error, or 404 when the database really is missing).
+                log.debug("%s: CREATE DATABASE failed (%s); writing anyway", self.url, exc)
+        try:
+            if len(points) <= _INLINE_POINTS:
+                bodies = _gzip_bodies(points, self.batch_lines)
+            else:
+                bodies = await asyncio.to_thread(_gzip_bodies, points, self.batch_lines)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise HistorianRejectedError(f"{self.url}: cannot encode points: {exc!r}") from exc
         params = {"db": self.database, "precision": "ns"}
         headers = {"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"}
         for body in bodies:

@@ -159,10 +159,13 @@ class InfluxDB2Historian(Historian):
         from influxdb_client.domain.write_precision import WritePrecision
 
         write_api = self._api().write_api()
-        if len(points) <= _INLINE_POINTS:
-            bodies = _bodies(points, self.batch_lines)
-        else:
-            bodies = await asyncio.to_thread(_bodies, points, self.batch_lines)
+        try:
+            if len(points) <= _INLINE_POINTS:
+                bodies = _bodies(points, self.batch_lines)
+            else:
+                bodies = await asyncio.to_thread(_bodies, points, self.batch_lines)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise HistorianRejectedError(f"{self.url}: cannot encode points: {exc!r}") from exc
         for body in bodies:
             try:
                 await write_api.write(bucket=self.bucket, org=self.org, record=body, write_precision=WritePrecision.NS)

@@ -36,6 +36,7 @@ from twin.historian.base import (
     FieldValue,
     Historian,
     HistorianError,
+    HistorianRejectedError,
     Point,
     RangeResult,
     Sample,
@@ -172,7 +173,10 @@ def _rows(points: Sequence[Point]) -> tuple[list[_ProcessRow], list[tuple[Any, .
 
 
 def _write(conn: sqlite3.Connection, points: Sequence[Point]) -> None:
-    process, latest, other = _rows(points)
+    try:
+        process, latest, other = _rows(points)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise HistorianRejectedError(f"cannot store points: {exc!r}") from exc
     conn.execute("BEGIN IMMEDIATE")
     try:
         if process:
@@ -181,8 +185,10 @@ def _write(conn: sqlite3.Connection, points: Sequence[Point]) -> None:
         if other:
             conn.executemany(_INSERT_POINT, other)
         conn.execute("COMMIT")
-    except BaseException:
+    except BaseException as exc:
         conn.execute("ROLLBACK")
+        if isinstance(exc, OverflowError):  # an integer beyond SQLite's 64 bits
+            raise HistorianRejectedError(f"cannot store points: {exc!r}") from exc
         raise
 
 
