@@ -192,8 +192,13 @@ class Bridge:
         for start in range(0, len(names), step):
             chunk = [client.get_node(node_ids[n]) for n in names[start : start + step]]
             sub = await client.create_subscription(settings.publishing_interval_ms, _Handler(self, by_node))
-            results = await sub.subscribe_data_change(
-                chunk, sampling_interval=settings.sampling_interval_ms, queuesize=settings.queue_size
+            # Trigger on timestamps too: a value re-sent unchanged (heartbeat) proves it is current.
+            # asyncua's public subscribe_data_change takes no filter, hence the low-level call.
+            results = await sub._subscribe(
+                chunk,
+                mfilter=ua.DataChangeFilter(Trigger=ua.DataChangeTrigger.StatusValueTimestamp),
+                queuesize=settings.queue_size,
+                sampling_interval=settings.sampling_interval_ms,
             )
             for node, result in zip(chunk, results if isinstance(results, list) else [results], strict=True):
                 if isinstance(result, ua.StatusCode):

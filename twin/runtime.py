@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from models.unit import TagSpec, Unit
 from twin.clock import SimClock
@@ -33,6 +33,37 @@ class UnitSlot:
     unit: Unit
     specs: list[TagSpec]
     sensors: SensorLayer
+    #: Last published value and simulation time of the tags that are not published every tick.
+    sent: dict[str, tuple[float | bool, float]] = field(default_factory=dict)
+
+
+def due_readings(
+    slot: UnitSlot, readings: dict[str, Reading], sim_time_s: float, heartbeat_s: float
+) -> dict[str, Reading]:
+    """The readings to publish now, as a PLC would: a report-by-exception policy.
+
+    Measurements go out every tick. Setpoints, modes and switches go out as soon as they
+    change; outputs and states when they move by more than 1 % of their span. Everything
+    is re-sent at least every ``heartbeat_s`` with a fresh timestamp, so a client that
+    triggers on timestamps sees that a constant value is still current.
+    """
+    out: dict[str, Reading] = {}
+    for spec in slot.specs:
+        value, status = readings[spec.name]
+        if spec.kind == "measurement":
+            out[spec.name] = (value, status)
+            continue
+        last = slot.sent.get(spec.name)
+        if last is None or sim_time_s - last[1] >= heartbeat_s:
+            changed = True
+        elif spec.kind in ("setpoint", "mode", "switch"):
+            changed = value != last[0]
+        else:
+            changed = abs(float(value) - float(last[0])) > 0.01 * (spec.hi - spec.lo)
+        if changed:
+            out[spec.name] = (value, status)
+            slot.sent[spec.name] = (value, sim_time_s)
+    return out
 
 
 class TwinRuntime:
@@ -48,6 +79,8 @@ class TwinRuntime:
         Model step in simulated seconds.
     publish_period_s : float
         Wall-clock period between two publications of readings.
+    heartbeat_s : float
+        Simulated period at which unchanged non-measurement tags are re-sent.
     seed : int
         Seed of the sensor noise (each unit gets its own stream).
     """
@@ -57,14 +90,16 @@ class TwinRuntime:
         units: dict[str, Unit],
         clock: SimClock | None = None,
         dt_s: float = 0.1,
-        publish_period_s: float = 0.1,
+        publish_period_s: float = 0.2,
         seed: int = 0,
+        heartbeat_s: float = 1.0,
     ) -> None:
         if dt_s <= 0 or publish_period_s <= 0:
             raise ValueError("dt_s and publish_period_s must be > 0")
         self.clock = clock or SimClock()
         self.dt_s = dt_s
         self.publish_period_s = publish_period_s
+        self.heartbeat_s = heartbeat_s
         self.slots: dict[str, UnitSlot] = {}
         for i, (name, unit) in enumerate(units.items()):
             specs = unit.tag_specs()
@@ -91,8 +126,8 @@ class TwinRuntime:
 
     async def publish(self) -> None:
         now_ns = self.clock.now_ns()
-        for name in self.slots:
-            readings = self.readings(name)
+        for name, slot in self.slots.items():
+            readings = due_readings(slot, self.readings(name), self.clock.sim_time_s, self.heartbeat_s)
             for publisher in self.publishers:
                 await publisher(name, readings, now_ns)
 
