@@ -209,7 +209,7 @@ def _resolve_parameters(
                 f"reference_rows must be an integer in [2, {n}] (the number of rows), got {reference_rows!r}"
             )
         est = cls._estimate(arr[:reference_rows], {})
-        source = "reference" if mean is None or sigma is None else "known"
+        source = "reference"
     elif lsl is not None or usl is not None:
         if lsl is None or usl is None:
             raise ValueError("specification limits need both lsl and usl")
@@ -221,4 +221,10 @@ def _resolve_parameters(
         raise ValueError("chart limits need mean and sigma, reference_rows, or lsl and usl")
     m = est.mean if mean is None else mean
     s = est.sigma if sigma is None else sigma
-    return ProcessParameters(m, s, source, est.n_used, est.notes)  # type: ignore[arg-type]
+    notes = est.notes
+    if mean is not None or sigma is not None:
+        given = " and ".join(n for n, v in (("mean", mean), ("sigma", sigma)) if v is not None)
+        notes = (*notes, f"{given} given explicitly; the rest estimated ({source})")
+        if mean is not None and sigma is not None:
+            source = "known"
+    return ProcessParameters(m, s, source, est.n_used, notes)  # type: ignore[arg-type]
