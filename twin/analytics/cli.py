@@ -54,23 +54,17 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from twin.analytics.oee import (
-    Counts,
-    CountSample,
-    OeeReport,
-    PackMLState,
-    StateChange,
-    TimeCategory,
-    line_oee,
-    oee_from_logs,
-)
-from twin.analytics.pca import PcaError, PcaMonitor
-from twin.analytics.tabular import Table, TableError, constant_columns, load_table
+# pandas, scipy and the analytics modules load only when an analysis runs: every other
+# ``gmp-twin`` command builds this parser too and should start fast.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from twin.analytics.oee import CountSample, OeeReport, StateChange
+    from twin.analytics.tabular import Table
 
 
 class CliError(Exception):
@@ -99,7 +93,7 @@ def _guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argp
     def run(args: argparse.Namespace) -> int:
         try:
             return fn(args)
-        except (CliError, TableError, PcaError, ValueError) as exc:
+        except (CliError, ValueError) as exc:  # TableError and PcaError are ValueErrors
             msg = " ".join(str(exc).split())  # one line
             print(f"gmp-twin analyze {name}: error: {msg}", file=sys.stderr)
             return 2
@@ -115,7 +109,8 @@ def _pct(v: float | None) -> str:
 
 
 def _cmd_spc(args: argparse.Namespace) -> int:
-    from twin.analytics.spc import run_chart  # the SPC module is optional for pca/oee
+    from twin.analytics.spc import run_chart
+    from twin.analytics.tabular import load_table
 
     if not args.column and not args.all_columns:
         raise CliError("give --column COL (repeatable) or --all-columns")
@@ -184,6 +179,8 @@ def _cmd_spc(args: argparse.Namespace) -> int:
 
 def _align(ref: Table, data: Table, what: str) -> Table:
     """``data`` with the reference's columns, in the reference's order."""
+    from twin.analytics.tabular import Table
+
     if ref.has_header and data.has_header:
         missing = [n for n in ref.names if n not in data.names]
         if missing:
@@ -203,6 +200,9 @@ def _align(ref: Table, data: Table, what: str) -> Table:
 
 
 def _cmd_pca(args: argparse.Namespace) -> int:
+    from twin.analytics.pca import PcaMonitor
+    from twin.analytics.tabular import constant_columns, load_table
+
     opts = {"drop_non_numeric": args.drop_non_numeric, "drop_missing_rows": args.drop_missing}
     ref = load_table(args.reference, columns=args.column or None, transpose=args.transpose_reference, **opts)
     data = _align(ref, load_table(args.data, **opts), "PCA")
@@ -273,6 +273,8 @@ def _cmd_pca(args: argparse.Namespace) -> int:
 
 
 def _read_csv(path: str, required: Sequence[str], what: str) -> pd.DataFrame:
+    import pandas as pd
+
     p = Path(path)
     if not p.exists():
         raise CliError(f"{p}: file not found; check the path (relative to {Path.cwd()})")
@@ -292,6 +294,8 @@ def _read_csv(path: str, required: Sequence[str], what: str) -> pd.DataFrame:
 
 def _times(frame: pd.DataFrame, path: str, column: str = "timestamp") -> tuple[np.ndarray, bool]:
     """Seconds (float) and whether the column held dates."""
+    import pandas as pd
+
     col = frame[column]
     empty = col == ""
     if empty.any():
@@ -309,6 +313,8 @@ def _times(frame: pd.DataFrame, path: str, column: str = "timestamp") -> tuple[n
 
 
 def _one_time(value: str | None, what: str) -> float | None:
+    import pandas as pd
+
     if not value:
         return None
     secs, _ = _times(pd.DataFrame({"timestamp": [value]}), what)
@@ -321,6 +327,10 @@ def _rows(mask: pd.Series) -> str:
 
 
 def _load_states(path: str) -> tuple[list[StateChange], bool]:
+    import pandas as pd
+
+    from twin.analytics.oee import PackMLState, StateChange
+
     fix = "the states file needs the header timestamp,machine,state[,cause]"
     frame = _read_csv(path, ["timestamp", "state"], fix)
     t, dated = _times(frame, path)
@@ -339,6 +349,10 @@ def _load_states(path: str) -> tuple[list[StateChange], bool]:
 
 
 def _load_counts(path: str) -> list[CountSample]:
+    import pandas as pd
+
+    from twin.analytics.oee import Counts, CountSample
+
     fix = "the counts file needs the header timestamp,machine,produced,good,rejected"
     frame = _read_csv(path, ["timestamp"], fix)
     t, _ = _times(frame, path)
@@ -413,6 +427,8 @@ class _DefaultDict(dict[str, float]):
 
 
 def _fmt_time(t: float, dated: bool) -> str:
+    import pandas as pd
+
     if not dated:
         return f"{t:g} s"
     return pd.Timestamp(t, unit="s", tz="UTC").isoformat().replace("+00:00", "Z")
@@ -426,6 +442,8 @@ def _report_dict(r: OeeReport, dated: bool) -> dict[str, Any]:
 
 
 def _cmd_oee(args: argparse.Namespace) -> int:
+    from twin.analytics.oee import PackMLState, TimeCategory, line_oee, oee_from_logs
+
     states, dated = _load_states(args.states)
     counts = _load_counts(args.counts) if args.counts else []
     unknown = sorted({c.machine for c in counts} - {s.machine for s in states})
