@@ -7,7 +7,8 @@ The loader never returns NaN silently. Its rules, which the CLI documents, are:
   and tab in the first line is the separator.
 - **Header**: the first line is a header unless every field of it parses as a number.
   Without a header, columns are named ``x1 .. xN``.
-- **Missing values** (empty cells, ``NA``, ``NaN``, ``null``, ``-``): an error that names the
+- **Missing values** (empty cells, ``NA``, ``NaN``, ``null``, ``-``; a blank line inside the
+  data is a row of missing values, trailing blank lines are ignored): an error that names the
   rows and columns by default; with ``drop_missing_rows=True`` the rows are dropped and
   reported in :attr:`Table.notes`; with ``keep_missing=True`` (independent series, such as
   SPC columns) they stay as NaN and are reported per column, for a consumer that skips
@@ -162,14 +163,20 @@ def load_table(
         has_header = False
     # Read everything as text: missing and non-numeric cells are told apart below.
     kwargs: dict[str, object] = {"sep": r"\s+"} if sep is None else {"sep": sep}
+    all_lines = text.splitlines()
+    leading = next(i for i, ln in enumerate(all_lines) if ln.strip())
     try:
+        # Blank lines are kept: inside the data they are rows of missing values.
         frame = pd.read_csv(
             p, header=0 if has_header else None, dtype=str, keep_default_na=False,
-            skip_blank_lines=True, encoding="utf-8-sig", **kwargs,
+            skip_blank_lines=False, skiprows=leading, encoding="utf-8-sig", **kwargs,
         )
     except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise TableError(f"{p}: cannot be parsed ({first}); every row needs the same number of fields") from None
+    blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    n_keep = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+    frame = frame.iloc[:n_keep]  # trailing blank lines are not data
     if transpose:
         frame = frame.T.reset_index(drop=True)
         frame.columns = range(frame.shape[1])
