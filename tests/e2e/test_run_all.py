@@ -1,0 +1,185 @@
+"""`gmp-twin run` as a user starts it: one process, real OPC UA TCP, real InfluxDB 1.x, HTTP, Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from asyncua.sync import Client
+from conftest import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+GMP_TWIN = str(Path(sys.executable).with_name("gmp-twin"))
+
+
+@dataclass
+class Running:
+    http: str
+    opcua: str
+    proc: subprocess.Popen[str]
+    log: Path
+    db: str
+
+
+def get_json(url: str, timeout: float = 5.0) -> object:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def wait_http(url: str, proc: subprocess.Popen[str], log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"gmp-twin exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            get_json(url, timeout=1.0)
+            return
+        except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout} s:\n{log.read_text()}")
+
+
+def influx_query(base: str, db: str, q: str) -> list[dict]:  # type: ignore[type-arg]
+    url = f"{base}/query?db={db}&q={urllib.parse.quote(q)}"
+    body = get_json(url)
+    assert isinstance(body, dict)
+    return body["results"][0].get("series", [])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def running(influxdb1: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    work = tmp_path_factory.mktemp("run")
+    http_port, opc_port = free_port(), free_port()
+    host_port = influxdb1.removeprefix("http://")
+    log = work / "gmp-twin.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [GMP_TWIN, "run", "--http-port", str(http_port), "--opcua-port", str(opc_port),
+             "--historian", f"influxdb1://{host_port}/e2e",
+             "--plant", str(REPO / "config/plant.yaml"), "--tagmap", str(REPO / "config/tagmaps/mps-pa-sim.yaml")],
+            cwd=work, stdout=out, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "GMP_TWIN_LANG": "en"},
+        )
+    http = f"http://127.0.0.1:{http_port}"
+    try:
+        wait_http(f"{http}/api/health", proc, log)
+        yield Running(http, f"opc.tcp://127.0.0.1:{opc_port}", proc, log, "e2e")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_api_tags_lists_every_tag_fresh_with_units(running: Running) -> None:
+    time.sleep(2.0)
+    tags = get_json(f"{running.http}/api/tags")
+    assert isinstance(tags, list)
+    names = {t["name"] for t in tags}
+    assert {"B101_level", "B102_flow", "B103_pressure", "B104_temperature"} <= names
+    expected = {"B101_level": "cm", "B102_flow": "l/min", "B103_pressure": "mbar", "B104_temperature": "°C"}
+    for tag in tags:
+        assert tag["timestamp"] is not None, tag
+        assert tag["age_s"] < 2.0, tag
+        if tag["name"] in expected:
+            assert tag["unit"] == expected[tag["name"]]
+            assert tag["status_text"] == "Good"
+
+
+def test_health_reports_components(running: Running) -> None:
+    health = get_json(f"{running.http}/api/health")
+    assert isinstance(health, dict)
+    assert health["status"] == "ok"
+    assert health["components"]["bridge:mps-pa"]["connected"] is True
+    assert health["components"]["outbox"]["written_total"] > 0
+
+
+def test_influxdb1_holds_the_process_measurement(running: Running, influxdb1: str) -> None:
+    series = influx_query(influxdb1, running.db, 'SHOW TAG KEYS FROM "process"')
+    assert {v[0] for v in series[0]["values"]} == {"site", "unit", "tag", "source"}
+    series = influx_query(influxdb1, running.db, 'SHOW FIELD KEYS FROM "process"')
+    assert dict((v[0], v[1]) for v in series[0]["values"]) == {"value": "float", "status": "integer"}
+    rows = influx_query(
+        influxdb1, running.db,
+        """SELECT "value", "status" FROM "process" WHERE "tag"='B101_level' AND "unit"='mps-pa' """
+        """AND "source"='sim' AND "site"='demo-campus' ORDER BY time DESC LIMIT 5""",
+    )
+    assert len(rows[0]["values"]) == 5
+
+
+def test_independent_write_of_level_setpoint_moves_the_level(running: Running) -> None:
+    # asyncua's synchronous client: a separate client from the bridge, over TCP.
+    with Client(running.opcua) as client:
+        ns = client.get_namespace_index("urn:gmp-twin:plant")
+        level = client.get_node(f"ns={ns};s=mps-pa.B101_level")
+        sp = client.get_node(f"ns={ns};s=mps-pa.level_sp")
+        start = level.read_value()
+        sp.write_value(20.0)
+        time.sleep(12.0)  # real time: the level loop needs ~18 s to settle a 5 cm step
+        assert level.read_value() > start + 2.0
+    tags = {t["name"]: t for t in get_json(f"{running.http}/api/tags")}  # type: ignore[union-attr]
+    assert tags["level_sp"]["value"] == pytest.approx(20.0)
+
+
+@pytest.mark.browser
+def test_dashboard_shows_live_values_in_chromium(running: Running) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1400,1400"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+    def text(element_id: str) -> str:
+        # The table is re-rendered every second: read through JS to avoid stale element handles.
+        found = driver.execute_script(f"const e = document.getElementById('{element_id}'); return e && e.textContent;")
+        return str(found or "")
+
+    try:
+        driver.get(f"{running.http}/?lang=en")
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: text("val-B101_level") not in ("", "—"))
+        first = float(text("val-B101_level"))
+        assert 0.0 <= first <= 30.0
+        # The value is noisy and refreshed every second: it must change within a few seconds.
+        values = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(values) < 3:
+            values.add(text("val-B101_level"))
+            time.sleep(0.5)
+        assert len(values) >= 3, values
+        heading = driver.find_element(By.CSS_SELECTOR, ".loop-value").text
+        assert heading.startswith("Level:") and "cm" in heading
+        # The P&ID overview and four loop charts are rendered by Plotly.
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) == 5
+        driver.save_screenshot(str(running.log.with_name("dashboard.png")))
+    finally:
+        driver.quit()
+
+
+def test_ctrl_c_stops_cleanly_with_outbox_flushed(running: Running) -> None:
+    # Runs last in this module (file order): it stops the shared process.
+    running.proc.send_signal(signal.SIGINT)
+    assert running.proc.wait(timeout=30) == 0
+    log = running.log.read_text()
+    assert "outbox flushed: nothing pending" in log, log
+    assert "Traceback" not in log, log
