@@ -86,7 +86,19 @@ class Chart:
         return math.isnan(x)
 
     def update(self, x: Any) -> Self:
-        """Add one observation; return the chart (so calls can be chained)."""
+        """Add one observation; return the chart (so calls can be chained).
+
+        If the previous update raised an alarm and ``reset_on_alarm`` is true, the chart
+        first restarts (:meth:`_reset`). A NaN is skipped (``skipped`` becomes true, nothing
+        else changes) or raises, per ``nan_policy``; an infinite value always raises.
+
+        Examples
+        --------
+        >>> from twin.analytics.spc import IndividualsChart
+        >>> chart = IndividualsChart(mean=0.0, sigma=1.0, rules="none")
+        >>> chart.update(0.4).update(3.3).fired_rules, chart.n_updates, chart.n_alarms
+        (('limit',), 2, 1)
+        """
         if self._drift_detected and self.reset_on_alarm:
             self._reset()
         self._drift_detected = False
@@ -114,7 +126,7 @@ class Chart:
 
     @property
     def drift_detected(self) -> bool:
-        """Whether the latest update raised an alarm."""
+        """Whether the latest update raised an alarm (read-only)."""
         return self._drift_detected
 
     @property
@@ -129,7 +141,11 @@ class Chart:
 
     @property
     def statistic(self) -> float:
-        """The plotted statistic after the latest update (NaN before the first)."""
+        """The plotted statistic after the latest update.
+
+        Before the first update (or after a restart): NaN for Shewhart charts, the starting
+        value for EWMA (``mean``) and CUSUM (the headstart).
+        """
         return self._stat
 
     @property
@@ -141,12 +157,27 @@ class Chart:
         return {}
 
     def clone(self) -> Self:
-        """A fresh chart with the same constructor arguments."""
+        """A fresh chart with the same constructor arguments.
+
+        Examples
+        --------
+        >>> from twin.analytics.spc import EWMAChart
+        >>> chart = EWMAChart(mean=1.0, sigma=0.1, lambda_=0.2, L=3.0).update(5.0)
+        >>> chart.clone().statistic, chart.clone().parameters() == chart.parameters()
+        (1.0, True)
+        """
         params = inspect.signature(type(self).__init__).parameters
         return type(self)(**{p: getattr(self, p) for p in params if p != "self"})
 
     def parameters(self) -> dict[str, Any]:
-        """Constructor arguments, for reports."""
+        """Constructor arguments, for reports.
+
+        Examples
+        --------
+        >>> from twin.analytics.spc import CUSUMChart
+        >>> CUSUMChart(mean=0.0, sigma=1.0, k=0.5, h=4.0).parameters()["h"]
+        4.0
+        """
         params = inspect.signature(type(self).__init__).parameters
         out = {p: getattr(self, p) for p in params if p != "self"}
         if isinstance(out.get("rules"), frozenset | set):
@@ -159,6 +190,13 @@ class Chart:
 
         Gives, per row, the statistic, centre line, limits, alarm flag, fired rules and
         whether the row was skipped (NaN), exactly as :meth:`update` would one by one.
+
+        Examples
+        --------
+        >>> from twin.analytics.spc import CUSUMChart
+        >>> res = CUSUMChart(mean=0.0, sigma=1.0, k=0.5, h=2.0).run([1.0, 1.5, float("nan"), 1.2])
+        >>> res.statistic.tolist(), res.first_alarm, res.rules[3]
+        ([0.5, 1.5, nan, 2.2], 3, ('C+',))
         """
         data = self._rows(values)
         n = len(data)
@@ -211,7 +249,15 @@ class Chart:
     def from_reference(cls, reference: npt.ArrayLike, **kwargs: Any) -> Self:
         """Chart with mean and sigma estimated from an in-control reference period.
 
-        Individual values: ``sigma = MR̄/d2``; subgroup charts: ``R̄/d2`` or ``S̄/c4``.
+        Individual values: ``sigma = MR̄/d2``; subgroup charts: ``R̄/d2`` or ``S̄/c4``. Other
+        keyword arguments go to the constructor.
+
+        Examples
+        --------
+        >>> from twin.analytics.spc import IndividualsChart
+        >>> chart = IndividualsChart.from_reference([2.0, 2.2, 1.9, 2.1], rules="we")
+        >>> round(chart.mean, 3), round(chart.sigma, 4)
+        (2.05, 0.2068)
         """
         p = cls._estimate(reference, kwargs)
         return cls(mean=p.mean, sigma=p.sigma, **kwargs)
@@ -222,6 +268,14 @@ class Chart:
 
     @classmethod
     def from_specification(cls, lsl: float, usl: float, cp: float = 1.0, **kwargs: Any) -> Self:
-        """Chart centred in the tolerance with ``sigma = (USL − LSL)/(6·cp)`` (a stand-in)."""
+        """Chart centred in the tolerance with ``sigma = (USL − LSL)/(6·cp)`` (a stand-in).
+
+        Examples
+        --------
+        >>> from twin.analytics.spc import IndividualsChart
+        >>> chart = IndividualsChart.from_specification(4.0, 6.0, rules="none")
+        >>> chart.lcl, chart.ucl
+        (4.0, 6.0)
+        """
         p = from_specification(lsl, usl, cp)
         return cls(mean=p.mean, sigma=p.sigma, **kwargs)

@@ -64,6 +64,13 @@ class ChartResult:
     notes
         Anything a user must know: skipped rows, NaN dropped from a reference, alarms
         inside the reference period.
+
+    Examples
+    --------
+    >>> from twin.analytics.spc import EWMAChart
+    >>> res = EWMAChart(mean=0.0, sigma=1.0, lambda_=0.5, L=3.0).run([0.0, 2.0, 3.0, 3.0])
+    >>> len(res), res.alarm.tolist(), res.first_alarm
+    (4, [False, False, True, False], 2)
     """
 
     method: str

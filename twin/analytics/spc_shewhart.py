@@ -38,7 +38,7 @@ class _ShewhartChart(Chart):
     def _init_shewhart(self, rules: RuleSpec, L: float) -> None:
         if not (math.isfinite(L) and L > 0):
             raise ValueError(f"L must be a finite number > 0, got {L!r}")
-        self.rules = rules
+        self.rules = rules if isinstance(rules, str) else resolve_rules(rules)
         self.L = float(L)
         self.rule_ids = resolve_rules(rules)
         self._engine = RuleEngine(self.rule_ids, self.L)

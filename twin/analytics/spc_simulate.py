@@ -183,7 +183,13 @@ def _simulate_streaming(chart: Chart, n_runs: int, shift: float, rng: np.random.
 
 @dataclass(frozen=True)
 class ArlEstimate:
-    """A Monte Carlo ARL with its standard error and the number of runs behind it."""
+    """A Monte Carlo ARL with its standard error and the number of runs behind it.
+
+    Examples
+    --------
+    >>> ArlEstimate(arl=100.0, se=1.0, n_runs=10_000, sd=100.0).rel_se
+    0.01
+    """
 
     arl: float
     se: float
