@@ -52,7 +52,16 @@ def settings_from(args: argparse.Namespace) -> Any:
     from gmp_twin.settings import Settings
 
     overrides = {dest: getattr(args, dest) for _, dest, _, _ in _SETTING_FLAGS if getattr(args, dest, None) is not None}
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        flags = {dest: flag for flag, dest, _, _ in _SETTING_FLAGS}
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            source = flags.get(field, "") if field in overrides else f"environment GMP_TWIN_{field.upper()}"
+            lines.append(f"{source or field}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid setting(s):\n  " + "\n  ".join(lines)) from None
 
 
 def _run_async(factory: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> int:
@@ -200,8 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ValidationError, ValueError) as exc:
         print(f"gmp-twin: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return 0  # output piped into e.g. `head`
     except OSError as exc:
-        print(f"gmp-twin: error: {exc}; is another gmp-twin running? change the port with a flag", file=sys.stderr)
+        hint = "; is another gmp-twin running? change the port with a flag" if exc.errno == 98 else ""
+        print(f"gmp-twin: error: {exc}{hint}", file=sys.stderr)
         return 1
     finally:
         with contextlib.suppress(Exception):
