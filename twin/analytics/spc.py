@@ -65,6 +65,7 @@ __all__ = [
     "XbarSChart",
     "cusum_step",
     "ewma_step",
+    "make_chart",
     "run_chart",
 ]
 
@@ -76,6 +77,64 @@ _METHODS = {
     "ewma": EWMAChart,
     "cusum": CUSUMChart,
 }
+
+
+def _chart_class(method: str) -> type[Chart]:
+    key = method.strip().lower()
+    if key not in _METHODS:
+        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+    return _METHODS[key]
+
+
+def make_chart(
+    method: str,
+    *,
+    mean: float,
+    sigma: float,
+    rules: RuleSpec = "none",
+    L: float | None = None,
+    lambda_: float = 0.2,
+    exact_limits: bool = False,
+    k: float = 0.5,
+    h: float | None = None,
+    headstart: float = 0.0,
+    arl0: float = SHEWHART_ARL0,
+    subgroup_size: int | None = None,
+    reset_on_alarm: bool = True,
+    nan_policy: NanPolicy = "skip",
+) -> Chart:
+    """Build a streaming chart by method name, e.g. from a detector entry in a YAML file.
+
+    Arguments as in :func:`run_chart`; ``subgroup_size`` is required for ``xbar_r`` and
+    ``xbar_s``. Parameters that do not apply to the method are ignored, except ``rules``,
+    which must be ``"none"`` for EWMA and CUSUM.
+
+    Examples
+    --------
+    >>> chart = make_chart("cusum", mean=20.0, sigma=0.5, k=0.5, h=5.0)
+    >>> [chart.update(x).drift_detected for x in (20.1, 21.5, 21.4, 21.6, 21.3)]
+    [False, False, False, True, False]
+    >>> round(chart.upper, 6)  # restarted after the alarm, then z = 2.6 → C⁺ = 2.6 − 0.5
+    2.1
+    >>> make_chart("shewhart", mean=0.0, sigma=1.0, rules="nelson").rule_ids == resolve_rules("nelson")
+    True
+    """
+    cls = _chart_class(method)
+    rule_ids = resolve_rules(rules)
+    common: dict[str, Any] = {"reset_on_alarm": reset_on_alarm, "nan_policy": nan_policy}
+    if cls in (EWMAChart, CUSUMChart) and rule_ids:
+        raise ValueError(f"run rules apply to Shewhart charts only; use rules='none' with method {method!r}")
+    if cls is EWMAChart:
+        return EWMAChart(mean, sigma, lambda_, L, arl0, exact_limits, **common)
+    if cls is CUSUMChart:
+        return CUSUMChart(mean, sigma, k, h, arl0, headstart, **common)
+    width = 3.0 if L is None else L
+    if cls is IndividualsChart:
+        return IndividualsChart(mean, sigma, rule_ids, width, **common)
+    if subgroup_size is None:
+        raise ValueError(f"method {method!r} needs subgroup_size")
+    xbar = XbarRChart if cls is XbarRChart else XbarSChart
+    return xbar(mean, sigma, subgroup_size, rule_ids, width, **common)
 
 
 def run_chart(
@@ -152,27 +211,35 @@ def run_chart(
     ...
     ValueError: run rules apply to Shewhart charts only; use rules='none' with method 'ewma'
     """
-    method = method.strip().lower()
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
-    cls = _METHODS[method]
-    rule_ids = resolve_rules(rules)
-    arr = np.asarray(x, dtype=np.float64)
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"data must be numeric: {exc}") from None
+    cls = _chart_class(method)
     p = _resolve_parameters(arr, cls, mean, sigma, reference_rows, lsl, usl, cp)
-    chart: Chart
-    common: dict[str, Any] = {"reset_on_alarm": reset_on_alarm, "nan_policy": nan_policy}
-    if cls in (EWMAChart, CUSUMChart) and rule_ids:
-        raise ValueError(f"run rules apply to Shewhart charts only; use rules='none' with method {method!r}")
-    if cls is EWMAChart:
-        chart = EWMAChart(p.mean, p.sigma, lambda_, L, arl0, exact_limits, **common)
-    elif cls is CUSUMChart:
-        chart = CUSUMChart(p.mean, p.sigma, k, h, arl0, headstart, **common)
-    elif cls is IndividualsChart:
-        chart = IndividualsChart(p.mean, p.sigma, rule_ids, 3.0 if L is None else L, **common)
-    else:
+    subgroup_size = None
+    if cls in (XbarRChart, XbarSChart):
         if arr.ndim != 2:
             raise ValueError(f"method {method!r} needs 2-D data (subgroups × size), got shape {arr.shape}")
-        chart = cls(p.mean, p.sigma, arr.shape[1], rule_ids, 3.0 if L is None else L, **common)
+        subgroup_size = arr.shape[1]
+    chart = make_chart(
+        method,
+        mean=p.mean,
+        sigma=p.sigma,
+        rules=rules,
+        L=L,
+        lambda_=lambda_,
+        exact_limits=exact_limits,
+        k=k,
+        h=h,
+        headstart=headstart,
+        arl0=arl0,
+        subgroup_size=subgroup_size,
+        reset_on_alarm=reset_on_alarm,
+        nan_policy=nan_policy,
+    )
+    rule_ids = resolve_rules(rules)
+    method = method.strip().lower()
     result = chart.run(arr)
     result.method = method
     result.parameters.update(
