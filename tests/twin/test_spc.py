@@ -19,6 +19,7 @@ from twin.analytics.spc import (
     IndividualsChart,
     XbarRChart,
     XbarSChart,
+    make_chart,
     run_chart,
 )
 from twin.analytics.spc_design import cusum_arl, cusum_h_for_arl, ewma_arl, ewma_L_for_arl, shewhart_arl
@@ -530,3 +531,13 @@ def test_bench_designs_match_reference_table() -> None:
         design = {"shewhart": ("L",), "cusum": ("k", "h"), "ewma": ("lambda_", "L")}[str(rows[name][0])]
         values = tuple(getattr(chart, a) for a in design)
         assert values == {"shewhart": (3.0,), "cusum": (0.5, rows[name][1]), "ewma": rows[name][1:]}[str(rows[name][0])]
+
+
+def test_make_chart_builds_streaming_charts() -> None:
+    assert isinstance(make_chart("EWMA", mean=0.0, sigma=1.0, lambda_=0.1, L=2.814), EWMAChart)
+    xs = make_chart("xbar_s", mean=0.0, sigma=1.0, subgroup_size=5, rules={"WE1", "WE2"})
+    assert isinstance(xs, XbarSChart) and xs.rules == frozenset({"WE1", "WE2"})
+    with pytest.raises(ValueError, match="needs subgroup_size"):
+        make_chart("xbar_r", mean=0.0, sigma=1.0)
+    with pytest.raises(ValueError, match="data must be numeric"):
+        run_chart(["a", "b"], "shewhart", mean=0.0, sigma=1.0)

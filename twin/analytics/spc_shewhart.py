@@ -94,7 +94,7 @@ class IndividualsChart(_ShewhartChart):
     ...     _ = chart.update(x)
     >>> chart.drift_detected, chart.fired_rules, chart.ucl
     (True, ('N2',), 3.0)
-    >>> IndividualsChart.from_reference([5.0, 5.2, 4.9, 5.1, 5.0], rules="none").ucl.__round__(3)
+    >>> round(IndividualsChart.from_reference([5.0, 5.2, 4.9, 5.1, 5.0], rules="none").ucl, 3)
     5.572
     """
 
