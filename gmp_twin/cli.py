@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _first_leaf(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+    """The first real error inside (nested) task-group exception groups."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -205,7 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("asyncua.common.copy_node_util").setLevel(logging.ERROR)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        try:
+            return handler(args)
+        except BaseExceptionGroup as group:
+            raise _first_leaf(group) from group
     except (ConfigError, ValidationError, ValueError) as exc:
         print(f"gmp-twin: error: {exc}", file=sys.stderr)
         return 2

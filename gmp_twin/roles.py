@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,23 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event) -> None:
+def bind_http(settings: Settings) -> socket.socket:
+    """Bind the HTTP port now, so a busy port fails before anything else starts."""
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.http_host, settings.http_port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"HTTP port {settings.http_host}:{settings.http_port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
     """Role ``dashboard``: the Dash app at ``/`` and the API at ``/api`` on one port."""
+    sock = sock or bind_http(settings)
     api = create_api(state)
     gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
     dash_app = create_dash(state.tagmaps, gateway, tz=settings.timezone, lang=settings.lang)
@@ -133,7 +149,7 @@ async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event) -> 
         api, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on", access_log=False
     )
     server = _Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     log.info("dashboard and API on http://%s:%d", settings.http_host, settings.http_port)
     stop_wait = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
@@ -149,6 +165,7 @@ async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event) -> 
 async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True) -> None:
     """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process."""
     tagmaps = load_tagmaps(settings.tagmap)
+    sock = bind_http(settings)
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
         try:
@@ -164,6 +181,6 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                     if runtime is not None:
                         tg.create_task(runtime.run(stop))
                     tg.create_task(run_bridges(tagmaps, outbox, historian, stop, endpoint, health))
-                    tg.create_task(run_http(settings, state, stop))
+                    tg.create_task(run_http(settings, state, stop, sock))
         finally:
             outbox.close()
