@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PKGS := influxdb chromium chromium-driver
+# Two cores: multithreaded BLAS only fights the tests' own processes.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
 
 .PHONY: run test bench lint typecheck system-deps clean
 

@@ -56,7 +56,7 @@ def create_dash(tagmaps: list[TagMap], gateway: HistorianGateway, tz: str = "Eur
         use_pages=True,
         pages_folder="",
         title="gmp-twin",
-        update_title=None,  # no "Updating..." flicker every second
+        update_title=None,  # type: ignore[arg-type]  # no "Updating..." flicker every second
         suppress_callback_exceptions=True,
     )
     station = tagmaps[0]

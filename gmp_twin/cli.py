@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _first_leaf(group: BaseExceptionGroup) -> BaseException:  # type: ignore[type-arg]
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first real error inside (nested) task-group exception groups."""
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

@@ -21,8 +21,8 @@ from twin.runtime import TwinRuntime
 from twin.tagmap import TagMap, tagmap_for_unit
 
 
-async def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def wait_for(predicate, limit_s: float = 10.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit_s
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -98,7 +98,7 @@ async def test_unreachable_server_is_retried_with_backoff_then_connects(tmp_path
     assert not task.done()  # reported, not crashed
     assert str(port) in (bridge.stats.last_error or "")
     async with twin(port):
-        await wait_for(lambda: bridge.stats.connected, timeout=15, what="connection once the server is up")
+        await wait_for(lambda: bridge.stats.connected, limit_s=15, what="connection once the server is up")
         await wait_for(lambda: "B101_level" in bridge.stats.latest, what="a value")
     stop.set()
     await task
@@ -114,7 +114,7 @@ async def test_server_restart_reconnects_and_records_a_gap(tmp_path: Path) -> No
     async with twin(port):
         await wait_for(lambda: bridge.stats.connected, what="first connection")
     async with twin(port):
-        await wait_for(lambda: bridge.stats.connects >= 2, timeout=20, what="reconnection")
+        await wait_for(lambda: bridge.stats.connects >= 2, limit_s=20, what="reconnection")
         await wait_for(lambda: bridge.stats.gaps == 1, what="gap recorded")
     stop.set()
     await task

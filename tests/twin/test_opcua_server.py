@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from asyncua import Client, ua
+from conftest import free_port
 
 from models.mps_pa import MpsPaStation
-from conftest import free_port
 from twin.clock import SimClock
 from twin.engineering_units import unece_unit_id
 from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
