@@ -45,7 +45,7 @@ def wait_http(url: str, proc: subprocess.Popen[str], log: Path, timeout: float =
         try:
             get_json(url, timeout=1.0)
             return
-        except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
+        except (OSError, json.JSONDecodeError):  # refused, reset, or bound but not yet serving
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout} s:\n{log.read_text()}")
 
