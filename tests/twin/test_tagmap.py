@@ -86,3 +86,23 @@ def test_missing_file_is_clear(tmp_path: Path) -> None:
 def test_shipped_tagmaps_validate(name: str) -> None:
     tm = load_tagmap(REPO / "config" / "tagmaps" / name)
     assert tm.tags
+
+
+def test_sim_tagmap_matches_the_model() -> None:
+    from models.mps_pa import MpsPaStation
+    from twin.opcua_server import NAMESPACE_URI
+    from twin.tagmap import tagmap_for_unit
+
+    shipped = load_tagmap(REPO / "config" / "tagmaps" / "mps-pa-sim.yaml")
+    generated = tagmap_for_unit(
+        "mps-pa", MpsPaStation().tag_specs(), endpoint=shipped.endpoint, site=shipped.site, namespace_uri=NAMESPACE_URI
+    )
+    assert shipped == generated, "regenerate with: gmp-twin tagmap --unit mps-pa > config/tagmaps/mps-pa-sim.yaml"
+
+
+def test_real_kit_examples_use_the_sim_tag_names() -> None:
+    sim = {t.name for t in load_tagmap(REPO / "config" / "tagmaps" / "mps-pa-sim.yaml").tags}
+    for name in ("mps-pa-s7-1500.example.yaml", "mps-pa-codesys.example.yaml"):
+        real = load_tagmap(REPO / "config" / "tagmaps" / name)
+        assert real.source == "plc" and real.allow_writes is False
+        assert {t.name for t in real.tags} <= sim

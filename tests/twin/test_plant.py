@@ -1,0 +1,43 @@
+"""Plant files: valid ones build, invalid ones name the file, line and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twin.config_files import ConfigError
+from twin.plant import build_plant, load_plant
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_default_plant_builds() -> None:
+    units = build_plant(load_plant(REPO / "config" / "plant.yaml"))
+    assert list(units) == ["mps-pa"]
+
+
+def test_unknown_unit_type_lists_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "plant.yaml"
+    path.write_text("site: lab\nunits:\n  - name: r1\n    type: rocket\n")
+    with pytest.raises(
+        ConfigError, match=r"plant.yaml:4: 'units\[0\].type': unknown unit type 'rocket'; allowed: mps_pa"
+    ):
+        load_plant(path)
+
+
+def test_unknown_parameter_and_bad_initial_write(tmp_path: Path) -> None:
+    path = tmp_path / "plant.yaml"
+    path.write_text("site: lab\nunits:\n  - name: s\n    type: mps_pa\n    params: {tank_colour_m: 1}\n")
+    with pytest.raises(ValueError, match="unknown parameter.*tank_colour_m.*allowed:"):
+        build_plant(load_plant(path))
+    path.write_text("site: lab\nunits:\n  - name: s\n    type: mps_pa\n    initial: {level_sp: 400}\n")
+    with pytest.raises(ValueError, match="level_sp"):
+        build_plant(load_plant(path))
+
+
+def test_duplicate_unit_names(tmp_path: Path) -> None:
+    path = tmp_path / "plant.yaml"
+    path.write_text("site: lab\nunits:\n  - {name: a, type: mps_pa}\n  - {name: a, type: mps_pa}\n")
+    with pytest.raises(ConfigError, match="duplicate unit name"):
+        load_plant(path)
