@@ -14,6 +14,7 @@ LANGS = ("fr", "en")
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"fr": "Jumeau numérique — station Festo MPS PA", "en": "Digital twin — Festo MPS PA station"},
+    "station": {"fr": "Station MPS PA", "en": "MPS PA station"},
     "level": {"fr": "Niveau", "en": "Level"},
     "flow": {"fr": "Débit", "en": "Flow"},
     "pressure": {"fr": "Pression", "en": "Pressure"},

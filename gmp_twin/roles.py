@@ -14,11 +14,13 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from a2wsgi import WSGIMiddleware
 
 from dashboard.app import create_dash
+from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from gmp_twin.settings import Settings
 from plc_bridge.bridge import Bridge
@@ -143,7 +145,10 @@ async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event, soc
     sock = sock or bind_http(settings)
     api = create_api(state)
     gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
-    dash_app = create_dash(state.tagmaps, gateway, tz=settings.timezone, lang=settings.lang)
+    ctx = DashContext(
+        state.tagmaps, gateway, zone=ZoneInfo(settings.timezone), default_lang=settings.lang, services=state.services
+    )
+    dash_app = create_dash(ctx)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
     config = uvicorn.Config(
         api, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on", access_log=False

@@ -24,11 +24,15 @@ class ApiState:
         Tag metadata (units, ranges, kinds) of every unit shown.
     health : dict[str, HealthProvider]
         Component name -> callable returning its health dict (bridge, outbox, runtime).
+    services : dict[str, Any]
+        Named in-process services (monitoring, control) the routers call.
     """
 
     historian: Historian
     tagmaps: list[TagMap]
     health: dict[str, HealthProvider] = field(default_factory=dict)
+    #: In-process services the API and dashboard may drive (e.g. "monitoring").
+    services: dict[str, Any] = field(default_factory=dict)
 
     @property
     def site(self) -> str:

@@ -1,0 +1,7 @@
+"""Dashboard pages; each module has ``register(app, ctx)``. Order = navigation order."""
+
+from __future__ import annotations
+
+from dashboard.pages import station
+
+PAGES = [station]
