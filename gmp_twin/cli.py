@@ -38,6 +38,7 @@ _SETTING_FLAGS = (
     ("--speed", "speed", float, "simulated seconds per wall second (default 1; env GMP_TWIN_SPEED)"),
     ("--seed", "seed", int, "sensor-noise seed (default 0; env GMP_TWIN_SEED)"),
     ("--lang", "lang", str, "default dashboard language fr|en (env GMP_TWIN_LANG)"),
+    ("--detectors", "detectors", Path, "drift detectors file (default config/detectors.yaml; env GMP_TWIN_DETECTORS)"),
 )
 
 
@@ -176,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(bridge, {"tagmap", "opcua_endpoint", "historian", "outbox"})
     bridge.set_defaults(handler=_cmd_bridge)
 
-    dash = sub.add_parser("dashboard", help="dashboard + API only (reads the historian)")
-    _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang"})
+    dash = sub.add_parser("dashboard", help="dashboard + API + live analytics (reads the historian)")
+    _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang", "detectors"})
     dash.set_defaults(handler=_cmd_dashboard)
 
     tagmap = sub.add_parser("tagmap", help="print the tag map of a simulated unit")
@@ -185,8 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
     tagmap.set_defaults(handler=_cmd_tagmap)
 
+    from gmp_twin import simulate
     from twin.analytics import cli as analytics_cli
 
+    simulate.register(sub)
     analytics_cli.register(sub)
     return parser
 
