@@ -9,11 +9,14 @@ responsive.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from models.unit import TagSpec, Unit
 from twin.clock import SimClock
@@ -110,7 +113,74 @@ class TwinRuntime:
 
     def readings(self, name: str) -> dict[str, Reading]:
         slot = self.slots[name]
-        return slot.sensors.measure(slot.unit.read())
+        return slot.sensors.measure(slot.unit.read(), self.steps)
+
+    # -- instructor controls ----------------------------------------------------------
+    def pause(self) -> None:
+        self.clock.pause()
+
+    def resume(self) -> None:
+        self.clock.resume()
+
+    def set_speed(self, speed: float) -> None:
+        """Simulated seconds per wall second; ``math.inf`` = as fast as possible."""
+        self.clock.set_speed(speed)
+
+    async def single_step(self, n: int = 1) -> None:
+        """Advance ``n`` model steps (normally while paused) and publish the result."""
+        for _ in range(n):
+            self.step()
+        await self.publish()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole plant state (units, clock, step counter) as JSON-able data."""
+        return {
+            "format": "gmp-twin-snapshot/1",
+            "sim_time_s": self.clock.sim_time_s,
+            "steps": self.steps,
+            "dt_s": self.dt_s,
+            "seeds": {name: slot.sensors.seed for name, slot in self.slots.items()},
+            "units": {
+                name: {"type": slot.unit.unit_type, "state": slot.unit.snapshot()} for name, slot in self.slots.items()
+            },
+        }
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Restore :meth:`snapshot` output; the plant must have the same units."""
+        if snap.get("format") != "gmp-twin-snapshot/1":
+            raise ValueError("not a gmp-twin snapshot (missing format gmp-twin-snapshot/1)")
+        if set(snap["units"]) != set(self.slots):
+            raise ValueError(
+                f"snapshot units {sorted(snap['units'])} differ from the plant's {sorted(self.slots)}; "
+                "restore it with the plant file it was taken from"
+            )
+        if snap["dt_s"] != self.dt_s:
+            raise ValueError(f"snapshot step {snap['dt_s']} s differs from the runtime's {self.dt_s} s")
+        for name, data in snap["units"].items():
+            slot = self.slots[name]
+            if data["type"] != slot.unit.unit_type:
+                raise ValueError(f"unit {name!r} is a {slot.unit.unit_type} here but a {data['type']} in the snapshot")
+            slot.unit.restore(data["state"])
+            slot.sensors.seed = int(snap["seeds"][name])
+            slot.sent.clear()
+        self.clock.sim_time_s = float(snap["sim_time_s"])
+        self.steps = int(snap["steps"])
+
+    def save_snapshot(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.snapshot()))
+        tmp.replace(path)  # atomic: a crash never leaves half a snapshot
+        return path
+
+    def load_snapshot(self, path: str | Path) -> None:
+        path = Path(path)
+        try:
+            snap = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read snapshot ({exc})") from None
+        self.restore(snap)
 
     def write(self, unit: str, tag: str, value: float) -> None:
         """Apply a write to a unit (raises KeyError / ValueError from the unit)."""

@@ -8,9 +8,15 @@ Examples
 --------
 >>> from models.unit import TagSpec
 >>> s = SensorLayer([TagSpec("L", "level", "cm", 0, 30, noise_sd=0.0)], seed=1)
->>> s.measure({"L": 12.0})["L"]
+>>> s.measure({"L": 12.0}, step=0)["L"]
 (12.0, 0)
->>> s.measure({"L": 31.0})["L"] == (30.0, STATUS_EU_EXCEEDED)
+>>> s.measure({"L": 31.0}, step=0)["L"] == (30.0, STATUS_EU_EXCEEDED)
+True
+
+Noise depends only on (seed, step), never on how often readings are taken:
+
+>>> n = SensorLayer([TagSpec("F", "flow", "l/min", 0, 10, noise_sd=0.1)], seed=2)
+>>> n.measure({"F": 5.0}, step=41) == n.measure({"F": 5.0}, step=41)
 True
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.unit import TagSpec
+from twin.noise import gaussian
 
 STATUS_GOOD = 0
 #: OPC UA UncertainEngineeringUnitsExceeded.
@@ -34,12 +41,23 @@ class SensorLayer:
 
     def __init__(self, specs: list[TagSpec], seed: int = 0) -> None:
         self.specs = {s.name: s for s in specs}
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self._noisy = [s for s in specs if s.kind == "measurement" and s.noise_sd > 0]
+        self._offsets = np.arange(len(self._noisy), dtype=np.uint64)
 
-    def measure(self, true_values: dict[str, float]) -> dict[str, Reading]:
-        """Readings for every tag in ``true_values``."""
-        noise = dict(zip((s.name for s in self._noisy), self.rng.standard_normal(len(self._noisy)), strict=True))
+    def noise(self, steps: np.ndarray) -> np.ndarray:
+        """Standard normal noise, shape ``(len(steps), n_noisy_tags)``, for simulation step indices."""
+        counters = np.asarray(steps, dtype=np.uint64)[:, None] * np.uint64(max(len(self._noisy), 1)) + self._offsets
+        return gaussian(self.seed, counters)
+
+    @property
+    def noisy_tags(self) -> list[TagSpec]:
+        return list(self._noisy)
+
+    def measure(self, true_values: dict[str, float], step: int) -> dict[str, Reading]:
+        """Readings for every tag in ``true_values`` at simulation step ``step``."""
+        drawn = self.noise(np.array([step]))[0]
+        noise = {spec.name: float(z) for spec, z in zip(self._noisy, drawn, strict=True)}
         out: dict[str, Reading] = {}
         for name, value in true_values.items():
             spec = self.specs[name]
