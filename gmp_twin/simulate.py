@@ -124,7 +124,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     record_every = max(1, round(resolution_s / dt_s))
     if abs(record_every * dt_s - resolution_s) > 1e-9:
         raise ValueError(f"--resolution {args.resolution} must be a multiple of --dt {dt_s} s")
-    n_steps = int(round(duration_s / dt_s)) // record_every * record_every
+    n_steps = round(duration_s / dt_s) // record_every * record_every
     specs = unit.tag_specs()
     # The same seed derivation as TwinRuntime, so values match a live run of this plant.
     sensors = SensorLayer(specs, seed=args.seed * 1000 + index)
