@@ -155,7 +155,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` command."""
     p = sub.add_parser("simulate", help="generate a batch file for one unit, without OPC UA")
     p.add_argument("--plant", default="config/plant.yaml", help="plant file (default config/plant.yaml)")
