@@ -148,6 +148,7 @@ def _cmd_tagmap(args: argparse.Namespace) -> int:
     tm = tagmap_for_unit(
         args.unit,
         units[args.unit].tag_specs(),
+        unit_type=units[args.unit].unit_type,
         endpoint=settings.opcua_url,
         site=plant.site,
         namespace_uri=NAMESPACE_URI,

@@ -48,6 +48,10 @@ class TagSpec:
         measurements, in the tag's unit. Zero for everything that is not a sensor.
     loop : str or None
         Control loop the tag belongs to (``"level"``, ``"flow"``...), for grouping.
+    nor, par : tuple of float or None
+        Normal operating range and proven acceptable range (ICH Q8) of a critical process
+        parameter or quality attribute; ``nor`` lies inside ``par``. The dashboard draws them
+        as bands.
     """
 
     name: str
@@ -58,6 +62,19 @@ class TagSpec:
     kind: TagKind = "measurement"
     noise_sd: float = 0.0
     loop: str | None = None
+    nor: tuple[float, float] | None = None
+    par: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.nor is not None and self.par is not None and not (
+            self.par[0] <= self.nor[0] < self.nor[1] <= self.par[1]
+        ):
+            raise ValueError(f"{self.name}: NOR {self.nor} must lie inside PAR {self.par}")
+
+    @property
+    def critical(self) -> bool:
+        """A critical parameter (it has a NOR or a PAR)."""
+        return self.nor is not None or self.par is not None
 
     @property
     def writable(self) -> bool:

@@ -67,6 +67,9 @@ class TagEntry(_Strict):
     hi: float | None = None
     kind: TagKind = "measurement"
     loop: str | None = None
+    #: Normal operating range / proven acceptable range of a critical parameter (ICH Q8).
+    nor: tuple[float, float] | None = None
+    par: tuple[float, float] | None = None
 
     @field_validator("node")
     @classmethod
@@ -81,6 +84,11 @@ class TagEntry(_Strict):
     def _range_ordered(self) -> TagEntry:
         if self.lo is not None and self.hi is not None and self.lo >= self.hi:
             raise ValueError(f"lo ({self.lo}) must be below hi ({self.hi})")
+        for name, band in (("nor", self.nor), ("par", self.par)):
+            if band is not None and band[0] >= band[1]:
+                raise ValueError(f"{name} {list(band)}: the low bound must be below the high bound")
+        if self.nor and self.par and not (self.par[0] <= self.nor[0] and self.nor[1] <= self.par[1]):
+            raise ValueError(f"nor {list(self.nor)} must lie inside par {list(self.par)}")
         return self
 
     @property
@@ -98,6 +106,8 @@ class TagMap(_Strict):
     endpoint: str = Field(pattern=r"^opc\.tcp://", description="opc.tcp://host:port[/path]")
     site: str = Field(min_length=1)
     unit: str = Field(min_length=1)
+    #: Unit type (``mps_pa``, ``bioreactor``...): which dashboard page shows it.
+    unit_type: str | None = None
     source: Literal["sim", "plc"] = "sim"
     namespace_uri: str | None = None
     #: The bridge refuses every write unless this is true (a real PLC is never written by accident).
@@ -135,6 +145,7 @@ def tagmap_for_unit(
     unit_name: str,
     specs: list[TagSpec],
     *,
+    unit_type: str | None = None,
     endpoint: str,
     site: str,
     namespace_uri: str,
@@ -145,6 +156,7 @@ def tagmap_for_unit(
         endpoint=endpoint,
         site=site,
         unit=unit_name,
+        unit_type=unit_type,
         source="sim",
         namespace_uri=namespace_uri,
         tags=[
@@ -157,6 +169,8 @@ def tagmap_for_unit(
                 hi=s.hi,
                 kind=s.kind,
                 loop=s.loop,
+                nor=s.nor,
+                par=s.par,
             )
             for s in specs
         ],

@@ -95,7 +95,8 @@ def test_sim_tagmap_matches_the_model() -> None:
 
     shipped = load_tagmap(REPO / "config" / "tagmaps" / "mps-pa-sim.yaml")
     generated = tagmap_for_unit(
-        "mps-pa", MpsPaStation().tag_specs(), endpoint=shipped.endpoint, site=shipped.site, namespace_uri=NAMESPACE_URI
+        "mps-pa", MpsPaStation().tag_specs(), unit_type="mps_pa", endpoint=shipped.endpoint, site=shipped.site,
+        namespace_uri=NAMESPACE_URI,
     )
     assert shipped == generated, "regenerate with: gmp-twin tagmap --unit mps-pa > config/tagmaps/mps-pa-sim.yaml"
 
