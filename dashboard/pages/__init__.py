@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dashboard.pages import station
+from dashboard.pages import station, units
 
-PAGES = [station]
+PAGES = [station, units]

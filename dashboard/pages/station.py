@@ -41,6 +41,12 @@ def _loop_tags(tagmap: TagMap, loop: str) -> dict[str, TagEntry]:
     return roles
 
 
+def head_time(latest: dict[str, Sample]) -> int:
+    """'Now' for live views: the wall clock, or the newest sample when the simulation runs
+    ahead of the wall (speed x N), so accelerated data are not left out of the queries."""
+    return max([time.time_ns(), *(s.time_ns for s in latest.values())])
+
+
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
@@ -67,7 +73,10 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def station_layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        now_ns = time.time_ns()
+        try:
+            now_ns = head_time(gateway.latest(station.site, station.unit))
+        except Exception:
+            now_ns = time.time_ns()
         graphs = []
         for loop in LOOPS:
             roles = _loop_tags(station, loop)
@@ -75,7 +84,7 @@ def register(app: Dash, ctx: DashContext) -> None:
                 continue
             names = [roles[r].name for r in ("pv", "sp", "out") if r in roles]
             try:
-                data = series(station, names, now_ns - WINDOW_S * 1_000_000_000, now_ns)
+                data = series(station, names, now_ns - WINDOW_S * 1_000_000_000, now_ns + 1)
             except Exception as exc:  # historian down: render empty, the banner says why
                 log.warning("initial range query failed: %s", exc)
                 data = {}
@@ -149,8 +158,9 @@ def register(app: Dash, ctx: DashContext) -> None:
             log.warning("latest query failed: %s", exc)
             banner = f"{t('historian_down', lang)}: {exc or type(exc).__name__}"
             return (dash.no_update,) * 4 + (cursor_ns, banner, dash.no_update)
+        now_ns = head_time(latest)
         values = {name: s.value for name, s in latest.items()}
-        table = _tag_table(station, latest, now_ns, lang)
+        table = tag_table(station, latest, now_ns, lang)
         loop_values, extends = [], []
         newest = cursor_ns
         for loop in loop_ids:
@@ -184,7 +194,8 @@ def register(app: Dash, ctx: DashContext) -> None:
         return fig, table, loop_values, extends, newest, "", stamp
 
 
-def _tag_table(tagmap: TagMap, latest: dict[str, Sample], now_ns: int, lang: str) -> html.Table:
+def tag_table(tagmap: TagMap, latest: dict[str, Sample], now_ns: int, lang: str, id_prefix: str = "") -> html.Table:
+    """All tags of a unit with value, unit, status and age (ids ``val-<prefix><tag>`` for tests)."""
     from twin.api.routers.tags import status_text
 
     header = html.Tr([html.Th(t(k, lang)) for k in ("tag", "value", "unit", "status", "age")])
@@ -195,7 +206,7 @@ def _tag_table(tagmap: TagMap, latest: dict[str, Sample], now_ns: int, lang: str
             html.Tr(
                 [
                     html.Td(tag.name, title=tag.description),
-                    html.Td(_fmt(sample.value) if sample else "—", className="num", id=f"val-{tag.name}"),
+                    html.Td(_fmt(sample.value) if sample else "—", className="num", id=f"val-{id_prefix}{tag.name}"),
                     html.Td(tag.unit),
                     html.Td(status_text(sample.status) if sample else "—"),
                     html.Td(f"{(now_ns - sample.time_ns) / 1e9:.1f}" if sample else "—", className="num"),
