@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.unit import Unit
 from twin.config_files import load_yaml_model
+from twin.tagmap import TagMap, tagmap_for_unit
 
 #: Unit type -> "module:Class" (the class takes ``params`` as its first argument).
 UNIT_TYPES: dict[str, str] = {
@@ -48,6 +49,8 @@ class UnitConfig(BaseModel):
     params: dict[str, float] = Field(default_factory=dict)
     #: Initial writes (setpoints, modes) applied before the first step.
     initial: dict[str, float] = Field(default_factory=dict)
+    #: Model step of this unit in seconds (a multiple of the runtime's 0.1 s); default 0.1.
+    dt_s: float | None = Field(None, gt=0, le=60)
 
     @field_validator("type")
     @classmethod
@@ -110,3 +113,25 @@ def load_plant(path: str | Path) -> PlantConfig:
 
 def build_plant(cfg: PlantConfig) -> dict[str, Unit]:
     return {u.name: build_unit(u) for u in cfg.units}
+
+
+def unit_steps(cfg: PlantConfig) -> dict[str, float]:
+    """Units with their own model step (``dt_s`` in the plant file)."""
+    return {u.name: u.dt_s for u in cfg.units if u.dt_s is not None}
+
+
+def plant_tagmaps(cfg: PlantConfig, units: dict[str, Unit], endpoint: str) -> list[TagMap]:
+    """The tag maps of every simulated unit as the twin's OPC UA server exposes them."""
+    from twin.opcua_server import NAMESPACE_URI
+
+    return [
+        tagmap_for_unit(
+            name,
+            unit.tag_specs(),
+            unit_type=unit.unit_type,
+            endpoint=endpoint,
+            site=cfg.site,
+            namespace_uri=NAMESPACE_URI,
+        )
+        for name, unit in units.items()
+    ]

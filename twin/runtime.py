@@ -36,6 +36,8 @@ class UnitSlot:
     unit: Unit
     specs: list[TagSpec]
     sensors: SensorLayer
+    #: The unit is stepped every ``every`` runtime steps, by ``every * dt_s``.
+    every: int = 1
     #: Last published value and simulation time of the tags that are not published every tick.
     sent: dict[str, tuple[float | bool, float]] = field(default_factory=dict)
 
@@ -76,6 +78,9 @@ class TwinRuntime:
     ----------
     units : dict[str, Unit]
         Units by name (the name is the OPC UA object and the historian ``unit`` tag).
+    unit_dt_s : dict[str, float], optional
+        A coarser step for some units (a whole multiple of ``dt_s``): a 230 h bioreactor
+        batch needs 1 s steps, not the 0.1 s of the MPS PA level loop.
     clock : SimClock
         Simulated time, speed and pause.
     dt_s : float
@@ -96,6 +101,7 @@ class TwinRuntime:
         publish_period_s: float = 0.2,
         seed: int = 0,
         heartbeat_s: float = 1.0,
+        unit_dt_s: dict[str, float] | None = None,
     ) -> None:
         if dt_s <= 0 or publish_period_s <= 0:
             raise ValueError("dt_s and publish_period_s must be > 0")
@@ -106,7 +112,12 @@ class TwinRuntime:
         self.slots: dict[str, UnitSlot] = {}
         for i, (name, unit) in enumerate(units.items()):
             specs = unit.tag_specs()
-            self.slots[name] = UnitSlot(name, unit, specs, SensorLayer(specs, seed=seed * 1000 + i))
+            every = 1
+            if unit_dt_s and name in unit_dt_s:
+                every = round(unit_dt_s[name] / dt_s)
+                if every < 1 or abs(every * dt_s - unit_dt_s[name]) > 1e-9:
+                    raise ValueError(f"unit {name!r}: dt_s {unit_dt_s[name]} must be a whole multiple of {dt_s} s")
+            self.slots[name] = UnitSlot(name, unit, specs, SensorLayer(specs, seed=seed * 1000 + i), every=every)
         self.publishers: list[Publisher] = []
         self.steps = 0
         self.behind_s = 0.0
@@ -189,10 +200,11 @@ class TwinRuntime:
         self.slots[unit].unit.write(tag, value)
 
     def step(self) -> None:
-        for slot in self.slots.values():
-            slot.unit.step(self.dt_s)
-        self.clock.advance(self.dt_s)
         self.steps += 1
+        for slot in self.slots.values():
+            if self.steps % slot.every == 0:
+                slot.unit.step(self.dt_s * slot.every)
+        self.clock.advance(self.dt_s)
 
     async def publish(self) -> None:
         now_ns = self.clock.now_ns()

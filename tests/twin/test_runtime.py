@@ -101,3 +101,15 @@ async def test_speed_max_runs_far_faster_than_real_time() -> None:
     stop.set()
     await task
     assert rt.clock.sim_time_s > 100.0  # at least x100; a loose bound, the benchmark measures it
+
+
+def test_a_unit_with_a_coarser_step_sees_the_same_simulated_time() -> None:
+    rt = TwinRuntime({"fine": MpsPaStation(), "coarse": MpsPaStation()}, unit_dt_s={"coarse": 1.0}, seed=1)
+    for _ in range(600):
+        rt.step()
+    fine, coarse = rt.slots["fine"].unit.read(), rt.slots["coarse"].unit.read()
+    # Both heated for 60 s: the temperatures agree closely although steps differ tenfold.
+    assert coarse["B104_temperature"] == pytest.approx(fine["B104_temperature"], abs=0.05)
+    assert coarse["B104_temperature"] > 20.2
+    with pytest.raises(ValueError, match="whole multiple"):
+        TwinRuntime({"x": MpsPaStation()}, unit_dt_s={"x": 0.25})
