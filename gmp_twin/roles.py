@@ -28,7 +28,9 @@ from plc_bridge.outbox import Outbox
 from twin.api.app import create_api
 from twin.api.state import ApiState, HealthProvider
 from twin.clock import SimClock
+from twin.detectors import DetectorsFile, load_detectors
 from twin.historian import Historian, open_historian
+from twin.monitoring import MonitoringService
 from twin.opcua_server import TwinOpcUaServer
 from twin.plant import build_plant, load_plant
 from twin.runtime import TwinRuntime
@@ -117,6 +119,37 @@ def _bridge_health(bridge: Bridge) -> HealthProvider:
     return lambda: {"ok": bridge.stats.connected, "endpoint": bridge.endpoint, **bridge.stats.as_dict()}
 
 
+# -- monitoring (live detectors, alarms, OEE) ---------------------------------------------
+def load_monitoring_config(settings: Settings, tagmaps: list[TagMap]) -> DetectorsFile | None:
+    """The detectors file, checked against the tag maps; ``None`` when the default one is absent.
+
+    A file given with ``--detectors`` / ``GMP_TWIN_DETECTORS`` must exist; the default path
+    may be missing (a real kit without detectors yet): then the service runs OEE only.
+    """
+    path = settings.detectors
+    if "detectors" not in settings.model_fields_set and not path.exists():
+        log.info("no detectors file at %s: live drift detection is off (see README)", path)
+        return None
+    config = load_detectors(path, {tm.unit: [tag.name for tag in tm.tags] for tm in tagmaps})
+    log.info("detectors from %s: %s", path, ", ".join(d.name for d in config.detectors) or "none")
+    return config
+
+
+@contextlib.contextmanager
+def monitoring_service(
+    settings: Settings, state: ApiState, config: DetectorsFile | None
+) -> Iterator[MonitoringService]:
+    """The monitoring service with its own durable outbox, registered in ``state``."""
+    outbox = Outbox(settings.monitor_outbox, max_rows=settings.outbox_max_rows, site=state.site, unit="monitoring")
+    try:
+        service = MonitoringService(state.historian, state.tagmaps, config, outbox, site=state.site)
+        state.services["monitoring"] = service
+        state.health["monitoring"] = service.health
+        yield service
+    finally:
+        outbox.close()
+
+
 # -- dashboard + API ----------------------------------------------------------------------
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: the process-wide stop event rules."""
@@ -141,8 +174,23 @@ def bind_http(settings: Settings) -> socket.socket:
 
 
 async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
-    """Role ``dashboard``: the Dash app at ``/`` and the API at ``/api`` on one port."""
+    """Role ``dashboard``: the Dash app at ``/`` and the API at ``/api`` on one port.
+
+    The live analytics run where the dashboard runs (in docker-compose the bridge is another
+    process): unless ``state`` already has a monitoring service, one is started here.
+    """
     sock = sock or bind_http(settings)
+    if "monitoring" in state.services:
+        await _serve_http(settings, state, stop, sock)
+        return
+    config = load_monitoring_config(settings, state.tagmaps)
+    with monitoring_service(settings, state, config) as service:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(service.run(stop))
+            tg.create_task(_serve_http(settings, state, stop, sock))
+
+
+async def _serve_http(settings: Settings, state: ApiState, stop: asyncio.Event, sock: socket.socket) -> None:
     api = create_api(state)
     gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
     ctx = DashContext(
@@ -170,6 +218,7 @@ async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event, soc
 async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True) -> None:
     """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process."""
     tagmaps = load_tagmaps(settings.tagmap)
+    detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
@@ -177,6 +226,7 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
             health: dict[str, HealthProvider] = {}
             state = ApiState(historian=historian, tagmaps=tagmaps, health=health)
             async with contextlib.AsyncExitStack() as stack:
+                monitoring = stack.enter_context(monitoring_service(settings, state, detectors))
                 runtime = None
                 if with_twin:
                     runtime = await stack.enter_async_context(twin_server(settings))
@@ -186,6 +236,7 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                     if runtime is not None:
                         tg.create_task(runtime.run(stop))
                     tg.create_task(run_bridges(tagmaps, outbox, historian, stop, endpoint, health))
+                    tg.create_task(monitoring.run(stop))
                     tg.create_task(run_http(settings, state, stop, sock))
         finally:
             outbox.close()

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     historian: str = Field("sqlite:///data/gmp-twin.sqlite", description="historian URL")
     outbox: Path = Field(Path("data/outbox.sqlite"), description="durable outbox file of the bridge")
     outbox_max_rows: int = Field(5_000_000, ge=1000)
+    detectors: Path = Field(
+        Path("config/detectors.yaml"),
+        description="live drift detectors file; the default may be missing (then no detectors), a given one not",
+    )
+    monitor_outbox: Path = Field(
+        Path("data/monitor-outbox.sqlite"), description="durable outbox of the monitoring service's points"
+    )
     speed: float = Field(1.0, gt=0, description="simulated seconds per wall second")
     seed: int = Field(0, description="seed of the sensor noise")
     timezone: str = Field("Europe/Paris", description="time zone of the dashboard's time axes")

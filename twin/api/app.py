@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from twin.api.routers import health, tags
+from twin.api.routers import alarms, health, tags
 from twin.api.state import ApiState
 
 
@@ -14,4 +14,5 @@ def create_api(state: ApiState) -> FastAPI:
     app.state.gmp = state
     app.include_router(health.router, prefix="/api")
     app.include_router(tags.router, prefix="/api")
+    app.include_router(alarms.router, prefix="/api")
     return app
