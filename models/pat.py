@@ -1,0 +1,594 @@
+"""PAT analyser for the bioreactor: simulated Raman spectra and a PLS calibration.
+
+A Raman probe in the broth measures a spectrum every scan; a PLS model, calibrated offline
+on simulated calibration batches, turns it into glucose and titre (penicillin) predictions.
+This is the classic PAT case of FDA (2004) / ICH Q8: a multivariate model on an in-line
+spectrometer, with a prediction error that students can see and quantify (RMSEP).
+
+Spectrum model (counts on a fixed wavenumber grid, fingerprint region 400-1800 cm⁻¹)
+---------------------------------------------------------------------------------
+``s(ν) = L·[Σ_c c_c·k_c·b_c(ν) + W(T)·w(ν)] + F·f(ν) + ε``
+
+* ``b_c``: pure-component band shapes, each a sum of pseudo-Voigt bands (50 % Gaussian,
+  50 % Lorentzian) at literature positions: glucose 1125 (strongest), 1060, 911, 1365, 1460,
+  520, 425 cm⁻¹; penicillin G the phenyl ring breathing at 1003 cm⁻¹, 1030, 1585/1605, the
+  β-lactam C=O at 1775 and amide I at 1680 cm⁻¹; biomass (cells) broad protein/lipid bands:
+  phenylalanine 1003 (overlapping penicillin's strongest band: the interferent that makes
+  titre harder than glucose), CH₂ 1450, amide I 1660, amide III 1250 cm⁻¹. ``k_c`` in counts
+  per g/l at the band maximum. Relative heights are assumed, band positions are the usual
+  assignments (e.g. glucose 1125 cm⁻¹, phenylalanine/phenyl 1003 cm⁻¹).
+* Water: the bending band at 1640 cm⁻¹ plus a librational rise towards 400 cm⁻¹; its
+  intensity falls by ``water_temperature_coeff_per_k`` per kelvin (hydrogen bonding).
+* ``F·f(ν)``: fluorescence background, smooth (quadratic in ν, rising to the red), growing
+  with biomass, with random per-scan amplitude and slope drift.
+* ``L``: laser power / collection efficiency, ``1 + N(0, laser_power_sd)`` per scan.
+* ``ε``: shot noise, Gaussian with sd ``sqrt(counts)·shot_noise_factor``, plus read noise.
+
+Calibration (built once per :class:`PatParams`, cached)
+-------------------------------------------------------
+Calibration batches are simulated as concentration trajectories of typical batches
+(glucose consumed in the batch phase then kept low by the feed, titre rising after a lag,
+logistic biomass) with batch-to-batch variation, sampled a few times a day; half the samples
+are spiked with glucose and a quarter with penicillin standard, as is done in practice to
+break the correlation between analytes (titre and biomass both rise with time). Spectra are
+preprocessed by a Savitzky–Golay first derivative (removes offsets and flattens the
+fluorescence) and mean-centred; a PLS1 model (NIPALS) per analyte keeps the number of latent
+variables chosen by leave-one-batch-out cross-validation (the smallest within 5 % of the
+minimum RMSECV). The derivative and the centring are linear, so they are folded into one
+regression vector on the raw spectrum: predicting is one dot product. RMSEP is reported on
+independent validation batches (another seed, no spikes), as a validation report would.
+
+Examples
+--------
+>>> cal = calibrate(PatParams())
+>>> sorted(cal.models), cal.models["glucose"].n_components > 0
+(['glucose', 'titre'], True)
+>>> pat = PatAnalyser(PatParams(), seed=1)
+>>> g, p = pat.scan(glucose_g_l=5.0, titre_g_l=10.0, biomass_g_l=20.0, temperature_c=25.0)
+>>> abs(g - 5.0) < 2.0, abs(p - 10.0) < 3.0
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+#: Band tables: (centre cm⁻¹, FWHM cm⁻¹, relative height). Positions from the usual Raman
+#: assignments; widths and relative heights assumed.
+GLUCOSE_BANDS: tuple[tuple[float, float, float], ...] = (
+    (1125.0, 30.0, 1.00), (1060.0, 30.0, 0.70), (911.0, 25.0, 0.60), (1365.0, 30.0, 0.45),
+    (1460.0, 35.0, 0.40), (520.0, 25.0, 0.50), (425.0, 25.0, 0.35),
+)  # fmt: skip
+PENICILLIN_BANDS: tuple[tuple[float, float, float], ...] = (
+    (1003.0, 12.0, 1.00), (1030.0, 15.0, 0.35), (1605.0, 20.0, 0.45), (1585.0, 15.0, 0.20),
+    (1775.0, 20.0, 0.15), (1680.0, 25.0, 0.25), (1210.0, 20.0, 0.20), (620.0, 15.0, 0.20),
+)  # fmt: skip
+BIOMASS_BANDS: tuple[tuple[float, float, float], ...] = (
+    (1003.0, 12.0, 0.35), (1450.0, 40.0, 1.00), (1660.0, 50.0, 0.80), (1250.0, 60.0, 0.40),
+    (1100.0, 60.0, 0.30), (780.0, 25.0, 0.20),
+)  # fmt: skip
+WATER_BANDS: tuple[tuple[float, float, float], ...] = ((1640.0, 100.0, 1.00), (400.0, 300.0, 0.60))
+
+ANALYTES: tuple[str, ...] = ("glucose", "titre")
+
+
+@dataclass(frozen=True)
+class PatParams:
+    """Spectrometer, spectrum and calibration parameters of :class:`PatAnalyser`.
+
+    Intensities are detector counts of one scan; values are assumed for a 785 nm process
+    Raman analyser with an immersion probe, tuned so that the prediction errors fall in the
+    range reported for in-line Raman in bioreactors (glucose RMSEP of a few tenths of a g/l).
+
+    Examples
+    --------
+    >>> PatParams(scan_interval_s=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: scan_interval_s must be > 0, got 0
+    """
+
+    #: Wavenumber grid (Raman shift): fingerprint region, 4 cm⁻¹ spacing.
+    wavenumber_min_cm1: float = 400.0
+    wavenumber_max_cm1: float = 1800.0
+    n_points: int = 351
+    #: Time between scans (exposure and read-out of a process Raman analyser: ~1 min).
+    scan_interval_s: float = 60.0
+    #: Band maxima in counts per g/l; water in counts.
+    glucose_counts_per_g_l: float = 150.0
+    titre_counts_per_g_l: float = 200.0
+    biomass_counts_per_g_l: float = 50.0
+    water_counts: float = 4000.0
+    water_temperature_coeff_per_k: float = -0.003
+    #: Fluorescence background: counts at 1100 cm⁻¹ without cells, and per g/l of biomass.
+    fluorescence_counts: float = 15000.0
+    fluorescence_counts_per_g_l: float = 250.0
+    #: Relative sd of the per-scan fluorescence amplitude and of its slope across the grid.
+    fluorescence_drift_sd: float = 0.03
+    #: Relative sd of the laser power / collection efficiency per scan.
+    laser_power_sd: float = 0.003
+    #: Shot noise multiplier (1 = Poisson) and detector read noise (counts).
+    shot_noise_factor: float = 1.0
+    read_noise_counts: float = 10.0
+    #: Savitzky–Golay first-derivative window (odd number of points, quadratic fit).
+    derivative_window: int = 15
+    #: Calibration design: simulated batches, samples per batch, validation batches.
+    calibration_batches: int = 8
+    samples_per_batch: int = 30
+    validation_batches: int = 4
+    max_components: int = 12
+    #: Fixed number of latent variables; 0 = choose by leave-one-batch-out cross-validation.
+    n_components: int = 0
+    calibration_seed: int = 2015
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not math.isfinite(value):
+                raise ValueError(f"{f.name} must be finite, got {value!r}")
+        positive = (
+            "scan_interval_s", "glucose_counts_per_g_l", "titre_counts_per_g_l", "water_counts",
+            "shot_noise_factor", "calibration_batches", "samples_per_batch", "validation_batches",
+            "max_components",
+        )  # fmt: skip
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in (
+            "biomass_counts_per_g_l", "fluorescence_counts", "fluorescence_counts_per_g_l",
+            "fluorescence_drift_sd", "laser_power_sd", "read_noise_counts", "n_components",
+        ):  # fmt: skip
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not self.wavenumber_min_cm1 < self.wavenumber_max_cm1:
+            raise ValueError("wavenumber_min_cm1 must be below wavenumber_max_cm1")
+        if not 50 <= self.n_points <= 5000 or self.n_points != int(self.n_points):
+            raise ValueError(f"n_points must be an integer in 50-5000, got {self.n_points!r}")
+        w = self.derivative_window
+        if w != int(w) or w < 5 or w % 2 == 0 or w > self.n_points // 4:
+            raise ValueError(f"derivative_window must be an odd integer in 5-{self.n_points // 4}, got {w!r}")
+        if self.calibration_batches < 3:
+            raise ValueError("calibration_batches must be >= 3 (leave-one-batch-out cross-validation)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PatParams:
+        ints = {f.name for f in fields(cls) if f.type in ("int", int)}
+        kwargs: dict[str, Any] = {k: int(v) if k in ints else float(v) for k, v in data.items()}
+        return cls(**kwargs)
+
+
+def _bands(nu: np.ndarray, table: tuple[tuple[float, float, float], ...]) -> np.ndarray:
+    """Sum of pseudo-Voigt bands (50/50 Gaussian/Lorentzian) normalised to height 1 at the
+    strongest band's centre height ``h``."""
+    out = np.zeros_like(nu)
+    for centre, fwhm, height in table:
+        x = (nu - centre) / (0.5 * fwhm)
+        out += height * (0.5 * np.exp(-math.log(2.0) * x * x) + 0.5 / (1.0 + x * x))
+    return out
+
+
+class RamanModel:
+    """Noise-free spectra and their random effects on a fixed wavenumber grid.
+
+    Parameters
+    ----------
+    params : PatParams
+
+    Attributes
+    ----------
+    wavenumbers : numpy.ndarray
+        Raman shift of each point, cm⁻¹.
+    components : dict[str, numpy.ndarray]
+        Pure spectra in counts per g/l (``glucose``, ``titre``, ``biomass``), counts for
+        ``water`` (at 25 °C), and the fluorescence shape ``fluorescence`` (1 at 1100 cm⁻¹)
+        with its slope shape ``fluorescence_slope``.
+
+    Examples
+    --------
+    >>> m = RamanModel(PatParams())
+    >>> int(m.wavenumbers[np.argmax(m.components["glucose"])])
+    1124
+    """
+
+    def __init__(self, params: PatParams) -> None:
+        p = params
+        self.params = p
+        nu = np.linspace(p.wavenumber_min_cm1, p.wavenumber_max_cm1, int(p.n_points))
+        self.wavenumbers = nu
+        z = (nu - 1100.0) / 700.0
+        self.components = {
+            "glucose": p.glucose_counts_per_g_l * _bands(nu, GLUCOSE_BANDS),
+            "titre": p.titre_counts_per_g_l * _bands(nu, PENICILLIN_BANDS),
+            "biomass": p.biomass_counts_per_g_l * _bands(nu, BIOMASS_BANDS),
+            "water": p.water_counts * _bands(nu, WATER_BANDS),
+            "fluorescence": 1.0 + 0.35 * z + 0.10 * z * z,
+            "fluorescence_slope": z,
+        }
+
+    def spectra(
+        self,
+        glucose: np.ndarray,
+        titre: np.ndarray,
+        biomass: np.ndarray,
+        temperature: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Measured spectra, one row per sample (vectorised; used for calibration sets)."""
+        p, c = self.params, self.components
+        g, t, x, temp = (np.asarray(a, dtype=float).reshape(-1, 1) for a in (glucose, titre, biomass, temperature))
+        n = g.shape[0]
+        raman = g * c["glucose"] + t * c["titre"] + x * c["biomass"]
+        raman = raman + (1.0 + p.water_temperature_coeff_per_k * (temp - 25.0)) * c["water"]
+        laser = 1.0 + p.laser_power_sd * rng.standard_normal((n, 1))
+        amp = (p.fluorescence_counts + p.fluorescence_counts_per_g_l * x) * (
+            1.0 + p.fluorescence_drift_sd * rng.standard_normal((n, 1))
+        )
+        slope = p.fluorescence_drift_sd * rng.standard_normal((n, 1))
+        mean = laser * raman + amp * (c["fluorescence"] + slope * c["fluorescence_slope"])
+        sd = np.sqrt(p.shot_noise_factor**2 * np.maximum(mean, 0.0) + p.read_noise_counts**2)
+        return mean + sd * rng.standard_normal(mean.shape)
+
+
+# --- PLS ------------------------------------------------------------------------------------
+
+
+def pls1_nipals(x: np.ndarray, y: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """PLS1 by NIPALS on mean-centred data.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, p)
+    y : ndarray, shape (n,)
+    n_components : int
+        Number of latent variables ``A``.
+
+    Returns
+    -------
+    coefs : ndarray, shape (A, p)
+        Row ``a-1`` is the regression vector of the model with ``a`` components, for
+        centred ``x``: ``y_hat = y_mean + (x - x_mean) @ coefs[a-1]``.
+    x_mean : ndarray, shape (p,)
+    y_mean : float
+
+    Examples
+    --------
+    An exact linear relation is recovered with enough components:
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((30, 5)); b = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    >>> coefs, xm, ym = pls1_nipals(x, x @ b + 4.0, 5)
+    >>> bool(np.allclose(coefs[-1], b)), round(float(ym - xm @ coefs[-1]), 6)
+    (True, 4.0)
+    """
+    x_mean = x.mean(axis=0)
+    y_mean = float(y.mean())
+    e = x - x_mean
+    f = y - y_mean
+    n_comp = min(n_components, min(x.shape) - 1 if x.shape[0] <= x.shape[1] else x.shape[1])
+    w_all = np.zeros((x.shape[1], n_comp))
+    p_all = np.zeros((x.shape[1], n_comp))
+    q_all = np.zeros(n_comp)
+    for a in range(n_comp):
+        w = e.T @ f
+        norm = float(np.linalg.norm(w))
+        if norm == 0.0:
+            n_comp = a
+            break
+        w /= norm
+        t = e @ w
+        tt = float(t @ t)
+        p_vec = e.T @ t / tt
+        q = float(f @ t) / tt
+        e = e - np.outer(t, p_vec)
+        f = f - q * t
+        w_all[:, a], p_all[:, a], q_all[a] = w, p_vec, q
+    coefs = np.zeros((n_comp, x.shape[1]))
+    for a in range(1, n_comp + 1):
+        w_a = w_all[:, :a]
+        coefs[a - 1] = w_a @ np.linalg.solve(p_all[:, :a].T @ w_a, q_all[:a])
+    return coefs, x_mean, y_mean
+
+
+def savgol_derivative_matrix(n_points: int, window: int) -> np.ndarray:
+    """Savitzky–Golay first derivative (quadratic fit, unit spacing) as an ``(n-w+1, n)`` matrix.
+
+    Examples
+    --------
+    >>> d = savgol_derivative_matrix(10, 5)
+    >>> d.shape, np.allclose(d @ np.arange(10.0), 1.0)
+    ((6, 10), True)
+    """
+    half = window // 2
+    k = np.arange(-half, half + 1, dtype=float)
+    c = k / float(k @ k)
+    rows = n_points - 2 * half
+    d = np.zeros((rows, n_points))
+    for j, cj in enumerate(c):
+        d[np.arange(rows), np.arange(rows) + j] = cj
+    return d
+
+
+@dataclass(frozen=True)
+class PlsModel:
+    """A calibrated PLS1 model on raw spectra: ``y = intercept + coef @ spectrum``.
+
+    Attributes
+    ----------
+    analyte : str
+    n_components : int
+        Latent variables kept.
+    coef : numpy.ndarray
+        Regression vector on the raw spectrum (derivative and centring folded in).
+    intercept : float
+    rmsec, rmsecv, rmsep : float
+        Root-mean-square errors of calibration, leave-one-batch-out cross-validation and
+        prediction on the independent validation batches, in g/l.
+    rmsecv_curve : tuple[float, ...]
+        RMSECV for 1, 2, ... components, for a teaching plot.
+    """
+
+    analyte: str
+    n_components: int
+    coef: np.ndarray
+    intercept: float
+    rmsec: float
+    rmsecv: float
+    rmsep: float
+    rmsecv_curve: tuple[float, ...]
+
+    def predict(self, spectra: np.ndarray) -> np.ndarray:
+        """Predictions for spectra (one row each), in g/l."""
+        return self.intercept + np.asarray(spectra) @ self.coef
+
+
+@dataclass(frozen=True)
+class PatCalibration:
+    """The calibrated models and the data sets they were built and validated on."""
+
+    models: dict[str, PlsModel]
+    calibration_y: dict[str, np.ndarray]
+    validation_y: dict[str, np.ndarray]
+    validation_pred: dict[str, np.ndarray]
+
+
+def batch_trajectories(
+    rng: np.random.Generator, n_batches: int, samples_per_batch: int, spike: bool
+) -> dict[str, np.ndarray]:
+    """Concentrations of samples taken from simulated calibration batches (230 h each).
+
+    Glucose is consumed in a batch phase (8-20 g/l to about 0 within 20-40 h), then held low
+    (0.02-1.5 g/l) by the feed; titre rises after a 20-50 h lag towards 10-35 g/l; biomass
+    follows a logistic curve to 25-50 g/l; the temperature is 24-26 °C. With ``spike`` half
+    of the samples get 0-12 g/l of glucose and a quarter 0-8 g/l of penicillin added.
+    Returns arrays ``glucose``, ``titre``, ``biomass``, ``temperature``, ``batch``.
+    """
+    n = n_batches * samples_per_batch
+    batch = np.repeat(np.arange(n_batches), samples_per_batch)
+    t = np.tile(np.linspace(0.0, 230.0, samples_per_batch), n_batches) + rng.uniform(-3, 3, n)
+    t = np.clip(t, 0.0, 230.0)
+
+    def per_batch(lo: float, hi: float) -> np.ndarray:
+        return rng.uniform(lo, hi, n_batches)[batch]
+
+    s0, t_exh, s_fed = per_batch(8, 20), per_batch(20, 40), per_batch(0.02, 1.5)
+    p_max, t_lag, tau_p = per_batch(10, 35), per_batch(20, 50), per_batch(60, 160)
+    x_max, t_mid, rate = per_batch(25, 50), per_batch(25, 60), per_batch(0.05, 0.12)
+    batch_phase = s0 * np.clip(1.0 - (t / t_exh) ** 2, 0.0, None)
+    glucose = batch_phase + s_fed * (t > 0.7 * t_exh) * rng.uniform(0.3, 1.7, n)
+    titre = p_max * (1.0 - np.exp(-np.clip(t - t_lag, 0.0, None) / tau_p))
+    biomass = 0.5 + (x_max - 0.5) / (1.0 + np.exp(-rate * (t - t_mid)))
+    temperature = rng.uniform(24.0, 26.0, n)
+    if spike:
+        glucose = glucose + (rng.random(n) < 0.5) * rng.uniform(0.0, 12.0, n)
+        titre = titre + (rng.random(n) < 0.25) * rng.uniform(0.0, 8.0, n)
+    return {"glucose": glucose, "titre": titre, "biomass": biomass, "temperature": temperature, "batch": batch}
+
+
+def _fit(
+    spectra: np.ndarray, y: np.ndarray, batch: np.ndarray, deriv: np.ndarray, params: PatParams
+) -> tuple[int, np.ndarray, float, tuple[float, ...], float]:
+    """Choose components by leave-one-batch-out CV, fit, fold preprocessing into the vector."""
+    xd = spectra @ deriv.T
+    max_a = int(params.max_components)
+    press = np.zeros(max_a)
+    for b in np.unique(batch):
+        train, test = batch != b, batch == b
+        coefs, xm, ym = pls1_nipals(xd[train], y[train], max_a)
+        pred = ym + (xd[test] - xm) @ coefs.T  # (n_test, A)
+        a_avail = coefs.shape[0]
+        press[:a_avail] += ((pred - y[test, None]) ** 2).sum(axis=0)
+        press[a_avail:] = np.inf
+    rmsecv_curve = np.sqrt(press / y.size)
+    if params.n_components > 0:
+        n_comp = min(int(params.n_components), max_a)
+    else:
+        n_comp = int(np.argmax(rmsecv_curve <= 1.05 * rmsecv_curve.min())) + 1
+    coefs, xm, ym = pls1_nipals(xd, y, n_comp)
+    b_d = coefs[n_comp - 1]
+    coef = deriv.T @ b_d  # on the raw spectrum
+    intercept = ym - float(xm @ b_d)
+    return n_comp, coef, intercept, tuple(float(v) for v in rmsecv_curve), float(rmsecv_curve[n_comp - 1])
+
+
+@lru_cache(maxsize=8)
+def calibrate(params: PatParams) -> PatCalibration:
+    """Build and validate the PLS calibration for ``params`` (deterministic, cached).
+
+    Examples
+    --------
+    >>> cal = calibrate(PatParams())
+    >>> 0.1 < cal.models["glucose"].rmsep < 1.0
+    True
+    """
+    model = RamanModel(params)
+    rng = np.random.default_rng(params.calibration_seed)
+    cal = batch_trajectories(rng, int(params.calibration_batches), int(params.samples_per_batch), spike=True)
+    val = batch_trajectories(rng, int(params.validation_batches), int(params.samples_per_batch), spike=False)
+    x_cal = model.spectra(cal["glucose"], cal["titre"], cal["biomass"], cal["temperature"], rng)
+    x_val = model.spectra(val["glucose"], val["titre"], val["biomass"], val["temperature"], rng)
+    deriv = savgol_derivative_matrix(int(params.n_points), int(params.derivative_window))
+    models: dict[str, PlsModel] = {}
+    val_pred: dict[str, np.ndarray] = {}
+    for analyte in ANALYTES:
+        y = cal[analyte]
+        n_comp, coef, intercept, curve, rmsecv = _fit(x_cal, y, cal["batch"], deriv, params)
+        fitted = intercept + x_cal @ coef
+        pred = intercept + x_val @ coef
+        val_pred[analyte] = pred
+        coef.setflags(write=False)
+        models[analyte] = PlsModel(
+            analyte=analyte,
+            n_components=n_comp,
+            coef=coef,
+            intercept=intercept,
+            rmsec=float(np.sqrt(np.mean((fitted - y) ** 2))),
+            rmsecv=rmsecv,
+            rmsep=float(np.sqrt(np.mean((pred - val[analyte]) ** 2))),
+            rmsecv_curve=curve,
+        )
+    return PatCalibration(
+        models=models,
+        calibration_y={a: cal[a] for a in ANALYTES},
+        validation_y={a: val[a] for a in ANALYTES},
+        validation_pred=val_pred,
+    )
+
+
+class PatAnalyser:
+    """An in-line Raman analyser with its PLS models: spectrum in, glucose and titre out.
+
+    Parameters
+    ----------
+    params : PatParams
+    seed : int
+        Seed of the analyser's own noise generator (spectral noise, laser and fluorescence
+        drift). Its state is part of :meth:`snapshot`, so restore + continue is identical to
+        an uninterrupted run.
+
+    Attributes
+    ----------
+    glucose, titre : float
+        Latest predictions, g/l (held between scans, as an analyser's output is).
+    last_spectrum : numpy.ndarray
+        The latest measured spectrum (counts), for display.
+    next_scan_s : float
+        Simulated time of the next scan; the owner calls :meth:`scan` when it is due.
+    scans : int
+        Number of scans so far.
+
+    Examples
+    --------
+    >>> a = PatAnalyser(PatParams(), seed=3)
+    >>> b = PatAnalyser(PatParams(), seed=3)
+    >>> a.scan(2.0, 5.0, 10.0, 25.0) == b.scan(2.0, 5.0, 10.0, 25.0)
+    True
+    """
+
+    def __init__(self, params: PatParams | None = None, seed: int = 0) -> None:
+        self._setup(params if params is not None else PatParams())
+        self._rng = np.random.default_rng(int(seed))
+        self.glucose = 0.0
+        self.titre = 0.0
+        self.last_spectrum = np.zeros_like(self.model.wavenumbers)
+        self.next_scan_s = 0.0
+        self.scans = 0
+
+    def _setup(self, params: PatParams) -> None:
+        self.params = params
+        self.calibration = calibrate(params)
+        self.model = RamanModel(params)
+        c = self.model.components
+        self._g, self._t, self._x, self._w = c["glucose"], c["titre"], c["biomass"], c["water"]
+        self._fl, self._fl_slope = c["fluorescence"], c["fluorescence_slope"]
+        self._coef_g = self.calibration.models["glucose"].coef
+        self._coef_t = self.calibration.models["titre"].coef
+        self._b0_g = self.calibration.models["glucose"].intercept
+        self._b0_t = self.calibration.models["titre"].intercept
+
+    @property
+    def wavenumbers(self) -> np.ndarray:
+        return self.model.wavenumbers
+
+    def scan(
+        self, glucose_g_l: float, titre_g_l: float, biomass_g_l: float, temperature_c: float
+    ) -> tuple[float, float]:
+        """Measure one spectrum of broth with these true values and predict from it.
+
+        Negative concentrations are taken as zero. Returns ``(glucose, titre)`` in g/l and
+        updates the held predictions; the next scan falls due ``scan_interval_s`` later.
+        """
+        p = self.params
+        rng = self._rng
+        g = glucose_g_l if glucose_g_l > 0.0 else 0.0
+        t = titre_g_l if titre_g_l > 0.0 else 0.0
+        x = biomass_g_l if biomass_g_l > 0.0 else 0.0
+        r3 = rng.standard_normal(3)
+        laser = 1.0 + p.laser_power_sd * float(r3[0])
+        amp = (p.fluorescence_counts + p.fluorescence_counts_per_g_l * x) * (
+            1.0 + p.fluorescence_drift_sd * float(r3[1])
+        )
+        water = 1.0 + p.water_temperature_coeff_per_k * (temperature_c - 25.0)
+        mean = laser * (g * self._g + t * self._t + x * self._x + water * self._w)
+        mean += amp * (self._fl + p.fluorescence_drift_sd * float(r3[2]) * self._fl_slope)
+        sd = np.sqrt(p.shot_noise_factor**2 * np.maximum(mean, 0.0) + p.read_noise_counts**2)
+        spectrum = mean + sd * rng.standard_normal(mean.shape[0])
+        self.last_spectrum = spectrum
+        self.glucose = self._b0_g + float(spectrum @ self._coef_g)
+        self.titre = self._b0_t + float(spectrum @ self._coef_t)
+        self.scans += 1
+        self.next_scan_s += p.scan_interval_s
+        return self.glucose, self.titre
+
+    def snapshot(self) -> dict[str, Any]:
+        """Analyser state as JSON-able data (RNG state included; models are rebuilt from params)."""
+        return {
+            "params": self.params.to_dict(),
+            "rng": self._rng.bit_generator.state,
+            "glucose": self.glucose,
+            "titre": self.titre,
+            "next_scan_s": self.next_scan_s,
+            "scans": self.scans,
+            "last_spectrum": [float(v) for v in self.last_spectrum],
+        }
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Restore :meth:`snapshot` output.
+
+        Examples
+        --------
+        >>> a = PatAnalyser(seed=5); _ = a.scan(1.0, 1.0, 1.0, 25.0)
+        >>> b = PatAnalyser(seed=9); b.restore(a.snapshot())
+        >>> a.scan(3.0, 4.0, 5.0, 25.0) == b.scan(3.0, 4.0, 5.0, 25.0)
+        True
+        """
+        params = PatParams.from_dict(snap["params"])
+        if params != self.params:
+            self._setup(params)
+        self._rng.bit_generator.state = snap["rng"]
+        self.glucose = float(snap["glucose"])
+        self.titre = float(snap["titre"])
+        self.next_scan_s = float(snap["next_scan_s"])
+        self.scans = int(snap["scans"])
+        self.last_spectrum = np.asarray(snap["last_spectrum"], dtype=float)
+
+
+__all__ = [
+    "ANALYTES",
+    "PatAnalyser",
+    "PatCalibration",
+    "PatParams",
+    "PlsModel",
+    "RamanModel",
+    "batch_trajectories",
+    "calibrate",
+    "pls1_nipals",
+    "savgol_derivative_matrix",
+]
