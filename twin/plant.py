@@ -21,10 +21,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from models.unit import Unit
-from twin.config_files import load_yaml_model
+from twin.config_files import ConfigError, load_yaml_model
 from twin.tagmap import TagMap, tagmap_for_unit
 
 #: Unit type -> "module:Class" (the class takes ``params`` as its first argument).
@@ -45,8 +45,9 @@ class UnitConfig(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9\-]*$", max_length=40)
     type: str
-    #: Overrides of the unit's parameter dataclass fields (units in the field names).
-    params: dict[str, float] = Field(default_factory=dict)
+    #: Overrides of the unit's parameter dataclass fields (units in the field names; nested
+    #: for recipes and tunings). Validated against the unit's own physical ranges at load.
+    params: dict[str, Any] = Field(default_factory=dict)
     #: Initial writes (setpoints, modes) applied before the first step.
     initial: dict[str, float] = Field(default_factory=dict)
     #: Model step of this unit in seconds (a multiple of the runtime's 0.1 s); default 0.1.
@@ -59,6 +60,14 @@ class UnitConfig(BaseModel):
             raise ValueError(f"unknown unit type {value!r}; allowed: {', '.join(sorted(UNIT_TYPES))}")
         return value
 
+    @field_validator("params")
+    @classmethod
+    def _params_in_range(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        unit_type = info.data.get("type")
+        if unit_type in UNIT_TYPES:
+            make_params(unit_class(unit_type), value)  # raises ValueError naming the field and range
+        return value
+
 
 class PlantConfig(BaseModel):
     """The whole plant file."""
@@ -67,6 +76,7 @@ class PlantConfig(BaseModel):
 
     site: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
     units: list[UnitConfig] = Field(min_length=1)
+    _source: str | None = PrivateAttr(default=None)
 
     @field_validator("units")
     @classmethod
@@ -78,19 +88,27 @@ class PlantConfig(BaseModel):
         return units
 
 
+def make_params(cls: Any, data: dict[str, Any]) -> Any:
+    """The unit class's parameter dataclass built from plain (YAML) data."""
+    params_cls = _params_class(cls)
+    valid = {f.name for f in dataclasses.fields(params_cls)}
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(valid))}")
+    if hasattr(params_cls, "from_dict"):
+        return params_cls.from_dict(data)
+    return params_cls(**data)
+
+
 def build_unit(cfg: UnitConfig) -> Unit:
     """Instantiate one unit, applying parameter overrides and initial writes."""
     cls = unit_class(cfg.type)
-    params_cls = _params_class(cls)
-    valid = {f.name for f in dataclasses.fields(params_cls)}
-    unknown = sorted(set(cfg.params) - valid)
-    if unknown:
-        raise ValueError(
-            f"unit {cfg.name!r}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(valid))}"
-        )
-    unit: Unit = cls(params_cls(**cfg.params))
+    unit: Unit = cls(make_params(cls, cfg.params))
     for tag, value in cfg.initial.items():
-        unit.write(tag, value)
+        try:
+            unit.write(tag, value)
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"unit {cfg.name!r}: initial {tag}: {exc}") from None
     return unit
 
 
@@ -108,11 +126,20 @@ def _params_class(cls: Any) -> Any:
 
 
 def load_plant(path: str | Path) -> PlantConfig:
-    return load_yaml_model(path, PlantConfig)
+    cfg = load_yaml_model(path, PlantConfig)
+    cfg._source = str(path)
+    return cfg
 
 
 def build_plant(cfg: PlantConfig) -> dict[str, Unit]:
-    return {u.name: build_unit(u) for u in cfg.units}
+    """Instantiate every unit; an error names the plant file and the unit."""
+    units = {}
+    for i, unit_cfg in enumerate(cfg.units):
+        try:
+            units[unit_cfg.name] = build_unit(unit_cfg)
+        except ValueError as exc:
+            raise ConfigError(f"{cfg._source or 'plant'}: units[{i}]: {exc}") from None
+    return units
 
 
 def unit_steps(cfg: PlantConfig) -> dict[str, float]:

@@ -29,10 +29,12 @@ def test_unknown_unit_type_lists_allowed(tmp_path: Path) -> None:
 def test_unknown_parameter_and_bad_initial_write(tmp_path: Path) -> None:
     path = tmp_path / "plant.yaml"
     path.write_text("site: lab\nunits:\n  - name: s\n    type: mps_pa\n    params: {tank_colour_m: 1}\n")
-    with pytest.raises(ValueError, match=r"unknown parameter.*tank_colour_m.*allowed:"):
-        build_plant(load_plant(path))
+    with pytest.raises(
+        ConfigError, match=r"plant.yaml:5: 'units\[0\].params': unknown parameter.*tank_colour_m.*allowed:"
+    ):
+        load_plant(path)
     path.write_text("site: lab\nunits:\n  - name: s\n    type: mps_pa\n    initial: {level_sp: 400}\n")
-    with pytest.raises(ValueError, match="level_sp"):
+    with pytest.raises(ConfigError, match=r"plant.yaml: units\[0\]: unit 's': initial level_sp: .*allowed range"):
         build_plant(load_plant(path))
 
 
