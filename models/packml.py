@@ -278,7 +278,7 @@ class PackMLStateMachine:
         self,
         state: PackMLState | str = S.STOPPED,
         mode: PackMLMode = PackMLMode.PRODUCTION,
-        durations: Mapping[PackMLState | str, float] | None = None,
+        durations: Mapping[PackMLState, float] | Mapping[str, float] | None = None,
         t0: float = 0.0,
     ) -> None:
         self._dur = [math.inf] * 17

@@ -1,0 +1,471 @@
+"""Filling and packaging line: five PackML machines and four buffers, as a discrete-event model.
+
+Machines in line order: ``filler`` → buffer1 → ``capper`` → buffer2 → ``labeller`` → buffer3 →
+``checkweigher`` → buffer4 → ``cartoner`` (one unit per carton). The filler draws empty
+containers from an unlimited supply; the cartoner delivers to an unlimited outfeed. The event
+logic is in :mod:`models.line_machines`; this module holds the parameters and the tags.
+
+PackML and OEE (``twin.analytics.oee``)
+---------------------------------------
+Every machine has a :class:`~models.packml.PackMLStateMachine` (OPC 30060 numbers in
+``<machine>_state``) and cumulative counters ``<machine>_produced`` = ``_good`` + ``_rejected``:
+
+===========================  ======================================  ===============
+Event                        PackML states                           ISO 22400 time
+===========================  ======================================  ===============
+producing                    Execute                                 APT
+starved / blocked            Suspending → Suspended → Unsuspending   ADET (external)
+micro-stop, jam              Holding → Held → Unholding              ADOT (internal)
+changeover (SMED)            Completing → Complete (setup time) →    AUST
+                             Resetting → Idle → Starting
+===========================  ======================================  ===============
+
+Micro-stops and jams come due after exponential run times (``*_per_h`` of Execute time) and
+last a lognormal time (seconds for micro-stops, minutes for jams, so ``twin.analytics.oee``
+files most micro-stops as small stops and long jams as breakdowns); a jam scraps the unit in
+the machine with ``jam_scrap_probability`` (a reject of that machine). The checkweigher rejects
+units whose weighed net fill is outside ``fill_target ± fill_tolerance``. A **changeover** ends
+a lot (every ``lot_size_units`` filled, or on ``line_cmd = 11``): the filler completes, each
+machine downstream completes once it has processed the last unit of the lot (line clearance),
+spends its lognormal setup time (``<machine>_changeover_min``, the internal setup time an SMED
+exercise reduces) in Complete, then resets and restarts by itself; the fill-weight drift
+starts again from zero after the filler's setup.
+
+Commands
+--------
+* ``<machine>_cmd``: a PackTags ``CntrlCmd`` number (1 Reset, 2 Start, 3 Stop, 4 Hold, 5 Unhold,
+  6 Suspend, 7 Unsuspend, 8 Abort, 9 Clear, 10 Complete) applied to that machine; an illegal
+  one raises ``ValueError`` naming the state and the allowed commands. Reads back 0.
+* ``line_cmd``: the same numbers applied to every machine where the command is legal (an error
+  if it is legal nowhere), plus 11 = changeover (end the lot now). Start also re-arms the
+  automatic restart after changeovers; Stop and Abort disarm it.
+* ``line_mode``: PackTags unit mode for all machines (1 Production, 2 Maintenance, 3 Manual),
+  only while every machine is in Stopped, Idle or Aborted. Outside Production the machines
+  dry-cycle: they take no product.
+
+Examples
+--------
+>>> line = FillingLine(FillingLineParams(seed=1))
+>>> for _ in range(600):
+...     line.step(1.0)
+>>> r = line.read()
+>>> r["filler_state"], r["filler_produced"] == r["filler_good"] + r["filler_rejected"]
+(4.0, True)
+>>> r["line_entered"] == r["line_wip"] + r["line_out"] + r["line_rejected"]
+True
+>>> line.write("capper_speed_sp", -5)
+Traceback (most recent call last):
+...
+ValueError: capper_speed_sp = -5 is outside the allowed range [1.0, 100.0] units/min
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from models.line_machines import LineCore, LossModel, MachineSpec, StopReason
+from models.packml import PackMLCommand, PackMLMode, PackMLState
+from models.unit import TagSpec
+
+MACHINES: tuple[str, ...] = ("filler", "capper", "labeller", "checkweigher", "cartoner")
+#: ``line_cmd`` value that ends the current lot (changeover).
+CHANGEOVER_CMD = 11
+_INT_FIELDS = ("seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity",
+               "buffer4_capacity")
+_BOOL_FIELDS = ("autostart",)
+
+
+@dataclass(frozen=True)
+class FillingLineParams:
+    """Parameters of :class:`FillingLine`; units in the field names. All values *assumed*.
+
+    Speeds are of a small pharmaceutical liquid line (50 ml bottles, 60-120 units/min), with a
+    V-shaped speed profile: the filler is the slowest machine, the others run 10-25 % faster
+    so they catch up after a stop. ``*_rated_speed_upm`` is the nameplate (ideal) rate, the
+    one to give OEE as ``ideal_rate_per_min``. Loss rates and durations are typical orders of
+    magnitude for such lines, not data of a real one.
+
+    Examples
+    --------
+    >>> FillingLineParams(filler_speed_upm=90.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: filler_speed_upm = 90.0 is not allowed: 0 < speed <= filler_rated_speed_upm (80.0)
+    """
+
+    filler_speed_upm: float = 72.0
+    filler_rated_speed_upm: float = 80.0
+    capper_speed_upm: float = 90.0
+    capper_rated_speed_upm: float = 100.0
+    labeller_speed_upm: float = 90.0
+    labeller_rated_speed_upm: float = 100.0
+    checkweigher_speed_upm: float = 100.0
+    checkweigher_rated_speed_upm: float = 120.0
+    cartoner_speed_upm: float = 90.0
+    cartoner_rated_speed_upm: float = 100.0
+    #: Cycle-to-cycle variation of the cycle time (coefficient of variation).
+    cycle_time_cv: float = 0.02
+
+    #: Micro-stops per hour of Execute time (exponential inter-arrival in run time).
+    filler_microstops_per_h: float = 6.0
+    capper_microstops_per_h: float = 8.0
+    labeller_microstops_per_h: float = 10.0
+    checkweigher_microstops_per_h: float = 2.0
+    cartoner_microstops_per_h: float = 6.0
+    #: Micro-stop duration: lognormal, median and log-standard deviation.
+    microstop_median_s: float = 10.0
+    microstop_sigma_log: float = 0.7
+    #: Jams per hour of Execute time.
+    filler_jams_per_h: float = 0.2
+    capper_jams_per_h: float = 0.3
+    labeller_jams_per_h: float = 0.4
+    checkweigher_jams_per_h: float = 0.1
+    cartoner_jams_per_h: float = 0.3
+    #: Jam duration: lognormal (median 4 min; about 1 in 6 jams lasts more than 5 min).
+    jam_median_min: float = 4.0
+    jam_sigma_log: float = 0.6
+    #: Probability that a jam destroys the unit in the machine (counted as a reject).
+    jam_scrap_probability: float = 0.5
+
+    #: Units per lot; the line changes over after each lot (0 = only on ``line_cmd = 11``).
+    lot_size_units: int = 20000
+    #: Internal setup time of a changeover per machine (median of a lognormal).
+    filler_changeover_min: float = 30.0
+    capper_changeover_min: float = 15.0
+    labeller_changeover_min: float = 20.0
+    checkweigher_changeover_min: float = 10.0
+    cartoner_changeover_min: float = 25.0
+    changeover_sigma_log: float = 0.15
+
+    #: Accumulation conveyors between the machines, units.
+    buffer1_capacity: int = 40
+    buffer2_capacity: int = 40
+    buffer3_capacity: int = 60
+    buffer4_capacity: int = 40
+
+    #: Net fill weight: target, unit-to-unit standard deviation, drift of the mean.
+    fill_target_g: float = 50.0
+    fill_sd_g: float = 0.35
+    fill_drift_g_per_h: float = 0.03
+    #: Checkweigher: reject outside target ± tolerance; its scale's repeatability.
+    fill_tolerance_g: float = 1.0
+    checkweigher_sd_g: float = 0.05
+
+    #: How long a machine waits in Execute for a unit (or for room downstream) before it
+    #: declares itself starved (blocked) and suspends; shorter gaps are speed losses.
+    starved_delay_s: float = 5.0
+    blocked_delay_s: float = 5.0
+
+    #: PackML acting-state durations of every machine, seconds.
+    resetting_s: float = 5.0
+    starting_s: float = 5.0
+    completing_s: float = 3.0
+    stopping_s: float = 2.0
+    aborting_s: float = 1.0
+    clearing_s: float = 5.0
+    suspending_s: float = 0.0
+    unsuspending_s: float = 1.0
+    holding_s: float = 0.5
+    unholding_s: float = 2.0
+
+    #: Seed of the random losses and fill weights.
+    seed: int = 0
+    #: Start in Execute with automatic restart after changeovers (else Stopped, waiting for commands).
+    autostart: bool = True
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _INT_FIELDS + _BOOL_FIELDS:
+                if not (isinstance(value, int | float) and float(value).is_integer()):
+                    raise ValueError(f"{f.name} = {value!r} must be a whole number")
+                if f.name in _BOOL_FIELDS and value not in (0, 1):
+                    raise ValueError(f"{f.name} = {value!r} must be 0 or 1")
+                object.__setattr__(self, f.name, bool(value) if f.name in _BOOL_FIELDS else int(value))
+                value = getattr(self, f.name)
+            if not math.isfinite(value):
+                raise ValueError(f"{f.name} = {value!r} must be finite")
+            if value < 0 and f.name != "seed":
+                raise ValueError(f"{f.name} = {value!r} must be >= 0")
+        for m in MACHINES:
+            speed, rated = getattr(self, f"{m}_speed_upm"), getattr(self, f"{m}_rated_speed_upm")
+            if not 0 < speed <= rated:
+                raise ValueError(
+                    f"{m}_speed_upm = {speed!r} is not allowed: 0 < speed <= {m}_rated_speed_upm ({rated})"
+                )
+        for i in range(1, 5):
+            if getattr(self, f"buffer{i}_capacity") < 1:
+                raise ValueError(f"buffer{i}_capacity must be >= 1 unit")
+        for name in ("fill_target_g", "fill_tolerance_g", "microstop_median_s", "jam_median_min"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} = {getattr(self, name)!r} must be > 0")
+        if self.jam_scrap_probability > 1:
+            raise ValueError(f"jam_scrap_probability = {self.jam_scrap_probability!r} must be within 0-1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FillingLineParams:
+        return cls(**data)
+
+
+def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
+    return TagSpec(name, desc, unit, float(lo), float(hi), kind=kind, **kw)
+
+
+_COUNT_HI = 1e9
+_COMMANDS = ", ".join(f"{c.value} {c.name.title()}" for c in PackMLCommand)
+
+
+class FillingLine:
+    """The filling and packaging line as a :class:`models.unit.Unit` (``unit_type = "filling_line"``).
+
+    Parameters
+    ----------
+    params : FillingLineParams, optional
+    seed : int, optional
+        Overrides ``params.seed``.
+
+    Attributes
+    ----------
+    core : LineCore
+        The discrete-event model (machines, buffers), for inspection.
+
+    Examples
+    --------
+    A 10-minute capper jam starves the labeller and blocks the filler:
+
+    >>> line = FillingLine(FillingLineParams(seed=3, capper_jams_per_h=0.0))
+    >>> line.step(60.0); line.jam("capper", 600.0); line.step(300.0)
+    >>> r = line.read()
+    >>> r["capper_state"], r["labeller_state"], r["labeller_stop_reason"], r["filler_stop_reason"]
+    (15.0, 12.0, 1.0, 2.0)
+    """
+
+    unit_type = "filling_line"
+
+    def __init__(self, params: FillingLineParams | None = None, *, seed: int | None = None) -> None:
+        p = params or FillingLineParams()
+        if seed is not None:
+            p = FillingLineParams(**{**p.to_dict(), "seed": seed})
+        self._params = p
+        self._build()
+        self._specs = self._build_specs()
+
+    def _build(self) -> None:
+        p = self._params
+        specs = [
+            MachineSpec(m, getattr(p, f"{m}_speed_upm"), getattr(p, f"{m}_rated_speed_upm"),
+                        getattr(p, f"{m}_microstops_per_h"), getattr(p, f"{m}_jams_per_h"),
+                        60.0 * getattr(p, f"{m}_changeover_min"))
+            for m in MACHINES
+        ]  # fmt: skip
+        losses = LossModel(
+            p.cycle_time_cv, p.microstop_median_s, p.microstop_sigma_log, 60.0 * p.jam_median_min, p.jam_sigma_log,
+            p.jam_scrap_probability, p.changeover_sigma_log, p.lot_size_units, p.fill_sd_g, p.fill_drift_g_per_h,
+            p.checkweigher_sd_g, p.starved_delay_s, p.blocked_delay_s,
+        )  # fmt: skip
+        durations = {s: getattr(p, f"{s.name.lower()}_s") for s in (
+            PackMLState.RESETTING, PackMLState.STARTING, PackMLState.COMPLETING, PackMLState.STOPPING,
+            PackMLState.ABORTING, PackMLState.CLEARING, PackMLState.SUSPENDING, PackMLState.UNSUSPENDING,
+            PackMLState.HOLDING, PackMLState.UNHOLDING)}  # fmt: skip
+        caps = [p.buffer1_capacity, p.buffer2_capacity, p.buffer3_capacity, p.buffer4_capacity]
+        self.core = LineCore(specs, caps, losses, durations, np.random.default_rng(p.seed),
+                             p.fill_target_g, p.fill_tolerance_g, p.autostart)
+        self._by_name = {m.name: m for m in self.core.machines}
+
+    @property
+    def params(self) -> FillingLineParams:
+        return self._params
+
+    @property
+    def t_s(self) -> float:
+        """Simulated time, seconds."""
+        return self.core.t
+
+    # -- Unit protocol -------------------------------------------------------------------------
+    def step(self, dt_s: float) -> None:
+        """Advance by ``dt_s`` simulated seconds, processing every event in between."""
+        if not dt_s > 0.0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s!r}")
+        self.core.run_until(self.core.t + dt_s)
+
+    def tag_specs(self) -> list[TagSpec]:
+        """Per machine: state, counters, speed, stop reason, command; buffers; line totals."""
+        return list(self._specs.values())
+
+    def _build_specs(self) -> dict[str, TagSpec]:
+        p = self._params
+        specs: list[TagSpec] = []
+        for m in MACHINES:
+            rated = getattr(p, f"{m}_rated_speed_upm")
+            specs += [
+                _spec(f"{m}_state", f"{m} PackML state (OPC 30060: 4 Execute, 12 Suspended, 15 Held...)", "",
+                      0, 16, "state"),
+                _spec(f"{m}_produced", f"{m} units processed (cumulative)", "units", 0, _COUNT_HI, "state"),
+                _spec(f"{m}_good", f"{m} good units (cumulative)", "units", 0, _COUNT_HI, "state"),
+                _spec(f"{m}_rejected", f"{m} rejected units (cumulative)", "units", 0, _COUNT_HI, "state"),
+                _spec(f"{m}_speed_sp", f"{m} speed setpoint", "units/min", 1, rated, "setpoint"),
+                _spec(f"{m}_speed", f"{m} current speed (0 unless cycling)", "units/min", 0, rated * 1.5, "state"),
+                _spec(f"{m}_stop_reason", f"{m} stop reason: 0 none, 1 starved, 2 blocked, 3 micro-stop, 4 jam, "
+                      "5 changeover, 6 command, 7 abort", "", 0, 7, "state"),
+                _spec(f"{m}_cmd", f"{m} PackML command ({_COMMANDS}); reads 0", "", 0, 10, "setpoint"),
+            ]  # fmt: skip
+        for i, cap in enumerate(self.core.capacities, start=1):
+            specs.append(_spec(f"buffer{i}_level", f"Units on the conveyor after {MACHINES[i - 1]}", "units", 0, cap,
+                               "state"))
+        tol = p.fill_tolerance_g
+        specs += [
+            _spec("fill_weight", "Net fill weight of the last unit, as weighed by the checkweigher", "g",
+                  0, 2 * p.fill_target_g, "measurement", nor=(p.fill_target_g - tol / 2, p.fill_target_g + tol / 2),
+                  par=(p.fill_target_g - tol, p.fill_target_g + tol)),
+            _spec("fill_weight_mean", "Filler's true mean fill weight (target + drift)", "g", 0, 2 * p.fill_target_g,
+                  "state"),
+            _spec("fill_target", "Fill-weight target", "g", 0.1 * p.fill_target_g, 2 * p.fill_target_g, "setpoint"),
+            _spec("fill_tolerance", "Checkweigher tolerance (± around the target)", "g", 0.01, 0.5 * p.fill_target_g,
+                  "setpoint"),
+            _spec("line_cmd", f"Command to all machines ({_COMMANDS}, 11 Changeover); reads 0", "", 0, 11,
+                  "setpoint"),
+            _spec("line_mode", "Unit mode of all machines: 1 Production, 2 Maintenance, 3 Manual", "", 1, 3,
+                  "setpoint"),
+            _spec("line_entered", "Containers taken by the filler (cumulative)", "units", 0, _COUNT_HI, "state"),
+            _spec("line_wip", "Units in buffers and machines", "units", 0, 1000, "state"),
+            _spec("line_out", "Cartons delivered (cumulative)", "units", 0, _COUNT_HI, "state"),
+            _spec("line_rejected", "Rejects of all machines (cumulative)", "units", 0, _COUNT_HI, "state"),
+            _spec("line_lots", "Lots completed by the cartoner", "", 0, _COUNT_HI, "state"),
+        ]  # fmt: skip
+        return {s.name: s for s in specs}
+
+    def read(self) -> dict[str, float]:
+        """True value of every tag (the checkweigher's reading includes its scale noise)."""
+        core = self.core
+        out: dict[str, float] = {}
+        for m in core.machines:
+            psm = m.psm
+            c = psm.counters
+            s = psm.state_number
+            n = m.name
+            cycling = s == 4 and m.unit is not None and not m.done
+            out[f"{n}_state"] = float(s)
+            out[f"{n}_produced"] = float(c.produced)
+            out[f"{n}_good"] = float(c.good)
+            out[f"{n}_rejected"] = float(c.rejected)
+            out[f"{n}_speed_sp"] = m.speed_upm
+            out[f"{n}_speed"] = m.speed_upm if cycling else 0.0
+            out[f"{n}_stop_reason"] = 0.0 if s == 4 else float(m.reason)
+            out[f"{n}_cmd"] = 0.0
+        for i, b in enumerate(core.buffers, start=1):
+            out[f"buffer{i}_level"] = float(len(b))
+        out["fill_weight"] = core.last_weight_g
+        out["fill_weight_mean"] = core.fill_mean_g()
+        out["fill_target"] = core.fill_target_g
+        out["fill_tolerance"] = core.tolerance_g
+        out["line_cmd"] = 0.0
+        out["line_mode"] = float(core.machines[0].psm.mode)
+        out["line_entered"] = float(core.entered)
+        out["line_wip"] = float(core.wip())
+        out["line_out"] = float(core.out)
+        out["line_rejected"] = float(core.rejected())
+        out["line_lots"] = float(core.lots)
+        return out
+
+    def write(self, tag: str, value: float) -> None:
+        """Write a setpoint or a command tag (see the module docstring).
+
+        Raises
+        ------
+        KeyError
+            Unknown or read-only tag; the message lists the writable tags.
+        ValueError
+            A value outside the tag's range, a command not allowed in a machine's state (named,
+            with the allowed commands), or a mode change while a machine is not at rest.
+        """
+        spec = self._specs.get(tag)
+        if spec is None or not spec.writable:
+            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
+            raise KeyError(f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on filling_line; "
+                           f"writable tags: {writable}")
+        v = float(value)
+        if not (math.isfinite(v) and spec.lo <= v <= spec.hi):
+            msg = f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}"
+            raise ValueError(msg.rstrip())
+        core = self.core
+        if tag.endswith("_speed_sp"):
+            self._by_name[tag.removesuffix("_speed_sp")].speed_upm = v
+        elif tag == "fill_target":
+            core.fill_target_g = v
+        elif tag == "fill_tolerance":
+            core.tolerance_g = v
+        elif tag.endswith("_cmd") or tag == "line_mode":
+            if not v.is_integer():
+                raise ValueError(f"{tag} = {value!r} must be a whole number")
+            if tag == "line_mode":
+                self._set_mode(PackMLMode(int(v)))
+            elif tag == "line_cmd":
+                self._line_command(int(v))
+            elif v != 0.0:
+                core.command(self._by_name[tag.removesuffix("_cmd")], PackMLCommand(int(v)))
+
+    def _set_mode(self, mode: PackMLMode) -> None:
+        busy = [f"{m.name} ({m.psm.state.title})" for m in self.core.machines
+                if m.psm.mode != mode and m.psm.state not in (PackMLState.STOPPED, PackMLState.IDLE,
+                                                               PackMLState.ABORTED)]
+        if busy:
+            raise ValueError(f"line_mode can change only while every machine is Stopped, Idle or Aborted; "
+                             f"not at rest: {', '.join(busy)}")
+        for m in self.core.machines:
+            m.psm.set_mode(mode)
+
+    def _line_command(self, value: int) -> None:
+        core = self.core
+        if value == 0:
+            return
+        if value == CHANGEOVER_CMD:
+            core.request_changeover()
+            return
+        cmd = PackMLCommand(value)
+        targets = [m for m in core.machines if m.psm.can(cmd)]
+        if not targets:
+            states = ", ".join(f"{m.name} {m.psm.state.title}" for m in core.machines)
+            raise ValueError(f"line_cmd {cmd.name.title()} is not allowed in any machine's state ({states})")
+        for m in targets:
+            core.command(m, cmd)
+
+    def jam(self, machine: str, duration_s: float) -> None:
+        """Fault injection: jam ``machine`` now (Held, stop reason 4) for ``duration_s`` seconds."""
+        if machine not in self._by_name:
+            raise KeyError(f"unknown machine {machine!r}; machines: {', '.join(MACHINES)}")
+        self.core.jam(self._by_name[machine], duration_s)
+
+    def availability(self, machine: str) -> float:
+        """Execute time / time since the start (all PackML time counted), for quick checks."""
+        times = self._by_name[machine].psm.closed_state_times()
+        total = sum(times)
+        return times[PackMLState.EXECUTE] / total if total > 0 else 0.0
+
+    # -- snapshot --------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Whole state (parameters, machines, buffers, random generator) as JSON-able data."""
+        return {"unit_type": self.unit_type, "version": 1, "params": self._params.to_dict(),
+                "core": self.core.snapshot()}
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Restore a state produced by :meth:`snapshot`; continuing is identical to not stopping."""
+        if snap.get("unit_type") != self.unit_type or snap.get("version") != 1:
+            raise ValueError("not a filling_line snapshot (version 1)")
+        self._params = FillingLineParams.from_dict(snap["params"])
+        self._build()
+        self.core.restore(snap["core"])
+        self._specs = self._build_specs()
+
+    def __repr__(self) -> str:
+        states = ", ".join(f"{m.name} {m.psm.state.title}" for m in self.core.machines)
+        return f"FillingLine(t={self.core.t:g} s, {states}, out={self.core.out})"
+
+
+__all__ = ["CHANGEOVER_CMD", "MACHINES", "FillingLine", "FillingLineParams", "StopReason"]
