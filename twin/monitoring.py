@@ -329,6 +329,11 @@ class MonitoringService:
         with self._lock:
             return list(self.detectors[name].history)
 
+    def alarm_points(self, name: str) -> list[DetectorPoint]:
+        """The latest alarm points of one detector (up to 100, longer than the history), oldest first."""
+        with self._lock:
+            return list(self.detectors[name].alarm_points)
+
     def drift_latest(self) -> list[dict[str, Any]]:
         """The latest point of every detector, with its phase and status."""
         with self._lock:

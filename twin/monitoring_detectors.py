@@ -164,9 +164,12 @@ class LiveDetector:
     status: str = field(init=False, default="waiting for data")
     #: Learned or given parameters, for the dashboard and the API.
     parameters: dict[str, Any] = field(init=False, default_factory=dict)
+    #: The latest alarm points, kept longer than the history (PCA contributions to select).
+    alarm_points: deque[DetectorPoint] = field(init=False)
 
     def __post_init__(self) -> None:
         self.history = deque(maxlen=self.history_size)
+        self.alarm_points = deque(maxlen=100)
         self.window = WindowMean(self.config.watched, round(self.config.sample_s * NS_PER_S))
         self._first_ns: int | None = None
         self._ref_start_ns: int | None = None
@@ -202,6 +205,8 @@ class LiveDetector:
             point = self._row(start_ns, values)
             if point is not None:
                 self.history.append(point)
+                if point.alarm:
+                    self.alarm_points.append(point)
                 out.append(point)
         return out
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dashboard.pages import station, units
+from dashboard.pages import alarms, oee, pca, spc, station
 
-PAGES = [station, units]
+PAGES = [station, spc, pca, oee, alarms]

@@ -1,0 +1,94 @@
+"""OEE page: A × P × Q, the loss waterfall and the PackML state timeline of every machine that
+reports PackML states and production counters; when none does, the page says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import ALL, Dash, Input, Output, State, dcc, html
+
+from dashboard.context import DashContext, header
+from dashboard.figures_oee import apq_figure, timeline_figure, waterfall_figure
+from dashboard.i18n import t
+from dashboard.pages.spc import monitoring
+
+PATH = "/oee"
+TICK_MS = 2000
+
+
+def _key(view: dict[str, Any]) -> str:
+    return f"{view['unit']}/{view['machine']}"
+
+
+def register(app: Dash, ctx: DashContext) -> None:
+    """Register the OEE page and its live-update callback."""
+
+    def layout(lang: str | None = None, **_: Any) -> html.Div:
+        lang = ctx.lang(lang)
+        service = monitoring(ctx)
+        views = service.oee_views() if service else []
+        if service is None:
+            body: list[Any] = [html.P(t("no_monitoring", lang), className="notice", id="oee-none")]
+        elif not views:
+            body = [html.P(t("oee_none", lang), className="notice", id="oee-none")]
+        else:
+            body = [
+                html.Div(
+                    [
+                        html.H2(f"{t('machine', lang)} {v['machine']} ({v['unit']})"),
+                        html.Div(id={"type": "oee-summary", "machine": _key(v)}, className="det-status"),
+                        html.Div(
+                            [
+                                dcc.Graph(id={"type": "oee-apq", "machine": _key(v)}, config={"displaylogo": False}),
+                                dcc.Graph(id={"type": "oee-waterfall", "machine": _key(v)},
+                                          config={"displaylogo": False}),
+                            ],
+                            className="oee-row",
+                        ),
+                        dcc.Graph(id={"type": "oee-timeline", "machine": _key(v)}, config={"displaylogo": False}),
+                    ],
+                    className="chart-card",
+                )
+                for v in views
+            ]
+        return html.Div(
+            [
+                dcc.Store(id="oee-lang", data=lang),
+                dcc.Interval(id="oee-tick", interval=TICK_MS),
+                header(lang, t("oee_title", lang), PATH),
+                *body,
+            ],
+            className="page",
+        )
+
+    dash.register_page("oee", path=PATH, layout=layout, name="oee_page", title="gmp-twin OEE", order=12)
+
+    @app.callback(
+        Output({"type": "oee-summary", "machine": ALL}, "children"),
+        Output({"type": "oee-apq", "machine": ALL}, "figure"),
+        Output({"type": "oee-waterfall", "machine": ALL}, "figure"),
+        Output({"type": "oee-timeline", "machine": ALL}, "figure"),
+        Input("oee-tick", "n_intervals"),
+        State({"type": "oee-apq", "machine": ALL}, "id"),
+        State("oee-lang", "data"),
+    )
+    def update(_n: int | None, ids: list[dict[str, str]], lang: str) -> tuple[list[Any], ...]:
+        service = monitoring(ctx)
+        views = {_key(v): v for v in (service.oee_views() if service else [])}
+        out: tuple[list[Any], ...] = ([], [], [], [])
+        for id_ in ids:
+            view = views.get(id_["machine"])
+            report = view["report"] if view else None
+            if view is None or report is None:
+                for part in out:
+                    part.append(dash.no_update)
+                continue
+            summary = (f"{t('state', lang)}: {view['state']} · produced {report['produced']:g}, "
+                       f"good {report['good']:g}, rejected {report['rejected']:g}")
+            out[0].append(summary)
+            out[1].append(apq_figure(report, lang))
+            out[2].append(waterfall_figure(report, lang))
+            out[3].append(timeline_figure(view["timeline"], view["end_ns"], view["machine"], ctx.zone, lang))
+        return out
