@@ -93,7 +93,7 @@ from models.pid import Pid, PidTuning
 from models.unit import TagSpec
 
 #: Longest RK4 sub-step in seconds (accuracy); stability may ask for shorter ones.
-MAX_SUBSTEP_S = 5.0
+MAX_SUBSTEP_S = 10.0
 #: ``h·λmax`` allowed per RK4 sub-step (the real-axis stability limit of RK4 is 2.785).
 RK4_STABLE_H_LAMBDA = 2.0
 
@@ -866,7 +866,10 @@ class Bioreactor:
         y_o2 = _offgas_o2(gas_mol_s * 1000.0, our_now * vol, p.respiratory_quotient)
         do_eq = 100.0 * p_abs / _P_ATM_BAR * (y_o2 / _Y_O2_AIR)
         # 3. Sub-steps: a bound of the fastest eigenvalue keeps RK4 stable.
-        do_low = do - dt * k_do * (our_cap + x_c * qp0 * a_po)
+        # DO can fall at most at the full uptake rate minus the supply at the current DO
+        # (the supply only grows as DO falls); λ is largest at the lowest DO reachable.
+        drop = k_do * (our_cap + x_c * qp0 * a_po) - kla * (do_eq - do)
+        do_low = do - dt * drop if drop > 0.0 else do
         do_low = do_low if do_low > 0.0 else 0.0
         lam_do = kla + k_do * (our_cap * ko / (ko + do_low) ** 2 + x_c * qp0 * a_po * kop / (kop + do_low) ** 2)
         lam_s = x_c * (mu0 * inv_yxs / ks + ms / km + qp0 * inv_yps / kp)
