@@ -404,8 +404,8 @@ def test_simulate_equals_step_and_read() -> None:
 def test_step_is_independent_of_how_time_is_chunked_for_the_recipe() -> None:
     """Feed volume over 1 s steps equals the recipe integral (exact means over each step)."""
     br = Bioreactor()
-    br.simulate(25 * 3600.0, dt_s=1.0, record_every=10**9)
-    assert br.read()["feed_total"] == pytest.approx(indpensim_recipe().volume_l(25 * 3600.0), rel=1e-12)
+    br.simulate(13 * 3600.0, dt_s=1.0, record_every=10**9)  # three recipe steps
+    assert br.read()["feed_total"] == pytest.approx(indpensim_recipe().volume_l(13 * 3600.0), rel=1e-12)
 
 
 def test_params_setter_applies_a_process_fault_keeping_the_state(batch: dict[str, Any]) -> None:
@@ -495,3 +495,25 @@ def test_bad_writes_name_the_tag_and_the_allowed_range() -> None:
         br.step(0.0)
     with pytest.raises(ValueError, match="record_every must be an integer >= 1"):
         br.simulate(10.0, record_every=0)
+
+
+# --- PAT in the batch ---------------------------------------------------------------------------
+
+
+def test_pat_predictions_track_glucose_and_titre_during_the_batch(batch: dict[str, Any]) -> None:
+    d = batch["data"]
+    models = batch["unit"].pat.calibration.models
+    t_h = d["time_s"] / 3600.0
+    err_g = d["glucose_pat"] - d["glucose"]
+    err_p = d["titre_pat"] - d["titre"]
+    rmse_g, rmse_p = float(np.sqrt(np.mean(err_g**2))), float(np.sqrt(np.mean(err_p**2)))
+    # In line with the calibration's RMSEP on independent validation batches.
+    assert rmse_g < 1.5 * models["glucose"].rmsep
+    assert rmse_p < 1.5 * models["titre"].rmsep
+    assert abs(float(np.mean(err_g))) < 0.3 and abs(float(np.mean(err_p))) < 0.3
+    # The trends are followed: glucose through the batch phase, titre over the whole batch.
+    batch_phase = t_h < 45
+    assert np.corrcoef(d["glucose_pat"][batch_phase], d["glucose"][batch_phase])[0, 1] > 0.99
+    assert np.corrcoef(d["titre_pat"], d["titre"])[0, 1] > 0.99
+    # Held between scans: one scan per minute.
+    assert batch["unit"].pat.scans == pytest.approx(BATCH_H * 60 + 1, abs=1)
