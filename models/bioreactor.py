@@ -1107,17 +1107,22 @@ class Bioreactor:
 
     def _tags(self, raw: np.ndarray) -> dict[str, np.ndarray]:
         """Every tag from raw records (rows of :data:`RAW_FIELDS`), in bulk."""
+        out = self._derive({name: raw[:, i] for name, i in _R.items()}, _ARRAY_OPS)
+        return {name: np.asarray(out[name], dtype=float) for name in self._specs}
+
+    def _derive(self, col: Mapping[str, Any], ops: Any) -> dict[str, Any]:
+        """Every tag from the raw record ``col``: floats with ``_SCALAR_OPS`` (read), arrays
+        with ``_ARRAY_OPS`` (simulate). One set of formulas, so both paths agree."""
         p = self._params
-        col = {name: raw[:, i] for name, i in _R.items()}
         vol = col["vol"]
         x = col["m_x"] / vol
         s_true = col["m_s"] / vol
-        s = np.maximum(s_true, 0.0)
+        s = ops.maximum(s_true, 0.0)
         prod = col["m_p"] / vol
-        do = np.maximum(col["do"], 0.0)
+        do = ops.maximum(col["do"], 0.0)
         temp, ph, agit, aer, p_g = col["temp"], col["ph"], col["agit"], col["aer"], col["pres"]
-        ft = _cardinal_t_array(temp, p.t_min_c, p.t_opt_c, p.t_max_c)
-        fph = _cardinal_ph_array(ph, p.ph_min, p.ph_opt, p.ph_max)
+        ft = ops.cardinal_temperature(temp, p.t_min_c, p.t_opt_c, p.t_max_c)
+        fph = ops.cardinal_ph(ph, p.ph_min, p.ph_opt, p.ph_max)
         fs = s / (p.ks_glucose_g_l + s)
         fo = do / (p.ko_do_pct + do)
         mu = p.mu_max_1_h * ft * fph * fs * fo
@@ -1131,14 +1136,13 @@ class Bioreactor:
         gas_mmol_s = aer / 60.0 / _MOLAR_VOLUME_NL * 1000.0
         our_tot = our * vol / 3600.0
         dry_out = gas_mmol_s + (p.respiratory_quotient - 1.0) * our_tot
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y_o2 = np.where(dry_out > 0, np.maximum(_Y_O2_AIR * gas_mmol_s - our_tot, 0.0) / dry_out, 0.0)
-            y_co2 = np.where(dry_out > 0, (_Y_CO2_AIR * gas_mmol_s + p.respiratory_quotient * our_tot) / dry_out, 0.0)
-        kla, pg = _kla_array(self, agit, aer, p_g, temp, vol)
+        y_o2 = ops.safe_div(ops.maximum(_Y_O2_AIR * gas_mmol_s - our_tot, 0.0), dry_out)
+        y_co2 = ops.safe_div(_Y_CO2_AIR * gas_mmol_s + p.respiratory_quotient * our_tot, dry_out)
+        kla, pg = ops.kla(self, agit, aer, p_g, temp, vol)
         tj = col["tj"]
         recipe_idx = col["recipe_step"]
         n_steps = len(p.recipe.steps)
-        out: dict[str, np.ndarray] = {
+        out: dict[str, Any] = {
             "temperature": temp,
             "ph": ph,
             "do": do,
@@ -1176,7 +1180,7 @@ class Bioreactor:
             heat_metabolic=our * vol / 3600.0 * p.heat_per_o2_kj_mol,
             heat_jacket=p.jacket_ua_w_k * (temp - tj),
             batch_time=col["t_s"] / 3600.0,
-            recipe_step=np.where(recipe_idx < n_steps, recipe_idx + 1.0, 0.0),
+            recipe_step=ops.select(recipe_idx < n_steps, recipe_idx + 1.0, 0.0),
             feed_total=col["feed_tot"],
             base_total=col["base_tot"],
             evaporated_total=col["evap_tot"],
@@ -1186,12 +1190,12 @@ class Bioreactor:
             glucose_consumed_total=col["cons_g"],
             glucose_harvested_total=col["harv_g"],
         )
-        return {name: np.asarray(out[name], dtype=float) for name in self._specs}
+        return out
 
     def read(self) -> dict[str, float]:
         """True (noise-free) value of every tag."""
-        cols = self._tags(np.array([self._raw()]))
-        return {name: float(v[0]) for name, v in cols.items()}
+        out = self._derive(dict(zip(RAW_FIELDS, self._raw(), strict=True)), _SCALAR_OPS)
+        return {name: float(out[name]) for name in self._specs}
 
     # -- Unit protocol: write ------------------------------------------------------------------
     def write(self, tag: str, value: float) -> None:
@@ -1341,6 +1345,51 @@ def _kla_array(
         * vs**p.kla_gas_velocity_exponent
     )  # fmt: skip
     return np.maximum(kla, p.kla_min_1_h / 3600.0), pg
+
+
+class _ScalarOps:
+    """Operations of :meth:`Bioreactor._derive` on floats (the same code as :meth:`step`)."""
+
+    @staticmethod
+    def maximum(a: float, b: float) -> float:
+        return a if a > b else b
+
+    @staticmethod
+    def safe_div(a: float, b: float) -> float:
+        return a / b if b > 0.0 else 0.0
+
+    @staticmethod
+    def select(cond: bool, a: float, b: float) -> float:
+        return a if cond else b
+
+    cardinal_temperature = staticmethod(cardinal_temperature)
+    cardinal_ph = staticmethod(cardinal_ph)
+
+    @staticmethod
+    def kla(br: Bioreactor, n: float, aer: float, p_g: float, temp: float, vol: float) -> tuple[float, float]:
+        return br._kla_per_s(n, aer, p_g, temp, vol)
+
+
+class _ArrayOps:
+    """Operations of :meth:`Bioreactor._derive` on arrays (simulate's bulk path)."""
+
+    maximum = staticmethod(np.maximum)
+
+    @staticmethod
+    def safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0.0)
+
+    @staticmethod
+    def select(cond: np.ndarray, a: np.ndarray, b: float) -> np.ndarray:
+        return np.where(cond, a, b)
+
+    cardinal_temperature = staticmethod(_cardinal_t_array)
+    cardinal_ph = staticmethod(_cardinal_ph_array)
+    kla = staticmethod(_kla_array)
+
+
+_SCALAR_OPS = _ScalarOps()
+_ARRAY_OPS = _ArrayOps()
 
 
 __all__ = [
