@@ -1,0 +1,604 @@
+"""Fluid-bed dryer for wet granules, with an NIR moisture analyser (PAT) and its end-point.
+
+Model (states: moisture, product and inlet-air temperatures, air flow, water evaporated)
+-------------------------------------------------------------------------------------
+* Moisture on a dry basis ``X`` (kg water / kg dry solids); tags show it as loss on drying
+  ``LOD = 100·X/(1 + X)`` % (wet basis), as the pharmacopoeia measures it.
+* Air: ``ṁ = flow·1.2/3600`` kg dry air/s (flow in normal m³/h), inlet humidity ``Y_in``.
+  The bed is well mixed; gas and solids exchange heat and vapour with the same number of
+  transfer units (Lewis ≈ 1), effectiveness ``ε = 1 − exp(−NTU)``.
+* Drying kinetics: ``R = f(X)·ṁ·ε·(Y_sat(T_p) − Y_in)`` kg/s. Constant-rate period
+  ``f = 1`` while ``X ≥ X_c`` (surface wet: the air's capacity limits); falling-rate period
+  ``f = ((X − X_eq)/(X_c − X_eq))^n`` below the critical moisture.
+* Energy of the bed (solids, water, bowl):
+  ``C·dT_p/dt = ṁ·c_s·ε·(T_in − T_p) − R·h_fg(T_p) − UA·(T_p − T_room)``. In the constant-rate
+  period this settles where ``c_s·(T_in − T_p) = (Y_sat(T_p) − Y_in)·h_fg``: the adiabatic
+  saturation (≈ wet-bulb) temperature of the inlet air; in the falling-rate period evaporative
+  cooling fades and the product and exhaust temperatures climb towards the inlet.
+* Exhaust: ``T_out = T_p + (T_in − T_p)·exp(−NTU)``, ``Y_out = Y_in + R/ṁ``.
+* Inlet air heater: ``τ·dT_in/dt = T_room − T_in + P_max·u/(ṁ·c_s)`` with a PID on the inlet
+  temperature (``inlet_temperature_*`` tags; the ``Pid`` of :mod:`models.pid`); interlocked
+  off below ``min_air_flow_m3_h``. Fan: first-order lag to the flow setpoint.
+* Psychrometrics and the saturation curve: :mod:`models.steam` (IAPWS-IF97).
+* Integration: classic RK4, sub-steps of at most :data:`MAX_SUBSTEP_S`.
+
+NIR analyser and end-point
+--------------------------
+Every ``nir_scan_interval_s`` (while the bed is fluidised) the analyser publishes
+``nir_lod`` = true LOD + bias + ``N(0, nir_sd_pct)``, held until the next scan (its error is
+drawn in the model, so the tag carries no extra runtime noise). When ``endpoint_scans``
+consecutive predictions are ≤ ``target_lod_sp`` the end-point is reached: phase *complete*,
+heater off (PID to manual at 0 %) while the fan keeps blowing room air to cool the product.
+
+Phases and commands
+-------------------
+``phase``: 0 idle (fan and heater off), 1 drying, 2 complete. ``cycle_cmd``: 1 start drying,
+2 stop (to idle), 3 load a new wet batch (not while drying). ``autostart`` starts a batch at
+t = 0 and, with ``repeat_interval_min`` > 0, loads and starts a new one that long after each
+end-point. A :class:`DryerRecipe` (:meth:`FluidBedDryer.load_recipe`) steps the inlet
+temperature and air-flow setpoints over the drying time.
+
+Examples
+--------
+>>> d = FluidBedDryer(FluidBedDryerParams(seed=1))
+>>> for _ in range(600):
+...     d.step(1.0)
+>>> r = d.read()
+>>> r["phase"], abs(r["product_temperature"] - d.wet_bulb_c()) < 1.0
+(1.0, True)
+>>> d.write("inlet_temperature_sp", 120.0)
+Traceback (most recent call last):
+...
+ValueError: inlet_temperature_sp = 120.0 is outside the allowed range [30.0, 90.0] °C
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from models.pid import Pid, PidTuning
+from models.steam import (
+    adiabatic_saturation_temperature_c,
+    latent_heat_kj_kg,
+    relative_humidity,
+    saturation_humidity_ratio,
+)
+from models.unit import TagSpec
+
+#: Longest RK4 sub-step, seconds.
+MAX_SUBSTEP_S = 1.0
+#: Normal density of air for the flow in normal m³/h.
+AIR_DENSITY_KG_M3 = 1.2
+CP_WATER_KJ_KG_K = 4.18
+IDLE, DRYING, COMPLETE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DryerStep:
+    """One recipe step: setpoints held for ``duration_min``."""
+
+    inlet_temperature_c: float
+    air_flow_m3_h: float
+    duration_min: float | None
+
+    def check(self, index: int) -> None:
+        where = f"recipe step {index}"
+        if self.duration_min is None or not (isinstance(self.duration_min, int | float) and self.duration_min > 0):
+            raise ValueError(f"{where}: duration_min = {self.duration_min!r}; every step needs a duration > 0 min")
+        if not 30.0 <= self.inlet_temperature_c <= 90.0:
+            raise ValueError(f"{where}: inlet_temperature_c = {self.inlet_temperature_c!r}, allowed 30-90 °C")
+        if not 100.0 <= self.air_flow_m3_h <= 600.0:
+            raise ValueError(f"{where}: air_flow_m3_h = {self.air_flow_m3_h!r}, allowed 100-600 m³/h")
+
+
+@dataclass(frozen=True)
+class DryerRecipe:
+    """Setpoint steps over the drying time; after the last step its setpoints stay until the end-point.
+
+    Examples
+    --------
+    >>> DryerRecipe.from_dict({"steps": [{"inlet_temperature_c": 50, "air_flow_m3_h": 250, "duration_min": 5},
+    ...                                  {"inlet_temperature_c": 65, "air_flow_m3_h": 300}]})
+    Traceback (most recent call last):
+    ...
+    ValueError: recipe step 2: duration_min = None; every step needs a duration > 0 min
+    """
+
+    steps: tuple[DryerStep, ...]
+    target_lod_pct: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError("recipe: needs at least one step")
+        for i, s in enumerate(self.steps, start=1):
+            s.check(i)
+        if self.target_lod_pct is not None and not 0.5 <= self.target_lod_pct <= 10.0:
+            raise ValueError(f"recipe: target_lod_pct = {self.target_lod_pct!r}, allowed 0.5-10 %")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DryerRecipe:
+        steps = tuple(
+            DryerStep(s.get("inlet_temperature_c", math.nan), s.get("air_flow_m3_h", math.nan), s.get("duration_min"))
+            for s in data.get("steps", ())
+        )
+        return cls(steps, data.get("target_lod_pct"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FluidBedDryerParams:
+    """Parameters of :class:`FluidBedDryer`; units in the field names. Values *assumed* for a
+    pilot fluid-bed dryer (10 kg batch of granules from high-shear wet granulation).
+
+    Examples
+    --------
+    >>> FluidBedDryerParams(critical_lod_pct=25.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: need equilibrium_lod_pct < critical_lod_pct < initial_lod_pct, got 0.5, 25.0, 20.0
+    """
+
+    dry_solids_kg: float = 10.0
+    initial_lod_pct: float = 20.0
+    #: End of the constant-rate period (typical granules: 5-10 % LOD).
+    critical_lod_pct: float = 8.0
+    equilibrium_lod_pct: float = 0.5
+    falling_rate_exponent: float = 1.0
+    solids_cp_kj_kg_k: float = 1.2
+    #: Product bowl and screen, heated with the bed.
+    equipment_heat_capacity_kj_k: float = 15.0
+    #: Transfer units between fluidising gas and solids (fluid beds: 2-5).
+    ntu: float = 3.0
+    heat_loss_w_k: float = 10.0
+    room_temperature_c: float = 20.0
+    #: Process air after the air-handling unit's dehumidifier (dew point ≈ 4 °C).
+    inlet_humidity_g_kg: float = 5.0
+    heater_power_kw: float = 15.0
+    heater_time_constant_s: float = 40.0
+    fan_time_constant_s: float = 5.0
+    min_air_flow_m3_h: float = 50.0
+    inlet_temperature_sp_c: float = 65.0
+    air_flow_sp_m3_h: float = 300.0
+    heater_tuning: PidTuning = field(default_factory=lambda: PidTuning(kp=2.0, ki=0.05))
+    initial_product_temperature_c: float = 20.0
+    #: NIR analyser: scan period, prediction error (1 sd) and bias, % LOD.
+    nir_scan_interval_s: float = 20.0
+    nir_sd_pct: float = 0.2
+    nir_bias_pct: float = 0.0
+    target_lod_pct: float = 2.0
+    #: Consecutive NIR predictions at or below target that declare the end-point.
+    endpoint_scans: int = 1
+    seed: int = 0
+    autostart: bool = True
+    repeat_interval_min: float = 30.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, PidTuning):
+                continue
+            if not (isinstance(v, int | float) and math.isfinite(v)):
+                raise ValueError(f"{f.name} = {v!r} must be a finite number")
+            if f.name in ("seed", "endpoint_scans", "autostart"):
+                if not float(v).is_integer() or (f.name == "autostart" and v not in (0, 1)):
+                    raise ValueError(f"{f.name} = {v!r} must be a whole number" + (" 0 or 1" * (f.name == "autostart")))
+                object.__setattr__(self, f.name, bool(v) if f.name == "autostart" else int(v))
+            elif v < 0 and f.name not in ("nir_bias_pct", "room_temperature_c", "initial_product_temperature_c"):
+                raise ValueError(f"{f.name} = {v!r} must be >= 0")
+        for name in (
+            "dry_solids_kg",
+            "ntu",
+            "heater_time_constant_s",
+            "fan_time_constant_s",
+            "nir_scan_interval_s",
+            "heater_power_kw",
+            "falling_rate_exponent",
+            "endpoint_scans",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} = {getattr(self, name)!r} must be > 0")
+        if not self.equilibrium_lod_pct < self.critical_lod_pct < self.initial_lod_pct < 60.0:
+            raise ValueError(
+                "need equilibrium_lod_pct < critical_lod_pct < initial_lod_pct, got "
+                f"{self.equilibrium_lod_pct}, {self.critical_lod_pct}, {self.initial_lod_pct}"
+            )
+        if not 30.0 <= self.inlet_temperature_sp_c <= 90.0:
+            raise ValueError(f"inlet_temperature_sp_c = {self.inlet_temperature_sp_c!r}, allowed 30-90 °C")
+        if not 100.0 <= self.air_flow_sp_m3_h <= 600.0:
+            raise ValueError(f"air_flow_sp_m3_h = {self.air_flow_sp_m3_h!r}, allowed 100-600 m³/h")
+        if not 0.5 <= self.target_lod_pct <= 10.0:
+            raise ValueError(f"target_lod_pct = {self.target_lod_pct!r}, allowed 0.5-10 %")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FluidBedDryerParams:
+        kwargs: dict[str, Any] = {k: PidTuning(**v) if k == "heater_tuning" else v for k, v in data.items()}
+        return cls(**kwargs)
+
+
+def lod_from_x(x: float) -> float:
+    """Loss on drying (% wet basis) from dry-basis moisture."""
+    return 100.0 * x / (1.0 + x)
+
+
+def x_from_lod(lod_pct: float) -> float:
+    """Dry-basis moisture from loss on drying (%)."""
+    return lod_pct / (100.0 - lod_pct)
+
+
+def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
+    return TagSpec(name, desc, unit, float(lo), float(hi), kind=kind, **kw)
+
+
+class FluidBedDryer:
+    """Fluid-bed dryer, inlet-air heater loop and NIR end-point, as a :class:`models.unit.Unit`.
+
+    Parameters
+    ----------
+    params : FluidBedDryerParams, optional
+    seed : int, optional
+        Overrides ``params.seed`` (the NIR prediction errors).
+
+    Attributes
+    ----------
+    pid : Pid
+        Inlet-air temperature controller (output: heater %).
+
+    Examples
+    --------
+    The end-point is reached and the heater switches off:
+
+    >>> d = FluidBedDryer(FluidBedDryerParams(repeat_interval_min=0.0))
+    >>> while d.read()["phase"] != 2.0:
+    ...     d.step(10.0)
+    >>> r = d.read()
+    >>> r["nir_lod"] <= 2.0, r["heater_out"], 15 < r["drying_time"] < 90
+    (True, 0.0, True)
+    """
+
+    unit_type = "fluid_bed_dryer"
+
+    def __init__(self, params: FluidBedDryerParams | None = None, *, seed: int | None = None) -> None:
+        p = params or FluidBedDryerParams()
+        if seed is not None:
+            p = FluidBedDryerParams.from_dict({**p.to_dict(), "seed": seed})
+        self._set_params(p)
+        self._rng = np.random.default_rng(p.seed)
+        self.pid = Pid(p.heater_tuning, setpoint=p.inlet_temperature_sp_c, auto=True)
+        self._flow_sp = p.air_flow_sp_m3_h
+        self._target = p.target_lod_pct
+        self._t = 0.0
+        self.recipe: DryerRecipe | None = None
+        self._batches = 0
+        self._load_batch()
+        if p.autostart:
+            self._start()
+
+    def _set_params(self, p: FluidBedDryerParams) -> None:
+        self._params = p
+        self._y_in = p.inlet_humidity_g_kg / 1000.0
+        self._cs = 1.006 + 1.86 * self._y_in  # kJ/(kg dry air·K)
+        self._eps = 1.0 - math.exp(-p.ntu)
+        self._x_c = x_from_lod(p.critical_lod_pct)
+        self._x_eq = x_from_lod(p.equilibrium_lod_pct)
+        self._specs = self._build_specs()
+
+    # -- batch and phase handling -------------------------------------------------------------
+    def _load_batch(self) -> None:
+        p = self._params
+        self._x = x_from_lod(p.initial_lod_pct)
+        self._t_p = p.initial_product_temperature_c
+        self._t_in = p.room_temperature_c
+        self._flow = 0.0
+        self._evap = 0.0
+        self._rate = 0.0
+        self._phase = IDLE
+        self._phase_t = 0.0
+        self._drying_t = 0.0
+        self._nir = p.initial_lod_pct
+        self._next_scan = math.inf
+        self._scans = 0
+        self._below = 0
+        self._step_index = -1
+        self._heater_off()
+
+    def _heater_off(self) -> None:
+        self.pid.set_auto(False)
+        self.pid.set_output(0.0)
+
+    def _start(self) -> None:
+        self._phase = DRYING
+        self._phase_t = 0.0
+        self._drying_t = 0.0
+        self._below = 0
+        self._step_index = -1
+        self._next_scan = self._t + self._params.nir_scan_interval_s
+        self.pid.set_auto(True)
+
+    def load_recipe(self, recipe: DryerRecipe) -> None:
+        """Use ``recipe`` for the next drying (not while drying)."""
+        if self._phase == DRYING:
+            raise ValueError("load_recipe: not while drying; stop first")
+        self.recipe = recipe
+        if recipe.target_lod_pct is not None:
+            self._target = recipe.target_lod_pct
+
+    def _apply_recipe(self) -> None:
+        assert self.recipe is not None
+        elapsed_min, index = self._phase_t / 60.0, 0
+        for i, s in enumerate(self.recipe.steps):
+            index = i
+            elapsed_min -= s.duration_min or 0.0
+            if elapsed_min < 0.0:
+                break
+        if index != self._step_index:
+            self._step_index = index
+            s = self.recipe.steps[index]
+            self.pid.setpoint = s.inlet_temperature_c
+            self._flow_sp = s.air_flow_m3_h
+
+    def wet_bulb_c(self) -> float:
+        """Adiabatic saturation (≈ wet-bulb) temperature of the current inlet air, °C."""
+        return adiabatic_saturation_temperature_c(self._t_in, self._y_in)
+
+    # -- physics -------------------------------------------------------------------------------
+    def _derivatives(
+        self, x: float, t_p: float, t_in: float, flow: float, u: float, flow_sp: float
+    ) -> tuple[float, float, float, float, float]:
+        p = self._params
+        m_air = flow * AIR_DENSITY_KG_M3 / 3600.0
+        if x >= self._x_c:
+            f = 1.0
+        elif x > self._x_eq:
+            f = ((x - self._x_eq) / (self._x_c - self._x_eq)) ** p.falling_rate_exponent
+        else:
+            f = 0.0
+        rate = f * m_air * self._eps * max(saturation_humidity_ratio(t_p) - self._y_in, 0.0)  # kg/s
+        c_bed = p.dry_solids_kg * (p.solids_cp_kj_kg_k + x * CP_WATER_KJ_KG_K) + p.equipment_heat_capacity_kj_k
+        q_air = m_air * self._cs * self._eps * (t_in - t_p)  # kW
+        q_loss = p.heat_loss_w_k * (t_p - p.room_temperature_c) / 1000.0
+        d_tp = (q_air - rate * latent_heat_kj_kg(t_p) - q_loss) / c_bed
+        m_min = p.min_air_flow_m3_h * AIR_DENSITY_KG_M3 / 3600.0
+        heat = p.heater_power_kw * u if flow >= p.min_air_flow_m3_h else 0.0
+        d_tin = (p.room_temperature_c - t_in + heat / (max(m_air, m_min) * self._cs)) / p.heater_time_constant_s
+        d_flow = (flow_sp - flow) / p.fan_time_constant_s
+        return -rate / p.dry_solids_kg, d_tp, d_tin, d_flow, rate
+
+    def step(self, dt_s: float) -> None:
+        """Advance by ``dt_s`` simulated seconds: controller, RK4 sub-steps, NIR scans, end-point."""
+        if not dt_s > 0.0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s!r}")
+        p = self._params
+        n = max(1, math.ceil(dt_s / MAX_SUBSTEP_S - 1e-9))
+        h = dt_s / n
+        f = self._derivatives
+        for _ in range(n):
+            if self._phase == DRYING and self.recipe is not None:
+                self._apply_recipe()
+            flow_sp = 0.0 if self._phase == IDLE else self._flow_sp
+            u = self.pid.update(self._t_in, h) / 100.0
+            x0, x1, x2, x3 = self._x, self._t_p, self._t_in, self._flow
+            a0, a1, a2, a3, _ = f(x0, x1, x2, x3, u, flow_sp)
+            b0, b1, b2, b3, _ = f(
+                x0 + 0.5 * h * a0, x1 + 0.5 * h * a1, x2 + 0.5 * h * a2, x3 + 0.5 * h * a3, u, flow_sp
+            )
+            c0, c1, c2, c3, _ = f(
+                x0 + 0.5 * h * b0, x1 + 0.5 * h * b1, x2 + 0.5 * h * b2, x3 + 0.5 * h * b3, u, flow_sp
+            )
+            d0, d1, d2, d3, d4 = f(x0 + h * c0, x1 + h * c1, x2 + h * c2, x3 + h * c3, u, flow_sp)
+            h6 = h / 6.0
+            dx = h6 * (a0 + 2.0 * (b0 + c0) + d0)
+            self._x = x0 + dx
+            self._evap -= dx * p.dry_solids_kg  # the same increment: the water balance closes exactly
+            self._t_p = x1 + h6 * (a1 + 2.0 * (b1 + c1) + d1)
+            self._t_in = x2 + h6 * (a2 + 2.0 * (b2 + c2) + d2)
+            self._flow = max(x3 + h6 * (a3 + 2.0 * (b3 + c3) + d3), 0.0)
+            self._rate = d4
+            self._t += h
+            self._phase_t += h
+            if self._phase == DRYING:
+                self._drying_t += h
+            while self._next_scan <= self._t + 1e-9:
+                self._scan()
+            if (
+                self._phase == COMPLETE
+                and p.autostart
+                and p.repeat_interval_min > 0.0
+                and (self._phase_t >= 60.0 * p.repeat_interval_min - 1e-9)
+            ):
+                self._load_batch()
+                self._start()
+
+    def _scan(self) -> None:
+        p = self._params
+        self._next_scan += p.nir_scan_interval_s
+        self._scans += 1
+        self._nir = max(lod_from_x(self._x) + p.nir_bias_pct + p.nir_sd_pct * self._rng.standard_normal(), 0.0)
+        if self._phase != DRYING:
+            return
+        self._below = self._below + 1 if self._nir <= self._target else 0
+        if self._below >= p.endpoint_scans:
+            self._phase = COMPLETE
+            self._phase_t = 0.0
+            self._heater_off()
+            self._batches += 1
+
+    # -- Unit protocol ----------------------------------------------------------------------------
+    def tag_specs(self) -> list[TagSpec]:
+        """Air and product sensors, the heater loop, NIR, phase and command tags."""
+        return list(self._specs.values())
+
+    def _build_specs(self) -> dict[str, TagSpec]:
+        loop = "inlet_temperature"
+        specs = [
+            _spec("inlet_air_temperature", "Inlet air temperature", "°C", 0, 120, "measurement", noise_sd=0.2,
+                  loop=loop, nor=(60.0, 70.0), par=(55.0, 75.0)),
+            _spec("inlet_temperature_sp", "Inlet air temperature setpoint", "°C", 30, 90, "setpoint", loop=loop),
+            _spec("inlet_temperature_mode", "Heater loop mode, 0 = manual, 1 = auto", "", 0, 1, "mode", loop=loop),
+            _spec("heater_out", "Heater loop output (heater power)", "%", 0, 100, "output", loop=loop),
+            _spec("air_flow", "Process air flow (normal)", "m³/h", 0, 800, "measurement", noise_sd=3.0,
+                  nor=(270.0, 330.0), par=(240.0, 360.0)),
+            _spec("air_flow_sp", "Process air flow setpoint", "m³/h", 100, 600, "setpoint"),
+            _spec("product_temperature", "Product (bed) temperature", "°C", 0, 100, "measurement", noise_sd=0.1,
+                  nor=(20.0, 40.0), par=(15.0, 45.0)),
+            _spec("exhaust_air_temperature", "Exhaust air temperature", "°C", 0, 120, "measurement", noise_sd=0.2),
+            _spec("exhaust_humidity", "Exhaust air relative humidity", "%", 0, 100, "measurement", noise_sd=0.5),
+            _spec("nir_lod", "NIR moisture prediction (loss on drying), held between scans", "%", 0, 40,
+                  "measurement"),
+            _spec("target_lod_sp", "End-point: target loss on drying", "%", 0.5, 10, "setpoint"),
+            _spec("product_lod", "True loss on drying of the product (model)", "%", 0, 40, "state"),
+            _spec("phase", "0 idle, 1 drying, 2 complete (end-point reached)", "", 0, 2, "state"),
+            _spec("drying_time", "Drying time of this batch (stops at the end-point)", "min", 0, 1000, "state"),
+            _spec("water_evaporated", "Water evaporated in this batch", "kg", 0, 20, "state"),
+            _spec("evaporation_rate", "Evaporation rate", "kg/h", 0, 30, "state"),
+            _spec("heater_power", "Heater power", "kW", 0, self._params.heater_power_kw, "state"),
+            _spec("nir_scans", "NIR scans so far", "", 0, 1e9, "state"),
+            _spec("batches_completed", "Batches dried to the end-point", "", 0, 1e9, "state"),
+            _spec("cycle_cmd", "Command: 1 start, 2 stop, 3 load a new batch; reads 0", "", 0, 3, "setpoint"),
+        ]  # fmt: skip
+        return {s.name: s for s in specs}
+
+    def read(self) -> dict[str, float]:
+        p = self._params
+        eps_out = math.exp(-p.ntu)
+        t_out = self._t_p + (self._t_in - self._t_p) * eps_out
+        m_air = self._flow * AIR_DENSITY_KG_M3 / 3600.0
+        y_out = self._y_in + (self._rate / m_air if m_air > 1e-9 else 0.0)
+        heat = p.heater_power_kw * self.pid.output / 100.0 if self._flow >= p.min_air_flow_m3_h else 0.0
+        return {
+            "inlet_air_temperature": self._t_in,
+            "inlet_temperature_sp": self.pid.setpoint,
+            "inlet_temperature_mode": 1.0 if self.pid.auto else 0.0,
+            "heater_out": self.pid.output,
+            "air_flow": self._flow,
+            "air_flow_sp": self._flow_sp,
+            "product_temperature": self._t_p,
+            "exhaust_air_temperature": t_out,
+            "exhaust_humidity": min(100.0 * relative_humidity(t_out, y_out), 100.0),
+            "nir_lod": self._nir,
+            "target_lod_sp": self._target,
+            "product_lod": lod_from_x(self._x),
+            "phase": float(self._phase),
+            "drying_time": self._drying_t / 60.0,
+            "water_evaporated": self._evap,
+            "evaporation_rate": 3600.0 * self._rate,
+            "heater_power": heat,
+            "nir_scans": float(self._scans),
+            "batches_completed": float(self._batches),
+            "cycle_cmd": 0.0,
+        }
+
+    def write(self, tag: str, value: float) -> None:
+        """Write a setpoint, the heater loop's mode/output, or ``cycle_cmd``.
+
+        Raises
+        ------
+        KeyError
+            Unknown or read-only tag.
+        ValueError
+            Out of range (the message names the tag and the allowed range), ``heater_out``
+            in auto, a mode other than 0/1, or a command not allowed in the current phase.
+        """
+        spec = self._specs.get(tag)
+        if spec is None or not spec.writable:
+            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
+            raise KeyError(
+                f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on fluid_bed_dryer; "
+                f"writable tags: {writable}"
+            )
+        v = float(value)
+        if not (math.isfinite(v) and spec.lo <= v <= spec.hi):
+            raise ValueError(f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}")
+        if tag == "inlet_temperature_sp":
+            self.pid.setpoint = v
+        elif tag == "air_flow_sp":
+            self._flow_sp = v
+        elif tag == "target_lod_sp":
+            self._target = v
+        elif tag == "inlet_temperature_mode":
+            if v not in (0.0, 1.0):
+                raise ValueError(f"{tag} = {value!r} must be 0 or 1")
+            if v == 1.0 and self._phase != DRYING:
+                raise ValueError(f"{tag}: the heater can go to auto only while drying (heater off otherwise)")
+            self.pid.set_auto(v == 1.0)
+        elif tag == "heater_out":
+            if self.pid.auto:
+                raise ValueError(f"{tag} is writable only in manual mode (inlet_temperature_mode = 0)")
+            self.pid.set_output(v)
+        elif tag == "cycle_cmd":
+            self._command(int(v) if v.is_integer() else -1)
+
+    def _command(self, cmd: int) -> None:
+        names = {IDLE: "idle", DRYING: "drying", COMPLETE: "complete"}
+        if cmd == 1:
+            if self._phase == DRYING:
+                raise ValueError("cycle_cmd start: already drying")
+            self._start()
+        elif cmd == 2:
+            self._phase = IDLE
+            self._phase_t = 0.0
+            self._next_scan = math.inf
+            self._heater_off()
+        elif cmd == 3:
+            if self._phase == DRYING:
+                raise ValueError(f"cycle_cmd load: not while {names[self._phase]}; stop first")
+            self._load_batch()
+        elif cmd != 0:
+            raise ValueError("cycle_cmd: allowed 0, 1 start, 2 stop, 3 load a new batch")
+
+    # -- snapshot ---------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "unit_type": self.unit_type, "version": 1, "params": self._params.to_dict(),
+            "recipe": None if self.recipe is None else self.recipe.to_dict(), "pid": self.pid.snapshot(),
+            "rng": self._rng.bit_generator.state, "t_s": self._t,
+            "x": [self._x, self._t_p, self._t_in, self._flow, self._evap, self._rate],
+            "flow_sp": self._flow_sp, "target": self._target, "phase": self._phase, "phase_t": self._phase_t,
+            "drying_t": self._drying_t,
+            "nir": self._nir, "next_scan": None if math.isinf(self._next_scan) else self._next_scan,
+            "scans": self._scans, "below": self._below, "step_index": self._step_index, "batches": self._batches,
+        }  # fmt: skip
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        if snap.get("unit_type") != self.unit_type or snap.get("version") != 1:
+            raise ValueError("not a fluid_bed_dryer snapshot (version 1)")
+        self._set_params(FluidBedDryerParams.from_dict(snap["params"]))
+        self.recipe = None if snap["recipe"] is None else DryerRecipe.from_dict(snap["recipe"])
+        self.pid = Pid(self._params.heater_tuning)
+        self.pid.restore(snap["pid"])
+        self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = snap["rng"]
+        self._t = float(snap["t_s"])
+        self._x, self._t_p, self._t_in, self._flow, self._evap, self._rate = (float(v) for v in snap["x"])
+        self._flow_sp, self._target = float(snap["flow_sp"]), float(snap["target"])
+        self._phase, self._phase_t = int(snap["phase"]), float(snap["phase_t"])
+        self._drying_t = float(snap["drying_t"])
+        self._nir = float(snap["nir"])
+        self._next_scan = math.inf if snap["next_scan"] is None else float(snap["next_scan"])
+        self._scans, self._below = int(snap["scans"]), int(snap["below"])
+        self._step_index, self._batches = int(snap["step_index"]), int(snap["batches"])
+
+    def __repr__(self) -> str:
+        return (
+            f"FluidBedDryer(phase={self._phase}, LOD={lod_from_x(self._x):.2f} %, T_p={self._t_p:.1f} °C, "
+            f"T_in={self._t_in:.1f} °C)"
+        )
+
+
+__all__ = [
+    "MAX_SUBSTEP_S",
+    "DryerRecipe",
+    "DryerStep",
+    "FluidBedDryer",
+    "FluidBedDryerParams",
+    "lod_from_x",
+    "x_from_lod",
+]
