@@ -168,6 +168,12 @@ class FeedRecipe:
     """
 
     steps: tuple[FeedStep, ...]
+    # Derived in __post_init__: step start times (s), start/end rates (l/h), cumulative
+    # volume (l) at each step start.
+    _starts: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _r0: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _r1: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _cum: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -245,38 +251,38 @@ class FeedRecipe:
 
     def to_list(self) -> list[dict[str, Any]]:
         """Plain data, the inverse of :meth:`from_steps`."""
-        return [asdict(s) for s in self.steps]
+        return [asdict(step) for step in self.steps]
 
     @property
     def total_h(self) -> float:
         """Length of the recipe, hours."""
-        return float(self._starts[-1]) / 3600.0  # type: ignore[attr-defined]
+        return float(self._starts[-1]) / 3600.0
 
     def step_index(self, t_s: float) -> int:
         """0-based index of the step running at ``t_s`` seconds; ``len(steps)`` after the end."""
-        return bisect.bisect_right(self._starts, t_s) - 1  # type: ignore[attr-defined]
+        return bisect.bisect_right(self._starts, t_s) - 1
 
     def rate_l_h(self, t_s: float) -> float:
         """Feed rate at time ``t_s`` (seconds since the batch start), l/h."""
-        starts = self._starts  # type: ignore[attr-defined]
+        starts = self._starts
         i = bisect.bisect_right(starts, t_s) - 1
         if i < 0 or i >= len(self.steps):
             return 0.0
         frac = (t_s - starts[i]) / (starts[i + 1] - starts[i])
-        return float(self._r0[i] + (self._r1[i] - self._r0[i]) * frac)  # type: ignore[attr-defined]
+        return float(self._r0[i] + (self._r1[i] - self._r0[i]) * frac)
 
     def volume_l(self, t_s: float) -> float:
         """Feed volume delivered from the batch start to ``t_s``, l (the integral of the rate)."""
-        starts = self._starts  # type: ignore[attr-defined]
+        starts = self._starts
         if t_s <= 0.0:
             return 0.0
         i = bisect.bisect_right(starts, t_s) - 1
         if i >= len(self.steps):
-            return float(self._cum[-1])  # type: ignore[attr-defined]
+            return float(self._cum[-1])
         span = starts[i + 1] - starts[i]
         tau = t_s - starts[i]
-        r0, r1 = self._r0[i], self._r1[i]  # type: ignore[attr-defined]
-        return float(self._cum[i] + (r0 + 0.5 * (r1 - r0) * tau / span) * tau / 3600.0)  # type: ignore[attr-defined]
+        r0, r1 = self._r0[i], self._r1[i]
+        return float(self._cum[i] + (r0 + 0.5 * (r1 - r0) * tau / span) * tau / 3600.0)
 
     def mean_rate_l_h(self, t0_s: float, t1_s: float) -> float:
         """Exact mean feed rate over ``[t0_s, t1_s]``, l/h."""
@@ -387,9 +393,10 @@ class BioreactorParams:
     initial_agitation_rpm: float = 200.0
 
     # --- gas --------------------------------------------------------------------------------
-    #: Air flow, normal l/min: ~0.75 vvm on 58 l (IndPenSim's 30-75 m³/min on 100 m³, scaled).
+    #: Initial air-flow setpoint (tag ``aeration_sp``), normal l/min: ~0.75 vvm on 58 l
+    #: (IndPenSim's 30-75 m³/min on 100 m³, scaled).
     aeration_l_min: float = 45.0
-    #: Head pressure; IndPenSim runs 0.6-1.1 bar g.
+    #: Initial head-pressure setpoint (tag ``pressure_sp``); IndPenSim runs 0.6-1.1 bar g.
     head_pressure_bar_g: float = 0.5
     #: van 't Riet (1979), coalescing broth: kLa[1/s] = c·(P/V [W/m³])^α·vs[m/s]^β.
     kla_coefficient: float = 0.026
@@ -724,6 +731,8 @@ class Bioreactor:
     @params.setter
     def params(self, params: BioreactorParams) -> None:
         self._set_params(params)
+        if params.pat != self.pat.params:
+            self.pat.set_params(params.pat)
         for loop in LOOPS:
             tuning = self._do_tuning(params) if loop == "do" else getattr(params, f"{loop}_tuning")
             self.pids[loop].tuning = tuning
@@ -1053,9 +1062,9 @@ class Bioreactor:
                   loop="temperature"),
             _spec("offgas_o2", "Off-gas O2, dry", "%", 0, 25, "measurement", noise_sd=0.01),
             _spec("offgas_co2", "Off-gas CO2, dry", "%", 0, 10, "measurement", noise_sd=0.01),
-            _spec("glucose_pat", "Glucose, Raman PAT (PLS prediction, held between scans)", "g/l", 0, 50,
+            _spec("glucose_pat", "Glucose, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
                   "measurement"),
-            _spec("titre_pat", "Penicillin titre, Raman PAT (PLS prediction, held between scans)", "g/l", 0, 50,
+            _spec("titre_pat", "Penicillin titre, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
                   "measurement"),
         ]  # fmt: skip
         outs = {
@@ -1290,8 +1299,6 @@ class Bioreactor:
          self._glc_fed) = (float(v) for v in snap["totals"])  # fmt: skip
         for loop in LOOPS:
             self.pids[loop].restore(snap["pids"][loop])
-        if self.pat.params != params.pat:
-            self.pat = PatAnalyser(params.pat, seed=int(params.seed))
         self.pat.restore(snap["pat"])
         self._specs = self._build_specs()
 

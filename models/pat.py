@@ -513,6 +513,11 @@ class PatAnalyser:
         self._b0_g = self.calibration.models["glucose"].intercept
         self._b0_t = self.calibration.models["titre"].intercept
 
+    def set_params(self, params: PatParams) -> None:
+        """Use other parameters (and their calibration) from the next scan on; the noise
+        generator, held predictions and scan schedule carry on."""
+        self._setup(params)
+
     @property
     def wavenumbers(self) -> np.ndarray:
         return self.model.wavenumbers
