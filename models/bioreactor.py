@@ -1036,18 +1036,26 @@ class Bioreactor:
 
     # -- Unit protocol: tags ---------------------------------------------------------------------
     def tag_specs(self) -> list[TagSpec]:
-        """All tags, in display order: sensors, PAT, loop tags, feed and gas, true states."""
+        """All tags, in display order: sensors, PAT, loop tags, feed and gas, true states.
+
+        The critical process parameters carry ICH Q8 bands around the recipe setpoints
+        (``BioreactorParams``): temperature NOR ±0.5 K, PAR ±2 K; pH NOR ±0.1, PAR ±0.3; DO
+        NOR from 5 % and PAR from 15 % below its setpoint, no upper limit (assumed; a
+        validation campaign would set them).
+        """
         return list(self._specs.values())
 
     def _build_specs(self) -> dict[str, TagSpec]:
         p = self._params
         n_lo, n_hi = p.agitation_min_rpm, p.agitation_max_rpm
+        t_sp, ph_sp, do_sp = p.temperature_setpoint_c, p.ph_setpoint, p.do_setpoint_pct
         specs = [
             _spec("temperature", "Broth temperature (PT100)", "°C", 0, 50, "measurement", noise_sd=0.02,
-                  loop="temperature"),
-            _spec("ph", "Broth pH (glass electrode)", "pH", 2, 12, "measurement", noise_sd=0.005, loop="ph"),
+                  loop="temperature", nor=(t_sp - 0.5, t_sp + 0.5), par=(t_sp - 2.0, t_sp + 2.0)),
+            _spec("ph", "Broth pH (glass electrode)", "pH", 2, 12, "measurement", noise_sd=0.005, loop="ph",
+                  nor=(ph_sp - 0.1, ph_sp + 0.1), par=(ph_sp - 0.3, ph_sp + 0.3)),
             _spec("do", "Dissolved oxygen, % of air saturation at 1 atm", "%", 0, 200, "measurement",
-                  noise_sd=0.3, loop="do"),
+                  noise_sd=0.3, loop="do", nor=(max(do_sp - 5.0, 0.0), 200.0), par=(max(do_sp - 15.0, 0.0), 200.0)),
             _spec("agitation", "Agitator speed (actual)", "rpm", 0, 1000, "measurement", noise_sd=1.0, loop="do"),
             _spec("aeration_flow", "Air flow (mass-flow meter), normal l/min", "l/min", 0, 150, "measurement",
                   noise_sd=0.2),

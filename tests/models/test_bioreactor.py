@@ -26,6 +26,7 @@ from models.bioreactor import (
     cardinal_temperature,
     indpensim_recipe,
 )
+from models.pat import PatParams
 from models.pid import PidTuning
 from models.unit import TagSpec, Unit
 
@@ -119,6 +120,12 @@ def test_default_batch_is_a_plausible_penicillin_fed_batch(batch: dict[str, Any]
     # After the recipe's last step the feed stops.
     assert d["feed_flow"][t_h > 230.01].max() == 0.0
     assert d["recipe_step"][end] == 0.0 and d["recipe_step"][t_h < 229][-1] == 21.0
+    # The critical parameters stay inside their normal operating ranges (after start-up).
+    specs = {s.name: s for s in batch["unit"].tag_specs()}
+    for name in ("temperature", "ph", "do"):
+        lo, hi = specs[name].nor or (-math.inf, math.inf)
+        assert np.all((d[name][t_h > 1] >= lo) & (d[name][t_h > 1] <= hi)), name
+    assert {s.name for s in specs.values() if s.critical} == {"temperature", "ph", "do"}
     # Off-gas: O2 below air, CO2 above, RQ = 1 balance.
     assert np.all(d["offgas_o2"] <= 20.95 + 1e-9) and np.all(d["offgas_co2"] >= 0.04 - 1e-9)
 
@@ -406,6 +413,18 @@ def test_step_is_independent_of_how_time_is_chunked_for_the_recipe() -> None:
     br = Bioreactor()
     br.simulate(13 * 3600.0, dt_s=1.0, record_every=10**9)  # three recipe steps
     assert br.read()["feed_total"] == pytest.approx(indpensim_recipe().volume_l(13 * 3600.0), rel=1e-12)
+
+
+def test_params_setter_passes_new_pat_parameters_to_the_analyser() -> None:
+    br = Bioreactor()
+    for _ in range(120):
+        br.step(1.0)
+    assert br.pat.scans == 3
+    br.params = replace(br.params, pat=PatParams(scan_interval_s=30.0))
+    for _ in range(120):
+        br.step(1.0)
+    assert br.pat.scans == 3 + 3  # the scan due at 180 s, then 210 s and 240 s
+    assert br.pat.params.scan_interval_s == 30.0
 
 
 def test_params_setter_applies_a_process_fault_keeping_the_state(batch: dict[str, Any]) -> None:
