@@ -77,6 +77,7 @@ CHANGEOVER_CMD = 11
 _INT_FIELDS = ("seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity",
                "buffer4_capacity")
 _BOOL_FIELDS = ("autostart",)
+_SPEEDS = frozenset(f"{m}_speed_upm" for m in MACHINES)  # checked against the rated speed
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class FillingLineParams:
                 value = getattr(self, f.name)
             if not math.isfinite(value):
                 raise ValueError(f"{f.name} = {value!r} must be finite")
-            if value < 0 and f.name != "seed":
+            if value < 0 and f.name != "seed" and f.name not in _SPEEDS:
                 raise ValueError(f"{f.name} = {value!r} must be >= 0")
         for m in MACHINES:
             speed, rated = getattr(self, f"{m}_speed_upm"), getattr(self, f"{m}_rated_speed_upm")
