@@ -120,20 +120,23 @@ class MonitoringService:
         self.alarms_ = DetectorAlarms(self.site, self.config.detectors)
         oee_cfg = {(m.unit, m.machine): m for m in self.config.oee}
         self.oee: dict[tuple[str, str], OeeTracker] = {}
+        self._oee_tags: dict[tuple[str, str], list[str]] = {}
         for m in find_machines(tagmaps):
             c = oee_cfg.get((m.unit, m.machine))
             self.oee[(m.unit, m.machine)] = OeeTracker(
                 self.site, m.unit, m.machine,
-                ideal_rate_per_min=c.ideal_rate_per_min if c else None,
+                ideal_rate_per_min=c.ideal_rate_per_min if c and c.ideal_rate_per_min else m.ideal_rate_per_min,
                 small_stop_s=c.small_stop_s if c else 300.0,
+                stop_reasons=m.stop_reasons,
             )
+            self._oee_tags[(m.unit, m.machine)] = m.tags
         # Which (unit, tag) feeds which detectors / trackers.
         self._routes: dict[tuple[str, str], list[LiveDetector | OeeTracker]] = {}
         for det in self.detectors.values():
             for tag in det.config.watched:
                 self._routes.setdefault((det.config.unit, tag), []).append(det)
         for (unit, machine), tracker in self.oee.items():
-            for tag in (f"{machine}_state", f"{machine}_produced", f"{machine}_good", f"{machine}_rejected"):
+            for tag in self._oee_tags[(unit, machine)]:
                 self._routes.setdefault((unit, tag), []).append(tracker)
         self._units: dict[str, list[str]] = {}
         for unit, tag in self._routes:

@@ -5,6 +5,13 @@ state as an OPC 30060 number) and the cumulative counters ``M_produced``, ``M_go
 ``M_rejected``. Each machine gets an :class:`~twin.analytics.oee.OeeAccumulator` fed with
 those samples in time order; :meth:`OeeTracker.point` gives the ``oee`` historian point.
 
+Two optional tags add detail:
+
+* ``M_speed_sp`` — the top of its range (``hi``) is taken as the nameplate rate in units per
+  minute, the ideal rate performance needs (an ``oee:`` entry of the detectors file wins);
+* ``M_stop_reason`` — a numeric stop cause; its codes are named by the tag's description
+  (``"... : 0 none, 1 starved, 4 jam"``) and the breakdowns are split by those names.
+
 Examples
 --------
 >>> from twin.tagmap import TagMap
@@ -27,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -41,14 +49,31 @@ COUNTERS = ("produced", "good", "rejected")
 
 @dataclass(frozen=True)
 class MachineTags:
-    """A machine found in a tag map."""
+    """A machine found in a tag map, with what its optional tags tell."""
 
     unit: str
     machine: str
+    ideal_rate_per_min: float | None = None
+    stop_reasons: dict[int, str] | None = None
 
     @property
     def tags(self) -> list[str]:
-        return [f"{self.machine}_state", *(f"{self.machine}_{c}" for c in COUNTERS)]
+        extra = [f"{self.machine}_stop_reason"] if self.stop_reasons is not None else []
+        return [f"{self.machine}_state", *(f"{self.machine}_{c}" for c in COUNTERS), *extra]
+
+
+def reason_names(description: str) -> dict[int, str]:
+    """Codes named in a description, after its first colon.
+
+    >>> reason_names("filler stop reason: 0 none, 1 starved, 3 micro-stop, 4 jam")
+    {0: 'none', 1: 'starved', 3: 'micro-stop', 4: 'jam'}
+    >>> reason_names("no codes here")
+    {}
+    """
+    _, colon, codes = description.partition(":")
+    if not colon:
+        return {}
+    return {int(n): name.strip() for n, name in re.findall(r"(\d+)\s+([A-Za-z][\w -]*?)\s*(?:,|;|$)", codes)}
 
 
 def find_machines(tagmaps: list[TagMap]) -> list[MachineTags]:
@@ -60,8 +85,15 @@ def find_machines(tagmaps: list[TagMap]) -> list[MachineTags]:
             if tag.kind != "state" or not tag.name.endswith("_state"):
                 continue
             machine = tag.name.removesuffix("_state")
-            if machine and all(f"{machine}_{c}" in names for c in COUNTERS):
-                found.append(MachineTags(tm.unit, machine))
+            if not machine or not all(f"{machine}_{c}" in names for c in COUNTERS):
+                continue
+            speed = names.get(f"{machine}_speed_sp")
+            reason = names.get(f"{machine}_stop_reason")
+            found.append(MachineTags(
+                tm.unit, machine,
+                ideal_rate_per_min=speed.hi if speed is not None and speed.hi else None,
+                stop_reasons=reason_names(reason.description) if reason is not None else None,
+            ))
     return found
 
 
@@ -76,8 +108,10 @@ class OeeTracker:
         ideal_rate_per_min: float | None = None,
         small_stop_s: float = 300.0,
         timeline_size: int = 500,
+        stop_reasons: dict[int, str] | None = None,
     ) -> None:
         self.site, self.unit, self.machine = site, unit, machine
+        self.stop_reasons = stop_reasons or {}
         self.acc = OeeAccumulator(machine, ideal_rate_per_min=ideal_rate_per_min, small_stop_s=small_stop_s)
         self._counts: dict[str, float] = {}
         self._state: PackMLState | None = None
@@ -101,6 +135,10 @@ class OeeTracker:
                     self.acc.update(state, None, t)
                     self._state = state
                     self.timeline.append((time_ns, state.name.title()))
+            elif what == "stop_reason":
+                code = round(value)
+                if code:  # 0 = none; the cause belongs to the stop episode the state opened
+                    self.acc.update(None, None, t, cause=self.stop_reasons.get(code, f"reason {code}"))
             elif what in COUNTERS:
                 if self._counts.get(what) != value:
                     self._counts[what] = value

@@ -248,31 +248,37 @@ detectors:
 
 async def test_oee_points_for_a_machine_reporting_packml_states_and_counters(historian: FlakyWrites,
                                                                               tmp_path: Path) -> None:
-    tm = TagMap.model_validate({
-        "endpoint": "opc.tcp://127.0.0.1:4840", "site": SITE, "unit": "line",
-        "tags": [{"name": n, "node": f"ns=2;s=line.{n}", "kind": "state"}
-                 for n in ("filler_state", "filler_produced", "filler_good", "filler_rejected")],
-    })
+    tags = [{"name": n, "node": f"ns=2;s=line.{n}", "kind": "state"}
+            for n in ("filler_state", "filler_produced", "filler_good", "filler_rejected")]
+    tags += [
+        # The nameplate rate is the top of the speed setpoint's range; stop causes are named by the description.
+        {"name": "filler_speed_sp", "node": "ns=2;s=line.sp", "kind": "setpoint", "lo": 1, "hi": 60},
+        {"name": "filler_stop_reason", "node": "ns=2;s=line.why", "kind": "state",
+         "description": "filler stop reason: 0 none, 1 starved, 4 jam"},
+    ]
+    tm = TagMap.model_validate({"endpoint": "opc.tcp://127.0.0.1:4840", "site": SITE, "unit": "line", "tags": tags})
     points = []
-    # Execute 0-60 s, Held 60-80 s, Execute 80-120 s; one bottle per second while executing.
+    # Execute 0-60 s, Held (jam) 60-80 s, Execute 80-120 s; one bottle per second while executing.
     for s in range(121):
         state = 15 if 60 <= s < 80 else 4
         produced = min(s, 60) + max(0, s - 80)
         rejected = produced // 20
-        t = T0 + s * SEC
+        values = {"filler_state": state, "filler_produced": produced, "filler_good": produced - rejected,
+                  "filler_rejected": rejected, "filler_stop_reason": 4 if state == 15 else 0}
         points += [Point("process", {"site": SITE, "unit": "line", "tag": tag, "source": "sim"},
-                         {"value": float(v), "status": 0}, t)
-                   for tag, v in (("filler_state", state), ("filler_produced", produced),
-                                  ("filler_good", produced - rejected), ("filler_rejected", rejected))]
+                         {"value": float(v), "status": 0}, T0 + s * SEC) for tag, v in values.items()]
     await historian.write(points)
     mon = service(historian, tmp_path, "detectors: []\noee:\n  - unit: line\n    machine: filler\n"
-                                       "    ideal_rate_per_min: 60\n", tagmaps=[tm])
+                                       "    small_stop_s: 10\n", tagmaps=[tm])
     await mon.poll_once()
     view = mon.oee_views()[0]
     assert [s["state"] for s in view["timeline"]] == ["Execute", "Held", "Execute"]
     report = view["report"]
+    assert report["ideal_rate_per_min"] == 60.0
     assert report["availability"] == pytest.approx(100 / 120, abs=0.01)
+    assert report["performance"] == pytest.approx(1.0, abs=0.02)
     assert report["quality"] == pytest.approx(95 / 100)
+    assert report["losses"]["breakdowns_by_cause"] == {"jam": pytest.approx(20.0)}
     await box(mon).drain(historian)
     oee = stored(historian.path, "oee")
     assert oee and oee[0][1] == {"site": SITE, "unit": "line", "machine": "filler"}
