@@ -557,7 +557,7 @@ class Autoclave:
                 "change it in idle, complete or aborted"
             )
         fname = _RECIPE_TAGS[tag]
-        self.recipe = AutoclaveRecipe(**{**asdict(self.recipe), fname: int(v) if fname == "vacuum_pulses" else v})
+        self.recipe = AutoclaveRecipe(**{**asdict(self.recipe), fname: v})
 
     # -- snapshot --------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
