@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from models.dryer_recipe import DryerRecipe, DryerStep, lod_from_x, x_from_lod
 from models.pid import Pid, PidTuning
 from models.steam import (
     adiabatic_saturation_temperature_c,
@@ -75,60 +76,6 @@ MAX_SUBSTEP_S = 1.0
 AIR_DENSITY_KG_M3 = 1.2
 CP_WATER_KJ_KG_K = 4.18
 IDLE, DRYING, COMPLETE = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class DryerStep:
-    """One recipe step: setpoints held for ``duration_min``."""
-
-    inlet_temperature_c: float
-    air_flow_m3_h: float
-    duration_min: float | None
-
-    def check(self, index: int) -> None:
-        where = f"recipe step {index}"
-        if self.duration_min is None or not (isinstance(self.duration_min, int | float) and self.duration_min > 0):
-            raise ValueError(f"{where}: duration_min = {self.duration_min!r}; every step needs a duration > 0 min")
-        if not 30.0 <= self.inlet_temperature_c <= 90.0:
-            raise ValueError(f"{where}: inlet_temperature_c = {self.inlet_temperature_c!r}, allowed 30-90 °C")
-        if not 100.0 <= self.air_flow_m3_h <= 600.0:
-            raise ValueError(f"{where}: air_flow_m3_h = {self.air_flow_m3_h!r}, allowed 100-600 m³/h")
-
-
-@dataclass(frozen=True)
-class DryerRecipe:
-    """Setpoint steps over the drying time; after the last step its setpoints stay until the end-point.
-
-    Examples
-    --------
-    >>> DryerRecipe.from_dict({"steps": [{"inlet_temperature_c": 50, "air_flow_m3_h": 250, "duration_min": 5},
-    ...                                  {"inlet_temperature_c": 65, "air_flow_m3_h": 300}]})
-    Traceback (most recent call last):
-    ...
-    ValueError: recipe step 2: duration_min = None; every step needs a duration > 0 min
-    """
-
-    steps: tuple[DryerStep, ...]
-    target_lod_pct: float | None = None
-
-    def __post_init__(self) -> None:
-        if not self.steps:
-            raise ValueError("recipe: needs at least one step")
-        for i, s in enumerate(self.steps, start=1):
-            s.check(i)
-        if self.target_lod_pct is not None and not 0.5 <= self.target_lod_pct <= 10.0:
-            raise ValueError(f"recipe: target_lod_pct = {self.target_lod_pct!r}, allowed 0.5-10 %")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DryerRecipe:
-        steps = tuple(
-            DryerStep(s.get("inlet_temperature_c", math.nan), s.get("air_flow_m3_h", math.nan), s.get("duration_min"))
-            for s in data.get("steps", ())
-        )
-        return cls(steps, data.get("target_lod_pct"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -222,16 +169,6 @@ class FluidBedDryerParams:
     def from_dict(cls, data: dict[str, Any]) -> FluidBedDryerParams:
         kwargs: dict[str, Any] = {k: PidTuning(**v) if k == "heater_tuning" else v for k, v in data.items()}
         return cls(**kwargs)
-
-
-def lod_from_x(x: float) -> float:
-    """Loss on drying (% wet basis) from dry-basis moisture."""
-    return 100.0 * x / (1.0 + x)
-
-
-def x_from_lod(lod_pct: float) -> float:
-    """Dry-basis moisture from loss on drying (%)."""
-    return lod_pct / (100.0 - lod_pct)
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
