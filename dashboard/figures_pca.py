@@ -12,8 +12,8 @@ Examples
 >>> fig = pca_figure(pts, ZoneInfo("UTC"), "en")
 >>> [trace.name for trace in fig.data]
 ['T²', 'T² limit', 'SPE', 'SPE limit', 'Alarm', 'Alarm']
->>> list(fig.data[4].customdata)
-[3000000000]
+>>> list(fig.data[4].customdata), list(fig.data[5].customdata)  # T² crossed its limit, SPE did not
+([3000000000], [])
 >>> [bar.name for bar in contribution_figure(contrib, "en").data]
 ['T²', 'SPE']
 """
@@ -43,7 +43,8 @@ def _nan(x: float | None) -> float | None:
 def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figure:
     """T² (top) and SPE (bottom) with their limits; alarm markers carry ``time_ns`` as customdata.
 
-    Clicking an alarm marker selects it (the page reads ``customdata``).
+    An alarm is marked on the statistic that crossed its limit; clicking a marker selects the
+    alarm (the page reads ``customdata``).
     """
     x = [datetime.fromtimestamp(p.time_ns / 1e9, zone) for p in points]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
@@ -56,8 +57,11 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
                              line={"color": SPE_COLOUR}), row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=[_nan(p.spe_limit) for p in points], name=f"SPE {t('limit', lang)}",
                              mode="lines", line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"}), row=2, col=1)
-    alarms = [(xi, p) for xi, p in zip(x, points, strict=True) if p.alarm]
+    # A marker on the chart whose limit was crossed (the combined index counts for T²).
+    marked = {1: ("T2", "combined"), 2: ("SPE",)}
     for row, attr in ((1, "statistic"), (2, "spe")):
+        alarms = [(xi, p) for xi, p in zip(x, points, strict=True)
+                  if p.alarm and any(r in p.rules for r in marked[row])]
         fig.add_trace(go.Scatter(
             x=[xi for xi, _ in alarms], y=[_nan(getattr(p, attr)) for _, p in alarms], name=t("alarm", lang),
             mode="markers", marker={"color": LIMIT_COLOUR, "size": 10, "symbol": "x"},

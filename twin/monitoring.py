@@ -312,7 +312,9 @@ class MonitoringService:
     def alarms(self, recent: int = 50) -> dict[str, Any]:
         """Annunciated alarms (high priority first) and the latest transitions (newest first)."""
         with self._lock:
-            return {"active": self.alarms_.annunciated(), "recent": list(self.alarms_.recent)[:recent]}
+            # Newest first by time: a long window may close after a shorter one that started later.
+            events = sorted(self.alarms_.recent, key=lambda e: e["time_ns"], reverse=True)
+            return {"active": self.alarms_.annunciated(), "recent": events[:recent]}
 
     def detector_infos(self) -> list[dict[str, Any]]:
         """Every detector with its configuration, phase, status and parameters."""

@@ -77,7 +77,7 @@ def events_table(recent: list[dict[str, Any]], zone: Any, lang: str) -> Any:
                                                    "operator", "comment")])
     rows = [
         html.Tr([
-            html.Td(_time(e["time_ns"], zone)), html.Td(e["kind"]), html.Td(e["alarm_id"]),
+            html.Td(_time(e["time_ns"], zone)), html.Td(t(e["kind"], lang)), html.Td(e["alarm_id"]),
             html.Td(t(e["priority"], lang)), html.Td(t(e["state"], lang)), html.Td(", ".join(e["rules"])),
             html.Td(e["user"] or ""), html.Td(e["comment"] or ""),
         ], className=f"prio-{e['priority']}")

@@ -35,6 +35,8 @@ def format_parameters(params: dict[str, Any]) -> str:
     """
     parts = []
     for key, value in params.items():
+        if value is None or value == []:
+            continue
         if isinstance(value, float):
             value = f"{value:.4g}"
         elif isinstance(value, list):
