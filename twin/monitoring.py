@@ -180,7 +180,7 @@ class MonitoringService:
         """
         if not self._units:
             return 0
-        fetched: dict[str, dict[str, list[tuple[int, float]]]] = {}
+        fetched: dict[str, dict[str, list[tuple[int, float, bool]]]] = {}
         try:
             for unit, tags in self._units.items():
                 cursors = [self._cursor[(unit, t)] for t in tags]
@@ -189,7 +189,7 @@ class MonitoringService:
                     unit, tags, min(cursors) + 1, stop_ns, max_points=MAX_POINTS, site=self.site
                 )
                 fetched[unit] = {
-                    tag: [(s.time_ns, s.value) for s in samples if not s.status & _BAD_STATUS]
+                    tag: [(s.time_ns, s.value, bool(s.status & _BAD_STATUS)) for s in samples]
                     for tag, samples in result.series.items()
                 }
         except Exception as exc:
@@ -206,17 +206,17 @@ class MonitoringService:
             self._write_oee()
         return n
 
-    def _process(self, unit: str, series: dict[str, list[tuple[int, float]]]) -> int:
+    def _process(self, unit: str, series: dict[str, list[tuple[int, float, bool]]]) -> int:
         pending = self._pending[unit]
         for tag, samples in series.items():
             key = (unit, tag)
             if key not in self._cursor:
                 continue
             cursor = self._cursor[key]
-            fresh = [(t, tag, v) for t, v in samples if t > cursor]
-            if fresh:
-                self._cursor[key] = fresh[-1][0]
-                pending.extend(fresh)
+            if samples and samples[-1][0] > cursor:
+                self._cursor[key] = samples[-1][0]
+            # A Bad status (sensor failure, lost communication) carries no valid value.
+            pending.extend((t, tag, v) for t, v, bad in samples if t > cursor and not bad)
         if not pending:
             return 0
         # Process up to the slowest tag (its next samples may still be on their way), but

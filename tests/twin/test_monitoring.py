@@ -285,3 +285,16 @@ async def test_oee_points_for_a_machine_reporting_packml_states_and_counters(his
     assert {"availability", "performance", "quality", "oee"} <= set(oee[-1][2])
     assert np.all(np.diff([t for t, _, _ in oee]) >= 10 * SEC)
     box(mon).close()
+
+
+async def test_samples_with_a_bad_status_are_not_fed_to_the_detectors(historian: FlakyWrites, tmp_path: Path) -> None:
+    good = samples("B101_level", [15.0] * 50, T0)
+    bad = [Point("process", p.tags, {"value": 0.0, "status": 0x808B0000}, p.time_ns + PERIOD // 2)  # BadSensorFailure
+           for p in good]
+    await historian.write(good + bad)
+    mon = service(historian, tmp_path, LEVEL_EWMA)
+    assert await mon.poll_once() > 0
+    assert mon.alarms()["active"] == []
+    assert all(p.value == 15.0 for p in mon.history("level"))
+    assert await mon.poll_once() == 0  # the cursor moved past the bad samples too
+    box(mon).close()
