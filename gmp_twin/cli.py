@@ -27,7 +27,7 @@ log = logging.getLogger("gmp_twin")
 #: argparse dest -> Settings field, for the flags every role shares.
 _SETTING_FLAGS = (
     ("--plant", "plant", Path, "plant file (default config/plant.yaml; env GMP_TWIN_PLANT)"),
-    ("--tagmap", "tagmap", Path, "tag map file, repeatable (default config/tagmaps/mps-pa-sim.yaml)"),
+    ("--tagmap", "tagmap", Path, "tag map file, repeatable (default: the simulated plant's own tag maps)"),
     ("--opcua-host", "opcua_host", str, "OPC UA bind address (default 127.0.0.1; env GMP_TWIN_OPCUA_HOST)"),
     ("--opcua-port", "opcua_port", int, "OPC UA port (default 4840; env GMP_TWIN_OPCUA_PORT)"),
     ("--opcua-endpoint", "opcua_endpoint", str, "endpoint the bridge reads (env GMP_TWIN_OPCUA_ENDPOINT)"),
@@ -106,7 +106,7 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
     from twin.historian import open_historian
 
     settings = settings_from(args)
-    tagmaps = load_tagmaps(settings.tagmap)
+    tagmaps = load_tagmaps(settings)
 
     async def role(stop: asyncio.Event) -> None:
         async with open_historian(settings.historian) as historian:
@@ -125,7 +125,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from twin.historian import open_historian
 
     settings = settings_from(args)
-    tagmaps = load_tagmaps(settings.tagmap)
+    tagmaps = load_tagmaps(settings)
 
     async def role(stop: asyncio.Event) -> None:
         async with open_historian(settings.historian) as historian:

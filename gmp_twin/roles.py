@@ -12,7 +12,6 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +31,7 @@ from twin.detectors import DetectorsFile, load_detectors
 from twin.historian import Historian, open_historian
 from twin.monitoring import MonitoringService
 from twin.opcua_server import TwinOpcUaServer
-from twin.plant import build_plant, load_plant
+from twin.plant import build_plant, load_plant, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
 from twin.tagmap import TagMap, load_tagmap
 
@@ -44,8 +43,8 @@ log = logging.getLogger(__name__)
 async def twin_server(settings: Settings) -> Any:
     """Build the plant, start its OPC UA server; yield the runtime (not yet running)."""
     plant = load_plant(settings.plant)
-    units = build_plant(plant)
-    runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed)
+    units = build_plant(plant, seed=settings.seed)
+    runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed, unit_dt_s=unit_steps(plant))
     endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
     async with TwinOpcUaServer(endpoint, on_write=runtime.write) as server:
         for name, slot in runtime.slots.items():
@@ -76,8 +75,13 @@ def runtime_health(runtime: TwinRuntime) -> HealthProvider:
 
 
 # -- bridge -------------------------------------------------------------------------------
-def load_tagmaps(paths: list[Path]) -> list[TagMap]:
-    return [load_tagmap(p) for p in paths]
+def load_tagmaps(settings: Settings) -> list[TagMap]:
+    """The tag map files given, or else the simulated plant's own tag maps (from the plant file)."""
+    if settings.tagmap:
+        return [load_tagmap(p) for p in settings.tagmap]
+    plant = load_plant(settings.plant)
+    endpoint = settings.opcua_endpoint or settings.opcua_url
+    return plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint)
 
 
 async def run_bridges(
@@ -217,7 +221,7 @@ async def _serve_http(settings: Settings, state: ApiState, stop: asyncio.Event, 
 # -- all in one ---------------------------------------------------------------------------
 async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True) -> None:
     """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process."""
-    tagmaps = load_tagmaps(settings.tagmap)
+    tagmaps = load_tagmaps(settings)
     detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)
     async with open_historian(settings.historian) as historian:

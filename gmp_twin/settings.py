@@ -16,8 +16,9 @@ class Settings(BaseSettings):
 
     plant: Path = Field(Path("config/plant.yaml"), description="plant file (units, parameters)")
     tagmap: Annotated[list[Path], NoDecode] = Field(
-        default_factory=lambda: [Path("config/tagmaps/mps-pa-sim.yaml")],
-        description="tag map file(s) for the bridge and the dashboard (comma-separated in the environment)",
+        default_factory=list,
+        description="tag map file(s) for the bridge and the dashboard (comma-separated in the environment); "
+        "empty = the simulated plant's tag maps, derived from the plant file",
     )
     opcua_host: str = Field("127.0.0.1", description="address the twin's OPC UA server binds")
     opcua_port: int = Field(4840, ge=1, le=65535)

@@ -115,7 +115,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if out.suffix not in (".csv", ".parquet"):
         raise ValueError(f"--out {out}: use a .csv or .parquet file name")
     plant = load_plant(args.plant)
-    units = build_plant(plant)
+    units = build_plant(plant, seed=args.seed)
     if args.unit not in units:
         raise ConfigError(f"{args.plant}: no unit named {args.unit!r}; units: {', '.join(units)}")
     index = list(units).index(args.unit)

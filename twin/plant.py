@@ -30,6 +30,10 @@ from twin.tagmap import TagMap, tagmap_for_unit
 #: Unit type -> "module:Class" (the class takes ``params`` as its first argument).
 UNIT_TYPES: dict[str, str] = {
     "mps_pa": "models.mps_pa:MpsPaStation",
+    "bioreactor": "models.bioreactor:Bioreactor",
+    "filling_line": "models.filling_line:FillingLine",
+    "autoclave": "models.autoclave:Autoclave",
+    "fluid_bed_dryer": "models.dryer:FluidBedDryer",
 }
 
 
@@ -100,10 +104,18 @@ def make_params(cls: Any, data: dict[str, Any]) -> Any:
     return params_cls(**data)
 
 
-def build_unit(cfg: UnitConfig) -> Unit:
-    """Instantiate one unit, applying parameter overrides and initial writes."""
+def build_unit(cfg: UnitConfig, seed: int | None = None) -> Unit:
+    """Instantiate one unit, applying parameter overrides and initial writes.
+
+    Units with random behaviour (jams, fill weights, analyser error) take ``seed`` unless
+    the plant file sets their own, so one run seed makes the whole plant reproducible.
+    """
     cls = unit_class(cfg.type)
-    unit: Unit = cls(make_params(cls, cfg.params))
+    data = dict(cfg.params)
+    params_cls = _params_class(cls)
+    if seed is not None and "seed" not in data and "seed" in {f.name for f in dataclasses.fields(params_cls)}:
+        data["seed"] = seed
+    unit: Unit = cls(make_params(cls, data))
     for tag, value in cfg.initial.items():
         try:
             unit.write(tag, value)
@@ -131,12 +143,12 @@ def load_plant(path: str | Path) -> PlantConfig:
     return cfg
 
 
-def build_plant(cfg: PlantConfig) -> dict[str, Unit]:
+def build_plant(cfg: PlantConfig, seed: int = 0) -> dict[str, Unit]:
     """Instantiate every unit; an error names the plant file and the unit."""
     units = {}
     for i, unit_cfg in enumerate(cfg.units):
         try:
-            units[unit_cfg.name] = build_unit(unit_cfg)
+            units[unit_cfg.name] = build_unit(unit_cfg, seed=seed * 1000 + i)
         except ValueError as exc:
             raise ConfigError(f"{cfg._source or 'plant'}: units[{i}]: {exc}") from None
     return units

@@ -26,7 +26,7 @@ def simulate(tmp_path: Path, name: str, *extra: str) -> pd.DataFrame:
 
 def test_file_equals_a_live_runtime_with_the_same_seed(tmp_path: Path) -> None:
     frame = simulate(tmp_path, "a.parquet", "--duration", "120s", "--dt", "0.1", "--resolution", "1s", "--seed", "4")
-    runtime = TwinRuntime(build_plant(load_plant(PLANT)), seed=4, dt_s=0.1)
+    runtime = TwinRuntime(build_plant(load_plant(PLANT), seed=4), seed=4, dt_s=0.1)
     rows = []
     for _ in range(120):
         for _ in range(10):

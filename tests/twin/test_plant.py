@@ -14,14 +14,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_default_plant_builds() -> None:
     units = build_plant(load_plant(REPO / "config" / "plant.yaml"))
-    assert list(units) == ["mps-pa"]
+    assert list(units) == ["mps-pa", "bioreactor-1", "line-1", "autoclave-1", "dryer-1"]
+    assert {u.unit_type for u in units.values()} == {
+        "mps_pa",
+        "bioreactor",
+        "filling_line",
+        "autoclave",
+        "fluid_bed_dryer",
+    }
 
 
 def test_unknown_unit_type_lists_allowed(tmp_path: Path) -> None:
     path = tmp_path / "plant.yaml"
     path.write_text("site: lab\nunits:\n  - name: r1\n    type: rocket\n")
     with pytest.raises(
-        ConfigError, match=r"plant.yaml:4: 'units\[0\].type': unknown unit type 'rocket'; allowed: mps_pa"
+        ConfigError,
+        match=r"plant.yaml:4: 'units\[0\].type': unknown unit type 'rocket'; allowed: autoclave, bioreactor, "
+        r"filling_line, fluid_bed_dryer, mps_pa",
     ):
         load_plant(path)
 
