@@ -23,6 +23,7 @@ LABELS: dict[str, dict[str, str]] = {
     "band_none": {"fr": "pas de valeur", "en": "no value"},
     "bioreactor": {"fr": "Bioréacteur", "en": "Bioreactor"},
     "dryer": {"fr": "Séchoir à lit fluidisé", "en": "Fluid-bed dryer"},
+    "fluid_bed_dryer": {"fr": "Séchoir à lit fluidisé", "en": "Fluid-bed dryer"},
     "filling_line": {"fr": "Ligne de remplissage", "en": "Filling line"},
     "autoclave": {"fr": "Autoclave", "en": "Autoclave"},
     "level": {"fr": "Niveau", "en": "Level"},

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dashboard.pages import alarms, oee, pca, spc, station
+from dashboard.pages import alarms, oee, pca, spc, station, units
 
-PAGES = [station, spc, pca, oee, alarms]
+PAGES = [station, units, spc, pca, oee, alarms]
