@@ -65,10 +65,22 @@ def running(influxdb1: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     log = work / "gmp-twin.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [GMP_TWIN, "run", "--http-port", str(http_port), "--opcua-port", str(opc_port),
-             "--historian", f"influxdb1://{host_port}/e2e",
-             "--plant", str(REPO / "config/plant.yaml"), "--tagmap", str(REPO / "config/tagmaps/mps-pa-sim.yaml")],
-            cwd=work, stdout=out, stderr=subprocess.STDOUT, text=True,
+            [
+                GMP_TWIN,
+                "run",
+                "--http-port",
+                str(http_port),
+                "--opcua-port",
+                str(opc_port),
+                "--historian",
+                f"influxdb1://{host_port}/e2e",
+                "--plant",
+                str(REPO / "config/plant.yaml"),
+            ],
+            cwd=work,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
             env={**os.environ, "GMP_TWIN_LANG": "en"},
         )
     http = f"http://127.0.0.1:{http_port}"
@@ -113,7 +125,8 @@ def test_influxdb1_holds_the_process_measurement(running: Running, influxdb1: st
     series = influx_query(influxdb1, running.db, 'SHOW FIELD KEYS FROM "process"')
     assert dict((v[0], v[1]) for v in series[0]["values"]) == {"value": "float", "status": "integer"}
     rows = influx_query(
-        influxdb1, running.db,
+        influxdb1,
+        running.db,
         """SELECT "value", "status" FROM "process" WHERE "tag"='B101_level' AND "unit"='mps-pa' """
         """AND "source"='sim' AND "site"='demo-campus' ORDER BY time DESC LIMIT 5""",
     )
@@ -143,9 +156,17 @@ def test_dashboard_shows_live_values_in_chromium(running: Running) -> None:
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,1400"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1400",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
@@ -172,6 +193,39 @@ def test_dashboard_shows_live_values_in_chromium(running: Running) -> None:
         # The P&ID overview and four loop charts are rendered by Plotly.
         assert len(driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) == 5
         driver.save_screenshot(str(running.log.with_name("dashboard.png")))
+    finally:
+        driver.quit()
+
+
+@pytest.mark.browser
+def test_unit_type_page_shows_critical_parameters_with_bands(running: Running) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.get(f"{running.http}/units/bioreactor?lang=en")
+        badge = "return [...document.querySelectorAll('.band')].map(e => e.textContent).join('|')"
+        WebDriverWait(driver, 30).until(lambda d: "temperature:" in (d.execute_script(badge) or ""))
+        text = driver.execute_script(badge)
+        assert "°C" in text and ("(NOR)" in text or "PAR" in text), text
+        # The NOR/PAR bands are drawn as shapes behind the traces.
+        rects = driver.execute_script("return document.querySelectorAll('.js-plotly-plot .shapelayer path').length")
+        assert rects >= 2
     finally:
         driver.quit()
 
