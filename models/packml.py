@@ -88,6 +88,31 @@ class PackMLState(IntEnum):
         """Display name, e.g. ``"Execute"``."""
         return self.name.title()
 
+    @classmethod
+    def parse(cls, value: int | str | PackMLState) -> PackMLState:
+        """A state from its OPC 30060 number or its name (any case).
+
+        >>> PackMLState.parse("held"), PackMLState.parse("4"), PackMLState.parse(12)
+        (<PackMLState.HELD: 15>, <PackMLState.EXECUTE: 4>, <PackMLState.SUSPENDED: 12>)
+        """
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            key = text.upper().replace(" ", "").replace("_", "").replace("-", "")
+            for s in cls:
+                if s.name == key:
+                    return s
+            raise ValueError(
+                f"unknown PackML state {value!r}; use a name ({', '.join(s.name.title() for s in cls)}) "
+                "or its OPC 30060 number 0-16"
+            ) from None
+        if number.is_integer() and 0 <= number <= 16:
+            return cls(int(number))
+        raise ValueError(f"unknown PackML state number {value!r}; OPC 30060 numbers are 0-16")
+
 
 class PackMLCommand(IntEnum):
     """PackML commands, PackTags ``CntrlCmd`` numbering (0 = no command)."""

@@ -83,56 +83,12 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from enum import IntEnum
 from typing import Any, Literal, NamedTuple, Self
+
+from models.packml import PackMLState
 
 TimeCategory = Literal["APT", "ADET", "ADOT", "AUST", "PDOT"]
 _STOP: frozenset[str] = frozenset({"ADOT", "ADET"})
-
-
-class PackMLState(IntEnum):
-    """PackML states, OPC 30060 numbering."""
-
-    STOPPED = 0
-    RESETTING = 1
-    IDLE = 2
-    STARTING = 3
-    EXECUTE = 4
-    COMPLETING = 5
-    COMPLETE = 6
-    ABORTING = 7
-    ABORTED = 8
-    STOPPING = 9
-    CLEARING = 10
-    SUSPENDING = 11
-    SUSPENDED = 12
-    UNSUSPENDING = 13
-    HOLDING = 14
-    HELD = 15
-    UNHOLDING = 16
-
-    @classmethod
-    def parse(cls, value: int | str | PackMLState) -> PackMLState:
-        """A state from its OPC 30060 number or its name (any case).
-
-        >>> PackMLState.parse("held"), PackMLState.parse("4"), PackMLState.parse(12)
-        (<PackMLState.HELD: 15>, <PackMLState.EXECUTE: 4>, <PackMLState.SUSPENDED: 12>)
-        """
-        if isinstance(value, cls):
-            return value
-        text = str(value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            key = text.upper().replace(" ", "").replace("_", "").replace("-", "")
-            for s in cls:
-                if s.name == key:
-                    return s
-            raise ValueError(f"unknown PackML state {value!r}; use a name ({', '.join(s.name.title() for s in cls)}) "
-                             "or its OPC 30060 number 0-16") from None
-        if number.is_integer() and 0 <= number <= 16:
-            return cls(int(number))
-        raise ValueError(f"unknown PackML state number {value!r}; OPC 30060 numbers are 0-16")
 
 
 DEFAULT_STATE_MAP: Mapping[PackMLState, TimeCategory] = {
@@ -292,8 +248,13 @@ class OeeAccumulator:
         """The current state (``None`` before the first one)."""
         return self._state
 
-    def update(self, state: int | str | PackMLState | None, counts: Counts | Sequence[float] | None,
-               t: float, cause: str | None = None) -> Self:
+    def update(
+        self,
+        state: int | str | PackMLState | None,
+        counts: Counts | Sequence[float] | None,
+        t: float,
+        cause: str | None = None,
+    ) -> Self:
         """Record the state from ``t`` on and the counters at ``t``; returns ``self``."""
         if self._t is not None and t < self._t:
             raise ValueError(f"{self.machine}: time went backwards ({t} < {self._t}); sort by time")
@@ -372,8 +333,7 @@ class OeeAccumulator:
             dt = end - self._t
             by_state[self._state] = by_state.get(self._state, 0.0) + dt
             if self._episode is not None:
-                ep = _Episode(self._episode.start, self._episode.cause,
-                              self._episode.adot_s, self._episode.adet_s)
+                ep = _Episode(self._episode.start, self._episode.cause, self._episode.adot_s, self._episode.adet_s)
                 if self._map[self._state] == "ADOT":
                     ep.adot_s += dt
                 else:
@@ -395,8 +355,10 @@ class OeeAccumulator:
         apt = cat["APT"]
         pri = 60.0 / self.ideal_rate_per_min if self.ideal_rate_per_min else None
         if abs(self._produced - self._good - self._rejected) > 1e-9 * max(1.0, self._produced):
-            notes.append(f"produced ({self._produced:g}) != good + rejected "
-                         f"({self._good:g} + {self._rejected:g}); quality uses good / produced")
+            notes.append(
+                f"produced ({self._produced:g}) != good + rejected "
+                f"({self._good:g} + {self._rejected:g}); quality uses good / produced"
+            )
         availability = _ratio(apt, pbt)
         quality = _ratio(self._good, self._produced)
         performance = _ratio(pri * self._produced, apt) if pri is not None else None
@@ -408,20 +370,39 @@ class OeeAccumulator:
         elif performance is not None and performance > 1 + 1e-9:
             notes.append(f"performance {performance:.3f} > 1: the ideal rate is below the real rate")
         losses = SixBigLosses(
-            breakdowns_s=repair, breakdowns_by_cause=by_cause, setup_s=cat["AUST"],
-            small_stops_s=small, starved_blocked_s=starved,
+            breakdowns_s=repair,
+            breakdowns_by_cause=by_cause,
+            setup_s=cat["AUST"],
+            small_stops_s=small,
+            starved_blocked_s=starved,
             reduced_speed_s=apt - pri * self._produced if pri is not None else None,
             process_defects_s=pri * (self._rejected - self._rejected_startup) if pri is not None else None,
             startup_losses_s=pri * self._rejected_startup if pri is not None else None,
         )
         return OeeReport(
-            machine=self.machine, start_s=self._t0, end_s=end, pbt_s=pbt, apt_s=apt,
-            adet_s=cat["ADET"], adot_s=cat["ADOT"], aust_s=cat["AUST"], pdot_s=cat["PDOT"],
-            produced=self._produced, good=self._good, rejected=self._rejected,
-            ideal_rate_per_min=self.ideal_rate_per_min, availability=availability,
-            performance=performance, quality=quality, oee=oee, losses=losses, failures=failures,
-            mtbf_s=apt / (failures + 1), mttr_s=repair / failures if failures else None,
-            state_time_s={s.name.title(): d for s, d in sorted(by_state.items())}, notes=notes,
+            machine=self.machine,
+            start_s=self._t0,
+            end_s=end,
+            pbt_s=pbt,
+            apt_s=apt,
+            adet_s=cat["ADET"],
+            adot_s=cat["ADOT"],
+            aust_s=cat["AUST"],
+            pdot_s=cat["PDOT"],
+            produced=self._produced,
+            good=self._good,
+            rejected=self._rejected,
+            ideal_rate_per_min=self.ideal_rate_per_min,
+            availability=availability,
+            performance=performance,
+            quality=quality,
+            oee=oee,
+            losses=losses,
+            failures=failures,
+            mtbf_s=apt / (failures + 1),
+            mttr_s=repair / failures if failures else None,
+            state_time_s={s.name.title(): d for s, d in sorted(by_state.items())},
+            notes=notes,
         )
 
 
@@ -494,7 +475,8 @@ def oee_from_logs(
         if cumulative:
             mine, interpolated = _interpolate_bounds(mine, t_start, t_end)
         events: list[tuple[float, int, StateChange | CountSample]] = [
-            (s.t, 1, s) for s in state_rows if s.machine == m] + [(c.t, 0, c) for c in mine]
+            (s.t, 1, s) for s in state_rows if s.machine == m
+        ] + [(c.t, 0, c) for c in mine]
         events.sort(key=lambda e: (e[0], e[1]))
         # Carry the state and counter baseline in force at the start of the range.
         before_state = [e[2] for e in events if e[0] <= t_start and isinstance(e[2], StateChange)]
@@ -516,14 +498,14 @@ def oee_from_logs(
             continue
         first_known = next(e[0] for e in events if isinstance(e[2], StateChange))
         if first_known > t_start:
-            acc.notes.append(f"no state known before t={first_known}: "
-                             f"{first_known - t_start:g} s from the range start not counted")
+            acc.notes.append(
+                f"no state known before t={first_known}: {first_known - t_start:g} s from the range start not counted"
+            )
         out[m] = acc.report(t_end)
     return out
 
 
-def _interpolate_bounds(samples: list[CountSample], start: float, end: float
-                        ) -> tuple[list[CountSample], list[float]]:
+def _interpolate_bounds(samples: list[CountSample], start: float, end: float) -> tuple[list[CountSample], list[float]]:
     """Add linearly interpolated cumulative samples at ``start`` and ``end`` if inside."""
     out, done = list(samples), []
     for t in (start, end):
@@ -535,8 +517,9 @@ def _interpolate_bounds(samples: list[CountSample], start: float, end: float
         if any(y < x for x, y in zip(a.counts, b.counts, strict=True)):
             continue  # a counter reset in between: no meaningful interpolation
         w = (t - a.t) / (b.t - a.t)
-        out.append(CountSample(t, a.machine, Counts(*(x + w * (y - x) for x, y in zip(a.counts, b.counts,
-                                                                                       strict=True)))))
+        out.append(
+            CountSample(t, a.machine, Counts(*(x + w * (y - x) for x, y in zip(a.counts, b.counts, strict=True))))
+        )
         done.append(t)
     out.sort(key=lambda c: c.t)
     return out, done
@@ -583,8 +566,7 @@ def line_oee(reports: Sequence[OeeReport]) -> LineOee:
     neck = min(rated, key=lambda r: r.ideal_rate_per_min or math.inf)
     rate = float(neck.ideal_rate_per_min or 0.0)
     oee = _ratio(60.0 / rate * end.good, end.pbt_s)
-    perf = (oee / (end.availability * end.quality)
-            if oee is not None and end.availability and end.quality else None)
+    perf = oee / (end.availability * end.quality) if oee is not None and end.availability and end.quality else None
     return LineOee(end.machine, neck.machine, rate, end.availability, perf, end.quality, oee)
 
 
