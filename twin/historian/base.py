@@ -85,6 +85,34 @@ class RangeResult:
     series: dict[str, list[Sample]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class RangeWindow:
+    """The normalised arguments of a range query, shared by every backend.
+
+    ``width`` is the bucket size in ns: equal buckets from ``start``, rounded up so that
+    there are at most ``max_points`` of them.
+
+    >>> RangeWindow.of(["a", "b", "a"], 0, 1000, 3)
+    RangeWindow(tags=['a', 'b'], start=0, stop=1000, width=334)
+    >>> RangeWindow.of([], 0, 1000, 3) is None, RangeWindow.of(["a"], 5, 5, 3) is None
+    (True, True)
+    """
+
+    tags: list[str]
+    start: int
+    stop: int
+    width: int
+
+    @classmethod
+    def of(cls, tags: Sequence[str], start_ns: int, stop_ns: int, max_points: int) -> RangeWindow | None:
+        """None when the query cannot return anything (no tags, empty range, no points)."""
+        unique = list(dict.fromkeys(tags))
+        if not unique or stop_ns <= start_ns or max_points < 1:
+            return None
+        start, stop = int(start_ns), int(stop_ns)
+        return cls(unique, start, stop, max(1, -(-(stop - start) // max_points)))
+
+
 class Historian(abc.ABC):
     """Async interface of a historian backend.
 

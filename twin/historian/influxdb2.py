@@ -26,6 +26,7 @@ from twin.historian.base import (
     HistorianRejectedError,
     Point,
     RangeResult,
+    RangeWindow,
     Sample,
     SeriesKey,
 )
@@ -223,11 +224,10 @@ class InfluxDB2Historian(Historian):
         site: str | None = None,
     ) -> RangeResult:
         result = RangeResult()
-        tags = list(dict.fromkeys(tags))
-        if not tags or stop_ns <= start_ns or max_points < 1:
+        span = RangeWindow.of(tags, start_ns, stop_ns, max_points)
+        if span is None:
             return result
-        start, stop = int(start_ns), int(stop_ns)
-        width = max(1, -(-(stop - start) // max_points))
+        tags, start, stop, width = span.tags, span.start, span.stop, span.width
 
         def data(names: Sequence[str], fields: str) -> str:
             cond = f'r._measurement == "process" and r.unit == {flux_string(unit)} and {_equals_any("tag", names)}'

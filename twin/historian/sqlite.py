@@ -39,6 +39,7 @@ from twin.historian.base import (
     HistorianRejectedError,
     Point,
     RangeResult,
+    RangeWindow,
     Sample,
     SeriesKey,
 )
@@ -278,13 +279,11 @@ class SqliteHistorian(Historian):
         site: str | None = None,
     ) -> RangeResult:
         result = RangeResult()
-        tags = list(dict.fromkeys(tags))
-        if not tags or stop_ns <= start_ns or max_points < 1:
+        span = RangeWindow.of(tags, start_ns, stop_ns, max_points)
+        if span is None:
             return result
         _, reader = self._threads()
-        start, stop = int(start_ns), int(stop_ns)
-        # Equal buckets of `width` ns starting at start_ns; ceil so at most max_points buckets.
-        width = max(1, -(-(stop - start) // max_points))
+        tags, start, stop, width = span.tags, span.start, span.stop, span.width
 
         def clause(names: Sequence[str]) -> tuple[str, list[Any]]:
             where = f"unit = ? AND tag IN ({','.join('?' * len(names))}) AND time_ns >= ? AND time_ns < ?"
