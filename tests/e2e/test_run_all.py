@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from asyncua.sync import Client
-from conftest import free_port
+from conftest import chromium, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GMP_TWIN = str(Path(sys.executable).with_name("gmp-twin"))
@@ -149,26 +149,10 @@ def test_independent_write_of_level_setpoint_moves_the_level(running: Running) -
 
 @pytest.mark.browser
 def test_dashboard_shows_live_values_in_chromium(running: Running) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1400",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium()
 
     def text(element_id: str) -> str:
         # The table is re-rendered every second: read through JS to avoid stale element handles.
@@ -199,24 +183,9 @@ def test_dashboard_shows_live_values_in_chromium(running: Running) -> None:
 
 @pytest.mark.browser
 def test_unit_type_page_shows_critical_parameters_with_bands(running: Running) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium()
     try:
         driver.get(f"{running.http}/units/bioreactor?lang=en")
         badge = "return [...document.querySelectorAll('.band')].map(e => e.textContent).join('|')"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from asyncua.sync import Client
-from conftest import free_port
+from conftest import chromium, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GMP_TWIN = str(Path(sys.executable).with_name("gmp-twin"))
@@ -68,10 +68,25 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
     log = work / "gmp-twin.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [GMP_TWIN, "run", "--http-port", str(http_port), "--opcua-port", str(opc_port),
-             "--detectors", "detectors.yaml", "--plant", str(REPO / "config/plant.yaml"),
-             "--tagmap", str(REPO / "config/tagmaps/mps-pa-sim.yaml")],
-            cwd=work, stdout=out, stderr=subprocess.STDOUT, text=True, env={**os.environ, "GMP_TWIN_LANG": "en"},
+            [
+                GMP_TWIN,
+                "run",
+                "--http-port",
+                str(http_port),
+                "--opcua-port",
+                str(opc_port),
+                "--detectors",
+                "detectors.yaml",
+                "--plant",
+                str(REPO / "config/plant.yaml"),
+                "--tagmap",
+                str(REPO / "config/tagmaps/mps-pa-sim.yaml"),
+            ],
+            cwd=work,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "GMP_TWIN_LANG": "en"},
         )
     http = f"http://127.0.0.1:{http_port}"
     try:
@@ -90,19 +105,11 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
 def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
     twin: tuple[str, str, Path, subprocess.Popen[str]],
 ) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     http, opcua, work, proc = twin
     log = work / "gmp-twin.log"
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,1200"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium("1400,1200")
 
     def text(element_id: str) -> str:
         # Re-rendered every second: read through JS to avoid stale element handles.
@@ -110,18 +117,26 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
         return str(found or "")
 
     def alarm_markers() -> int:
-        return int(driver.execute_script(
-            "const g = document.querySelector('#spc-graph .js-plotly-plot');"
-            "if (!g || !g.data) return 0;"
-            "const t = g.data.find(d => d.name === 'Alarm'); return t && t.x ? t.x.length : 0;"
-        ))
+        return int(
+            driver.execute_script(
+                "const g = document.querySelector('#spc-graph .js-plotly-plot');"
+                "if (!g || !g.data) return 0;"
+                "const t = g.data.find(d => d.name === 'Alarm'); return t && t.x ? t.x.length : 0;"
+            )
+        )
 
     try:
         driver.get(f"{http}/spc?lang=en&detector=level-spc")
         wait_for("the SPC chart monitors", lambda: "monitoring" in text("spc-status"), 30, log)
-        wait_for("points on the chart", lambda: driver.execute_script(
-            "const g = document.querySelector('#spc-graph .js-plotly-plot');"
-            "return g && g.data && g.data[1].x.length > 3;"), 30, log)
+        wait_for(
+            "points on the chart",
+            lambda: driver.execute_script(
+                "const g = document.querySelector('#spc-graph .js-plotly-plot');"
+                "return g && g.data && g.data[1].x.length > 3;"
+            ),
+            30,
+            log,
+        )
         assert get_json(f"{http}/api/alarms")["active"] == []  # the station runs normally
         assert alarm_markers() == 0
 
@@ -134,8 +149,7 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
         seconds = time.monotonic() - written
         print(f"\nsetpoint write -> alarm on the SPC page: {seconds:.1f} s")
         active = get_json(f"{http}/api/alarms")["active"]
-        assert [(a["alarm_id"], a["priority"], a["state"]) for a in active] == [
-            ("level-spc", "high", "unack_active")]
+        assert [(a["alarm_id"], a["priority"], a["state"]) for a in active] == [("level-spc", "high", "unack_active")]
         first_rule = active[0]["rules"][0]
         assert first_rule in {"WE1", "WE2", "WE3", "WE4"}
         wait_for("the rule in the alarm list of the SPC page", lambda: first_rule in text("spc-alarms"), 10, log)
@@ -144,10 +158,12 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
         driver.save_screenshot(str(work / "spc.png"))
 
         driver.get(f"{http}/alarms?lang=en")
-        state_js = "const e = document.querySelector('tr[data-alarm=\"level-spc\"] .alarm-state');" \
-                   "return e && e.textContent;"
-        wait_for("the alarm in the alarm list", lambda: driver.execute_script(state_js) == "active, unacknowledged",
-                 20, log)
+        state_js = (
+            "const e = document.querySelector('tr[data-alarm=\"level-spc\"] .alarm-state');return e && e.textContent;"
+        )
+        wait_for(
+            "the alarm in the alarm list", lambda: driver.execute_script(state_js) == "active, unacknowledged", 20, log
+        )
         driver.find_element(By.ID, "ack-user").send_keys("student1")
         driver.find_element(By.ID, "ack-comment").send_keys("setpoint changed on purpose")
         driver.find_element(By.CSS_SELECTOR, 'button.ack-btn[data-alarm="level-spc"]').click()
@@ -165,9 +181,16 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
             rows = conn.execute("SELECT tags, fields FROM points WHERE measurement = 'event' ORDER BY time_ns")
             return [(json.loads(tags)["kind"], json.loads(fields)) for tags, fields in rows]
 
-    stored = wait_for("both events in the historian",
-                      lambda: (e := events()) and [k for k, _ in e if k.startswith("alarm_")][-2:] == [
-                          "alarm_raised", "alarm_acknowledged"] and e, 15, log)
+    stored = wait_for(
+        "both events in the historian",
+        lambda: (
+            (e := events())
+            and [k for k, _ in e if k.startswith("alarm_")][-2:] == ["alarm_raised", "alarm_acknowledged"]
+            and e
+        ),
+        15,
+        log,
+    )
     raised = next(f for k, f in stored if k == "alarm_raised")
     acked = next(f for k, f in stored if k == "alarm_acknowledged")
     assert (raised["detector"], raised["rules"].split(",")[0]) == ("level-spc", first_rule)
