@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -189,7 +190,7 @@ def register(app: Dash, ctx: DashContext) -> None:
                 if samples:
                     newest = max(newest, samples[-1].time_ns)
             extends.append(({"x": xs, "y": ys}, [0, 1, 2], MAX_POINTS * 2))
-        stamp = f"{t('updated', lang)}: {time.strftime('%H:%M:%S')}"
+        stamp = f"{t('updated', lang)}: {datetime.now(zone):%H:%M:%S}"  # same zone as the axes
         fig = pid_figure(values, units, lang, **pid_scale)
         return fig, table, loop_values, extends, newest, "", stamp
 
