@@ -16,11 +16,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.unit import TagSpec, Unit
 from twin.clock import SimClock
 from twin.sensors import Reading, SensorLayer
+
+if TYPE_CHECKING:
+    from twin.faults.manager import FaultManager
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +124,15 @@ class TwinRuntime:
         self.publishers: list[Publisher] = []
         self.steps = 0
         self.behind_s = 0.0
+        #: Set by :class:`twin.faults.manager.FaultManager` when faults may be injected.
+        self.faults: FaultManager | None = None
 
     def readings(self, name: str) -> dict[str, Reading]:
         slot = self.slots[name]
-        return slot.sensors.measure(slot.unit.read(), self.steps)
+        readings = slot.sensors.measure(slot.unit.read(), self.steps)
+        if self.faults is not None:
+            readings = self.faults.apply_readings(name, readings, self.steps)
+        return readings
 
     # -- instructor controls ----------------------------------------------------------
     def pause(self) -> None:
@@ -147,6 +155,7 @@ class TwinRuntime:
         """The whole plant state (units, clock, step counter) as JSON-able data."""
         return {
             "format": "gmp-twin-snapshot/1",
+            "faults": self.faults.snapshot() if self.faults is not None else None,
             "sim_time_s": self.clock.sim_time_s,
             "steps": self.steps,
             "dt_s": self.dt_s,
@@ -176,6 +185,8 @@ class TwinRuntime:
             slot.sent.clear()
         self.clock.sim_time_s = float(snap["sim_time_s"])
         self.steps = int(snap["steps"])
+        if self.faults is not None:
+            self.faults.restore(snap.get("faults"))
 
     def save_snapshot(self, path: str | Path) -> Path:
         path = Path(path)
@@ -200,6 +211,8 @@ class TwinRuntime:
         self.slots[unit].unit.write(tag, value)
 
     def step(self) -> None:
+        if self.faults is not None:
+            self.faults.update(self.clock.sim_time_s)
         self.steps += 1
         for slot in self.slots.values():
             if self.steps % slot.every == 0:
@@ -210,8 +223,10 @@ class TwinRuntime:
         now_ns = self.clock.now_ns()
         for name, slot in self.slots.items():
             readings = due_readings(slot, self.readings(name), self.clock.sim_time_s, self.heartbeat_s)
-            for publisher in self.publishers:
-                await publisher(name, readings, now_ns)
+            groups = {now_ns: readings} if self.faults is None else self.faults.timestamps(name, readings, now_ns)
+            for time_ns, group in groups.items():
+                for publisher in self.publishers:
+                    await publisher(name, group, time_ns)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pace the simulation against the wall clock until ``stop`` is set."""

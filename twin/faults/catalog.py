@@ -399,7 +399,9 @@ def check_fault(fault: FaultBase, plant: PlantTargets) -> None:
             raise ValueError(f"{kind}: {t.unit} ({u.unit_type}) has no {key!r}; {hint}")
         lo, hi, unit = u.disturbances[key]
         if mag is not None and not lo <= mag <= hi:
-            raise ValueError(f"{kind} on {t.label()}: magnitude {mag} outside its physical range {lo:g} to {hi:g} {unit}")
+            raise ValueError(
+                f"{kind} on {t.label()}: magnitude {mag} outside its physical range {lo:g} to {hi:g} {unit}"
+            )
     elif kind == "jam":
         if t.machine not in u.machines:
             raise ValueError(f"jam: {t.unit} has no machine {t.machine!r}; machines: {', '.join(u.machines) or 'none'}")
