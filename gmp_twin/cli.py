@@ -187,11 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
     tagmap.set_defaults(handler=_cmd_tagmap)
 
-    from gmp_twin import simulate
+    from gmp_twin import scenario_cli, simulate
     from twin.analytics import cli as analytics_cli
 
     simulate.register(sub)
     analytics_cli.register(sub)
+    scenario_cli.register(sub)
     return parser
 
 

@@ -124,7 +124,9 @@ class MonitoringService:
         for m in find_machines(tagmaps):
             c = oee_cfg.get((m.unit, m.machine))
             self.oee[(m.unit, m.machine)] = OeeTracker(
-                self.site, m.unit, m.machine,
+                self.site,
+                m.unit,
+                m.machine,
                 ideal_rate_per_min=c.ideal_rate_per_min if c and c.ideal_rate_per_min else m.ideal_rate_per_min,
                 small_stop_s=c.small_stop_s if c else 300.0,
                 stop_reasons=m.stop_reasons,
@@ -206,6 +208,19 @@ class MonitoringService:
             self._write_oee()
         return n
 
+    def watched(self) -> dict[str, list[str]]:
+        """Unit -> the tags some detector or OEE tracker reads."""
+        return {unit: list(tags) for unit, tags in self._units.items()}
+
+    def feed(self, unit: str, series: dict[str, list[tuple[int, float, bool]]]) -> int:
+        """Process samples ``(time_ns, value, bad)`` handed over directly (offline scenario runs).
+
+        The same path as :meth:`poll_once` after its historian read, so an offline run
+        raises exactly the alarms the live service would.
+        """
+        with self._lock:
+            return self._process(unit, series) if unit in self._units else 0
+
     def _process(self, unit: str, series: dict[str, list[tuple[int, float, bool]]]) -> int:
         pending = self._pending[unit]
         for tag, samples in series.items():
@@ -257,7 +272,10 @@ class MonitoringService:
         last = self._drift_last_ns.get(name)
         if last is None or point.time_ns - last >= NS_PER_S:  # at most one drift point per second
             fields: dict[str, float | int | str] = {
-                "statistic": point.statistic, "ucl": point.ucl, "lcl": point.lcl, "centre": point.centre,
+                "statistic": point.statistic,
+                "ucl": point.ucl,
+                "lcl": point.lcl,
+                "centre": point.centre,
                 "alarm": int(self._drift_alarm[name]),
             }
             if math.isfinite(point.value):
@@ -321,9 +339,16 @@ class MonitoringService:
         with self._lock:
             return [
                 {
-                    "name": name, "unit": d.config.unit, "tag": d.config.label, "tags": d.config.watched,
-                    "method": d.config.method, "sample_s": d.config.sample_s, "phase": d.phase,
-                    "status": d.status, "parameters": dict(d.parameters), "priority": d.config.priority,
+                    "name": name,
+                    "unit": d.config.unit,
+                    "tag": d.config.label,
+                    "tags": d.config.watched,
+                    "method": d.config.method,
+                    "sample_s": d.config.sample_s,
+                    "phase": d.phase,
+                    "status": d.status,
+                    "parameters": dict(d.parameters),
+                    "priority": d.config.priority,
                     "alarm_state": self.alarms_.manager.state(name).value,
                 }
                 for name, d in self.detectors.items()

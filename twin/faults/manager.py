@@ -214,8 +214,10 @@ class FaultManager:
     # -- the hooks ---------------------------------------------------------------------------
     def update(self, now_s: float) -> None:
         """Move faults through their life and drive unit hooks; called before every model step."""
+        # Half a step of slack: the clock is a sum of steps, 3000 s may read 2999.9999999.
+        eps = 0.5 * self.runtime.dt_s
         for active in self.faults.values():
-            if active.state == "pending" and now_s >= active.start_s - 1e-9:
+            if active.state == "pending" and now_s >= active.start_s - eps:
                 active.state = "active"
                 active.started_s = now_s
                 self._start(active)
@@ -223,13 +225,13 @@ class FaultManager:
             if active.state != "active":
                 continue
             end = active.end_s
-            if end is not None and now_s >= end - 1e-9 and active.fault.kind_name() != "jam":
+            if end is not None and now_s >= end - eps and active.fault.kind_name() != "jam":
                 self._undo(active)
                 active.state = "ended"
                 active.ended_s = now_s
                 self._event(active, "ended")
                 continue
-            if active.fault.kind_name() == "jam" and end is not None and now_s >= end - 1e-9:
+            if active.fault.kind_name() == "jam" and end is not None and now_s >= end - eps:
                 active.state = "ended"
                 active.ended_s = now_s
                 self._event(active, "ended")

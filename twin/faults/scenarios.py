@@ -242,12 +242,13 @@ class ScenarioRunner:
         if running is None or running.state != "running":
             return
         elapsed = now_s - running.started_s
+        eps = 0.5 * self.manager.runtime.dt_s
         actions = running.scenario.actions
-        while running.done_actions < len(actions) and actions[running.done_actions].at_s <= elapsed + 1e-9:
+        while running.done_actions < len(actions) and actions[running.done_actions].at_s <= elapsed + eps:
             w = actions[running.done_actions].write
             running.done_actions += 1
             self.manager.runtime.write(w.unit, w.tag, w.value)
-        if elapsed >= running.scenario.duration_s - 1e-9:
+        if elapsed >= running.scenario.duration_s - eps:
             self.stop(reason="ended")
 
     def view(self) -> dict[str, Any] | None:

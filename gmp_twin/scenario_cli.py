@@ -1,0 +1,186 @@
+"""``gmp-twin scenario list|validate|run`` and ``gmp-twin score``.
+
+``scenario run`` plays a scenario headless as fast as possible with the live detectors and
+writes the ground truth and the alarms to a JSON-lines file; ``score`` reads that file, or a
+run's events from the historian (``--run RUN_ID``, the id ``gmp-twin run`` prints and writes
+on every fault event), and reports detection delays and false alarms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from twin.config_files import ConfigError
+
+DEFAULT_OUT = Path("data/runs")
+
+
+def _plant_and_targets(plant_path: Path) -> tuple[Any, Any]:
+    from twin.faults.manager import plant_targets
+    from twin.plant import build_plant, load_plant, unit_steps
+    from twin.runtime import TwinRuntime
+
+    plant = load_plant(plant_path)
+    runtime = TwinRuntime(build_plant(plant), unit_dt_s=unit_steps(plant))
+    return plant, plant_targets(runtime)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from twin.faults.scenarios import load_library
+
+    _, targets = _plant_and_targets(args.plant)
+    library = load_library(args.dir, targets)
+    if args.json:
+        print(json.dumps([s.summary(args.lang) for s in library.values()], indent=2, ensure_ascii=False))
+        return 0
+    for s in library.values():
+        flag = " [hidden]" if s.hidden else ""
+        units = ", ".join(s.units)
+        print(f"{s.name:32s} {s.duration_s / 3600:6.1f} h  {units:28s} {getattr(s.title, args.lang)}{flag}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from twin.faults.scenarios import load_scenario, scenario_files
+
+    _, targets = _plant_and_targets(args.plant)
+    files = args.files or scenario_files(args.dir)
+    if not files:
+        raise ConfigError(f"no scenario files in {args.dir}")
+    errors = []
+    for path in files:
+        try:
+            load_scenario(path, targets)
+            print(f"ok  {path}")
+        except ConfigError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return 0
+
+
+def _resolve(name_or_path: str, directory: Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        return path
+    candidate = directory / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        names = ", ".join(p.stem for p in sorted(directory.glob("*.yaml")))
+        raise ConfigError(f"no scenario {name_or_path!r} in {directory}; scenarios: {names}")
+    return candidate
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from twin.analytics.scoring import format_report, score_events
+    from twin.detectors import load_detectors
+    from twin.faults.playback import play
+    from twin.faults.scenarios import load_scenario
+
+    plant, targets = _plant_and_targets(args.plant)
+    scenario = load_scenario(_resolve(args.scenario, args.dir), targets)
+    detectors = None
+    if args.detectors is not None and Path(args.detectors).exists():
+        units = {name: list(u.tags) for name, u in targets.units.items()}
+        detectors = load_detectors(args.detectors, units)
+
+    def progress(fraction: float) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{scenario.name}: {fraction:6.1%}", end="", file=sys.stderr, flush=True)
+
+    result = play(scenario, plant, detectors, seed=args.seed, progress=progress)
+    out = args.out or DEFAULT_OUT / f"{result.run_id}.jsonl"
+    result.write(out)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(
+        f"{scenario.name}: {result.sim_s / 3600:.2f} h simulated in {result.wall_s:.1f} s "
+        f"({result.speedup:,.0f}x); {len(result.events)} events -> {out}",
+        file=sys.stderr,
+    )
+    report = score_events(result.events, grace_s=args.grace, window_s=args.window)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from twin.analytics.scoring import format_report, score_events
+    from twin.faults.playback import read_events
+
+    if args.file:
+        events = read_events(args.file)
+        report = score_events(events, grace_s=args.grace, run_id=args.run, window_s=args.window)
+    else:
+        events = asyncio.run(_historian_events(args.historian, args.run, args.days))
+        if not any(p.fields.get("run_id") == args.run for p in events):
+            raise ConfigError(
+                f"no events of run {args.run!r} in {args.historian} over the last {args.days:g} days; "
+                "the run id is printed by `gmp-twin run` and shown on the instructor console"
+            )
+        report = score_events(events, grace_s=args.grace, run_id=args.run, window_s=args.window)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
+
+
+async def _historian_events(url: str, run_id: str, days: float) -> list[Any]:
+    from twin.historian import open_historian
+
+    now = time.time_ns()
+    start = now - round(days * 86400e9)
+    stop = now + round(60 * 86400e9)  # accelerated runs stamp events ahead of the wall clock
+    async with open_historian(url) as historian:
+        run_events = await historian.events(start, stop, kinds=None, limit=1_000_000)
+    mine = [p for p in run_events if p.fields.get("run_id") == run_id]
+    if not mine:
+        return run_events
+    first, last = mine[0].time_ns, max(p.time_ns for p in mine)
+    # The run's window (plus the detectors' lag) holds its alarms, which carry no run id.
+    return [p for p in run_events if first <= p.time_ns <= last + round(600e9)]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    scen = sub.add_parser("scenario", help="training scenarios: list, validate, run headless")
+    scen_sub = scen.add_subparsers(dest="scenario_command", required=True, metavar="ACTION")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--plant", type=Path, default=Path("config/plant.yaml"), help="plant file")
+    common.add_argument("--dir", type=Path, default=Path("config/scenarios"), help="scenario library")
+
+    ls = scen_sub.add_parser("list", parents=[common], help="the scenario library")
+    ls.add_argument("--lang", choices=("fr", "en"), default="en")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=_cmd_list)
+
+    val = scen_sub.add_parser("validate", parents=[common], help="check scenario files against the plant")
+    val.add_argument("files", nargs="*", type=Path, help="files (default: the whole library)")
+    val.set_defaults(handler=_cmd_validate)
+
+    run = scen_sub.add_parser("run", parents=[common], help="play a scenario headless, accelerated, and score it")
+    run.add_argument("scenario", help="scenario name (from --dir) or a .yaml file")
+    run.add_argument("--detectors", type=Path, default=Path("config/detectors.yaml"), help="detectors file")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--out", type=Path, help="events file (default data/runs/<run id>.jsonl)")
+    run.add_argument("--grace", type=float, default=120.0, help="seconds after a fault ends that still count")
+    run.add_argument("--window", type=float, default=10.0, help="detector averaging window, seconds (early stamp)")
+    run.add_argument("--json", action="store_true", help="print the score as JSON")
+    run.set_defaults(handler=_cmd_run)
+
+    score = sub.add_parser("score", help="detection delays and false alarms of a scenario run")
+    score.add_argument("--run", help="run id (events in the historian, or a filter on --file)")
+    score.add_argument("--file", type=Path, help="events file from `gmp-twin scenario run`")
+    score.add_argument("--historian", default="sqlite:///data/gmp-twin.sqlite", help="historian URL")
+    score.add_argument("--days", type=float, default=30.0, help="how far back to look for the run")
+    score.add_argument("--grace", type=float, default=120.0, help="seconds after a fault ends that still count")
+    score.add_argument("--window", type=float, default=10.0, help="detector averaging window, seconds (early stamp)")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(handler=_check_score)
+
+
+def _check_score(args: argparse.Namespace) -> int:
+    if not args.run and not args.file:
+        raise ConfigError("score: give --run RUN_ID (events in the historian) or --file EVENTS.jsonl")
+    return _cmd_score(args)
