@@ -34,6 +34,8 @@ _BAD = 0x80000000
 class _ListQueue:
     """The monitoring service's point queue, in memory (nothing to make durable offline)."""
 
+    path = Path("(memory)")
+
     def __init__(self) -> None:
         self.points: list[Point] = []
 
