@@ -178,7 +178,7 @@ class FaultManager:
         self.faults[fid] = active
         self._event(active, "injected")
         log.info("fault %s injected: %s (starts at %.1f s)", fid, fault.describe(), active.start_s)
-        self.update(now)  # a fault starting now is live at the next reading, even while paused
+        # It goes live at the next model step: on a paused plant, when the clock moves again.
         return active
 
     def clear(self, fault_id: str, reason: str = "cleared") -> ActiveFault:
@@ -246,7 +246,11 @@ class FaultManager:
     def _start(self, active: ActiveFault) -> None:
         f, unit = active.fault, self._unit(active)
         kind = f.kind_name()
-        if kind == "valve_stuck":
+        if kind in ("sensor_stuck", "sensor_dropout") and f.target.tag is not None:
+            # Frozen at the reading of the moment it starts, whoever reads it later.
+            slot = self.runtime.slots[f.target.unit]
+            active.held = slot.sensors.measure(unit.read(), self.runtime.steps)[f.target.tag][0]
+        elif kind == "valve_stuck":
             unit.actuators.set(f.target.actuator, stuck=True)
         elif kind == "jam":
             try:

@@ -18,7 +18,7 @@ Examples
 >>> control = TwinControl(TwinRuntime(build_plant(cfg)), site="lab", run_id="demo")
 >>> f = control.inject({"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 2})
 >>> f["id"], f["state"]
-('F1', 'active')
+('F1', 'pending')
 >>> [x["id"] for x in control.faults("student")]
 ['F1']
 >>> control.clear("F1")["state"]
