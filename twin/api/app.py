@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from twin.api.routers import alarms, health, tags
+from twin.api.routers import alarms, clock, faults, health, scenarios, tags
 from twin.api.state import ApiState
 
 
@@ -15,4 +15,7 @@ def create_api(state: ApiState) -> FastAPI:
     app.include_router(health.router, prefix="/api")
     app.include_router(tags.router, prefix="/api")
     app.include_router(alarms.router, prefix="/api")
+    app.include_router(clock.router, prefix="/api")
+    app.include_router(faults.router, prefix="/api")
+    app.include_router(scenarios.router, prefix="/api")
     return app

@@ -47,6 +47,8 @@ def _saved() -> list[Path]:
 
 def _runtime(state: Any) -> TwinRuntime:
     runtime: TwinRuntime | None = state.services.get("runtime")
+    if runtime is None:  # a process that registered only the control service still has its runtime
+        runtime = getattr(state.services.get("control"), "runtime", None)
     if runtime is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
