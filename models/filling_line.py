@@ -74,8 +74,7 @@ from models.unit import TagSpec
 MACHINES: tuple[str, ...] = ("filler", "capper", "labeller", "checkweigher", "cartoner")
 #: ``line_cmd`` value that ends the current lot (changeover).
 CHANGEOVER_CMD = 11
-_INT_FIELDS = ("seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity",
-               "buffer4_capacity")
+_INT_FIELDS = ("seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity", "buffer4_capacity")
 _BOOL_FIELDS = ("autostart",)
 _SPEEDS = frozenset(f"{m}_speed_upm" for m in MACHINES)  # checked against the rated speed
 
@@ -276,8 +275,16 @@ class FillingLine:
             PackMLState.ABORTING, PackMLState.CLEARING, PackMLState.SUSPENDING, PackMLState.UNSUSPENDING,
             PackMLState.HOLDING, PackMLState.UNHOLDING)}  # fmt: skip
         caps = [p.buffer1_capacity, p.buffer2_capacity, p.buffer3_capacity, p.buffer4_capacity]
-        self.core = LineCore(specs, caps, losses, durations, np.random.default_rng(p.seed),
-                             p.fill_target_g, p.fill_tolerance_g, p.autostart)
+        self.core = LineCore(
+            specs,
+            caps,
+            losses,
+            durations,
+            np.random.default_rng(p.seed),
+            p.fill_target_g,
+            p.fill_tolerance_g,
+            p.autostart,
+        )
         self._by_name = {m.name: m for m in self.core.machines}
 
     @property
@@ -318,8 +325,9 @@ class FillingLine:
                 _spec(f"{m}_cmd", f"{m} PackML command ({_COMMANDS}); reads 0", "", 0, 10, "setpoint"),
             ]  # fmt: skip
         for i, cap in enumerate(self.core.capacities, start=1):
-            specs.append(_spec(f"buffer{i}_level", f"Units on the conveyor after {MACHINES[i - 1]}", "units", 0, cap,
-                               "state"))
+            specs.append(
+                _spec(f"buffer{i}_level", f"Units on the conveyor after {MACHINES[i - 1]}", "units", 0, cap, "state")
+            )
         tol = p.fill_tolerance_g
         specs += [
             _spec("fill_weight", "Net fill weight of the last unit, as weighed by the checkweigher", "g",
@@ -389,8 +397,9 @@ class FillingLine:
         spec = self._specs.get(tag)
         if spec is None or not spec.writable:
             writable = ", ".join(s.name for s in self._specs.values() if s.writable)
-            raise KeyError(f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on filling_line; "
-                           f"writable tags: {writable}")
+            raise KeyError(
+                f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on filling_line; writable tags: {writable}"
+            )
         v = float(value)
         if not (math.isfinite(v) and spec.lo <= v <= spec.hi):
             msg = f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}"
@@ -413,12 +422,16 @@ class FillingLine:
                 core.command(self._by_name[tag.removesuffix("_cmd")], PackMLCommand(int(v)))
 
     def _set_mode(self, mode: PackMLMode) -> None:
-        busy = [f"{m.name} ({m.psm.state.title})" for m in self.core.machines
-                if m.psm.mode != mode and m.psm.state not in (PackMLState.STOPPED, PackMLState.IDLE,
-                                                               PackMLState.ABORTED)]
+        busy = [
+            f"{m.name} ({m.psm.state.title})"
+            for m in self.core.machines
+            if m.psm.mode != mode and m.psm.state not in (PackMLState.STOPPED, PackMLState.IDLE, PackMLState.ABORTED)
+        ]
         if busy:
-            raise ValueError(f"line_mode can change only while every machine is Stopped, Idle or Aborted; "
-                             f"not at rest: {', '.join(busy)}")
+            raise ValueError(
+                f"line_mode can change only while every machine is Stopped, Idle or Aborted; "
+                f"not at rest: {', '.join(busy)}"
+            )
         for m in self.core.machines:
             m.psm.set_mode(mode)
 
@@ -452,8 +465,12 @@ class FillingLine:
     # -- snapshot --------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """Whole state (parameters, machines, buffers, random generator) as JSON-able data."""
-        return {"unit_type": self.unit_type, "version": 1, "params": self._params.to_dict(),
-                "core": self.core.snapshot()}
+        return {
+            "unit_type": self.unit_type,
+            "version": 1,
+            "params": self._params.to_dict(),
+            "core": self.core.snapshot(),
+        }
 
     def restore(self, snap: dict[str, Any]) -> None:
         """Restore a state produced by :meth:`snapshot`; continuing is identical to not stopping."""

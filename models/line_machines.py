@@ -309,12 +309,16 @@ class LineCore:
                     m.ttf_jam = self._draw_ttf(m.jams_per_h)
                     if self.rng.random() < self.losses.jam_scrap_probability:
                         self._scrap(m)
-                    return self._stop(m, StopReason.JAM, self._lognormal(self.losses.jam_median_s,
-                                                                         self.losses.jam_sigma_log))
+                    return self._stop(
+                        m, StopReason.JAM, self._lognormal(self.losses.jam_median_s, self.losses.jam_sigma_log)
+                    )
                 if m.ttf_micro <= 0.0:
                     m.ttf_micro = self._draw_ttf(m.microstops_per_h)
-                    return self._stop(m, StopReason.MICRO_STOP, self._lognormal(self.losses.microstop_median_s,
-                                                                                self.losses.microstop_sigma_log))
+                    return self._stop(
+                        m,
+                        StopReason.MICRO_STOP,
+                        self._lognormal(self.losses.microstop_median_s, self.losses.microstop_sigma_log),
+                    )
             if m.unit is not None and not self._release(m, t):
                 return self._wait(m, StopReason.BLOCKED, self.losses.blocked_delay_s, t)
         # Empty: end of lot, next unit, or starved.
