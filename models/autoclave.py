@@ -29,6 +29,25 @@ then air admission to atmospheric), 6 complete, 7 aborted (after an abort: steam
 ``cycle_ok`` = 1 at the end of a cycle whose load never fell below the hold temperature during
 the hold and whose F0 reached ``f0_required_min``.
 
+Faults (:mod:`models.disturbances`)
+-----------------------------------
+* ``fouling.load``: fraction of the heat-transfer coefficient to the load lost (a dense or
+  wrapped load): ``τ_load`` becomes ``τ_load/(1 − f)``. The heat-up phase ends on the load
+  probe, so a fouled load stretches the heat-up; set during a hold, the load stays near the
+  hold temperature and F0 at the end of the hold falls short of a clean load's.
+* ``leak``: air in-leak from the compressed-air line of the inflatable door seal (about
+  6 bar: choked flow, so the same flow whatever the chamber pressure) while the door is
+  locked (a cycle runs), as the rise of the air partial pressure in mbar/min (EN 285's
+  vacuum leak test allows 1.3 mbar/min). The drain vent purges air only slowly, so air
+  builds up through the hold and the chamber runs below the saturation temperature of its
+  pressure (``theoretical_temperature``): a Bowie-Dick failure, about 3 K after a 20-min hold
+  at 10 mbar/min. Past about 90 mbar/min the pump cannot reach the pulses' low pressure.
+* ``heater_failure``: fraction of the steam supply's capacity lost (the valve's flow at a
+  given opening and pressure difference).
+* Actuator ``steam_valve``: the steam valve's effective opening (``steam_valve`` tag) is what
+  a stuck or sticking valve lets through; ``steam_valve_cmd`` is what the controller (or the
+  sequencer, in the pulses) asks.
+
 Commands: ``cycle_cmd`` = 1 starts a cycle (from idle, complete or aborted; a new cold load
 is put in), 2 aborts a running one. The recipe tags (``hold_temperature_sp``,
 ``hold_time_sp``, ``vacuum_pulses_sp``, ``drying_time_sp``) are locked while a cycle runs.
@@ -52,8 +71,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances
 from models.pid import Pid, PidTuning
 from models.steam import latent_heat_kj_kg, saturation_temperature_c
 from models.sterilisation import F0_REFERENCE_C, RECIPE_LIMITS, AutoclaveRecipe, F0Integrator, lethal_rate
@@ -210,7 +230,23 @@ class Autoclave:
 
     unit_type = "autoclave"
 
+    #: Disturbances a fault may set (see the module docstring).
+    DISTURBANCES: ClassVar[dict[str, Disturbance]] = {
+        "fouling.load": Disturbance(
+            "Dense or wrapped load: fraction of the heat-transfer coefficient to the load lost", "-", 0.0, 0.95
+        ),
+        "leak": Disturbance(
+            "Air in-leak from the door seal's compressed air while a cycle runs: rise of the air partial pressure",
+            "mbar/min", 0.0, 50.0,
+        ),
+        "heater_failure": Disturbance("Fraction of the steam supply capacity lost", "-", 0.0, 1.0),
+    }  # fmt: skip
+    #: Actuators whose effective position a fault may take over.
+    ACTUATORS: ClassVar[dict[str, str]] = {"steam_valve": "Steam inlet valve, % open"}
+
     def __init__(self, params: AutoclaveParams | None = None) -> None:
+        self.disturbances = Disturbances(self.DISTURBANCES)
+        self.actuators = ActuatorHooks(self.ACTUATORS)
         self._set_params(params or AutoclaveParams())
         p = self._params
         self.recipe = p.recipe()
@@ -225,7 +261,8 @@ class Autoclave:
         self._phase_t = 0.0
         self._pulse = 0
         self._injecting = False
-        self._valves = [0.0, 0.0, 0.0, 0.0]  # steam, vacuum, exhaust, air
+        self._valves = [0.0, 0.0, 0.0, 0.0]  # steam, vacuum, exhaust, air (effective openings)
+        self._steam_cmd = 0.0  # steam valve command, %
         self._hold_min_load = math.inf
         self._cycle_ok = 0.0
         self._cycles = 0
@@ -239,6 +276,15 @@ class Autoclave:
         self._cond_k = _R / (_M_WATER * p.chamber_volume_l / 1000.0) / 1e5
         self._load_c = p.load_mass_kg * p.load_cp_kj_kg_k
         self._specs = self._build_specs()
+        self._apply_disturbances()
+
+    def _apply_disturbances(self) -> None:
+        """Rate constants as the current disturbances make them (exactly the nominal ones at nominal)."""
+        p, d = self._params, self.disturbances
+        self._k_steam = p.steam_valve_rate_per_s * (1.0 - d["heater_failure"])
+        self._tau_load = p.load_time_constant_s / (1.0 - d["fouling.load"])
+        self._leak_bar_s = d["leak"] / 60000.0  # mbar/min -> bar/s
+        self._leak_now = 0.0  # the sequencer sets it at each sub-step while a cycle runs
 
     # -- the cycle sequencer -----------------------------------------------------------------
     def _start_cycle(self) -> None:
@@ -290,11 +336,11 @@ class Autoclave:
             if self._phase_t >= 60.0 * p.repeat_interval_min - 1e-9:
                 self._start_cycle()
         ph = self._phase
-        steam = vac = exh = air = 0.0
+        steam = vac = exh = air = 0.0  # steam: command in %, the others as fractions
         if ph == Phase.PREVACUUM:
-            steam, vac = (1.0, 0.0) if self._injecting else (0.0, 1.0)
+            steam, vac = (100.0, 0.0) if self._injecting else (0.0, 1.0)
         elif ph in (Phase.HEATUP, Phase.HOLD):
-            steam = self.pid.update(self._t_ch, h) / 100.0
+            steam = self.pid.update(self._t_ch, h)
         elif ph in (Phase.EXHAUST, Phase.ABORTED):
             exh = 1.0 if pressure > p.atmospheric_pressure_bar else 0.0
             air = 1.0 if pressure < p.atmospheric_pressure_bar - 0.01 and ph == Phase.ABORTED else 0.0
@@ -303,7 +349,10 @@ class Autoclave:
                 vac = 1.0
             else:
                 air = 1.0
-        self._valves = [steam, vac, exh, air]
+        self._steam_cmd = steam
+        if self._leak_bar_s:  # the door seal is inflated, so leaks, while a cycle runs
+            self._leak_now = self._leak_bar_s if Phase.PREVACUUM <= ph <= Phase.DRYING or ph == Phase.ABORTED else 0.0
+        self._valves = [self.actuators("steam_valve", steam) / 100.0, vac, exh, air]
 
     # -- physics ---------------------------------------------------------------------------
     def _derivatives(self, p_air: float, p_st: float, t_ch: float, t_load: float) -> tuple[float, float, float, float]:
@@ -311,14 +360,15 @@ class Autoclave:
         steam, vac, exh, air = self._valves
         pressure = p_air + p_st
         p_atm = p.atmospheric_pressure_bar
-        inflow = p.steam_valve_rate_per_s * steam * max(p.steam_supply_pressure_bar - pressure, 0.0)
+        inflow = self._k_steam * steam * max(p.steam_supply_pressure_bar - pressure, 0.0)
         out = p.vacuum_rate_per_s * vac * max(pressure - p.vacuum_ultimate_bar, 0.0) + (
             p.exhaust_rate_per_s * exh + p.drain_vent_rate_per_s
         ) * max(pressure - p_atm, 0.0)
-        air_in = p.air_admission_rate_per_s * air * max(p_atm - pressure, 0.0)
+        # The seal leak is 0.0 at nominal (and with the door unlocked): the sum is unchanged.
+        air_in = p.air_admission_rate_per_s * air * max(p_atm - pressure, 0.0) + self._leak_now
         y_air = p_air / pressure if pressure > 1e-9 else 1.0
         t_sat = saturation_temperature_c(max(p_st, _P_MIN_BAR))
-        d_load = (t_ch - t_load) / p.load_time_constant_s
+        d_load = (t_ch - t_load) / self._tau_load
         cond = 0.0
         if t_sat > t_load and d_load > 0.0 and p_st > _P_MIN_BAR:  # steam condenses on the load
             kg_s = self._load_c * d_load / latent_heat_kj_kg(t_sat)
@@ -335,6 +385,7 @@ class Autoclave:
         n = max(1, math.ceil(dt_s / MAX_SUBSTEP_S - 1e-9))
         h = dt_s / n
         f = self._derivatives
+        self._apply_disturbances()  # a fault set since the last step acts from now on
         running = Phase.PREVACUUM <= self._phase <= Phase.DRYING
         for _ in range(n):
             self._sequence(h)
@@ -378,7 +429,9 @@ class Autoclave:
             _spec("theoretical_temperature", "Saturation temperature of the chamber pressure (EN 285 check)",
                   "°C", 0, 150, "state"),
             _spec("air_partial_pressure", "Air left in the chamber (partial pressure)", "bar", 0, 4, "state"),
-            _spec("steam_valve", "Steam valve opening", "%", 0, 100, "state"),
+            _spec("steam_valve", "Steam valve opening (effective position)", "%", 0, 100, "state"),
+            _spec("steam_valve_cmd", "Steam valve command (controller output, or the sequencer in the pulses)", "%",
+                  0, 100, "state"),
             _spec("cycle_ok", "1 = last cycle reached F0 and held the load at temperature", "", 0, 1, "state"),
             _spec("cycles_completed", "Cycles completed", "", 0, 1e9, "state"),
         ]  # fmt: skip
@@ -410,6 +463,7 @@ class Autoclave:
             "theoretical_temperature": saturation_temperature_c(max(pressure, _P_MIN_BAR)),
             "air_partial_pressure": self._p_air,
             "steam_valve": 100.0 * self._valves[0],
+            "steam_valve_cmd": self._steam_cmd,
             "cycle_ok": self._cycle_ok,
             "cycles_completed": float(self._cycles),
             "hold_temperature_sp": r.hold_temperature_c,
@@ -470,7 +524,8 @@ class Autoclave:
             "f0": [self._f0.seconds, self._f0._rate], "phase": int(self._phase), "phase_t": self._phase_t,
             "pulse": self._pulse, "injecting": self._injecting, "valves": list(self._valves),
             "hold_min_load": None if math.isinf(self._hold_min_load) else self._hold_min_load,
-            "cycle_ok": self._cycle_ok, "cycles": self._cycles,
+            "cycle_ok": self._cycle_ok, "cycles": self._cycles, "steam_cmd": self._steam_cmd,
+            "disturbances": self.disturbances.snapshot(), "actuators": self.actuators.snapshot(),
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -489,6 +544,11 @@ class Autoclave:
         hm = snap["hold_min_load"]
         self._hold_min_load = math.inf if hm is None else float(hm)
         self._cycle_ok, self._cycles = float(snap["cycle_ok"]), int(snap["cycles"])
+        # Snapshots from before fault injection: no command stored (the valve followed it), no faults.
+        self._steam_cmd = float(snap.get("steam_cmd", 100.0 * self._valves[0]))
+        self.disturbances.restore(snap.get("disturbances"))
+        self.actuators.restore(snap.get("actuators"))
+        self._apply_disturbances()
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,198 @@
+"""Autoclave faults: load fouling, the door-seal air leak, steam supply loss, a stuck steam valve."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models.autoclave import Autoclave, AutoclaveParams, Phase
+from models.steam import saturation_temperature_c
+
+
+def to_phase(ac: Autoclave, phase: Phase, limit_s: int = 4 * 3600) -> Autoclave:
+    for _ in range(limit_s):
+        if ac.read()["phase"] == phase:
+            return ac
+        ac.step(1.0)
+    raise AssertionError(f"phase {phase.name} not reached")
+
+
+def new(**kw: float) -> Autoclave:
+    return Autoclave(AutoclaveParams(repeat_interval_min=0.0, **kw))
+
+
+def test_names_and_ranges_the_fault_catalog_uses() -> None:
+    ac = Autoclave()
+    assert set(ac.disturbances.specs) == {"fouling.load", "leak", "heater_failure"}
+    assert (ac.disturbances.specs["fouling.load"].lo, ac.disturbances.specs["fouling.load"].hi) == (0.0, 0.95)
+    assert ac.disturbances.specs["leak"].unit == "mbar/min"
+    assert set(ac.actuators.names) == {"steam_valve"}
+    assert ac.disturbances.active() == {} and ac.actuators.active() == {}
+    with pytest.raises(ValueError, match="outside its physical range"):
+        ac.disturbances.set("heater_failure", 1.5)
+
+
+def test_faults_set_and_cleared_before_a_step_change_nothing() -> None:
+    a, b = new(), new()
+    b.disturbances.set("leak", 20.0)
+    b.disturbances.set("fouling.load", 0.5)
+    b.actuators.set("steam_valve", stuck=True)
+    b.disturbances.reset()
+    b.actuators.clear()
+    for _ in range(1500):
+        a.step(1.0)
+        b.step(1.0)
+    assert a.read() == b.read()
+
+
+def test_load_fouling_during_the_hold_leaves_f0_short_and_clearing_restores_the_heat_transfer() -> None:
+    clean, fouled = to_phase(new(), Phase.HOLD), to_phase(new(), Phase.HOLD)
+    fouled.disturbances.set("fouling.load", 0.9)
+    for _ in range(10 * 60):
+        clean.step(1.0)
+        fouled.step(1.0)
+    c, f = clean.read(), fouled.read()
+    assert f["chamber_temperature"] == pytest.approx(c["chamber_temperature"], abs=0.05)  # same chamber
+    assert f["load_temperature"] < c["load_temperature"] - 0.8  # the wrapped load lags far behind
+    gap = f["chamber_temperature"] - f["load_temperature"]
+    fouled.disturbances.reset("fouling.load")
+    for _ in range(10 * 60):  # to the end of the 20-min hold
+        clean.step(1.0)
+        fouled.step(1.0)
+    c, f = clean.read(), fouled.read()
+    assert c["phase"] == f["phase"] == Phase.EXHAUST
+    assert f["f0"] < c["f0"] - 2.0  # same recipe, less lethality on the load
+    # Cleared: the load closes the gap at the nominal time constant (240 s: e^-2.5 in 10 min; fouled 0.78).
+    assert f["chamber_temperature"] - f["load_temperature"] < 0.15 * gap
+
+
+def test_a_fouled_load_stretches_the_heat_up() -> None:
+    clean, fouled = new(), new()
+    fouled.disturbances.set("fouling.load", 0.5)  # time constant doubled
+    to_phase(clean, Phase.HOLD)
+    for _ in range(int(clean._t)):
+        fouled.step(1.0)
+    r = fouled.read()
+    assert r["phase"] == Phase.HEATUP and r["load_temperature"] < 115.0
+    assert to_phase(fouled, Phase.HOLD).read()["load_temperature"] >= 121.1  # the probe ends the heat-up
+
+
+def test_air_leak_runs_the_chamber_below_the_saturation_temperature_of_its_pressure() -> None:
+    clean, leaky = new(), new()
+    leaky.disturbances.set("leak", 10.0)
+    to_phase(clean, Phase.EXHAUST)
+    to_phase(leaky, Phase.HOLD)
+    rows = []
+    while leaky.read()["phase"] == Phase.HOLD:
+        leaky.step(1.0)
+        rows.append(leaky.read())
+    rows = [r for r in rows if r["phase"] == Phase.HOLD]
+    end = rows[-1]
+    # Dalton: the thermometer reads the steam's saturation temperature, the gauge the total.
+    steam = end["chamber_pressure"] - end["air_partial_pressure"]
+    assert end["chamber_temperature"] == pytest.approx(saturation_temperature_c(steam), abs=0.05)
+    assert end["theoretical_temperature"] - end["chamber_temperature"] > 2.0  # fails EN 285's 2 K
+    assert end["air_partial_pressure"] > 0.1
+    # The air builds up through the hold while the controller still holds the chamber temperature.
+    assert rows[-1]["air_partial_pressure"] > rows[0]["air_partial_pressure"] + 0.05
+    assert all(121.1 <= r["chamber_temperature"] <= 124.1 for r in rows)
+    # Cleared: the next cycle's air removal works again.
+    leaky.disturbances.reset("leak")
+    to_phase(leaky, Phase.COMPLETE)
+    leaky.write("cycle_cmd", 1)
+    to_phase(leaky, Phase.HOLD)
+    for _ in range(600):
+        leaky.step(1.0)
+    r = leaky.read()
+    assert r["theoretical_temperature"] - r["chamber_temperature"] < 0.2
+
+
+def test_leak_admits_no_air_while_the_door_is_unlocked() -> None:
+    ac = Autoclave(AutoclaveParams(autostart=False))
+    ac.disturbances.set("leak", 50.0)
+    for _ in range(600):
+        ac.step(1.0)
+    assert ac.read()["chamber_pressure"] == pytest.approx(1.01325, abs=1e-9)
+
+
+def test_steam_supply_loss_cools_the_chamber_while_the_valve_opens() -> None:
+    ac = to_phase(new(), Phase.HOLD)
+    for _ in range(120):
+        ac.step(1.0)
+    nominal_valve = ac.read()["steam_valve"]
+    ac.disturbances.set("heater_failure", 0.9)
+    for _ in range(240):
+        ac.step(1.0)
+    r = ac.read()
+    assert r["steam_valve"] > 5.0 * nominal_valve  # the controller opens to make up the lost capacity
+    assert r["chamber_temperature"] == pytest.approx(122.6, abs=0.3)
+    ac.disturbances.set("heater_failure", 1.0)
+    for _ in range(240):
+        ac.step(1.0)
+    r = ac.read()
+    assert r["chamber_temperature"] < 121.1 and r["steam_valve"] > 30.0
+    ac.disturbances.reset()
+    for _ in range(400):
+        ac.step(1.0)
+    r = ac.read()
+    assert r["phase"] == Phase.HOLD and 121.1 <= r["chamber_temperature"] <= 124.1
+    assert r["steam_valve"] < 5.0
+
+
+def test_stuck_steam_valve_freezes_its_opening_while_the_command_moves() -> None:
+    ac = to_phase(new(), Phase.HOLD)
+    ac.actuators.set("steam_valve", stuck=True)
+    ac.step(1.0)
+    stuck_at = ac.read()["steam_valve"]
+    rows = []
+    for _ in range(600):
+        ac.step(1.0)
+        rows.append(ac.read())
+    assert all(r["steam_valve"] == stuck_at for r in rows)
+    assert rows[-1]["steam_valve_cmd"] == 0.0  # the controller shuts it, in vain
+    assert rows[-1]["chamber_temperature"] > 124.1  # overheats out of EN 285's band
+    ac.actuators.clear("steam_valve")
+    for _ in range(600):
+        ac.step(1.0)
+        r = ac.read()
+        assert r["steam_valve"] == pytest.approx(r["steam_valve_cmd"], rel=1e-12)
+    assert r["chamber_temperature"] < 124.1
+
+
+def test_sticking_steam_valve_moves_in_jumps() -> None:
+    ac = to_phase(new(), Phase.PREVACUUM)
+    ac.actuators.set("steam_valve", deadband=5.0)
+    openings = set()
+    while ac.read()["phase"] != Phase.EXHAUST:
+        ac.step(1.0)
+        openings.add(round(ac.read()["steam_valve"], 9))
+    smooth = to_phase(new(), Phase.PREVACUUM)
+    smooth_openings = set()
+    while smooth.read()["phase"] != Phase.EXHAUST:
+        smooth.step(1.0)
+        smooth_openings.add(round(smooth.read()["steam_valve"], 9))
+    assert len(openings) < len(smooth_openings) / 5
+
+
+def test_snapshot_keeps_the_faults_and_old_snapshots_have_none() -> None:
+    a = new()
+    a.disturbances.set("leak", 5.0)
+    a.disturbances.set("fouling.load", 0.3)
+    for _ in range(900):
+        a.step(1.0)
+    a.actuators.set("steam_valve", deadband=2.0)
+    snap = json.loads(json.dumps(a.snapshot()))
+    c = Autoclave(AutoclaveParams(autostart=False))
+    c.restore(snap)
+    assert c.disturbances.active() == {"leak": 5.0, "fouling.load": 0.3}
+    assert c.actuators.active() == {"steam_valve": {"stuck": False, "deadband": 2.0}}
+    assert c.read() == a.read()
+    for _ in range(1500):
+        a.step(1.0)
+        c.step(1.0)
+        assert a.read() == c.read()
+    old = {k: v for k, v in snap.items() if k not in ("disturbances", "actuators", "steam_cmd")}
+    c.restore(old)
+    assert c.disturbances.active() == {} and c.actuators.active() == {}
+    assert c.read()["steam_valve_cmd"] == c.read()["steam_valve"]
