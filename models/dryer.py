@@ -30,6 +30,21 @@ drawn in the model, so the tag carries no extra runtime noise). When ``endpoint_
 consecutive predictions are ≤ ``target_lod_sp`` the end-point is reached: phase *complete*,
 heater off (PID to manual at 0 %) while the fan keeps blowing room air to cool the product.
 
+Faults (:mod:`models.disturbances`)
+-----------------------------------
+* ``heater_failure``: fraction of the air heater's power lost (``P_max·(1 − f)``). The loop
+  makes up for it until the power left is short of what the setpoint needs (65 °C at
+  300 m³/h takes about 4.6 kW, 30 % of the 15 kW): then the output saturates at 100 % and
+  the inlet temperature falls.
+* ``fouling.filter``: fraction of the air flow lost through a clogged inlet filter: the fan
+  drives the flow to ``(1 − f)·command``. Below ``min_air_flow_m3_h`` the heater interlock trips.
+* ``feed_concentration``: relative error of the moisture (dry basis, the granulation water
+  per kg of solids) of the **next** batch loaded, ``X₀·(1 + e)``; the batch in the bowl keeps
+  its water.
+* Actuators ``heater`` (the loop's output, %) and ``fan`` (the air-flow command, m³/h): a
+  stuck or sticking actuator does what the hooks return; ``heater_position`` and
+  ``fan_position`` show it while ``heater_out`` and ``air_flow_sp`` show what is asked.
+
 Phases and commands
 -------------------
 ``phase``: 0 idle (fan and heater off), 1 drying, 2 complete. ``cycle_cmd``: 1 start drying,
@@ -56,10 +71,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances
 from models.dryer_recipe import DryerRecipe, DryerStep, lod_from_x, x_from_lod
 from models.pid import Pid, PidTuning
 from models.steam import (
@@ -203,10 +219,27 @@ class FluidBedDryer:
 
     unit_type = "fluid_bed_dryer"
 
+    #: Disturbances a fault may set (see the module docstring).
+    DISTURBANCES: ClassVar[dict[str, Disturbance]] = {
+        "heater_failure": Disturbance("Fraction of the inlet-air heater's power lost", "-", 0.0, 1.0),
+        "fouling.filter": Disturbance("Clogged inlet filter: fraction of the air flow lost", "-", 0.0, 0.9),
+        "feed_concentration": Disturbance(
+            "Relative error of the moisture of the next batch loaded (dry basis; -0.2 = 20 % less water)",
+            "-", -0.9, 1.0,
+        ),
+    }  # fmt: skip
+    #: Actuators whose effective position a fault may take over.
+    ACTUATORS: ClassVar[dict[str, str]] = {
+        "heater": "Inlet-air heater (temperature loop output), %",
+        "fan": "Process-air fan (air-flow command), m³/h",
+    }
+
     def __init__(self, params: FluidBedDryerParams | None = None, *, seed: int | None = None) -> None:
         p = params or FluidBedDryerParams()
         if seed is not None:
             p = FluidBedDryerParams.from_dict({**p.to_dict(), "seed": seed})
+        self.disturbances = Disturbances(self.DISTURBANCES)
+        self.actuators = ActuatorHooks(self.ACTUATORS)
         self._set_params(p)
         self._rng = np.random.default_rng(p.seed)
         self.pid = Pid(p.heater_tuning, setpoint=p.inlet_temperature_sp_c, auto=True)
@@ -227,11 +260,18 @@ class FluidBedDryer:
         self._x_c = x_from_lod(p.critical_lod_pct)
         self._x_eq = x_from_lod(p.equilibrium_lod_pct)
         self._specs = self._build_specs()
+        self._apply_disturbances()
+
+    def _apply_disturbances(self) -> None:
+        """Heater power and air path as the current disturbances leave them (the nominal ones at nominal)."""
+        d = self.disturbances
+        self._heater_kw = self._params.heater_power_kw * (1.0 - d["heater_failure"])
+        self._air_path = 1.0 - d["fouling.filter"]
 
     # -- batch and phase handling -------------------------------------------------------------
     def _load_batch(self) -> None:
         p = self._params
-        self._x = x_from_lod(p.initial_lod_pct)
+        self._x = x_from_lod(p.initial_lod_pct) * (1.0 + self.disturbances["feed_concentration"])
         self._t_p = p.initial_product_temperature_c
         self._t_in = p.room_temperature_c
         self._flow = 0.0
@@ -304,9 +344,9 @@ class FluidBedDryer:
         q_loss = p.heat_loss_w_k * (t_p - p.room_temperature_c) / 1000.0
         d_tp = (q_air - rate * latent_heat_kj_kg(t_p) - q_loss) / c_bed
         m_min = p.min_air_flow_m3_h * AIR_DENSITY_KG_M3 / 3600.0
-        heat = p.heater_power_kw * u if flow >= p.min_air_flow_m3_h else 0.0
+        heat = self._heater_kw * u if flow >= p.min_air_flow_m3_h else 0.0
         d_tin = (p.room_temperature_c - t_in + heat / (max(m_air, m_min) * self._cs)) / p.heater_time_constant_s
-        d_flow = (flow_sp - flow) / p.fan_time_constant_s
+        d_flow = (self._air_path * flow_sp - flow) / p.fan_time_constant_s
         return -rate / p.dry_solids_kg, d_tp, d_tin, d_flow, rate
 
     def step(self, dt_s: float) -> None:
@@ -317,11 +357,12 @@ class FluidBedDryer:
         n = max(1, math.ceil(dt_s / MAX_SUBSTEP_S - 1e-9))
         h = dt_s / n
         f = self._derivatives
+        self._apply_disturbances()  # a fault set since the last step acts from now on
         for _ in range(n):
             if self._phase == DRYING and self.recipe is not None:
                 self._apply_recipe()
-            flow_sp = 0.0 if self._phase == IDLE else self._flow_sp
-            u = self.pid.update(self._t_in, h) / 100.0
+            flow_sp = self.actuators("fan", 0.0 if self._phase == IDLE else self._flow_sp)
+            u = self.actuators("heater", self.pid.update(self._t_in, h)) / 100.0
             x0, x1, x2, x3 = self._x, self._t_p, self._t_in, self._flow
             a0, a1, a2, a3, _ = f(x0, x1, x2, x3, u, flow_sp)
             b0, b1, b2, b3, _ = f(
@@ -397,6 +438,10 @@ class FluidBedDryer:
             _spec("water_evaporated", "Water evaporated in this batch", "kg", 0, 20, "state"),
             _spec("evaporation_rate", "Evaporation rate", "kg/h", 0, 30, "state"),
             _spec("heater_power", "Heater power", "kW", 0, self._params.heater_power_kw, "state"),
+            _spec("heater_position", "Heater drive in effect (what the heater does with heater_out)", "%",
+                  0, 100, "state"),
+            _spec("fan_position", "Fan command in effect (the flow it drives to, before filter losses)", "m³/h",
+                  0, 800, "state"),
             _spec("nir_scans", "NIR scans so far", "", 0, 1e9, "state"),
             _spec("batches_completed", "Batches dried to the end-point", "", 0, 1e9, "state"),
             _spec("cycle_cmd", "Command: 1 start, 2 stop, 3 load a new batch; reads 0", "", 0, 3, "setpoint"),
@@ -409,7 +454,12 @@ class FluidBedDryer:
         t_out = self._t_p + (self._t_in - self._t_p) * eps_out
         m_air = self._flow * AIR_DENSITY_KG_M3 / 3600.0
         y_out = self._y_in + (self._rate / m_air if m_air > 1e-9 else 0.0)
-        heat = p.heater_power_kw * self.pid.output / 100.0 if self._flow >= p.min_air_flow_m3_h else 0.0
+        heater_pos, fan_pos = self.pid.output, 0.0 if self._phase == IDLE else self._flow_sp
+        held = self.actuators.active()
+        if held:  # a faulted actuator stays where the hooks left it
+            heater_pos = self._position("heater", heater_pos, held)
+            fan_pos = self._position("fan", fan_pos, held)
+        heat = self._heater_kw * heater_pos / 100.0 if self._flow >= p.min_air_flow_m3_h else 0.0
         return {
             "inlet_air_temperature": self._t_in,
             "inlet_temperature_sp": self.pid.setpoint,
@@ -428,10 +478,17 @@ class FluidBedDryer:
             "water_evaporated": self._evap,
             "evaporation_rate": 3600.0 * self._rate,
             "heater_power": heat,
+            "heater_position": heater_pos,
+            "fan_position": fan_pos,
             "nir_scans": float(self._scans),
             "batches_completed": float(self._batches),
             "cycle_cmd": 0.0,
         }
+
+    def _position(self, name: str, command: float, faulted: dict[str, Any]) -> float:
+        """Effective position of an actuator: the command, unless a fault holds it where it was."""
+        last = self.actuators.position(name)
+        return last if last is not None and name in faulted else command
 
     def write(self, tag: str, value: float) -> None:
         """Write a setpoint, the heater loop's mode/output, or ``cycle_cmd``.
@@ -502,6 +559,7 @@ class FluidBedDryer:
             "drying_t": self._drying_t,
             "nir": self._nir, "next_scan": None if math.isinf(self._next_scan) else self._next_scan,
             "scans": self._scans, "below": self._below, "step_index": self._step_index, "batches": self._batches,
+            "disturbances": self.disturbances.snapshot(), "actuators": self.actuators.snapshot(),
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -522,6 +580,10 @@ class FluidBedDryer:
         self._next_scan = math.inf if snap["next_scan"] is None else float(snap["next_scan"])
         self._scans, self._below = int(snap["scans"]), int(snap["below"])
         self._step_index, self._batches = int(snap["step_index"]), int(snap["batches"])
+        # Snapshots from before fault injection have neither: no fault.
+        self.disturbances.restore(snap.get("disturbances"))
+        self.actuators.restore(snap.get("actuators"))
+        self._apply_disturbances()
 
     def __repr__(self) -> str:
         return (
