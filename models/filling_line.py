@@ -43,6 +43,21 @@ Commands
   only while every machine is in Stopped, Idle or Aborted. Outside Production the machines
   dry-cycle: they take no product.
 
+Faults (:mod:`models.disturbances`)
+-----------------------------------
+Per machine ``m``: ``microstop_rate.m`` (factor on its micro-stop rate, 1-50),
+``speed_loss.m`` (fraction of its speed lost, 0-0.9: the ``<m>_speed`` tag shows the speed it
+runs at, ``<m>_speed_sp`` the setpoint) and ``reject_surge.m`` (extra probability that a unit
+is rejected at its cycle end, 0-1). Line-wide: ``starved`` (fraction of the infeed supply
+lost, relative to the filler's speed setpoint; 1 = no containers: the filler goes
+Suspended, stop reason starved) and ``blocked`` (fraction of the outfeed capacity lost,
+relative to the cartoner's speed setpoint; 1 = nothing leaves: the cartoner goes blocked and
+the buffers fill upstream). A changed value acts from the next :meth:`FillingLine.step`
+(see :mod:`models.line_machines`); at nominal values the model draws exactly the random
+numbers it draws without faults. Jams are injected with :meth:`FillingLine.jam` and cleared
+early with :meth:`FillingLine.clear_jam`. The line has no continuous actuators
+(``ACTUATORS`` is empty).
+
 Examples
 --------
 >>> line = FillingLine(FillingLineParams(seed=1))
@@ -63,10 +78,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances
 from models.line_machines import LineCore, LossModel, MachineSpec, StopReason
 from models.packml import PackMLCommand, PackMLMode, PackMLState
 from models.unit import TagSpec
@@ -218,6 +234,22 @@ def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw
     return TagSpec(name, desc, unit, float(lo), float(hi), kind=kind, **kw)
 
 
+def line_disturbances(machines: tuple[str, ...]) -> dict[str, Disturbance]:
+    """The disturbances of a line with ``machines`` (see the module docstring)."""
+    out: dict[str, Disturbance] = {}
+    for m in machines:
+        out[f"microstop_rate.{m}"] = Disturbance(f"Factor on the {m}'s micro-stop rate", "-", 1.0, 50.0, 1.0)
+        out[f"speed_loss.{m}"] = Disturbance(f"Fraction of the {m}'s speed lost", "-", 0.0, 0.9)
+        out[f"reject_surge.{m}"] = Disturbance(f"Extra probability that the {m} rejects a unit", "-", 0.0, 1.0)
+    out["starved"] = Disturbance(
+        "Fraction of the infeed supply lost (1 = no containers reach the filler)", "-", 0.0, 1.0
+    )
+    out["blocked"] = Disturbance(
+        "Fraction of the outfeed capacity lost (1 = nothing leaves the cartoner)", "-", 0.0, 1.0
+    )
+    return out
+
+
 _COUNT_HI = 1e9
 _COMMANDS = ", ".join(f"{c.value} {c.name.title()}" for c in PackMLCommand)
 
@@ -249,13 +281,22 @@ class FillingLine:
 
     unit_type = "filling_line"
 
+    #: Disturbances a fault may set (see the module docstring).
+    DISTURBANCES: ClassVar[dict[str, Disturbance]] = line_disturbances(MACHINES)
+    #: No continuous actuators: line faults act through the disturbances and :meth:`jam`.
+    ACTUATORS: ClassVar[dict[str, str]] = {}
+
     def __init__(self, params: FillingLineParams | None = None, *, seed: int | None = None) -> None:
         p = params or FillingLineParams()
         if seed is not None:
             p = FillingLineParams(**{**p.to_dict(), "seed": seed})
         self._params = p
+        self.disturbances = Disturbances(self.DISTURBANCES)
+        self.actuators = ActuatorHooks(self.ACTUATORS)
         self._build()
         self._specs = self._build_specs()
+        #: Disturbance values the core runs with (``None``: check them all at the next step).
+        self._applied: dict[str, float] | None = self.disturbances.snapshot()
 
     def _build(self) -> None:
         p = self._params
@@ -292,6 +333,11 @@ class FillingLine:
         return self._params
 
     @property
+    def machines(self) -> tuple[str, ...]:
+        """Machine names in line order."""
+        return tuple(m.name for m in self.core.machines)
+
+    @property
     def t_s(self) -> float:
         """Simulated time, seconds."""
         return self.core.t
@@ -301,7 +347,22 @@ class FillingLine:
         """Advance by ``dt_s`` simulated seconds, processing every event in between."""
         if not dt_s > 0.0:
             raise ValueError(f"dt_s must be > 0, got {dt_s!r}")
+        values = self.disturbances.snapshot()
+        if values != self._applied:
+            self._apply_disturbances(values)
         self.core.run_until(self.core.t + dt_s)
+
+    def _apply_disturbances(self, values: dict[str, float]) -> None:
+        """Bring the core to the disturbance ``values`` now (each setter ignores an unchanged value)."""
+        core = self.core
+        for m in core.machines:
+            n = m.name
+            core.set_speed_factor(m, 1.0 - values[f"speed_loss.{n}"])
+            core.set_microstop_factor(m, values[f"microstop_rate.{n}"])
+            m.reject_p = values[f"reject_surge.{n}"]
+        core.set_supply_loss(values["starved"])
+        core.set_outfeed_loss(values["blocked"])
+        self._applied = values
 
     def tag_specs(self) -> list[TagSpec]:
         """Per machine: state, counters, speed, stop reason, command; buffers; line totals."""
@@ -365,7 +426,7 @@ class FillingLine:
             out[f"{n}_good"] = float(c.good)
             out[f"{n}_rejected"] = float(c.rejected)
             out[f"{n}_speed_sp"] = m.speed_upm
-            out[f"{n}_speed"] = m.speed_upm if cycling else 0.0
+            out[f"{n}_speed"] = m.speed_upm * m.speed_factor if cycling else 0.0
             out[f"{n}_stop_reason"] = 0.0 if s == 4 else float(m.reason)
             out[f"{n}_cmd"] = 0.0
         for i, b in enumerate(core.buffers, start=1):
@@ -456,6 +517,12 @@ class FillingLine:
             raise KeyError(f"unknown machine {machine!r}; machines: {', '.join(MACHINES)}")
         self.core.jam(self._by_name[machine], duration_s)
 
+    def clear_jam(self, machine: str) -> None:
+        """Fault injection: end a jam of ``machine`` now (cleared early); nothing if it is not jammed."""
+        if machine not in self._by_name:
+            raise KeyError(f"unknown machine {machine!r}; machines: {', '.join(MACHINES)}")
+        self.core.clear_jam(self._by_name[machine])
+
     def availability(self, machine: str) -> float:
         """Execute time / time since the start (all PackML time counted), for quick checks."""
         times = self._by_name[machine].psm.closed_state_times()
@@ -470,6 +537,8 @@ class FillingLine:
             "version": 1,
             "params": self._params.to_dict(),
             "core": self.core.snapshot(),
+            "disturbances": self.disturbances.snapshot(),
+            "actuators": self.actuators.snapshot(),
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -480,6 +549,11 @@ class FillingLine:
         self._build()
         self.core.restore(snap["core"])
         self._specs = self._build_specs()
+        # Snapshots from before fault injection have neither key: no fault. A value set after
+        # the last step may not be in the core yet: the next step brings it in.
+        self.disturbances.restore(snap.get("disturbances"))
+        self.actuators.restore(snap.get("actuators"))
+        self._applied = None
 
     def __repr__(self) -> str:
         states = ", ".join(f"{m.name} {m.psm.state.title}" for m in self.core.machines)

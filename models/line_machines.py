@@ -32,6 +32,22 @@ Scan of a machine in Execute (Production mode)
 
 A unit inside a machine whose cycle was interrupted (Hold, Stop...) restarts its cycle when
 the machine is back in Execute. Abort scraps the unit in the machine.
+
+Faults
+------
+Set through :class:`models.filling_line.FillingLine`'s disturbances, they act from the
+current clock time and leave the nominal path untouched (no extra random draws at nominal):
+
+* :meth:`LineCore.set_speed_factor`: the machine cycles at a fraction of its speed setpoint;
+  the cycle under way is stretched or shortened from now on.
+* :meth:`LineCore.set_microstop_factor`: factor on the micro-stop rate; the run time left to
+  the next micro-stop is rescaled by the rate ratio (exponential clocks are memoryless, so it
+  stays exponential at the new rate without a new draw).
+* ``Machine.reject_p``: extra probability that a unit is rejected at the machine's cycle end.
+* :meth:`LineCore.set_supply_loss`, :meth:`LineCore.set_outfeed_loss`: the infeed (outfeed)
+  passes at most ``(1 − f)`` × the filler's (last machine's) speed setpoint, nothing at
+  ``f = 1``: the filler waits for containers, and past ``starved_delay_s`` goes
+  Suspended/starved; the last machine waits for room and goes Suspended/blocked.
 """
 
 from __future__ import annotations
@@ -46,7 +62,7 @@ import numpy as np
 
 from models.packml import PackMLCommand, PackMLMode, PackMLState, PackMLStateMachine
 
-_EXECUTE, _SUSPENDED, _HELD, _COMPLETE, _IDLE = 4, 12, 15, 6, 2
+_EXECUTE, _SUSPENDED, _HOLDING, _HELD, _COMPLETE, _IDLE = 4, 12, 14, 15, 6, 2
 _INF = math.inf
 
 
@@ -80,8 +96,9 @@ class Machine:
 
     __slots__ = (
         "auto", "changeover", "cycle_end", "cycle_epoch", "done", "dwell", "finished_lots", "index",
-        "jams_per_h", "microstops_per_h", "name", "psm", "reason", "reject", "released_in_lot",
-        "spec", "speed_upm", "t_next", "taken_in_lot", "ttf_jam", "ttf_micro", "unit", "wait_until", "waiting",
+        "jams_per_h", "microstops_per_h", "name", "psm", "reason", "reject", "reject_p", "released_in_lot",
+        "spec", "speed_factor", "speed_upm", "t_next", "taken_in_lot", "ttf_jam", "ttf_micro", "unit",
+        "wait_until", "waiting",
     )  # fmt: skip
 
     def __init__(self, spec: MachineSpec, index: int, psm: PackMLStateMachine) -> None:
@@ -110,6 +127,9 @@ class Machine:
         #: Waiting in Execute for a unit (STARVED) or for room (BLOCKED) until ``wait_until``.
         self.waiting = StopReason.NONE
         self.wait_until = _INF
+        #: Faults: fraction of the speed setpoint the machine runs at, extra reject probability.
+        self.speed_factor = 1.0
+        self.reject_p = 0.0
 
     def snapshot(self) -> dict[str, Any]:
         f = _enc
@@ -121,7 +141,7 @@ class Machine:
             "ttf_jam": f(self.ttf_jam), "auto": self.auto, "changeover": self.changeover,
             "taken_in_lot": self.taken_in_lot, "released_in_lot": self.released_in_lot,
             "finished_lots": list(self.finished_lots), "waiting": int(self.waiting),
-            "wait_until": f(self.wait_until),
+            "wait_until": f(self.wait_until), "speed_factor": self.speed_factor, "reject_p": self.reject_p,
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -139,6 +159,14 @@ class Machine:
         self.taken_in_lot, self.released_in_lot = int(snap["taken_in_lot"]), int(snap["released_in_lot"])
         self.finished_lots = deque(int(v) for v in snap["finished_lots"])
         self.waiting, self.wait_until = StopReason(snap["waiting"]), d(snap["wait_until"])
+        # Snapshots from before fault injection: no fault.
+        self.speed_factor = float(snap.get("speed_factor", 1.0))
+        self.reject_p = float(snap.get("reject_p", 0.0))
+
+
+def _edge_interval(m: Machine, loss: float) -> float:
+    """Seconds between containers through an infeed/outfeed that lost ``loss`` of ``m``'s speed (inf at 1)."""
+    return 60.0 / (m.speed_upm * (1.0 - loss)) if loss < 1.0 else _INF
 
 
 def _enc(x: float) -> float | None:
@@ -216,6 +244,10 @@ class LineCore:
         self.last_weight_g = fill_target_g
         self.adjust_t = 0.0  # last filler adjustment (changeover): the drift restarts there
         self._cw = next((m.index for m in self.machines if m.name == "checkweigher"), -1)
+        # Infeed / outfeed limits (faults): fraction of the supply (outfeed) lost, 0 = unlimited
+        # (the nominal), and when the next container can pass.
+        self.supply_loss = self.outfeed_loss = 0.0
+        self.supply_next = self.outfeed_next = 0.0
         for m in self.machines:
             m.auto = autostart
             m.ttf_micro = self._draw_ttf(m.microstops_per_h)
@@ -286,10 +318,21 @@ class LineCore:
         if s == _EXECUTE:
             if m.unit is not None and not m.done and m.cycle_epoch == psm.transitions:
                 return m.cycle_end
-            return m.wait_until if m.waiting else _INF
+            return min(m.wait_until, self._edge_due(m, m.waiting)) if m.waiting else _INF
         if s == _HELD or (s == _COMPLETE and m.changeover):
             return psm.entered_t + m.dwell
+        if s == _SUSPENDED:
+            return min(psm.sc_due, self._edge_due(m, m.reason))
         return psm.sc_due
+
+    def _edge_due(self, m: Machine, why: StopReason) -> float:
+        """When the infeed next has a container for a starved filler, or the outfeed room for a
+        blocked last machine (``inf`` otherwise); buffers wake their neighbours themselves."""
+        if why == StopReason.STARVED and m.index == 0:
+            return self.supply_next
+        if why == StopReason.BLOCKED and m.index == len(self.buffers):
+            return self.outfeed_next
+        return _INF
 
     def _execute(self, m: Machine, t: float) -> bool:
         """Scan of a machine in Execute; ``True`` if it changed state."""
@@ -305,6 +348,8 @@ class LineCore:
                     return False
                 m.done = True
                 self._operate(m, t)
+                if m.reject_p and self.rng.random() < m.reject_p:  # reject surge (fault): no draw at nominal
+                    m.reject = True
                 if m.ttf_jam <= 0.0:
                     m.ttf_jam = self._draw_ttf(m.jams_per_h)
                     if self.rng.random() < self.losses.jam_scrap_probability:
@@ -327,6 +372,10 @@ class LineCore:
             return True
         i = m.index
         if i == 0:
+            if self.supply_loss:  # infeed limited by a fault (0.0 = unlimited supply)
+                if t < self.supply_next:
+                    return self._wait(m, StopReason.STARVED, self.losses.starved_delay_s, t)
+                self.supply_next = t + _edge_interval(m, self.supply_loss)
             m.unit = 0.0
             self.entered += 1
         else:
@@ -356,7 +405,7 @@ class LineCore:
         return True
 
     def _start_cycle(self, m: Machine, t: float) -> None:
-        cycle = 60.0 / m.speed_upm
+        cycle = 60.0 / (m.speed_upm * m.speed_factor)
         cv = self.losses.cycle_time_cv
         if cv > 0.0:
             cycle *= max(0.5, 1.0 + cv * self.rng.standard_normal())
@@ -390,6 +439,10 @@ class LineCore:
                 if len(buf) == 1:
                     self._wake(self.machines[i + 1], StopReason.STARVED, t)
             else:
+                if self.outfeed_loss:  # outfeed limited by a fault (0.0 = unlimited)
+                    if t < self.outfeed_next:
+                        return False
+                    self.outfeed_next = t + _edge_interval(m, self.outfeed_loss)
                 self.out += 1
             c.good += 1
             m.released_in_lot += 1
@@ -415,9 +468,9 @@ class LineCore:
     def _suspended(self, m: Machine) -> bool:
         i = m.index
         if m.reason == StopReason.STARVED:
-            ok = i == 0 or bool(self.buffers[i - 1]) or self._lot_ended(m)
+            ok = (self.t >= self.supply_next if i == 0 else bool(self.buffers[i - 1])) or self._lot_ended(m)
         elif m.reason == StopReason.BLOCKED:
-            ok = i >= len(self.buffers) or len(self.buffers[i]) < self.capacities[i]
+            ok = self.t >= self.outfeed_next if i >= len(self.buffers) else len(self.buffers[i]) < self.capacities[i]
         else:
             return False  # suspended by command: waits for Unsuspend
         return ok and m.psm.try_command(PackMLCommand.UNSUSPEND)
@@ -506,6 +559,79 @@ class LineCore:
         m.t_next = self.t
         self._handle(m, self.t)
 
+    def clear_jam(self, m: Machine) -> None:
+        """End a jam of ``m`` now: it unholds as if its stop time were over (nothing if not jammed)."""
+        psm = m.psm
+        psm.advance_to(self.t)
+        s = psm.state_number
+        if m.reason != StopReason.JAM or s not in (_HOLDING, _HELD):
+            return
+        m.dwell = self.t - psm.entered_t if s == _HELD else 0.0
+        m.t_next = self.t
+        self._handle(m, self.t)
+
+    def set_speed_factor(self, m: Machine, factor: float) -> None:
+        """Speed loss: ``m`` cycles at ``factor`` × its speed setpoint; the cycle under way is rescaled now."""
+        if not 0.0 < factor <= 1.0:
+            raise ValueError(f"{m.name}: speed factor must be within (0, 1], got {factor!r}")
+        old = m.speed_factor
+        if factor == old:
+            return
+        m.speed_factor = factor
+        if m.unit is not None and not m.done and m.cycle_epoch == m.psm.transitions and m.cycle_end > self.t:
+            left = m.cycle_end - self.t
+            extra = left * (old / factor - 1.0)
+            m.cycle_end += extra
+            m.ttf_micro -= extra  # the run-time clocks were charged the cycle as drawn
+            m.ttf_jam -= extra
+            m.t_next = self._next_time(m)
+
+    def set_microstop_factor(self, m: Machine, factor: float) -> None:
+        """Micro-stop rate of ``m`` = ``factor`` × its nominal rate; the run time left is rescaled."""
+        if not factor >= 0.0:
+            raise ValueError(f"{m.name}: micro-stop factor must be >= 0, got {factor!r}")
+        rate = m.spec.microstops_per_h * factor
+        old = m.microstops_per_h
+        if rate == old:
+            return
+        m.microstops_per_h = rate
+        if rate <= 0.0:
+            m.ttf_micro = _INF
+        elif old > 0.0:
+            m.ttf_micro *= old / rate
+        else:  # from a zero rate (after a factor of 0): no clock to rescale, so one draw
+            m.ttf_micro = self._draw_ttf(rate)
+
+    def _edge_next(self, m: Machine, old: float, new: float, due: float) -> float:
+        """When the next container passes the infeed/outfeed of ``m`` after its loss went ``old`` → ``new``."""
+        if not 0.0 <= new <= 1.0:
+            raise ValueError(f"{m.name}: fraction lost must be within 0-1, got {new!r}")
+        if new == 0.0:
+            return min(due, self.t)
+        if new == 1.0:
+            return _INF
+        if old == 1.0:  # restarting after a total loss: the first container after one interval
+            return self.t + _edge_interval(m, new)
+        return due
+
+    def set_supply_loss(self, fraction: float) -> None:
+        """Starved infeed: at most ``(1 − fraction)`` × the filler's speed setpoint arrives (none at 1)."""
+        filler = self.machines[0]
+        if fraction == self.supply_loss:
+            return
+        self.supply_next = self._edge_next(filler, self.supply_loss, fraction, self.supply_next)
+        self.supply_loss = fraction
+        self._wake(filler, StopReason.STARVED, self.t)
+
+    def set_outfeed_loss(self, fraction: float) -> None:
+        """Blocked outfeed: at most ``(1 − fraction)`` × the last machine's speed setpoint leaves (none at 1)."""
+        last = self.machines[-1]
+        if fraction == self.outfeed_loss:
+            return
+        self.outfeed_next = self._edge_next(last, self.outfeed_loss, fraction, self.outfeed_next)
+        self.outfeed_loss = fraction
+        self._wake(last, StopReason.BLOCKED, self.t)
+
     # -- bookkeeping -----------------------------------------------------------------------
     def wip(self) -> int:
         """Units inside the line: in buffers and in machines."""
@@ -521,6 +647,8 @@ class LineCore:
             "buffers": [list(b) for b in self.buffers], "entered": self.entered, "out": self.out,
             "lots": self.lots, "last_weight_g": self.last_weight_g, "adjust_t": self.adjust_t,
             "machines": [m.snapshot() for m in self.machines],
+            "supply": [self.supply_loss, _enc(self.supply_next)],
+            "outfeed": [self.outfeed_loss, _enc(self.outfeed_next)],
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -533,6 +661,9 @@ class LineCore:
         self.last_weight_g, self.adjust_t = float(snap["last_weight_g"]), float(snap["adjust_t"])
         for m, s in zip(self.machines, snap["machines"], strict=True):
             m.restore(s)
+        # Snapshots from before fault injection: unlimited infeed and outfeed.
+        self.supply_loss, self.supply_next = (_dec(v) for v in snap.get("supply", [0.0, 0.0]))
+        self.outfeed_loss, self.outfeed_next = (_dec(v) for v in snap.get("outfeed", [0.0, 0.0]))
 
 
 __all__ = ["LineCore", "LossModel", "Machine", "MachineSpec", "StopReason"]
