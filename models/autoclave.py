@@ -73,7 +73,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.pid import Pid, PidTuning
 from models.steam import latent_heat_kj_kg, saturation_temperature_c
 from models.sterilisation import F0_REFERENCE_C, RECIPE_LIMITS, AutoclaveRecipe, F0Integrator, lethal_rate
@@ -247,6 +247,8 @@ class Autoclave:
     def __init__(self, params: AutoclaveParams | None = None) -> None:
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
+        #: The load probe starts the hold: a miscalibrated probe starts it early or late.
+        self.feedback = SensorFeedback({"load_temperature": False})
         self._set_params(params or AutoclaveParams())
         p = self._params
         self.recipe = p.recipe()
@@ -316,7 +318,7 @@ class Autoclave:
                     self._enter(Phase.HEATUP)
                 else:
                     self._injecting = True
-        elif ph == Phase.HEATUP and self._t_load >= r.hold_temperature_c:
+        elif ph == Phase.HEATUP and self.feedback("load_temperature", self._t_load) >= r.hold_temperature_c:
             self._enter(Phase.HOLD)
         elif ph == Phase.HOLD and self._phase_t >= 60.0 * r.hold_time_min - 1e-9:
             self._enter(Phase.EXHAUST)
@@ -526,6 +528,7 @@ class Autoclave:
             "hold_min_load": None if math.isinf(self._hold_min_load) else self._hold_min_load,
             "cycle_ok": self._cycle_ok, "cycles": self._cycles, "steam_cmd": self._steam_cmd,
             "disturbances": self.disturbances.snapshot(), "actuators": self.actuators.snapshot(),
+            "feedback": self.feedback.snapshot(),
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -548,6 +551,7 @@ class Autoclave:
         self._steam_cmd = float(snap.get("steam_cmd", 100.0 * self._valves[0]))
         self.disturbances.restore(snap.get("disturbances"))
         self.actuators.restore(snap.get("actuators"))
+        self.feedback.restore(snap.get("feedback"))
         self._apply_disturbances()
 
     def __repr__(self) -> str:

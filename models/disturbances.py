@@ -86,7 +86,9 @@ class Disturbances:
             raise KeyError(f"unknown disturbance {name!r}; valid: {', '.join(sorted(self.specs)) or 'none'}")
         spec = self.specs[name]
         if not spec.lo <= value <= spec.hi:
-            raise ValueError(f"disturbance {name}: {value} outside its physical range {spec.lo} to {spec.hi} ({spec.unit})")
+            raise ValueError(
+                f"disturbance {name}: {value} outside its physical range {spec.lo} to {spec.hi} ({spec.unit})"
+            )
 
     def set(self, name: str, value: float) -> None:
         self.check(name, value)
@@ -171,3 +173,69 @@ class ActuatorHooks:
         for name, f in snap.get("faults", {}).items():
             self._faults[name] = _ActuatorFault(stuck=bool(f["stuck"]), deadband=float(f["deadband"]))
         self._position = {k: float(v) for k, v in snap.get("position", {}).items()}
+
+
+@dataclass
+class _SensorError:
+    gain: float = 1.0
+    offset: float = 0.0
+    held: float | None = None
+
+
+class SensorFeedback:
+    """What a unit's own control logic reads from the sensors it uses: the true value, unless faulty.
+
+    Most measurements only feed the historian and the students, so a sensor fault changes
+    the reading, not the process. A few feed the unit's logic (the load probe that starts an
+    autoclave's hold, the NIR prediction that ends drying): the unit reads those through this
+    object, so a miscalibrated probe changes what the process does, as on a real plant.
+
+    Parameters
+    ----------
+    tags : Mapping[str, bool]
+        Tag -> whether the unit's ``read()`` already returns the value its logic saw (an
+        analyser the model simulates itself). For those the fault layer must not add the
+        error a second time to the published reading.
+
+    Examples
+    --------
+    >>> fb = SensorFeedback({"load_temperature": False})
+    >>> fb("load_temperature", 118.0)
+    118.0
+    >>> fb.set("load_temperature", offset=3.0); fb("load_temperature", 118.0)
+    121.0
+    >>> fb.set("load_temperature", held=100.0); fb("load_temperature", 118.0)
+    100.0
+    >>> fb.clear("load_temperature"); fb("load_temperature", 118.0)
+    118.0
+    """
+
+    def __init__(self, tags: Mapping[str, bool]) -> None:
+        self.tags = dict(tags)
+        self._errors: dict[str, _SensorError] = {}
+
+    def __call__(self, tag: str, true_value: float) -> float:
+        err = self._errors.get(tag)
+        if err is None:
+            return true_value
+        if err.held is not None:
+            return err.held
+        return true_value * err.gain + err.offset
+
+    def set(self, tag: str, *, gain: float = 1.0, offset: float = 0.0, held: float | None = None) -> None:
+        if tag not in self.tags:
+            raise KeyError(f"{tag!r} does not feed the unit's logic; feedback tags: {', '.join(self.tags) or 'none'}")
+        self._errors[tag] = _SensorError(gain, offset, held)
+
+    def clear(self, tag: str | None = None) -> None:
+        for key in [tag] if tag else list(self._errors):
+            self._errors.pop(key, None)
+
+    def snapshot(self) -> dict[str, dict[str, float | None]]:
+        return {k: {"gain": e.gain, "offset": e.offset, "held": e.held} for k, e in self._errors.items()}
+
+    def restore(self, snap: Mapping[str, Mapping[str, float | None]] | None) -> None:
+        self._errors = {}
+        for tag, e in (snap or {}).items():
+            held = e.get("held")
+            self._errors[tag] = _SensorError(float(e["gain"] or 1.0), float(e["offset"] or 0.0), held)

@@ -75,7 +75,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.dryer_recipe import DryerRecipe, DryerStep, lod_from_x, x_from_lod
 from models.pid import Pid, PidTuning
 from models.steam import (
@@ -240,6 +240,8 @@ class FluidBedDryer:
             p = FluidBedDryerParams.from_dict({**p.to_dict(), "seed": seed})
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
+        #: The NIR prediction decides the end-point; the model publishes what it predicted.
+        self.feedback = SensorFeedback({"nir_lod": True})
         self._set_params(p)
         self._rng = np.random.default_rng(p.seed)
         self.pid = Pid(p.heater_tuning, setpoint=p.inlet_temperature_sp_c, auto=True)
@@ -399,7 +401,8 @@ class FluidBedDryer:
         p = self._params
         self._next_scan += p.nir_scan_interval_s
         self._scans += 1
-        self._nir = max(lod_from_x(self._x) + p.nir_bias_pct + p.nir_sd_pct * self._rng.standard_normal(), 0.0)
+        raw = lod_from_x(self._x) + p.nir_bias_pct + p.nir_sd_pct * self._rng.standard_normal()
+        self._nir = max(self.feedback("nir_lod", raw), 0.0)
         if self._phase != DRYING:
             return
         self._below = self._below + 1 if self._nir <= self._target else 0
@@ -560,6 +563,7 @@ class FluidBedDryer:
             "nir": self._nir, "next_scan": None if math.isinf(self._next_scan) else self._next_scan,
             "scans": self._scans, "below": self._below, "step_index": self._step_index, "batches": self._batches,
             "disturbances": self.disturbances.snapshot(), "actuators": self.actuators.snapshot(),
+            "feedback": self.feedback.snapshot(),
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -583,6 +587,7 @@ class FluidBedDryer:
         # Snapshots from before fault injection have neither: no fault.
         self.disturbances.restore(snap.get("disturbances"))
         self.actuators.restore(snap.get("actuators"))
+        self.feedback.restore(snap.get("feedback"))
         self._apply_disturbances()
 
     def __repr__(self) -> str:

@@ -48,7 +48,7 @@ def _fault(kind: str, magnitude: float | None = None, **extra: object) -> dict[s
 
 def test_bias_shifts_the_reading_not_the_process() -> None:
     runtime, control = _plant()
-    before_read, before_true, _ = _record(runtime, 60)
+    _, before_true, _ = _record(runtime, 60)
     control.inject(_fault("sensor_bias", 2.0))
     read, true, _ = _record(runtime, 60)
     assert (read - true).mean() == pytest.approx(2.0, abs=0.05)
@@ -136,7 +136,7 @@ def test_injecting_on_a_paused_plant_takes_effect_on_resume() -> None:
 
 def test_bad_input_lists_the_valid_options() -> None:
     _, control = _plant()
-    with pytest.raises(ValueError, match="valid kinds: .*sensor_bias"):
+    with pytest.raises(ValueError, match=r"valid kinds: .*sensor_bias"):
         control.inject({"kind": "sensor_wobble", "target": {"unit": "mps-pa", "tag": TAG}})
     with pytest.raises(ValueError, match="unknown unit 'tank-9'; units: mps-pa"):
         control.inject(_fault("sensor_bias", 1.0) | {"target": {"unit": "tank-9", "tag": TAG}})

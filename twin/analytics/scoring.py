@@ -3,7 +3,8 @@
 The ground truth is the run's ``fault_started`` / ``fault_ended`` / ``fault_cleared`` events;
 the detections are ``alarm_raised`` events. An alarm raised on a unit while one of its faults
 is active (or within ``grace_s`` after it ended, the detector's averaging window may lag)
-detects the earliest such fault; every other alarm is a false alarm. Detector points are
+detects the earliest such fault; a fault on one tag (a sensor or a communication fault) is
+only detected by a detector that watches that tag. Every other alarm is a false alarm. Detector points are
 stamped with the start of their averaging window, so an alarm up to ``window_s`` before a
 fault's start (a window that already holds faulty samples) still counts for it, with a delay
 of zero. For each fault the
@@ -17,7 +18,8 @@ Examples
 >>> ev = [
 ...     Point("event", {"unit": "tank", "kind": "alarm_raised"}, {"alarm_id": "lvl", "tag": "L"}, 50 * S),
 ...     Point("event", {"unit": "tank", "kind": "fault_started"},
-...           {"fault_id": "F1", "fault_kind": "sensor_bias", "target": "tank/L", "run_id": "r"}, 100 * S),
+...           {"fault_id": "F1", "fault_kind": "sensor_bias", "family": "sensor", "tag": "L",
+...            "target": "tank/L", "run_id": "r"}, 100 * S),
 ...     Point("event", {"unit": "tank", "kind": "alarm_raised"}, {"alarm_id": "lvl", "tag": "L"}, 130 * S),
 ...     Point("event", {"unit": "tank", "kind": "fault_cleared"}, {"fault_id": "F1", "run_id": "r"}, 400 * S),
 ... ]
@@ -60,6 +62,7 @@ def score_events(
                 "kind": str(p.fields.get("fault_kind", "")),
                 "target": str(p.fields.get("target", "")),
                 "unit": p.tags.get("unit", ""),
+                "tag": str(p.fields.get("tag", "")) if p.fields.get("family") in ("sensor", "comm") else "",
                 "magnitude": p.fields.get("magnitude"),
                 "hidden": bool(p.fields.get("hidden", False)),
                 "scenario": str(p.fields.get("scenario", "")),
@@ -78,7 +81,8 @@ def score_events(
         for f in ordered:
             end = f["end_ns"]
             started = f["start_ns"] - early <= alarm.time_ns
-            if f["unit"] == unit and started and (end is None or alarm.time_ns <= end + grace):
+            watches = not f["tag"] or f["tag"] in str(alarm.fields.get("tag", "")).split("+")
+            if f["unit"] == unit and watches and started and (end is None or alarm.time_ns <= end + grace):
                 attributed[i] = f["fault_id"]
                 break
     rows = []

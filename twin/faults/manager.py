@@ -58,6 +58,10 @@ SessionDropHandler = Callable[[float], Coroutine[Any, Any, None]]
 
 State = Literal["pending", "active", "ended", "cleared"]
 
+#: Sensor faults a unit's own logic sees when the tag feeds it (``unit.feedback``); extra
+#: noise and spikes only reach the published reading (the logic filters them).
+_FEEDBACK_KINDS = frozenset({"sensor_bias", "sensor_drift", "sensor_gain", "sensor_stuck", "sensor_dropout"})
+
 
 @dataclass
 class ActiveFault:
@@ -264,7 +268,9 @@ class FaultManager:
 
     def _drive(self, active: ActiveFault, now_s: float) -> None:
         f, kind = active.fault, active.fault.kind_name()
-        if kind in DISTURBANCE_KINDS:
+        if kind in _FEEDBACK_KINDS and self._feedback(active) is not None:
+            self._drive_feedback(active, now_s)
+        elif kind in DISTURBANCE_KINDS:
             dist = self._unit(active).disturbances
             key = disturbance_key(f)
             nominal = dist.specs[key].nominal
@@ -273,11 +279,30 @@ class FaultManager:
             deadband = float(f.magnitude or 0.0) * active.level(now_s)
             self._unit(active).actuators.set(f.target.actuator, deadband=deadband)
 
+    def _feedback(self, active: ActiveFault) -> Any:
+        """The unit's sensor feedback when the fault's tag feeds the unit's own logic, else None."""
+        fb = getattr(self._unit(active), "feedback", None)
+        return fb if fb is not None and active.fault.target.tag in fb.tags else None
+
+    def _drive_feedback(self, active: ActiveFault, now_s: float) -> None:
+        f, kind, fb = active.fault, active.fault.kind_name(), self._feedback(active)
+        mag, lvl, tag = float(f.magnitude or 0.0), active.level(now_s), f.target.tag
+        if kind == "sensor_bias":
+            fb.set(tag, offset=mag * lvl)
+        elif kind == "sensor_drift":
+            fb.set(tag, offset=mag * (now_s - active.start_s) / 3600.0)
+        elif kind == "sensor_gain":
+            fb.set(tag, gain=1.0 + (mag - 1.0) * lvl)
+        elif active.held is not None:  # stuck, dropout
+            fb.set(tag, held=float(active.held))
+
     def _undo(self, active: ActiveFault) -> None:
         f, kind = active.fault, active.fault.kind_name()
         if active.state != "active":
             return
         unit = self._unit(active)
+        if kind in _FEEDBACK_KINDS and self._feedback(active) is not None:
+            self._feedback(active).clear(f.target.tag)
         if kind in DISTURBANCE_KINDS:
             unit.disturbances.reset(disturbance_key(f))
         elif kind in ("valve_stuck", "valve_sticking"):
@@ -316,6 +341,12 @@ class FaultManager:
                 continue
             value, status = out[tag]
             spec = specs[tag]
+            fb = self._feedback(active)
+            if fb is not None and fb.tags[tag] and active.fault.kind_name() in _FEEDBACK_KINDS:
+                # The unit publishes what its faulty analyser predicted: only the status is ours to set.
+                if active.fault.kind_name() == "sensor_dropout":
+                    out[tag] = (value, STATUS_SENSOR_FAILURE)
+                continue
             new, new_status = self._sensor(active, float(value), status, now, step)
             if new_status != STATUS_SENSOR_FAILURE:
                 if not spec.lo <= new <= spec.hi:
