@@ -90,7 +90,7 @@ def test_missing_unit_names_file_and_line(tmp_path: Path, targets: object) -> No
         load_scenario(path, targets)  # type: ignore[arg-type]
     text = str(err.value)
     assert f"{path}:2:" in text and "unknown unit 'reactor-9'" in text and "bioreactor-1" in text
-    assert f"{path}:6:" in text
+    assert f"{path}:5:" in text  # the fault item that names it
 
 
 def test_bad_fault_in_a_scenario_lists_the_options(tmp_path: Path, targets: object) -> None:
