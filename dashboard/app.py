@@ -6,7 +6,7 @@ import dash
 from dash import Dash, html
 
 from dashboard.context import DashContext
-from dashboard.pages import PAGES
+from dashboard.pages import PAGES, instructor
 
 
 def create_dash(ctx: DashContext) -> Dash:
@@ -21,5 +21,7 @@ def create_dash(ctx: DashContext) -> Dash:
     )
     for page in PAGES:
         page.register(app, ctx)
+    # Registers the console only when ctx.instructor is set (and unregisters a stale one otherwise).
+    instructor.register(app, ctx)
     app.layout = html.Div([dash.page_container])
     return app

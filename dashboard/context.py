@@ -34,6 +34,9 @@ class DashContext:
         ``fr`` or ``en`` when the URL has no ``?lang=``.
     services : dict[str, Any]
         Optional in-process services (e.g. the monitoring service for alarm acknowledgement).
+    instructor : bool
+        Instructor mode (``gmp-twin run --instructor``): the instructor console exists and hidden
+        faults may be shown. Off, the process serves student views only.
     """
 
     tagmaps: list[TagMap]
@@ -41,6 +44,7 @@ class DashContext:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
     default_lang: str = "fr"
     services: dict[str, Any] = field(default_factory=dict)
+    instructor: bool = False
 
     def lang(self, requested: str | None) -> str:
         return requested if requested in LANGS else self.default_lang
