@@ -149,6 +149,12 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Console formateur — pannes, scénarios, horloge",
         "en": "Instructor console — faults, scenarios, clock",
     },
+    "console_local_only": {
+        "fr": "La console formateur ne répond qu'au navigateur de la machine du jumeau (localhost). "
+        "Depuis un autre poste, passez par un tunnel SSH.",
+        "en": "The instructor console only answers a browser on the twin's own machine (localhost). "
+        "From another computer, use an SSH tunnel.",
+    },
     "no_control": {
         "fr": "Aucune simulation ne tourne dans ce processus : pas de pannes ni de scénarios à piloter ici.",
         "en": "No simulation runs in this process: there are no faults or scenarios to drive here.",

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import dash
+import flask
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from dashboard import instructor_view as view
@@ -28,10 +29,31 @@ PAGE = "instructor"
 TICK_MS = 1000
 
 
+#: Clients allowed to use the console: the twin's own machine. Students reach the same
+#: dashboard over the network, and logins are not there yet, so a remote browser gets nothing.
+LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def local_request() -> bool:
+    """True outside a request (tests, start-up) or for a browser on this machine."""
+    if not flask.has_request_context():
+        return True
+    return (flask.request.remote_addr or "") in LOCAL_ADDRESSES
+
+
 def control_of(ctx: DashContext) -> TwinControl | None:
-    """The control service of this process, if any (a dashboard-only process has none)."""
+    """The control service of this process, if any, for a local browser only.
+
+    A dashboard-only process has none; a remote browser (a student's) gets none either.
+    """
     control = ctx.services.get("control")
-    return control if isinstance(control, TwinControl) else None
+    if not isinstance(control, TwinControl) or not local_request():
+        return None
+    return control
+
+
+def _refusal(lang: str) -> str:
+    return t("no_control" if local_request() else "console_local_only", lang)
 
 
 # Inline sizes: the console adds no rule to the shared stylesheet.
@@ -50,7 +72,8 @@ def _number(label: str, id_: str, **kwargs: Any) -> html.Div:
 
 def _layout(ctx: DashContext, control: TwinControl | None, lang: str) -> html.Div:
     if control is None:
-        body: list[Any] = [html.P(t("no_control", lang), className="notice", id="ic-no-control")]
+        reason = "no_control" if local_request() else "console_local_only"
+        body: list[Any] = [html.P(t(reason, lang), className="notice", id="ic-no-control")]
     else:
         catalog = control.catalog()
         clock = control.clock()
@@ -243,7 +266,7 @@ def register(app: Dash, ctx: DashContext) -> None:
     ) -> str:
         control = control_of(ctx)
         if control is None:
-            return t("no_control", lang)
+            return _refusal(lang)
         if not unit or not kind:
             return t("pick_unit_kind", lang)
         field, _ = view.target_choices(control.catalog(), unit, kind)
@@ -268,7 +291,7 @@ def register(app: Dash, ctx: DashContext) -> None:
             return dash.no_update
         control = control_of(ctx)
         if control is None:
-            return t("no_control", lang)
+            return _refusal(lang)
         if trigger == "ic-clear-all":
             ids = control.clear_all()
         else:
@@ -334,7 +357,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         control = control_of(ctx)
         trigger = dash.ctx.triggered_id
         if control is None:
-            return t("no_control", lang)
+            return _refusal(lang)
         hide = "hidden" in (hidden or [])
         state: dict[str, Any] | None
         try:
