@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     opcua_host: str = Field("127.0.0.1", description="address the twin's OPC UA server binds")
     opcua_port: int = Field(4840, ge=1, le=65535)
     opcua_endpoint: str | None = Field(None, description="endpoint the bridge connects to (overrides the tag map)")
+    opcua_users: Path | None = Field(
+        None, description="YAML file of OPC UA users {name, role: instructor|student, password_hash}"
+    )
+    opcua_instructor_password: SecretStr | None = Field(None, description="creates the OPC UA user 'instructor'")
+    opcua_student_password: SecretStr | None = Field(None, description="creates the OPC UA user 'student'")
+    opcua_allow_anonymous: bool = Field(True, description="accept anonymous OPC UA sessions (as students)")
     http_host: str = Field("127.0.0.1", description="address the dashboard + API bind")
     http_port: int = Field(8050, ge=1, le=65535)
     historian: str = Field("sqlite:///data/gmp-twin.sqlite", description="historian URL")
