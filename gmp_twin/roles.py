@@ -28,9 +28,11 @@ from twin.api.app import create_api
 from twin.api.state import ApiState, HealthProvider
 from twin.clock import SimClock
 from twin.detectors import DetectorsFile, load_detectors
+from twin.faults.service import TwinControl
 from twin.historian import Historian, open_historian
 from twin.monitoring import MonitoringService
 from twin.opcua_server import TwinOpcUaServer
+from twin.opcua_users import load_users
 from twin.plant import build_plant, load_plant, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
 from twin.tagmap import TagMap, load_tagmap
@@ -41,15 +43,23 @@ log = logging.getLogger(__name__)
 # -- twin ---------------------------------------------------------------------------------
 @contextlib.asynccontextmanager
 async def twin_server(settings: Settings) -> Any:
-    """Build the plant, start its OPC UA server; yield the runtime (not yet running)."""
+    """Build the plant, start its OPC UA server; yield the runtime (not yet running, ``runtime.control``)."""
     plant = load_plant(settings.plant)
     units = build_plant(plant, seed=settings.seed)
     runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed, unit_dt_s=unit_steps(plant))
     endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
-    async with TwinOpcUaServer(endpoint, on_write=runtime.write) as server:
+    users = load_users(settings.opcua_users, settings.opcua_instructor_password, settings.opcua_student_password)
+    control = TwinControl(runtime, site=plant.site)
+    control.bind_loop(asyncio.get_running_loop())
+    runtime.control = control  # type: ignore[attr-defined]  # until TwinRuntime declares it
+    server = TwinOpcUaServer(
+        endpoint, on_write=runtime.write, users=users, allow_anonymous=settings.opcua_allow_anonymous, control=control
+    )
+    async with server:
         for name, slot in runtime.slots.items():
             await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
         runtime.publishers.append(server.publish)
+        control.manager.session_drop_handlers.append(server.drop_sessions)
         await server.start()
         yield runtime
 
