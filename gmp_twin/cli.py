@@ -39,6 +39,8 @@ _SETTING_FLAGS = (
     ("--seed", "seed", int, "sensor-noise seed (default 0; env GMP_TWIN_SEED)"),
     ("--lang", "lang", str, "default dashboard language fr|en (env GMP_TWIN_LANG)"),
     ("--detectors", "detectors", Path, "drift detectors file (default config/detectors.yaml; env GMP_TWIN_DETECTORS)"),
+    ("--scenarios", "scenarios", Path, "scenario library (default config/scenarios; env GMP_TWIN_SCENARIOS)"),
+    ("--run-id", "run_id", str, "id of this run in the historian (default run-<UTC time>; env GMP_TWIN_RUN_ID)"),
 )
 
 
@@ -81,12 +83,22 @@ def _run_async(factory: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) ->
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from gmp_twin.roles import run_all
+    from twin.faults.service import new_run_id
 
     settings = settings_from(args)
+    update: dict[str, Any] = {"run_id": settings.run_id or new_run_id()}
+    if args.instructor:
+        update["instructor"] = True
+    settings = settings.model_copy(update=update)
+    console = (
+        f"; instructor console on http://127.0.0.1:{settings.http_port}/instructor (this machine only)"
+        if settings.instructor and not args.no_twin
+        else ""
+    )
     print(
         f"gmp-twin: OPC UA on opc.tcp://{settings.opcua_host}:{settings.opcua_port}, "
         f"dashboard on http://{settings.http_host}:{settings.http_port} "
-        f"(historian {settings.historian}); Ctrl-C to stop",
+        f"(historian {settings.historian}); run id {settings.run_id}{console}; Ctrl-C to stop",
         file=sys.stderr,
         flush=True,
     )
@@ -168,10 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the whole twin in one process (simulation, OPC UA, bridge, historian, HTTP)")
     _add_setting_flags(run, every)
     run.add_argument("--no-twin", action="store_true", help="no simulation: bridge a real kit's tag map only")
+    run.add_argument(
+        "--instructor",
+        action="store_true",
+        help="instructor mode: the fault and scenario console at /instructor, for browsers on this machine "
+        "(env GMP_TWIN_INSTRUCTOR=true)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     twin = sub.add_parser("twin", help="simulation + OPC UA server only")
-    _add_setting_flags(twin, {"plant", "opcua_host", "opcua_port", "speed", "seed"})
+    _add_setting_flags(twin, {"plant", "opcua_host", "opcua_port", "speed", "seed", "historian", "scenarios", "run_id"})
     twin.set_defaults(handler=_cmd_twin)
 
     bridge = sub.add_parser("bridge", help="OPC UA -> outbox -> historian only")

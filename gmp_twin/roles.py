@@ -28,6 +28,7 @@ from twin.api.app import create_api
 from twin.api.state import ApiState, HealthProvider
 from twin.clock import SimClock
 from twin.detectors import DetectorsFile, load_detectors
+from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
 from twin.historian import Historian, open_historian
 from twin.monitoring import MonitoringService
@@ -42,16 +43,22 @@ log = logging.getLogger(__name__)
 
 # -- twin ---------------------------------------------------------------------------------
 @contextlib.asynccontextmanager
-async def twin_server(settings: Settings) -> Any:
-    """Build the plant, start its OPC UA server; yield the runtime (not yet running, ``runtime.control``)."""
+async def twin_server(settings: Settings, events: EventSink | None = None) -> Any:
+    """Build the plant, start its OPC UA server; yield the runtime (not yet running, ``runtime.control``).
+
+    ``events`` receives the fault and scenario events (the ground truth of the run).
+    """
     plant = load_plant(settings.plant)
     units = build_plant(plant, seed=settings.seed)
     runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed, unit_dt_s=unit_steps(plant))
     endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
     users = load_users(settings.opcua_users, settings.opcua_instructor_password, settings.opcua_student_password)
-    control = TwinControl(runtime, site=plant.site)
+    control = TwinControl(
+        runtime, site=plant.site, run_id=settings.run_id, sink=events, scenario_dir=settings.scenarios
+    )
     control.bind_loop(asyncio.get_running_loop())
-    runtime.control = control  # type: ignore[attr-defined]  # until TwinRuntime declares it
+    runtime.control = control
+    log.info("run id %s (fault events carry it; `gmp-twin score --run %s`)", control.run_id, control.run_id)
     server = TwinOpcUaServer(
         endpoint, on_write=runtime.write, users=users, allow_anonymous=settings.opcua_allow_anonymous, control=control
     )
@@ -65,9 +72,22 @@ async def twin_server(settings: Settings) -> Any:
 
 
 async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
-    """Role ``twin``: simulation + OPC UA server."""
-    async with twin_server(settings) as runtime:
-        await runtime.run(stop)
+    """Role ``twin``: simulation + OPC UA server; fault events go to the historian via their own outbox."""
+    async with open_historian(settings.historian) as historian:
+        outbox = Outbox(settings.events_outbox, max_rows=settings.outbox_max_rows, unit="twin")
+        try:
+            async with twin_server(settings, events=outbox.put) as runtime:
+                writer_stop = asyncio.Event()
+                async with asyncio.TaskGroup() as tg:
+                    writer = tg.create_task(outbox.run_writer(historian, writer_stop))
+                    await runtime.run(stop)
+                    writer_stop.set()
+                    await writer
+        finally:
+            pending = await outbox.flush(historian, timeout=10.0)
+            if pending:
+                log.warning("%d fault events stay in %s for the next start", pending, outbox.path)
+            outbox.close()
 
 
 def runtime_health(runtime: TwinRuntime) -> HealthProvider:
@@ -79,6 +99,7 @@ def runtime_health(runtime: TwinRuntime) -> HealthProvider:
             "paused": runtime.clock.paused,
             "units": list(runtime.slots),
             "behind_s": round(runtime.behind_s, 3),
+            "run_id": runtime.control.run_id if runtime.control is not None else None,
         }
 
     return provider
@@ -208,7 +229,12 @@ async def _serve_http(settings: Settings, state: ApiState, stop: asyncio.Event, 
     api = create_api(state)
     gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
     ctx = DashContext(
-        state.tagmaps, gateway, zone=ZoneInfo(settings.timezone), default_lang=settings.lang, services=state.services
+        state.tagmaps,
+        gateway,
+        zone=ZoneInfo(settings.timezone),
+        default_lang=settings.lang,
+        services=state.services,
+        instructor=settings.instructor and "control" in state.services,
     )
     dash_app = create_dash(ctx)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
@@ -243,8 +269,11 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                 monitoring = stack.enter_context(monitoring_service(settings, state, detectors))
                 runtime = None
                 if with_twin:
-                    runtime = await stack.enter_async_context(twin_server(settings))
+                    # Fault events share the bridge's durable outbox: one writer, one order.
+                    runtime = await stack.enter_async_context(twin_server(settings, events=outbox.put))
                     health["runtime"] = runtime_health(runtime)
+                    state.services["runtime"] = runtime
+                    state.services["control"] = runtime.control
                 endpoint = settings.opcua_endpoint or (settings.opcua_url if with_twin else None)
                 async with asyncio.TaskGroup() as tg:
                     if runtime is not None:

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     seed: int = Field(0, description="seed of the sensor noise")
     timezone: str = Field("Europe/Paris", description="time zone of the dashboard's time axes")
     lang: str = Field("fr", pattern="^(fr|en)$", description="default dashboard language")
+    instructor: bool = Field(False, description="show the instructor console (/instructor) to local browsers")
+    scenarios: Path = Field(Path("config/scenarios"), description="scenario library directory")
+    run_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.\-]{1,80}$", description="id of this run in the historian (default run-<UTC time>)"
+    )
+    events_outbox: Path = Field(
+        Path("data/events-outbox.sqlite"), description="durable outbox of the twin role's fault events"
+    )
 
     @field_validator("tagmap", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from twin.sensors import Reading, SensorLayer
 
 if TYPE_CHECKING:
     from twin.faults.manager import FaultManager
+    from twin.faults.service import TwinControl
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class TwinRuntime:
         self.behind_s = 0.0
         #: Set by :class:`twin.faults.manager.FaultManager` when faults may be injected.
         self.faults: FaultManager | None = None
+        #: The instructor service layer over this runtime, when one was made (``gmp-twin run``).
+        self.control: TwinControl | None = None
 
     def readings(self, name: str) -> dict[str, Reading]:
         slot = self.slots[name]

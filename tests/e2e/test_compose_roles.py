@@ -117,6 +117,7 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
             time.sleep(0.5)
         assert fresh and len(fresh) == len(tags), [log.read_text() for log in logs]
         assert (tmp_path / "outbox.sqlite").exists()  # GMP_TWIN_OUTBOX=/data/outbox.sqlite was honoured
+        assert (tmp_path / "events-outbox.sqlite").exists()  # the twin's fault events have their own
     finally:
         for proc in procs:
             if proc.poll() is None:
