@@ -158,14 +158,26 @@ def _bridge_health(bridge: Bridge) -> HealthProvider:
 def load_monitoring_config(settings: Settings, tagmaps: list[TagMap]) -> DetectorsFile | None:
     """The detectors file, checked against the tag maps; ``None`` when the default one is absent.
 
-    A file given with ``--detectors`` / ``GMP_TWIN_DETECTORS`` must exist; the default path
-    may be missing (a real kit without detectors yet): then the service runs OEE only.
+    A file given with ``--detectors`` / ``GMP_TWIN_DETECTORS`` must exist and match the tag
+    maps exactly. The default path may be missing (a real kit without detectors yet): then the
+    service runs OEE only. The default file covers the default plant, so with fewer units (a
+    real MPS PA kit, a one-unit plant file) its detectors of the absent units are left out.
     """
     path = settings.detectors
-    if "detectors" not in settings.model_fields_set and not path.exists():
+    units = {tm.unit: [tag.name for tag in tm.tags] for tm in tagmaps}
+    default = "detectors" not in settings.model_fields_set
+    if default and not path.exists():
         log.info("no detectors file at %s: live drift detection is off (see README)", path)
         return None
-    config = load_detectors(path, {tm.unit: [tag.name for tag in tm.tags] for tm in tagmaps})
+    if default:
+        unchecked = load_detectors(path)
+        absent = [d.name for d in unchecked.detectors if d.unit not in units]
+        if absent:
+            log.info("default detectors of units this plant does not have, left out: %s", ", ".join(absent))
+            kept = [d.model_dump(by_alias=True, exclude_unset=True) for d in unchecked.detectors if d.unit in units]
+            data = {**unchecked.model_dump(by_alias=True, exclude_unset=True), "detectors": kept}
+            return DetectorsFile.model_validate(data, context={"units": units})
+    config = load_detectors(path, units)
     log.info("detectors from %s: %s", path, ", ".join(d.name for d in config.detectors) or "none")
     return config
 
