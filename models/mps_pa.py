@@ -32,6 +32,27 @@ Model (states: both volumes, both temperatures, pump speed, vessel pressure)
 * Integration: classic RK4 with sub-steps of at most :data:`MAX_SUBSTEP_S`; the controller
   outputs, the heater's average power and V102's average position are held over a step.
 
+Faults (:mod:`models.disturbances`)
+-----------------------------------
+Disturbances (:attr:`MpsPaStation.DISTURBANCES`), all 0 when nominal:
+
+* ``pump_wear``: fraction of the pump head lost; the whole curve is scaled,
+  ``Δp = (1 − w)·(f·p0·s² − a·Q²)`` (a worn impeller: less head at every flow).
+* ``heater_failure``: fraction of E104's power lost; the relay still switches (``E104_on``),
+  ``E104_power`` shows what is left.
+* ``leak``: a leak in the pump line between B102 and tank 102 that runs back into tank 101,
+  ``min(leak, Q_pump)`` (it cannot lose more than the pump delivers, and stops with the
+  pump). It does not change the pump's operating point: B102 still reads the pump flow,
+  but only ``Q_pump − Q_leak`` reaches tank 102. The water stays in the kit, so the total
+  is conserved exactly; the leak carries tank-101 water back to tank 101, so it only
+  changes tank 102's energy balance.
+
+Actuator hooks (:attr:`MpsPaStation.ACTUATORS`) sit where the command becomes physical:
+``P101`` on the speed command before the pump's lag, ``V106`` on the opening, ``V102`` on
+the open/close command before its travel, ``E104`` on the duty before the relay PWM. The
+``*_out``, ``V102_cmd`` and ``V106_opening`` tags show the command; ``P101_speed``,
+``V106_position``, ``V102_position`` and ``E104_power`` the effective actuator.
+
 Control (the "virtual PLC")
 ---------------------------
 Four PID loops as on the real kit: ``level`` (B101 → P101), ``flow`` (B102 → P101),
@@ -68,8 +89,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances
 from models.pid import Pid, PidTuning
 from models.unit import TagSpec
 
@@ -217,8 +239,7 @@ class MpsPaParams:
         total_l = self.initial_lower_volume_l + self.initial_upper_volume_l
         if total_l > lower_capacity_l + 1e-9:
             raise ValueError(
-                f"total water {total_l:g} l exceeds tank 101's {lower_capacity_l:g} l: "
-                "an overflow would lose water"
+                f"total water {total_l:g} l exceeds tank 101's {lower_capacity_l:g} l: an overflow would lose water"
             )
         upper_capacity_l = self.upper_tank_area_m2 * self.upper_overflow_height_m * 1000.0
         if self.initial_upper_volume_l > upper_capacity_l + 1e-9:
@@ -236,9 +257,7 @@ class MpsPaParams:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MpsPaParams:
         """Inverse of :meth:`to_dict`; missing fields take their defaults."""
-        kwargs: dict[str, Any] = {
-            k: PidTuning(**v) if k.endswith("_tuning") else float(v) for k, v in data.items()
-        }
+        kwargs: dict[str, Any] = {k: PidTuning(**v) if k.endswith("_tuning") else float(v) for k, v in data.items()}
         return cls(**kwargs)
 
 
@@ -262,6 +281,10 @@ class MpsPaStation:
     pids : dict[str, Pid]
         The four controllers by loop name, for inspection (integral, tuning). Change modes,
         setpoints and outputs through :meth:`write`, which keeps the P101 arbitration.
+    disturbances : Disturbances
+        Values of :attr:`DISTURBANCES`, read every step; the fault layer sets them.
+    actuators : ActuatorHooks
+        Effective positions of :attr:`ACTUATORS`; a fault may hold one (stuck, deadband).
 
     Notes
     -----
@@ -296,13 +319,34 @@ class MpsPaStation:
 
     unit_type: str = "mps_pa"
 
+    #: Disturbances the fault layer may set (see the module docstring).
+    DISTURBANCES: ClassVar[dict[str, Disturbance]] = {
+        "pump_wear": Disturbance("P101 wear: fraction of the pump head lost (whole curve scaled)", "-", 0.0, 0.9),
+        "heater_failure": Disturbance("E104 failure: fraction of the heater power lost", "-", 0.0, 1.0),
+        "leak": Disturbance(
+            "Leak in the pump line after B102, back into tank 101 (B102 reads more than reaches tank 102)",
+            "l/min", 0.0, 5.0,
+        ),
+    }  # fmt: skip
+    #: Actuators whose effective position a fault may take over.
+    ACTUATORS: ClassVar[dict[str, str]] = {
+        "P101": "Pump P101 speed command, % (before the pump's lag)",
+        "V106": "Proportional valve V106 opening, %",
+        "V102": "Drain ball valve V102 command, 0 = closed, 1 = open",
+        "E104": "Heater E104 duty from the temperature controller, % (before the relay PWM)",
+    }
+
     def __init__(self, params: MpsPaParams | None = None) -> None:
         p = params if params is not None else MpsPaParams()
+        self.disturbances = Disturbances(self.DISTURBANCES)
+        self.actuators = ActuatorHooks(self.ACTUATORS)
         self._set_params(p)
         self._t = 0.0
         self._v_low = p.initial_lower_volume_l / 1000.0
         self._v_up = p.initial_upper_volume_l / 1000.0
         self._t_low = self._t_up = p.initial_temperature_c
+        # V106: command (%, tag V106_opening), effective position (%) and fraction (physics).
+        self._v106_cmd = self._v106_pos = p.v106_initial_opening_pct
         self._v106 = p.v106_initial_opening_pct / 100.0
         self._v102_cmd = 0.0
         self._v102_pos = 0.0
@@ -314,9 +358,7 @@ class MpsPaStation:
         self.pids: dict[str, Pid] = {
             "level": Pid(p.level_tuning, p.level_setpoint_cm, auto=True, output=100.0 * speed),
             "flow": Pid(p.flow_tuning, p.flow_setpoint_l_min, auto=False, output=100 * speed),
-            "pressure": Pid(
-                p.pressure_tuning, p.pressure_setpoint_mbar, auto=False, output=100.0 * speed
-            ),
+            "pressure": Pid(p.pressure_tuning, p.pressure_setpoint_mbar, auto=False, output=100.0 * speed),
             "temperature": Pid(p.temperature_tuning, p.temperature_setpoint_c, auto=True),
         }
         self._pwm_phase = 0.0
@@ -351,8 +393,11 @@ class MpsPaStation:
         self._cda_drain = p.drain_cd_area_mm2 * 1e-6
         self._cda_v102 = p.v102_cd_area_mm2 * 1e-6
         self._r_pump_line = a_pump + r_line
-        # Constants for the derivative function, unpacked in one go (fast in CPython).
-        self._k = (
+        self._r_line = r_line
+        self._two_g = 2.0 * g
+        # Constants for the derivative function, unpacked in one go (fast in CPython);
+        # _apply_disturbances adds pump wear and the leak to them.
+        self._k_nominal = (
             p.lower_tank_area_m2, p.upper_tank_area_m2, p.pump_suction_loss_level_m, p0,
             rho * g, p.upper_inlet_elevation_m, a_pump, a_pump + r_line,
             math.sqrt(2.0 * g), p.upper_overflow_height_m,
@@ -361,11 +406,22 @@ class MpsPaStation:
             rho, p.min_thermal_mass_kg, p.water_cp_j_kg_k, rho * p.water_cp_j_kg_k,
             p.lower_ua_w_k, p.upper_ua_w_k, p.ambient_temperature_c,
         )  # fmt: skip
+        self._apply_disturbances()
+
+    def _apply_disturbances(self) -> None:
+        """Rebuild the derivative constants from the parameters and the current pump wear and leak."""
+        wear, leak = self.disturbances["pump_wear"], self.disturbances["leak"]
+        k = list(self._k_nominal)
+        if wear:  # skipped when nominal, so the constants stay bit-identical
+            keep = 1.0 - wear
+            k[3] *= keep  # shut-off pressure
+            k[6] *= keep  # curvature of the pump curve
+            k[7] = k[6] + self._r_line
+        self._k = (*k, leak / 60000.0)
+        self._dist_key = (wear, leak)
 
     # -- hydraulics ----------------------------------------------------------------------------
-    def _hydraulics(
-        self, v_low: float, v_up: float, speed: float, v106: float
-    ) -> tuple[float, float, float, float]:
+    def _hydraulics(self, v_low: float, v_up: float, speed: float, v106: float) -> tuple[float, float, float, float]:
         """Quasi-static pump flow, outlet pressure (Pa), drain flow, overflow flow (m³/s)."""
         a_low, a_up, h_suc, p0, rho_g, z_in, a_pump, r_pl, _, h_of, k_of = self._k[:11]
         h_low = v_low / a_low if v_low > 0.0 else 0.0
@@ -377,7 +433,8 @@ class MpsPaStation:
         kvu = self._kv106_si * v106
         q_pump = kvu * math.sqrt(rhs / (r_pl * kvu * kvu + 1.0)) if rhs > 0.0 else 0.0
         p_out = rho_g * h_low + head - a_pump * q_pump * q_pump
-        q_drain = self._outflow(h_up, self._v102_pos)
+        # _outflow inlined (it runs every step): the same operations, so the same result.
+        q_drain = (self._cda_drain + self._v102_pos * self._cda_v102) * math.sqrt(self._two_g * h_up)
         q_over = k_of * (h_up - h_of) ** 1.5 if h_up > h_of else 0.0
         return q_pump, p_out, q_drain, q_over
 
@@ -404,7 +461,7 @@ class MpsPaStation:
         pressure: float, speed_cmd: float, kvu: float, cda_out: float, heater_w: float,
     ) -> tuple[float, float, float, float, float, float]:  # fmt: skip
         (a_low, a_up, h_suc, p0, rho_g, z_in, a_pump, r_pl, sq2g, h_of, k_of,
-         inv_tau_pump, inv_tau_vessel, rho, m_min, cp, rho_cp, ua_low, ua_up, t_amb) = self._k  # fmt: skip
+         inv_tau_pump, inv_tau_vessel, rho, m_min, cp, rho_cp, ua_low, ua_up, t_amb, q_leak) = self._k  # fmt: skip
         h_low = v_low / a_low if v_low > 0.0 else 0.0
         h_up = v_up / a_up if v_up > 0.0 else 0.0
         head = p0 * speed * speed
@@ -416,6 +473,8 @@ class MpsPaStation:
         q_down = cda_out * sq2g * math.sqrt(h_up)
         if h_up > h_of:
             q_down += k_of * (h_up - h_of) ** 1.5
+        if q_leak > 0.0:  # the leak returns to tank 101 before reaching tank 102
+            q_pump -= q_leak if q_leak < q_pump else q_pump
         dv_low = q_down - q_pump
         m_low = rho * v_low
         if m_low < m_min:
@@ -423,9 +482,7 @@ class MpsPaStation:
         m_up = rho * v_up
         if m_up < m_min:
             m_up = m_min
-        dt_low = (heater_w + rho_cp * q_down * (t_up - t_low) - ua_low * (t_low - t_amb)) / (
-            m_low * cp
-        )
+        dt_low = (heater_w + rho_cp * q_down * (t_up - t_low) - ua_low * (t_low - t_amb)) / (m_low * cp)
         dt_up = (rho_cp * q_pump * (t_low - t_up) - ua_up * (t_up - t_amb)) / (m_up * cp)
         return (
             dv_low,
@@ -449,6 +506,10 @@ class MpsPaStation:
             "flow": self._q_pump * 60000.0,
             "pressure": self._pressure / 100.0,
         }
+        dist = self.disturbances
+        if (dist["pump_wear"], dist["leak"]) != self._dist_key:
+            self._apply_disturbances()
+        hook = self.actuators.__call__  # bound once: it is called four times per step
         pids = self.pids
         pump_pct = pids[self._owner].update(pvs[self._owner], dt)
         for loop in PUMP_LOOPS:
@@ -457,17 +518,24 @@ class MpsPaStation:
                 lo, hi = pid.tuning.out_min, pid.tuning.out_max
                 pid.set_output(min(max(pump_pct, lo), hi))
                 pid.update(pvs[loop], dt)
-        duty = pids["temperature"].update(self._t_low, dt) / 100.0
+        duty = hook("E104", pids["temperature"].update(self._t_low, dt)) / 100.0
         # 2. Heater: interlock on B113, time-proportioning relay -> average power.
         interlocked = self._v_low < p.b113_min_switch_m * p.lower_tank_area_m2
         on_fraction = self._heater_on_fraction(dt, duty)
         heater_w = 0.0 if interlocked else p.heater_power_w * on_fraction
+        lost = dist["heater_failure"]
+        if lost:
+            heater_w *= 1.0 - lost
         self._heater_w = heater_w
         # 3. V102 travel; its average position over the step sets the outflow area.
-        v102_mean = self._move_v102(dt)
+        v102_mean = self._move_v102(dt, hook("V102", self._v102_cmd))
         cda_out = self._cda_drain + v102_mean * self._cda_v102
+        v106 = hook("V106", self._v106_cmd)
+        self._v106_pos = v106
+        self._v106 = v106 / 100.0
         kvu = self._kv106_si * self._v106
-        speed_cmd = pump_pct / 100.0
+        # The tracking loops above follow the controller's command, the pump the effective one.
+        speed_cmd = hook("P101", pump_pct) / 100.0
         # 4. RK4 sub-steps.
         n = max(1, math.ceil(dt / MAX_SUBSTEP_S - 1e-9))
         h = dt / n
@@ -531,9 +599,15 @@ class MpsPaStation:
         self._pwm_phase = phase
         return on / dt
 
-    def _move_v102(self, dt: float) -> float:
-        """Move V102 towards its command; return its mean position over the step."""
-        x0, target = self._v102_pos, self._v102_cmd
+    def _set_v106(self) -> None:
+        """V106's effective position from its command, through the actuator hook."""
+        pos = self.actuators("V106", self._v106_cmd)
+        self._v106_pos = pos
+        self._v106 = pos / 100.0
+
+    def _move_v102(self, dt: float, target: float) -> float:
+        """Move V102 towards ``target`` (its effective command); return its mean position over the step."""
+        x0 = self._v102_pos
         travel = self._params.v102_travel_time_s
         if travel <= 0.0 or x0 == target:
             self._v102_pos = target
@@ -547,9 +621,7 @@ class MpsPaStation:
         return (t_reach * 0.5 * (x0 + target) + (dt - t_reach) * target) / dt
 
     def _update_algebraic(self) -> None:
-        q_pump, _, q_drain, q_over = self._hydraulics(
-            self._v_low, self._v_up, self._speed, self._v106
-        )
+        q_pump, _, q_drain, q_over = self._hydraulics(self._v_low, self._v_up, self._speed, self._v106)
         self._q_pump, self._q_drain, self._q_over = q_pump, q_drain, q_over
 
     # -- Unit protocol: tags -------------------------------------------------------------------
@@ -601,6 +673,7 @@ class MpsPaStation:
             _spec("P101_loop", "Loop driving P101: 0 = level, 1 = flow, 2 = pressure", "", 0,
                   2, "state"),
             _spec("V102_position", "V102 position", "%", 0, 100, "state"),
+            _spec("V106_position", "V106 position (actual opening)", "%", 0, 100, "state"),
             _spec("E104_on", "E104 heater relay, 1 = on", "", 0, 1, "state"),
             _spec("E104_power", "E104 heater power, mean over the last step", "W", 0,
                   p.heater_power_w, "state"),
@@ -644,10 +717,11 @@ class MpsPaStation:
             out[f"{loop}_out"] = pid.output
         out.update(
             V102_cmd=self._v102_cmd,
-            V106_opening=100.0 * self._v106,
+            V106_opening=self._v106_cmd,
             P101_speed=100.0 * self._speed,
             P101_loop=float(PUMP_LOOPS.index(self._owner)),
             V102_position=100.0 * self._v102_pos,
+            V106_position=self._v106_pos,
             E104_on=float(self._heater_relay_on()),
             E104_power=self._heater_w,
             E104_interlock=float(h_low < p.b113_min_switch_m),
@@ -693,14 +767,13 @@ class MpsPaStation:
             if v not in (0.0, 1.0):
                 raise ValueError(f"{tag} = {value!r} must be 0 or 1")
         elif not spec.lo <= v <= spec.hi:
-            raise ValueError(
-                f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}"
-            )
+            raise ValueError(f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}")
         if tag == "V102_cmd":
             self._v102_cmd = v
             return
         if tag == "V106_opening":
-            self._v106 = v / 100.0
+            self._v106_cmd = v
+            self._set_v106()  # a manual valve moves when written (unless a fault holds it)
             self._update_algebraic()
             return
         loop, _, what = tag.rpartition("_")
@@ -734,6 +807,8 @@ class MpsPaStation:
             "t_s": self._t,
             "x": [self._v_low, self._v_up, self._t_low, self._t_up, self._speed, self._pressure],
             "v106": self._v106,
+            "v106_cmd": self._v106_cmd,
+            "v106_pos": self._v106_pos,
             "v102_cmd": self._v102_cmd,
             "v102_pos": self._v102_pos,
             "owner": self._owner,
@@ -741,17 +816,24 @@ class MpsPaStation:
             "pwm_duty": self._pwm_duty,
             "heater_w": self._heater_w,
             "pids": {loop: pid.snapshot() for loop, pid in self.pids.items()},
+            "disturbances": self.disturbances.snapshot(),
+            "actuators": self.actuators.snapshot(),
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
         """Restore a state produced by :meth:`snapshot`; continuing is bit-identical."""
         if snap.get("unit_type") != self.unit_type or snap.get("version") != 1:
             raise ValueError("not an mps_pa snapshot (version 1)")
+        # Older snapshots have no faults: nominal disturbances, free actuators.
+        self.disturbances.restore(snap.get("disturbances"))
+        self.actuators.restore(snap.get("actuators"))
         self._set_params(MpsPaParams.from_dict(snap["params"]))
         self._t = float(snap["t_s"])
         x = [float(v) for v in snap["x"]]
         self._v_low, self._v_up, self._t_low, self._t_up, self._speed, self._pressure = x
         self._v106 = float(snap["v106"])
+        self._v106_cmd = float(snap.get("v106_cmd", 100.0 * self._v106))
+        self._v106_pos = float(snap.get("v106_pos", 100.0 * self._v106))
         self._v102_cmd = float(snap["v102_cmd"])
         self._v102_pos = float(snap["v102_pos"])
         if snap["owner"] not in PUMP_LOOPS:
