@@ -155,6 +155,8 @@ class DetectorAlarms:
                 "rules": ",".join(ep.rules),
                 "comment": comment,
                 "severity": SEVERITY[ev.priority.value],
+                # The alarm is stamped at its window's start: scoring needs the window's length.
+                "sample_s": float(self.configs[ev.alarm_id].sample_s),
             }
             if ep.statistic is not None and math.isfinite(ep.statistic):
                 extra["statistic"] = ep.statistic

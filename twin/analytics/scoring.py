@@ -5,9 +5,9 @@ the detections are ``alarm_raised`` events. An alarm raised on a unit while one 
 is active (or within ``grace_s`` after it ended, the detector's averaging window may lag)
 detects the earliest such fault; a fault on one tag (a sensor or a communication fault) is
 only detected by a detector that watches that tag. Every other alarm is a false alarm. Detector points are
-stamped with the start of their averaging window, so an alarm up to ``window_s`` before a
-fault's start (a window that already holds faulty samples) still counts for it, with a delay
-of zero. For each fault the
+stamped with the start of their averaging window, so an alarm up to one window (its event's
+``sample_s``, else ``window_s``) before a fault's start (a window that already holds faulty
+samples) still counts for it, with a delay of zero. For each fault the
 report gives the first detector that flagged it, the delay from the fault's start, and the
 false alarms on its unit before it started and after it ended.
 
@@ -80,7 +80,8 @@ def score_events(
         unit = alarm.tags.get("unit", "")
         for f in ordered:
             end = f["end_ns"]
-            started = f["start_ns"] - early <= alarm.time_ns
+            window = round(float(alarm.fields.get("sample_s", 0.0)) * NS) or early
+            started = f["start_ns"] - window <= alarm.time_ns
             watches = not f["tag"] or f["tag"] in str(alarm.fields.get("tag", "")).split("+")
             if f["unit"] == unit and watches and started and (end is None or alarm.time_ns <= end + grace):
                 attributed[i] = f["fault_id"]
