@@ -229,13 +229,9 @@ class FaultManager:
             if active.state != "active":
                 continue
             end = active.end_s
-            if end is not None and now_s >= end - eps and active.fault.kind_name() != "jam":
-                self._undo(active)
-                active.state = "ended"
-                active.ended_s = now_s
-                self._event(active, "ended")
-                continue
-            if active.fault.kind_name() == "jam" and end is not None and now_s >= end - eps:
+            if end is not None and now_s >= end - eps:
+                if active.fault.kind_name() != "jam":  # a jam's dwell, set at its start, ends it
+                    self._undo(active)
                 active.state = "ended"
                 active.ended_s = now_s
                 self._event(active, "ended")
