@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +199,25 @@ def chromium(window: str = "1400,1400") -> Any:
     ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+@contextlib.asynccontextmanager
+async def serving(runtime: Any, port: int) -> AsyncIterator[str]:
+    """Serve ``runtime``'s units on a real twin OPC UA server at ``port`` and run it; yield the endpoint."""
+    import asyncio
+
+    from twin.opcua_server import TwinOpcUaServer
+
+    endpoint = f"opc.tcp://127.0.0.1:{port}/"
+    stop = asyncio.Event()
+    async with TwinOpcUaServer(endpoint, on_write=runtime.write) as server:
+        for name, slot in runtime.slots.items():
+            await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
+        runtime.publishers.append(server.publish)
+        await server.start()
+        task = asyncio.create_task(runtime.run(stop))
+        try:
+            yield endpoint
+        finally:
+            stop.set()
+            await task

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from asyncua import Server, ua
-from conftest import free_port
+from conftest import free_port, serving
 
 from models.mps_pa import MpsPaStation
 from plc_bridge.bridge import Bridge, WriteRefused
 from plc_bridge.outbox import Outbox
 from twin.historian import open_historian
-from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
+from twin.opcua_server import NAMESPACE_URI
 from twin.runtime import TwinRuntime
 from twin.tagmap import TagMap, tagmap_for_unit
 
@@ -32,25 +32,18 @@ async def wait_for(predicate, limit_s: float = 10.0, what: str = "condition") ->
 @contextlib.asynccontextmanager
 async def twin(port: int) -> AsyncIterator[TwinRuntime]:
     runtime = TwinRuntime({"mps-pa": MpsPaStation()}, seed=3)
-    server = TwinOpcUaServer(f"opc.tcp://127.0.0.1:{port}/", on_write=runtime.write)
-    stop = asyncio.Event()
-    async with server:
-        for name, slot in runtime.slots.items():
-            await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
-        runtime.publishers.append(server.publish)
-        await server.start()
-        task = asyncio.create_task(runtime.run(stop))
-        try:
-            yield runtime
-        finally:
-            stop.set()
-            await task
+    async with serving(runtime, port):
+        yield runtime
 
 
 def sim_tagmap(port: int, namespace_index: int = 2, **changes: object) -> TagMap:
     tm = tagmap_for_unit(
-        "mps-pa", MpsPaStation().tag_specs(), endpoint=f"opc.tcp://127.0.0.1:{port}", site="lab",
-        namespace_uri=NAMESPACE_URI, namespace_index=namespace_index,
+        "mps-pa",
+        MpsPaStation().tag_specs(),
+        endpoint=f"opc.tcp://127.0.0.1:{port}",
+        site="lab",
+        namespace_uri=NAMESPACE_URI,
+        namespace_index=namespace_index,
     )
     return tm.model_copy(update=changes)
 
@@ -157,10 +150,15 @@ async def test_server_queue_overflow_is_counted(tmp_path: Path) -> None:
     server.set_endpoint(f"opc.tcp://127.0.0.1:{port}/")
     ns = await server.register_namespace("urn:test")
     var = await server.nodes.objects.add_variable(ua.NodeId("x", ns), "x", 0.0)
-    tm = TagMap.model_validate({
-        "endpoint": f"opc.tcp://127.0.0.1:{port}", "site": "lab", "unit": "u", "namespace_uri": "urn:test",
-        "tags": [{"name": "x", "node": "ns=2;s=x"}],
-    })
+    tm = TagMap.model_validate(
+        {
+            "endpoint": f"opc.tcp://127.0.0.1:{port}",
+            "site": "lab",
+            "unit": "u",
+            "namespace_uri": "urn:test",
+            "tags": [{"name": "x", "node": "ns=2;s=x"}],
+        }
+    )
     outbox = Outbox(tmp_path / "outbox.sqlite")
     bridge = Bridge(tm, outbox)
     stop = asyncio.Event()

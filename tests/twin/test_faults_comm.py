@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from asyncua import Client, ua
-from conftest import free_port
+from conftest import free_port, serving
 
 from models.mps_pa import MpsPaStation
 from twin.clock import SimClock
 from twin.faults.service import TwinControl
-from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
+from twin.opcua_server import NAMESPACE_URI
 from twin.runtime import TwinRuntime
 
 
@@ -21,19 +21,8 @@ async def twin() -> AsyncIterator[tuple[str, TwinRuntime, TwinControl]]:
     port = free_port()
     runtime = TwinRuntime({"mps-pa": MpsPaStation()}, clock=SimClock(speed=10.0), seed=1)
     control = TwinControl(runtime, site="lab", run_id="comm-test")
-    endpoint = f"opc.tcp://127.0.0.1:{port}/"
-    stop = asyncio.Event()
-    async with TwinOpcUaServer(endpoint, on_write=runtime.write) as server:
-        for name, slot in runtime.slots.items():
-            await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
-        runtime.publishers.append(server.publish)
-        await server.start()
-        task = asyncio.create_task(runtime.run(stop))
-        try:
-            yield endpoint, runtime, control
-        finally:
-            stop.set()
-            await task
+    async with serving(runtime, port) as endpoint:
+        yield endpoint, runtime, control
 
 
 async def _read(client: Client, tag: str) -> ua.DataValue:

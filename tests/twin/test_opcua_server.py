@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from asyncua import Client, ua
-from conftest import free_port
+from conftest import free_port, serving
 
 from models.mps_pa import MpsPaStation
 from twin.clock import SimClock
 from twin.engineering_units import unece_unit_id
-from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
+from twin.opcua_server import NAMESPACE_URI
 from twin.runtime import TwinRuntime
 
 
@@ -22,19 +22,8 @@ async def running_twin() -> AsyncIterator[tuple[str, TwinRuntime]]:
     port = free_port()
     # Ten times real time so that a setpoint step shows within a couple of seconds.
     runtime = TwinRuntime({"mps-pa": MpsPaStation()}, clock=SimClock(speed=10.0), seed=1)
-    endpoint = f"opc.tcp://127.0.0.1:{port}/"
-    stop = asyncio.Event()
-    async with TwinOpcUaServer(endpoint, on_write=runtime.write) as server:
-        for name, slot in runtime.slots.items():
-            await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
-        runtime.publishers.append(server.publish)
-        await server.start()
-        task = asyncio.create_task(runtime.run(stop))
-        try:
-            yield endpoint, runtime
-        finally:
-            stop.set()
-            await task
+    async with serving(runtime, port) as endpoint:
+        yield endpoint, runtime
 
 
 async def _node(client: Client, tag: str) -> object:
@@ -78,7 +67,7 @@ async def test_level_setpoint_write_moves_the_level(running_twin: tuple[str, Twi
     endpoint, runtime = running_twin
     async with Client(endpoint) as client:
         level = await _node(client, "B101_level")
-        start = (await level.read_value())
+        start = await level.read_value()
         sp = await _node(client, "level_sp")
         await sp.write_value(ua.Variant(start + 6.0, ua.VariantType.Double))
         assert runtime.slots["mps-pa"].unit.read()["level_sp"] == pytest.approx(start + 6.0)
