@@ -13,7 +13,7 @@ The Brook–Evans Markov-chain ARL is reported beside each estimate, with the z-
 Monte Carlo estimate against it.
 
 The simulation runs the charts' own step functions vectorised over runs
-(:mod:`twin.analytics.spc_simulate`); the run-rule rows feed real chart objects one value
+(:mod:`analytics.spc_simulate`); the run-rule rows feed real chart objects one value
 at a time (informational: Champ & Woodall's 91.75 is published, the Nelson figure is a
 Monte Carlo value from the reference notes).
 """
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from twin.analytics.spc import Chart, CUSUMChart, EWMAChart, IndividualsChart
-from twin.analytics.spc_design import cusum_arl, ewma_arl, shewhart_arl
-from twin.analytics.spc_simulate import estimate_arl
+from analytics.spc import Chart, CUSUMChart, EWMAChart, IndividualsChart
+from analytics.spc_design import cusum_arl, ewma_arl, shewhart_arl
+from analytics.spc_simulate import estimate_arl
 
 SEED = 20240917
 BAND = 0.05

@@ -24,15 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from config_schema.tagmap import tagmap_for_unit
+from historian import Historian, Point, open_historian
+from historian.base import RangeResult, Sample, SeriesKey
+from historian.outbox import Outbox
 from models.mps_pa import MpsPaStation
 from plc_bridge.bridge import Bridge
-from plc_bridge.outbox import Outbox
-from twin.historian import Historian, Point, open_historian
-from twin.historian.base import RangeResult, Sample, SeriesKey
 from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
 from twin.runtime import TwinRuntime
 from twin.sensors import Reading
-from twin.tagmap import tagmap_for_unit
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -70,12 +70,25 @@ class TimedHistorian(Historian):
     async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
         return await self.inner.latest(site, unit)
 
-    async def query_range(self, unit: str, tags: Sequence[str], start_ns: int, stop_ns: int,
-                          max_points: int = 1000, site: str | None = None) -> RangeResult:
+    async def query_range(
+        self,
+        unit: str,
+        tags: Sequence[str],
+        start_ns: int,
+        stop_ns: int,
+        max_points: int = 1000,
+        site: str | None = None,
+    ) -> RangeResult:
         return await self.inner.query_range(unit, tags, start_ns, stop_ns, max_points, site)
 
-    async def events(self, start_ns: int, stop_ns: int, unit: str | None = None,
-                     kinds: Sequence[str] | None = None, limit: int = 1000) -> list[Point]:
+    async def events(
+        self,
+        start_ns: int,
+        stop_ns: int,
+        unit: str | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[Point]:
         return await self.inner.events(start_ns, stop_ns, unit, kinds, limit)
 
 
@@ -90,8 +103,13 @@ async def _measure(url: str, workdir: Path, duration_s: float, port: int) -> dic
             if tag in measurements:
                 published[_key(tag, time_ns)] = now
 
-    tagmap = tagmap_for_unit("mps-pa", runtime.slots["mps-pa"].specs, endpoint=f"opc.tcp://127.0.0.1:{port}",
-                             site="bench", namespace_uri=NAMESPACE_URI)
+    tagmap = tagmap_for_unit(
+        "mps-pa",
+        runtime.slots["mps-pa"].specs,
+        endpoint=f"opc.tcp://127.0.0.1:{port}",
+        site="bench",
+        namespace_uri=NAMESPACE_URI,
+    )
     historian = TimedHistorian(open_historian(url))
     stop = asyncio.Event()
     async with historian, TwinOpcUaServer(f"opc.tcp://127.0.0.1:{port}/", on_write=runtime.write) as server:
@@ -101,8 +119,9 @@ async def _measure(url: str, workdir: Path, duration_s: float, port: int) -> dic
         await server.start()
         outbox = Outbox(workdir / "outbox.sqlite")
         bridge = Bridge(tagmap, outbox)
-        tasks = [asyncio.create_task(c) for c in
-                 (runtime.run(stop), bridge.run(stop), outbox.run_writer(historian, stop))]
+        tasks = [
+            asyncio.create_task(c) for c in (runtime.run(stop), bridge.run(stop), outbox.run_writer(historian, stop))
+        ]
         await asyncio.sleep(duration_s)
         stop.set()
         await asyncio.gather(*tasks)

@@ -45,8 +45,12 @@ def _rtf(runtime: TwinRuntime, sim_s: float) -> float:
 
 def run(quick: bool = False) -> dict[str, Any]:
     sim_s = 600.0 if quick else 3600.0
-    out: dict[str, Any] = {"plant": str(PLANT.relative_to(REPO)), "simulated_s": sim_s, "sensor_resolution_s": 1.0,
-                           "units": {}}
+    out: dict[str, Any] = {
+        "plant": str(PLANT.relative_to(REPO)),
+        "simulated_s": sim_s,
+        "sensor_resolution_s": 1.0,
+        "units": {},
+    }
     runtime = _runtime()
     for name, slot in runtime.slots.items():
         single = _runtime(only=name)

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import dash
 from dash import dcc, html
 
+from config_schema.tagmap import TagMap
 from dashboard.data import HistorianGateway
 from dashboard.i18n import LANGS, t
-from twin.tagmap import TagMap
 
 
 @dataclass

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
-from twin.historian.base import Historian, RangeResult, Sample, SeriesKey
+from historian.base import Historian, RangeResult, Sample, SeriesKey
 
 T = TypeVar("T")
 

@@ -1,10 +1,10 @@
 """Figure builders of the OEE page: A × P × Q bars, the loss waterfall, the PackML state timeline.
 
-They take the JSON-ready report of :meth:`twin.analytics.oee.OeeReport.to_dict`.
+They take the JSON-ready report of :meth:`analytics.oee.OeeReport.to_dict`.
 
 Examples
 --------
->>> from twin.analytics.oee import Counts, OeeAccumulator
+>>> from analytics.oee import Counts, OeeAccumulator
 >>> acc = OeeAccumulator("filler", ideal_rate_per_min=24.0)
 >>> _ = acc.update("Execute", Counts(0, 0, 0), t=0.0)
 >>> _ = acc.update("Held", None, t=1800.0, cause="jam")
@@ -36,9 +36,15 @@ from dashboard.i18n import t
 #: Colours of PackML states by ISO 22400 time category.
 STATE_COLOURS = {
     "Execute": "#2ca02c",
-    "Suspending": "#ff7f0e", "Suspended": "#ff7f0e", "Unsuspending": "#ff7f0e",
-    "Holding": "#d62728", "Held": "#d62728", "Unholding": "#d62728",
-    "Aborting": "#8c0000", "Aborted": "#8c0000", "Clearing": "#8c0000",
+    "Suspending": "#ff7f0e",
+    "Suspended": "#ff7f0e",
+    "Unsuspending": "#ff7f0e",
+    "Holding": "#d62728",
+    "Held": "#d62728",
+    "Unholding": "#d62728",
+    "Aborting": "#8c0000",
+    "Aborted": "#8c0000",
+    "Clearing": "#8c0000",
 }
 OTHER_STATE_COLOUR = "#7f7f7f"
 
@@ -51,14 +57,21 @@ def apq_figure(report: dict[str, Any], lang: str) -> go.Figure:
     """Availability, performance, quality and OEE as bars in %; an unknown one is shown as 'n/a'."""
     keys = ("availability", "performance", "quality", "oee")
     values = [_pct(report.get(k)) for k in keys]
-    fig = go.Figure(go.Bar(
-        x=[t(k, lang) for k in keys], y=[v if v is not None else 0.0 for v in values],
-        text=[f"{v:.1f} %" if v is not None else "n/a" for v in values], textposition="outside",
-        marker={"color": ["#1f77b4", "#ff7f0e", "#2ca02c", "#111111"]},
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=[t(k, lang) for k in keys],
+            y=[v if v is not None else 0.0 for v in values],
+            text=[f"{v:.1f} %" if v is not None else "n/a" for v in values],
+            textposition="outside",
+            marker={"color": ["#1f77b4", "#ff7f0e", "#2ca02c", "#111111"]},
+        )
+    )
     fig.update_layout(
-        title={"text": "A × P × Q = OEE", "x": 0.02}, yaxis={"range": [0, 110], "title": "%"},
-        height=300, margin={"l": 50, "r": 20, "t": 40, "b": 30}, uirevision="apq",
+        title={"text": "A × P × Q = OEE", "x": 0.02},
+        yaxis={"range": [0, 110], "title": "%"},
+        height=300,
+        margin={"l": 50, "r": 20, "t": 40, "b": 30},
+        uirevision="apq",
     )
     return fig
 
@@ -86,20 +99,30 @@ def loss_steps(report: dict[str, Any], lang: str) -> list[tuple[str, float, str]
 def waterfall_figure(report: dict[str, Any], lang: str) -> go.Figure:
     """Where the planned busy time went (the six big losses), in minutes."""
     steps = loss_steps(report, lang)
-    fig = go.Figure(go.Waterfall(
-        x=[s[0] for s in steps], y=[s[1] / 60.0 for s in steps], measure=[s[2] for s in steps],
-        decreasing={"marker": {"color": "#d62728"}}, totals={"marker": {"color": "#2ca02c"}},
-        increasing={"marker": {"color": "#1f77b4"}}, texttemplate="%{y:.1f}",
-    ))
+    fig = go.Figure(
+        go.Waterfall(
+            x=[s[0] for s in steps],
+            y=[s[1] / 60.0 for s in steps],
+            measure=[s[2] for s in steps],
+            decreasing={"marker": {"color": "#d62728"}},
+            totals={"marker": {"color": "#2ca02c"}},
+            increasing={"marker": {"color": "#1f77b4"}},
+            texttemplate="%{y:.1f}",
+        )
+    )
     fig.update_layout(
-        title={"text": t("losses", lang), "x": 0.02}, yaxis={"title": "min"}, height=320,
-        margin={"l": 50, "r": 20, "t": 40, "b": 80}, uirevision="waterfall",
+        title={"text": t("losses", lang), "x": 0.02},
+        yaxis={"title": "min"},
+        height=320,
+        margin={"l": 50, "r": 20, "t": 40, "b": 80},
+        uirevision="waterfall",
     )
     return fig
 
 
-def timeline_figure(timeline: Sequence[dict[str, Any]], end_ns: int | None, machine: str, zone: Any,
-                    lang: str) -> go.Figure:
+def timeline_figure(
+    timeline: Sequence[dict[str, Any]], end_ns: int | None, machine: str, zone: Any, lang: str
+) -> go.Figure:
     """PackML states over time: one coloured bar segment per state episode (x in ms on a date axis)."""
     fig = go.Figure()
     for i, item in enumerate(timeline):
@@ -108,13 +131,25 @@ def timeline_figure(timeline: Sequence[dict[str, Any]], end_ns: int | None, mach
         if stop <= start:
             continue
         state = str(item["state"])
-        fig.add_trace(go.Bar(
-            base=[datetime.fromtimestamp(start / 1e9, zone)], x=[(stop - start) / 1e6], y=[machine],
-            orientation="h", name=state, marker={"color": STATE_COLOURS.get(state, OTHER_STATE_COLOUR)},
-            hovertext=[f"{state}: {(stop - start) / 1e9:.0f} s"], hoverinfo="text", showlegend=False,
-        ))
+        fig.add_trace(
+            go.Bar(
+                base=[datetime.fromtimestamp(start / 1e9, zone)],
+                x=[(stop - start) / 1e6],
+                y=[machine],
+                orientation="h",
+                name=state,
+                marker={"color": STATE_COLOURS.get(state, OTHER_STATE_COLOUR)},
+                hovertext=[f"{state}: {(stop - start) / 1e9:.0f} s"],
+                hoverinfo="text",
+                showlegend=False,
+            )
+        )
     fig.update_layout(
-        title={"text": t("state_timeline", lang), "x": 0.02}, barmode="overlay", height=180,
-        xaxis={"type": "date"}, margin={"l": 80, "r": 20, "t": 40, "b": 30}, uirevision="timeline",
+        title={"text": t("state_timeline", lang), "x": 0.02},
+        barmode="overlay",
+        height=180,
+        xaxis={"type": "date"},
+        margin={"l": 80, "r": 20, "t": 40, "b": 30},
+        uirevision="timeline",
     )
     return fig

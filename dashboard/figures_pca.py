@@ -3,7 +3,7 @@
 Examples
 --------
 >>> from zoneinfo import ZoneInfo
->>> from twin.monitoring_detectors import DetectorPoint
+>>> from analytics.monitoring_detectors import DetectorPoint
 >>> contrib = {"t2": [{"variable": "L", "value": 9.0, "share": 0.9}, {"variable": "F", "value": 1.0, "share": 0.1}],
 ...            "spe": [{"variable": "F", "value": 0.5, "share": 0.5}, {"variable": "L", "value": 0.5, "share": 0.5}]}
 >>> pts = [DetectorPoint(i * 10**9, float("nan"), 2.0 + 10 * (i == 3), 0.0, 0.0, 9.2, i == 3,
@@ -28,8 +28,8 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analytics.monitoring_detectors import DetectorPoint
 from dashboard.i18n import t
-from twin.monitoring_detectors import DetectorPoint
 
 T2_COLOUR = "#1f77b4"
 SPE_COLOUR = "#9467bd"
@@ -47,36 +47,72 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
     alarm (the page reads ``customdata``).
     """
     x = [datetime.fromtimestamp(p.time_ns / 1e9, zone) for p in points]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("Hotelling T²", "SPE (Q)"))
-    fig.add_trace(go.Scatter(x=x, y=[_nan(p.statistic) for p in points], name="T²", mode="lines",
-                             line={"color": T2_COLOUR}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=[_nan(p.ucl) for p in points], name=f"T² {t('limit', lang)}", mode="lines",
-                             line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=[_nan(p.spe) for p in points], name="SPE", mode="lines",
-                             line={"color": SPE_COLOUR}), row=2, col=1)
-    fig.add_trace(go.Scatter(x=x, y=[_nan(p.spe_limit) for p in points], name=f"SPE {t('limit', lang)}",
-                             mode="lines", line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"}), row=2, col=1)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=("Hotelling T²", "SPE (Q)")
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=[_nan(p.statistic) for p in points], name="T²", mode="lines", line={"color": T2_COLOUR}),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[_nan(p.ucl) for p in points],
+            name=f"T² {t('limit', lang)}",
+            mode="lines",
+            line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"},
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=[_nan(p.spe) for p in points], name="SPE", mode="lines", line={"color": SPE_COLOUR}),
+        row=2,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[_nan(p.spe_limit) for p in points],
+            name=f"SPE {t('limit', lang)}",
+            mode="lines",
+            line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"},
+        ),
+        row=2,
+        col=1,
+    )
     # A marker on the chart whose limit was crossed (the combined index counts for T²).
     marked = {1: ("T2", "combined"), 2: ("SPE",)}
     for row, attr in ((1, "statistic"), (2, "spe")):
-        alarms = [(xi, p) for xi, p in zip(x, points, strict=True)
-                  if p.alarm and any(r in p.rules for r in marked[row])]
-        fig.add_trace(go.Scatter(
-            x=[xi for xi, _ in alarms], y=[_nan(getattr(p, attr)) for _, p in alarms], name=t("alarm", lang),
-            mode="markers", marker={"color": LIMIT_COLOUR, "size": 10, "symbol": "x"},
-            customdata=[p.time_ns for _, p in alarms], hovertext=[", ".join(p.rules) for _, p in alarms],
-            showlegend=row == 1,
-        ), row=row, col=1)
+        alarms = [
+            (xi, p) for xi, p in zip(x, points, strict=True) if p.alarm and any(r in p.rules for r in marked[row])
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=[xi for xi, _ in alarms],
+                y=[_nan(getattr(p, attr)) for _, p in alarms],
+                name=t("alarm", lang),
+                mode="markers",
+                marker={"color": LIMIT_COLOUR, "size": 10, "symbol": "x"},
+                customdata=[p.time_ns for _, p in alarms],
+                hovertext=[", ".join(p.rules) for _, p in alarms],
+                showlegend=row == 1,
+            ),
+            row=row,
+            col=1,
+        )
     fig.update_layout(
-        margin={"l": 50, "r": 20, "t": 40, "b": 30}, height=460, uirevision="pca",
-        legend={"orientation": "h", "y": -0.12}, clickmode="event",
+        margin={"l": 50, "r": 20, "t": 40, "b": 30},
+        height=460,
+        uirevision="pca",
+        legend={"orientation": "h", "y": -0.12},
+        clickmode="event",
     )
     return fig
 
 
-def contribution_figure(contributions: dict[str, list[dict[str, Any]]] | None, lang: str,
-                        title: str = "") -> go.Figure:
+def contribution_figure(contributions: dict[str, list[dict[str, Any]]] | None, lang: str, title: str = "") -> go.Figure:
     """Per-variable contributions to T² and SPE of one alarm, as horizontal bars (shares in %).
 
     A T² contribution may be negative: that variable pulls the point back toward normal.
@@ -85,14 +121,22 @@ def contribution_figure(contributions: dict[str, list[dict[str, Any]]] | None, l
     if contributions:
         for key, name, colour in (("t2", "T²", T2_COLOUR), ("spe", "SPE", SPE_COLOUR)):
             items = sorted(contributions.get(key, []), key=lambda c: c["variable"])
-            fig.add_trace(go.Bar(
-                y=[c["variable"] for c in items], x=[100.0 * c["share"] for c in items], name=name,
-                orientation="h", marker={"color": colour},
-                hovertext=[f"{c['value']:.3g}" for c in items],
-            ))
+            fig.add_trace(
+                go.Bar(
+                    y=[c["variable"] for c in items],
+                    x=[100.0 * c["share"] for c in items],
+                    name=name,
+                    orientation="h",
+                    marker={"color": colour},
+                    hovertext=[f"{c['value']:.3g}" for c in items],
+                )
+            )
     fig.update_layout(
-        title={"text": title or t("contributions", lang), "x": 0.02}, barmode="group", height=300,
-        margin={"l": 120, "r": 20, "t": 40, "b": 40}, xaxis={"title": "%"},
+        title={"text": title or t("contributions", lang), "x": 0.02},
+        barmode="group",
+        height=300,
+        margin={"l": 120, "r": 20, "t": 40, "b": 40},
+        xaxis={"title": "%"},
     )
     if not contributions:
         fig.add_annotation(text=t("select_alarm", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)

@@ -1,12 +1,12 @@
 """Figure builders of the SPC page: a control chart from a live detector's points.
 
-Pure functions from :class:`~twin.monitoring_detectors.DetectorPoint` lists to Plotly figures,
+Pure functions from :class:`~analytics.monitoring_detectors.DetectorPoint` lists to Plotly figures,
 testable without a browser.
 
 Examples
 --------
 >>> from zoneinfo import ZoneInfo
->>> from twin.monitoring_detectors import DetectorPoint
+>>> from analytics.monitoring_detectors import DetectorPoint
 >>> pts = [DetectorPoint(i * 10**9, 15.0, 15.0 + 0.1 * i, 15.0, 14.7, 15.3, i == 4, ("WE1",) if i == 4 else ())
 ...        for i in range(5)]
 >>> fig = spc_figure(pts, "ewma", "B101_level (cm)", ZoneInfo("UTC"), "en")
@@ -27,8 +27,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from analytics.monitoring_detectors import DetectorPoint, rule_text
 from dashboard.i18n import t
-from twin.monitoring_detectors import DetectorPoint, rule_text
 
 STAT_COLOUR = "#1f77b4"
 VALUE_COLOUR = "#9aa5b1"
@@ -66,32 +66,63 @@ def spc_figure(points: Sequence[DetectorPoint], method: str, title: str, zone: A
     x = _times(points, zone)
     fig = go.Figure()
     if method != "cusum":
-        fig.add_trace(go.Scatter(
-            x=x, y=[_nan(p.value) for p in points], name=t("window_mean", lang), mode="lines",
-            line={"color": VALUE_COLOUR, "width": 1},
-        ))
-    fig.add_trace(go.Scatter(
-        x=x, y=[_nan(p.statistic) for p in points], name=t("statistic", lang), mode="lines+markers",
-        line={"color": STAT_COLOUR, "width": 2}, marker={"size": 4},
-    ))
-    for key, colour, dash in (("centre", CENTRE_COLOUR, "dot"), ("ucl", LIMIT_COLOUR, "dash"),
-                              ("lcl", LIMIT_COLOUR, "dash")):
-        fig.add_trace(go.Scatter(
-            x=x, y=[_nan(getattr(p, key)) for p in points], name=t(key, lang), mode="lines",
-            line={"color": colour, "dash": dash, "width": 1.5, "shape": "hv"},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[_nan(p.value) for p in points],
+                name=t("window_mean", lang),
+                mode="lines",
+                line={"color": VALUE_COLOUR, "width": 1},
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[_nan(p.statistic) for p in points],
+            name=t("statistic", lang),
+            mode="lines+markers",
+            line={"color": STAT_COLOUR, "width": 2},
+            marker={"size": 4},
+        )
+    )
+    for key, colour, dash in (
+        ("centre", CENTRE_COLOUR, "dot"),
+        ("ucl", LIMIT_COLOUR, "dash"),
+        ("lcl", LIMIT_COLOUR, "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[_nan(getattr(p, key)) for p in points],
+                name=t(key, lang),
+                mode="lines",
+                line={"color": colour, "dash": dash, "width": 1.5, "shape": "hv"},
+            )
+        )
     alarms = [p for p in points if p.alarm]
-    fig.add_trace(go.Scatter(
-        x=_times(alarms, zone), y=[_nan(p.statistic) for p in alarms], name=t("alarm", lang), mode="markers",
-        marker={"color": ALARM_COLOUR, "size": 11, "symbol": "x"},
-        hovertext=[alarm_hover(p, lang) for p in alarms], hoverinfo="text+x",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=_times(alarms, zone),
+            y=[_nan(p.statistic) for p in alarms],
+            name=t("alarm", lang),
+            mode="markers",
+            marker={"color": ALARM_COLOUR, "size": 11, "symbol": "x"},
+            hovertext=[alarm_hover(p, lang) for p in alarms],
+            hoverinfo="text+x",
+        )
+    )
     if alarms:
         last = alarms[-1]
         fig.add_annotation(
-            x=x[len(points) - 1 - points[::-1].index(last)], y=_nan(last.statistic),
-            text=" / ".join(last.rules), showarrow=True, arrowhead=2, ax=-30, ay=-30,
-            font={"color": ALARM_COLOUR}, bgcolor="white",
+            x=x[len(points) - 1 - points[::-1].index(last)],
+            y=_nan(last.statistic),
+            text=" / ".join(last.rules),
+            showarrow=True,
+            arrowhead=2,
+            ax=-30,
+            ay=-30,
+            font={"color": ALARM_COLOUR},
+            bgcolor="white",
         )
     fig.update_layout(
         title={"text": title, "x": 0.02},
@@ -111,12 +142,14 @@ def alarm_rows(points: Sequence[DetectorPoint], zone: Any, limit: int = 50) -> l
     for p in reversed(points):
         if not p.alarm:
             continue
-        rows.append({
-            "time": datetime.fromtimestamp(p.time_ns / 1e9, zone).strftime("%H:%M:%S"),
-            "statistic": f"{p.statistic:.4g}",
-            "rules": ", ".join(p.rules),
-            "meaning": "; ".join(rule_text(r) for r in p.rules),
-        })
+        rows.append(
+            {
+                "time": datetime.fromtimestamp(p.time_ns / 1e9, zone).strftime("%H:%M:%S"),
+                "statistic": f"{p.statistic:.4g}",
+                "rules": ", ".join(p.rules),
+                "meaning": "; ".join(rule_text(r) for r in p.rules),
+            }
+        )
         if len(rows) >= limit:
             break
     return rows

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from twin.config_files import ConfigError
+from config_schema.files import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
 log = logging.getLogger("gmp_twin")
@@ -114,8 +114,8 @@ def _cmd_twin(args: argparse.Namespace) -> int:
 
 def _cmd_bridge(args: argparse.Namespace) -> int:
     from gmp_twin.roles import load_tagmaps, run_bridges
-    from plc_bridge.outbox import Outbox
-    from twin.historian import open_historian
+    from historian import open_historian
+    from historian.outbox import Outbox
 
     settings = settings_from(args)
     tagmaps = load_tagmaps(settings)
@@ -132,9 +132,9 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard.api.state import ApiState
     from gmp_twin.roles import load_tagmaps, run_http
-    from twin.api.state import ApiState
-    from twin.historian import open_historian
+    from historian import open_historian
 
     settings = settings_from(args)
     tagmaps = load_tagmaps(settings)
@@ -148,9 +148,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _cmd_tagmap(args: argparse.Namespace) -> int:
     """Print the tag map of a simulated unit as the twin serves it."""
+    from config_schema.tagmap import tagmap_for_unit
     from twin.opcua_server import NAMESPACE_URI
     from twin.plant import build_plant, load_plant
-    from twin.tagmap import tagmap_for_unit
 
     settings = settings_from(args)
     plant = load_plant(settings.plant)
@@ -205,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
     tagmap.set_defaults(handler=_cmd_tagmap)
 
+    from gmp_twin import analyze_cli as analytics_cli
     from gmp_twin import scenario_cli, simulate
-    from twin.analytics import cli as analytics_cli
 
     simulate.register(sub)
     analytics_cli.register(sub)

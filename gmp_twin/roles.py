@@ -18,25 +18,25 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from a2wsgi import WSGIMiddleware
 
+from analytics.detectors import DetectorsFile, load_detectors
+from analytics.monitoring import MonitoringService
+from config_schema.tagmap import TagMap, load_tagmap
+from dashboard.api.app import create_api
+from dashboard.api.state import ApiState, HealthProvider
 from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from gmp_twin.settings import Settings
+from historian import Historian, open_historian
+from historian.outbox import Outbox
 from plc_bridge.bridge import Bridge
-from plc_bridge.outbox import Outbox
-from twin.api.app import create_api
-from twin.api.state import ApiState, HealthProvider
 from twin.clock import SimClock
-from twin.detectors import DetectorsFile, load_detectors
 from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
-from twin.historian import Historian, open_historian
-from twin.monitoring import MonitoringService
 from twin.opcua_server import TwinOpcUaServer
 from twin.opcua_users import load_users
 from twin.plant import build_plant, load_plant, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
-from twin.tagmap import TagMap, load_tagmap
 
 log = logging.getLogger(__name__)
 

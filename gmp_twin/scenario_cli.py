@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from twin.config_files import ConfigError
+from config_schema.files import ConfigError
 
 DEFAULT_OUT = Path("data/runs")
 
@@ -77,9 +77,9 @@ def _resolve(name_or_path: str, directory: Path) -> Path:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from twin.analytics.scoring import format_report, score_events
-    from twin.detectors import load_detectors
-    from twin.faults.playback import play
+    from analytics.detectors import load_detectors
+    from analytics.scoring import format_report, score_events
+    from gmp_twin.playback import play
     from twin.faults.scenarios import load_scenario
 
     plant, targets = _plant_and_targets(args.plant)
@@ -109,8 +109,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from twin.analytics.scoring import format_report, score_events
-    from twin.faults.playback import read_events
+    from analytics.scoring import format_report, score_events
+    from gmp_twin.playback import read_events
 
     if args.file:
         events = read_events(args.file)
@@ -128,7 +128,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 async def _historian_events(url: str, run_id: str, days: float) -> list[Any]:
-    from twin.historian import open_historian
+    from historian import open_historian
 
     now = time.time_ns()
     start = now - round(days * 86400e9)

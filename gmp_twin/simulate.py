@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from config_schema.files import ConfigError
 from models.unit import TagSpec, Unit
-from twin.config_files import ConfigError
 from twin.sensors import STATUS_EU_EXCEEDED, SensorLayer
 
 _UNITS_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

@@ -5,7 +5,7 @@ Machines in line order: ``filler`` → buffer1 → ``capper`` → buffer2 → ``
 containers from an unlimited supply; the cartoner delivers to an unlimited outfeed. The event
 logic is in :mod:`models.line_machines`; this module holds the parameters and the tags.
 
-PackML and OEE (``twin.analytics.oee``)
+PackML and OEE (``analytics.oee``)
 ---------------------------------------
 Every machine has a :class:`~models.packml.PackMLStateMachine` (OPC 30060 numbers in
 ``<machine>_state``) and cumulative counters ``<machine>_produced`` = ``_good`` + ``_rejected``:
@@ -21,7 +21,7 @@ changeover (SMED)            Completing → Complete (setup time) →    AUST
 ===========================  ======================================  ===============
 
 Micro-stops and jams come due after exponential run times (``*_per_h`` of Execute time) and
-last a lognormal time (seconds for micro-stops, minutes for jams, so ``twin.analytics.oee``
+last a lognormal time (seconds for micro-stops, minutes for jams, so ``analytics.oee``
 files most micro-stops as small stops and long jams as breakdowns); a jam scraps the unit in
 the machine with ``jam_scrap_probability`` (a reject of that machine). The checkweigher rejects
 units whose weighed net fill is outside ``fill_target ± fill_tolerance``. A **changeover** ends

@@ -110,9 +110,7 @@ class Pid:
     2.0
     """
 
-    def __init__(
-        self, tuning: PidTuning, setpoint: float = 0.0, *, auto: bool = True, output: float = 0.0
-    ) -> None:
+    def __init__(self, tuning: PidTuning, setpoint: float = 0.0, *, auto: bool = True, output: float = 0.0) -> None:
         self.tuning = tuning
         self.setpoint = float(setpoint)
         self._auto = bool(auto)

@@ -66,8 +66,10 @@ class TagSpec:
     par: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
-        if self.nor is not None and self.par is not None and not (
-            self.par[0] <= self.nor[0] < self.nor[1] <= self.par[1]
+        if (
+            self.nor is not None
+            and self.par is not None
+            and not (self.par[0] <= self.nor[0] < self.nor[1] <= self.par[1])
         ):
             raise ValueError(f"{self.name}: NOR {self.nor} must lie inside PAR {self.par}")
 

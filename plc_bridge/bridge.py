@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeNotif
 
-from twin.historian.base import Point
-from twin.tagmap import TagEntry, TagMap
+from config_schema.tagmap import TagEntry, TagMap
+from historian.base import Point
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Bridge:
     tagmap : TagMap
         What to read (and the only tags that could ever be written).
     sink : PointSink
-        Usually the durable :class:`plc_bridge.outbox.Outbox`.
+        Usually the durable :class:`historian.outbox.Outbox`.
     endpoint : str, optional
         Overrides ``tagmap.endpoint`` (``GMP_TWIN_OPCUA_ENDPOINT`` in docker-compose).
     backoff_min_s, backoff_max_s : float

@@ -49,7 +49,7 @@ from asyncua.crypto.permission_rules import USER_TYPES, PermissionRuleset, User,
 from asyncua.ua.ua_binary import struct_from_binary
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from twin.config_files import load_yaml_model
+from config_schema.files import load_yaml_model
 
 log = logging.getLogger(__name__)
 

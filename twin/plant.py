@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
+from config_schema.files import ConfigError, load_yaml_model
+from config_schema.tagmap import TagMap, tagmap_for_unit
 from models.unit import Unit
-from twin.config_files import ConfigError, load_yaml_model
-from twin.tagmap import TagMap, tagmap_for_unit
 
 #: Unit type -> "module:Class" (the class takes ``params`` as its first argument).
 UNIT_TYPES: dict[str, str] = {

@@ -15,10 +15,10 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
+from analytics.monitoring import AlarmNotFoundError, AlarmStateError
 from dashboard.context import DashContext, header
 from dashboard.i18n import t
 from dashboard.pages.spc import monitoring
-from twin.monitoring import AlarmNotFoundError, AlarmStateError
 
 log = logging.getLogger(__name__)
 
@@ -50,37 +50,55 @@ def alarm_table(active: list[dict[str, Any]], zone: Any, lang: str) -> Any:
     for a in active:
         button: Any = ""
         if a["state"] in UNACKED:
-            button = html.Button(t("acknowledge", lang), id={"type": "ack-btn", "alarm": a["alarm_id"]},
-                                 className="ack-btn", **{"data-alarm": a["alarm_id"]})
-        rows.append(html.Tr(
-            [
-                html.Td(t(a["priority"], lang), className="prio"),
-                html.Td(t(a["state"], lang), className="alarm-state"),
-                html.Td(a["alarm_id"]),
-                html.Td(a["tag"]),
-                html.Td(", ".join(a["rules"]), className="rule"),
-                html.Td(a["message"]),
-                html.Td(_time(a["raised_ns"], zone)),
-                html.Td(_time(a["cleared_ns"], zone)),
-                html.Td(a["acknowledged_by"] or "—"),
-                html.Td(button),
-            ],
-            className=f"prio-{a['priority']} state-{a['state']}",
-            **{"data-alarm": a["alarm_id"]},
-        ))
+            button = html.Button(
+                t("acknowledge", lang),
+                id={"type": "ack-btn", "alarm": a["alarm_id"]},
+                className="ack-btn",
+                **{"data-alarm": a["alarm_id"]},
+            )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(t(a["priority"], lang), className="prio"),
+                    html.Td(t(a["state"], lang), className="alarm-state"),
+                    html.Td(a["alarm_id"]),
+                    html.Td(a["tag"]),
+                    html.Td(", ".join(a["rules"]), className="rule"),
+                    html.Td(a["message"]),
+                    html.Td(_time(a["raised_ns"], zone)),
+                    html.Td(_time(a["cleared_ns"], zone)),
+                    html.Td(a["acknowledged_by"] or "—"),
+                    html.Td(button),
+                ],
+                className=f"prio-{a['priority']} state-{a['state']}",
+                **{"data-alarm": a["alarm_id"]},
+            )
+        )
     return html.Table([html.Thead(head), html.Tbody(rows)], className="tags alarm-table")
 
 
 def events_table(recent: list[dict[str, Any]], zone: Any, lang: str) -> Any:
     """The latest transitions, newest first."""
-    head = html.Tr([html.Th(t(k, lang)) for k in ("time", "event", "detector", "priority", "state", "rules",
-                                                   "operator", "comment")])
+    head = html.Tr(
+        [
+            html.Th(t(k, lang))
+            for k in ("time", "event", "detector", "priority", "state", "rules", "operator", "comment")
+        ]
+    )
     rows = [
-        html.Tr([
-            html.Td(_time(e["time_ns"], zone)), html.Td(t(e["kind"], lang)), html.Td(e["alarm_id"]),
-            html.Td(t(e["priority"], lang)), html.Td(t(e["state"], lang)), html.Td(", ".join(e["rules"])),
-            html.Td(e["user"] or ""), html.Td(e["comment"] or ""),
-        ], className=f"prio-{e['priority']}")
+        html.Tr(
+            [
+                html.Td(_time(e["time_ns"], zone)),
+                html.Td(t(e["kind"], lang)),
+                html.Td(e["alarm_id"]),
+                html.Td(t(e["priority"], lang)),
+                html.Td(t(e["state"], lang)),
+                html.Td(", ".join(e["rules"])),
+                html.Td(e["user"] or ""),
+                html.Td(e["comment"] or ""),
+            ],
+            className=f"prio-{e['priority']}",
+        )
         for e in recent
     ]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="tags events-table")
@@ -140,8 +158,10 @@ def register(app: Dash, ctx: DashContext) -> None:
         if service is None:
             return dash.no_update, dash.no_update, seen
         data = service.alarms(recent=30)
-        stamp = [[(a["alarm_id"], a["state"], a["rules"], a["acknowledged_by"]) for a in data["active"]],
-                 [e["time_ns"] for e in data["recent"]]]
+        stamp = [
+            [(a["alarm_id"], a["state"], a["rules"], a["acknowledged_by"]) for a in data["active"]],
+            [e["time_ns"] for e in data["recent"]],
+        ]
         stamp = _jsonish(stamp)
         if stamp == seen:
             return dash.no_update, dash.no_update, seen
@@ -157,8 +177,9 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("alarms-lang", "data"),
         prevent_initial_call=True,
     )
-    def acknowledge(clicks: list[int | None], user: str | None, comment: str | None, version: int,
-                    lang: str) -> tuple[Any, Any]:
+    def acknowledge(
+        clicks: list[int | None], user: str | None, comment: str | None, version: int, lang: str
+    ) -> tuple[Any, Any]:
         trigger = dash.ctx.triggered_id
         # A re-rendered table fires this callback with n_clicks None: only real clicks count.
         if not isinstance(trigger, dict) or not any(c for c in clicks if c):

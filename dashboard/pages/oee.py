@@ -42,8 +42,9 @@ def register(app: Dash, ctx: DashContext) -> None:
                         html.Div(
                             [
                                 dcc.Graph(id={"type": "oee-apq", "machine": _key(v)}, config={"displaylogo": False}),
-                                dcc.Graph(id={"type": "oee-waterfall", "machine": _key(v)},
-                                          config={"displaylogo": False}),
+                                dcc.Graph(
+                                    id={"type": "oee-waterfall", "machine": _key(v)}, config={"displaylogo": False}
+                                ),
                             ],
                             className="oee-row",
                         ),
@@ -85,8 +86,10 @@ def register(app: Dash, ctx: DashContext) -> None:
                 for part in out:
                     part.append(dash.no_update)
                 continue
-            summary = (f"{t('state', lang)}: {view['state']} · produced {report['produced']:g}, "
-                       f"good {report['good']:g}, rejected {report['rejected']:g}")
+            summary = (
+                f"{t('state', lang)}: {view['state']} · produced {report['produced']:g}, "
+                f"good {report['good']:g}, rejected {report['rejected']:g}"
+            )
             out[0].append(summary)
             out[1].append(apq_figure(report, lang))
             out[2].append(waterfall_figure(report, lang))

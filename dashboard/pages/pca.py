@@ -12,11 +12,11 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
+from analytics.monitoring_detectors import DetectorPoint
 from dashboard.context import DashContext, header
 from dashboard.figures_pca import contribution_figure, pca_figure
 from dashboard.i18n import t
 from dashboard.pages.spc import monitoring, status_line
-from twin.monitoring_detectors import DetectorPoint
 
 PATH = "/pca"
 TICK_MS = 1000
@@ -52,9 +52,13 @@ def register(app: Dash, ctx: DashContext) -> None:
             body = [html.P(t("no_detectors", lang), className="notice")]
         else:
             body = [
-                dcc.Dropdown(id="pca-detector", options=[{"label": f"{i['name']} ({i['tag']})", "value": i["name"]}
-                                                         for i in infos],
-                             value=infos[0]["name"], clearable=False, className="detector-select"),
+                dcc.Dropdown(
+                    id="pca-detector",
+                    options=[{"label": f"{i['name']} ({i['tag']})", "value": i["name"]} for i in infos],
+                    value=infos[0]["name"],
+                    clearable=False,
+                    className="detector-select",
+                ),
                 html.Div(id="pca-status", className="det-status"),
                 html.Div(dcc.Graph(id="pca-graph", config={"displaylogo": False}), className="chart-card"),
                 html.H2(t("pca_alarm", lang)),

@@ -12,10 +12,10 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
+from analytics.monitoring import MonitoringService
 from dashboard.context import DashContext, header
 from dashboard.figures_spc import alarm_rows, spc_figure
 from dashboard.i18n import t
-from twin.monitoring import MonitoringService
 
 PATH = "/spc"
 TICK_MS = 1000
@@ -55,10 +55,13 @@ def status_line(info: dict[str, Any], alarm: dict[str, Any] | None, lang: str) -
         children.append(html.Span(f" · {format_parameters(info['parameters'])}", className="det-params"))
     if alarm is not None:
         rules = ", ".join(alarm["rules"])
-        children.append(html.Div(
-            f"{t('alarm', lang)}: {t(alarm['state'], lang)}" + (f" — {rules}" if rules else ""),
-            className=f"det-alarm state-{alarm['state']}", id="spc-alarm-state",
-        ))
+        children.append(
+            html.Div(
+                f"{t('alarm', lang)}: {t(alarm['state'], lang)}" + (f" — {rules}" if rules else ""),
+                className=f"det-alarm state-{alarm['state']}",
+                id="spc-alarm-state",
+            )
+        )
     return children
 
 
@@ -80,7 +83,9 @@ def register(app: Dash, ctx: DashContext) -> None:
                 dcc.Dropdown(
                     id="spc-detector",
                     options=[{"label": f"{i['tag']} — {i['name']} ({i['method']})", "value": i["name"]} for i in infos],
-                    value=value, clearable=False, className="detector-select",
+                    value=value,
+                    clearable=False,
+                    className="detector-select",
                 ),
                 html.Div(id="spc-status", className="det-status"),
                 html.Div(dcc.Graph(id="spc-graph", config={"displaylogo": False}), className="chart-card"),
@@ -131,8 +136,14 @@ def _alarm_table(rows: list[dict[str, str]], lang: str) -> Any:
         return html.P(t("no_alarm_points", lang), className="muted")
     head = html.Tr([html.Th(t(k, lang)) for k in ("time", "statistic", "rules", "meaning")])
     body = [
-        html.Tr([html.Td(r["time"]), html.Td(r["statistic"], className="num"), html.Td(r["rules"], className="rule"),
-                 html.Td(r["meaning"])])
+        html.Tr(
+            [
+                html.Td(r["time"]),
+                html.Td(r["statistic"], className="num"),
+                html.Td(r["rules"], className="rule"),
+                html.Td(r["meaning"]),
+            ]
+        )
         for r in rows
     ]
     return html.Table([html.Thead(head), html.Tbody(body)], className="tags spc-alarm-list")

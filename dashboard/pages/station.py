@@ -14,12 +14,12 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
+from config_schema.tagmap import TagEntry, TagMap
 from dashboard.context import DashContext, header
 from dashboard.figures import hold_to, loop_figure, times
 from dashboard.i18n import t
 from dashboard.pid import pid_figure
-from twin.historian.base import Sample
-from twin.tagmap import TagEntry, TagMap
+from historian.base import Sample
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def register(app: Dash, ctx: DashContext) -> None:
 
 def tag_table(tagmap: TagMap, latest: dict[str, Sample], now_ns: int, lang: str, id_prefix: str = "") -> html.Table:
     """All tags of a unit with value, unit, status and age (ids ``val-<prefix><tag>`` for tests)."""
-    from twin.api.routers.tags import status_text
+    from dashboard.api.routers.tags import status_text
 
     header = html.Tr([html.Th(t(k, lang)) for k in ("tag", "value", "unit", "status", "age")])
     rows = []

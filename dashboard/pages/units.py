@@ -16,11 +16,11 @@ import dash
 import plotly.graph_objects as go
 from dash import MATCH, Dash, Input, Output, State, dcc, html
 
+from config_schema.tagmap import TagEntry, TagMap
 from dashboard.context import DashContext, header
 from dashboard.figures import times
 from dashboard.i18n import t
 from dashboard.pages.station import head_time, tag_table
-from twin.tagmap import TagEntry, TagMap
 
 log = logging.getLogger(__name__)
 

@@ -27,14 +27,14 @@ import uvicorn
 from a2wsgi import WSGIMiddleware
 from conftest import chromium, free_port
 
+from dashboard.api.app import create_api
+from dashboard.api.state import ApiState
 from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
-from twin.api.app import create_api
-from twin.api.state import ApiState
+from historian import open_historian
 from twin.clock import SimClock
 from twin.faults.service import TwinControl
-from twin.historian import open_historian
 from twin.plant import PlantConfig, build_plant, plant_tagmaps
 from twin.runtime import TwinRuntime
 

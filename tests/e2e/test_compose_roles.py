@@ -26,7 +26,7 @@ import pytest
 import yaml
 from conftest import free_port
 
-from twin.historian import open_historian
+from historian import open_historian
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -95,8 +95,15 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
         log = tmp_path / f"{name}.log"
         logs.append(log)
         with log.open("wb") as out:
-            procs.append(subprocess.Popen([str(BIN / "gmp-twin"), *command[1:]], cwd=tmp_path, stdout=out,
-                                          stderr=subprocess.STDOUT, env={**os.environ, **env}))
+            procs.append(
+                subprocess.Popen(
+                    [str(BIN / "gmp-twin"), *command[1:]],
+                    cwd=tmp_path,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **env},
+                )
+            )
 
     try:
         for name in ("twin", "bridge", "dashboard"):

@@ -223,5 +223,10 @@ def test_tags_are_consistent() -> None:
     specs = {s.name: s for s in ac.tag_specs()}
     assert set(specs) == set(ac.read())
     assert {n for n, s in specs.items() if s.writable} == {
-        "hold_temperature_sp", "hold_time_sp", "vacuum_pulses_sp", "drying_time_sp", "cycle_cmd"}
+        "hold_temperature_sp",
+        "hold_time_sp",
+        "vacuum_pulses_sp",
+        "drying_time_sp",
+        "cycle_cmd",
+    }
     assert specs["f0"].unit == "min" and specs["chamber_pressure"].unit == "bar abs"

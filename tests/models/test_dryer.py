@@ -40,8 +40,11 @@ def test_constant_rate_period_product_at_wet_bulb_and_energy_balance() -> None:
     assert r["exhaust_air_temperature"] < r["inlet_air_temperature"] - 30.0  # evaporative cooling
     # Heat given up by the air = latent heat of the water evaporated (+ small bowl losses).
     m_air = r["air_flow"] * 1.2 / 3600
-    q_air_kw = m_air * (1.006 + 1.86 * p.inlet_humidity_g_kg / 1000) * (
-        r["inlet_air_temperature"] - r["exhaust_air_temperature"])
+    q_air_kw = (
+        m_air
+        * (1.006 + 1.86 * p.inlet_humidity_g_kg / 1000)
+        * (r["inlet_air_temperature"] - r["exhaust_air_temperature"])
+    )
     q_evap_kw = r["evaporation_rate"] / 3600 * latent_heat_kj_kg(r["product_temperature"])
     q_loss_kw = p.heat_loss_w_k * (r["product_temperature"] - p.room_temperature_c) / 1000
     assert q_air_kw == pytest.approx(q_evap_kw + q_loss_kw, rel=0.01)
@@ -100,8 +103,7 @@ def test_nir_error_statistics_and_scan_period() -> None:
 
 def test_consecutive_scans_delay_the_end_point() -> None:
     one = run(FluidBedDryer(FluidBedDryerParams(seed=2, repeat_interval_min=0.0)), 3600.0, dt=5.0)
-    three = run(FluidBedDryer(FluidBedDryerParams(seed=2, repeat_interval_min=0.0, endpoint_scans=3)), 3600.0,
-                dt=5.0)
+    three = run(FluidBedDryer(FluidBedDryerParams(seed=2, repeat_interval_min=0.0, endpoint_scans=3)), 3600.0, dt=5.0)
     end1 = next(i for i, r in enumerate(one) if r["phase"] == 2.0)
     end3 = next(i for i, r in enumerate(three) if r["phase"] == 2.0)
     assert end3 > end1
@@ -141,8 +143,14 @@ def test_recipe_steps_change_the_setpoints() -> None:
 
 def test_recipe_step_without_duration_is_refused() -> None:
     with pytest.raises(ValueError, match="recipe step 2: duration_min = None; every step needs a duration > 0 min"):
-        DryerRecipe.from_dict({"steps": [{"inlet_temperature_c": 50, "air_flow_m3_h": 250, "duration_min": 5},
-                                         {"inlet_temperature_c": 65, "air_flow_m3_h": 300}]})
+        DryerRecipe.from_dict(
+            {
+                "steps": [
+                    {"inlet_temperature_c": 50, "air_flow_m3_h": 250, "duration_min": 5},
+                    {"inlet_temperature_c": 65, "air_flow_m3_h": 300},
+                ]
+            }
+        )
     with pytest.raises(ValueError, match=r"recipe step 1: inlet_temperature_c = 120.0, allowed 30-90 °C"):
         DryerRecipe((DryerStep(120.0, 250.0, 5.0),))
     with pytest.raises(ValueError, match="needs at least one step"):
@@ -210,6 +218,12 @@ def test_tags_are_consistent() -> None:
     specs = {s.name: s for s in d.tag_specs()}
     assert set(specs) == set(d.read())
     assert {n for n, s in specs.items() if s.writable} == {
-        "inlet_temperature_sp", "inlet_temperature_mode", "heater_out", "air_flow_sp", "target_lod_sp", "cycle_cmd"}
+        "inlet_temperature_sp",
+        "inlet_temperature_mode",
+        "heater_out",
+        "air_flow_sp",
+        "target_lod_sp",
+        "cycle_cmd",
+    }
     assert specs["nir_lod"].kind == "measurement" and specs["nir_lod"].noise_sd == 0.0
     assert specs["product_temperature"].critical

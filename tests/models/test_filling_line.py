@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from analytics.monitoring_oee import find_machines
+from analytics.oee import Counts, OeeAccumulator
+from config_schema.tagmap import tagmap_for_unit
 from models.filling_line import MACHINES, FillingLine, FillingLineParams
 from models.line_machines import StopReason
 from models.packml import PackMLState
 from models.unit import Unit
-from twin.analytics.oee import Counts, OeeAccumulator
-from twin.monitoring_oee import find_machines
-from twin.tagmap import tagmap_for_unit
 
 #: No random losses at all: a deterministic, steady line.
 QUIET: dict[str, Any] = {
@@ -23,9 +23,12 @@ QUIET: dict[str, Any] = {
     "cycle_time_cv": 0.0, "lot_size_units": 0,
 }  # fmt: skip
 
+
 def _rates(microstops_per_h: float, jams_per_h: float) -> dict[str, Any]:
-    return {**{f"{m}_microstops_per_h": microstops_per_h for m in MACHINES},
-            **{f"{m}_jams_per_h": jams_per_h for m in MACHINES}}
+    return {
+        **{f"{m}_microstops_per_h": microstops_per_h for m in MACHINES},
+        **{f"{m}_jams_per_h": jams_per_h for m in MACHINES},
+    }
 
 
 #: Everything that can go wrong, often: small buffers, frequent stops and lots, wide fills.
@@ -151,8 +154,11 @@ def run_availability(machine: str, microstops_per_h: float, hours: float = 1.0) 
     acc = OeeAccumulator(machine, ideal_rate_per_min=p.capper_rated_speed_upm)
     for _ in range(int(hours * 3600)):
         r = line.read()
-        acc.update(int(r[f"{machine}_state"]), Counts(r[f"{machine}_produced"], r[f"{machine}_good"],
-                                                      r[f"{machine}_rejected"]), line.t_s)
+        acc.update(
+            int(r[f"{machine}_state"]),
+            Counts(r[f"{machine}_produced"], r[f"{machine}_good"], r[f"{machine}_rejected"]),
+            line.t_s,
+        )
         line.step(1.0)
     report = acc.report(line.t_s)
     assert report.availability is not None
@@ -164,7 +170,7 @@ def test_micro_stop_rate_lowers_availability() -> None:
     assert exact[0] == pytest.approx(1.0)
     assert exact[0] > exact[1] > exact[2]
     assert sampled[0] > sampled[1] > sampled[2]
-    assert sampled == pytest.approx(exact, abs=0.01)  # what twin.analytics.oee sees at 1 s
+    assert sampled == pytest.approx(exact, abs=0.01)  # what analytics.oee sees at 1 s
 
 
 def test_oee_categories_from_the_line_states() -> None:
@@ -180,8 +186,9 @@ def test_oee_categories_from_the_line_states() -> None:
     assert all(x.aust_s > 0 and x.adot_s > 0 and x.apt_s > 0 for x in rep.values())  # changeovers, jams
     assert rep["cartoner"].adet_s > 0  # starved behind the stops upstream
     cw = rep["checkweigher"]
-    assert cw.quality == pytest.approx(line.read()["checkweigher_good"] / line.read()["checkweigher_produced"],
-                                       abs=0.01)
+    assert cw.quality == pytest.approx(
+        line.read()["checkweigher_good"] / line.read()["checkweigher_produced"], abs=0.01
+    )
     assert all(0.0 < (x.oee or 0.0) < 1.0 for x in rep.values())
 
 

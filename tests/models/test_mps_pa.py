@@ -249,10 +249,7 @@ def test_enthalpy_balance_closes_with_flows() -> None:
             RHO
             * 4182.0
             / 1000.0
-            * (
-                r["tank101_volume"] * r["B104_temperature"]
-                + r["tank102_volume"] * r["tank102_temperature"]
-            )
+            * (r["tank101_volume"] * r["B104_temperature"] + r["tank102_volume"] * r["tank102_temperature"])
         )
 
     h0 = enthalpy(st.read())

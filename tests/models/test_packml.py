@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from analytics.oee import PackMLState as OeePackMLState
 from models.packml import (
     COMMAND_ARCS,
     IllegalCommandError,
@@ -16,12 +17,23 @@ from models.packml import (
     PackMLStateMachine,
     PackTags,
 )
-from twin.analytics.oee import PackMLState as OeePackMLState
 
 # The arcs of ISA-TR88.00.02-2015 as listed by OPC UA PackML (its transition objects), written
 # out here independently of the module: (state, command) -> next state.
-RUNNING = ["Resetting", "Idle", "Starting", "Execute", "Completing", "Complete", "Suspending", "Suspended",
-           "Unsuspending", "Holding", "Held", "Unholding"]
+RUNNING = [
+    "Resetting",
+    "Idle",
+    "Starting",
+    "Execute",
+    "Completing",
+    "Complete",
+    "Suspending",
+    "Suspended",
+    "Unsuspending",
+    "Holding",
+    "Held",
+    "Unholding",
+]
 EXPECTED: dict[tuple[str, str], str] = {
     ("Stopped", "Reset"): "Resetting",
     ("Complete", "Reset"): "Resetting",

@@ -12,13 +12,13 @@ import pytest
 from asyncua import Server, ua
 from conftest import free_port, serving
 
+from config_schema.tagmap import TagMap, tagmap_for_unit
+from historian import open_historian
+from historian.outbox import Outbox
 from models.mps_pa import MpsPaStation
 from plc_bridge.bridge import Bridge, WriteRefused
-from plc_bridge.outbox import Outbox
-from twin.historian import open_historian
 from twin.opcua_server import NAMESPACE_URI
 from twin.runtime import TwinRuntime
-from twin.tagmap import TagMap, tagmap_for_unit
 
 
 async def wait_for(predicate, limit_s: float = 10.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]

@@ -17,9 +17,9 @@ import pytest
 from asyncua import Client, ua
 from conftest import free_port
 
+from config_schema.files import ConfigError
 from models.mps_pa import MpsPaStation
 from twin.clock import SimClock
-from twin.config_files import ConfigError
 from twin.faults.scenarios import SCENARIO_DIR
 from twin.faults.service import TwinControl
 from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer

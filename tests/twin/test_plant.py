@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from twin.config_files import ConfigError
+from config_schema.files import ConfigError
 from twin.plant import build_plant, load_plant
 
 REPO = Path(__file__).resolve().parents[2]

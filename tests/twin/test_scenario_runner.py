@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from historian.base import Point
 from twin.faults.scenarios import load_scenario
 from twin.faults.service import TwinControl
-from twin.historian.base import Point
 from twin.plant import PlantConfig, build_plant
 from twin.runtime import TwinRuntime
 

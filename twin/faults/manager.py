@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from historian.base import Point
 from twin.faults.catalog import (
     DISTURBANCE_KINDS,
     FaultBase,
@@ -34,7 +35,6 @@ from twin.faults.catalog import (
     disturbance_key,
     parse_fault,
 )
-from twin.historian.base import Point
 from twin.noise import gaussian
 from twin.sensors import STATUS_EU_EXCEEDED, STATUS_GOOD, STATUS_SENSOR_FAILURE, Reading
 

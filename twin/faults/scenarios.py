@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from twin.config_files import ConfigError, load_yaml_model
+from config_schema.files import ConfigError, load_yaml_model
 from twin.faults.catalog import Fault, PlantTargets
 
 if TYPE_CHECKING:

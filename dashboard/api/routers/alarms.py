@@ -1,0 +1,78 @@
+"""``/api/alarms`` and ``/api/drift``: the live detectors' alarms and latest statistics.
+
+Acknowledging here and on the dashboard's alarm page goes through the same in-process
+service (:class:`analytics.monitoring.MonitoringService`), which writes the event to the historian.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from analytics.monitoring import AlarmNotFoundError, AlarmStateError, MonitoringService
+from dashboard.api.deps import StateDep
+
+router = APIRouter(tags=["alarms"])
+
+
+def get_monitoring(state: StateDep) -> MonitoringService:
+    """The monitoring service, or 503 when this process does not run one."""
+    service = state.services.get("monitoring")
+    if not isinstance(service, MonitoringService):
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the monitoring service does not run in this process")
+    return service
+
+
+MonitoringDep = Annotated[MonitoringService, Depends(get_monitoring)]
+
+
+class AckBody(BaseModel):
+    """Who acknowledges, and why (kept in the historian event)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    user: str = Field(min_length=1, max_length=64, pattern=r"^[\w.@ \-]+$", description="operator name or id")
+    comment: str = Field("", max_length=500, description="optional note (cause, action taken)")
+
+
+@router.get("/alarms")
+async def list_alarms(service: MonitoringDep, recent: Annotated[int, Query(ge=0, le=200)] = 50) -> dict[str, Any]:
+    """Annunciated alarms (active or unacknowledged, high priority first) and the latest transitions.
+
+    Each alarm gives its ``state`` (``unack_active``, ``ack_active``, ``unack_rtn``), ``priority``,
+    the ``rules`` that fired (with ``rule_texts``), the ``detector`` and the raise, clear and
+    acknowledgement times.
+    """
+    return service.alarms(recent=recent)
+
+
+@router.post(
+    "/alarms/{alarm_id}/ack",
+    responses={404: {"description": "unknown alarm id"}, 409: {"description": "nothing to acknowledge"}},
+)
+async def acknowledge(
+    service: MonitoringDep,
+    body: AckBody,
+    alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
+) -> dict[str, Any]:
+    """Acknowledge an alarm; the ``alarm_acknowledged`` event (user, comment) goes to the historian."""
+    try:
+        return service.acknowledge(alarm_id, body.user, body.comment)
+    except AlarmNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except AlarmStateError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+
+
+@router.get("/drift")
+async def drift(service: MonitoringDep) -> list[dict[str, Any]]:
+    """Every detector with its phase (warmup, reference, monitoring), parameters and latest point."""
+    return service.drift_latest()
+
+
+@router.get("/oee")
+async def oee(service: MonitoringDep) -> list[dict[str, Any]]:
+    """OEE of every machine that reports PackML states and counters (empty list if none)."""
+    return service.oee_views()

@@ -1,0 +1,124 @@
+"""Simulation clock for instructors: speed (x N or max), pause/resume, single step, snapshots.
+
+Reading the clock is public; changing it needs the instructor token (see dashboard.api.auth).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dashboard.api.auth import InstructorDep
+from dashboard.api.deps import StateDep
+from twin.runtime import TwinRuntime
+
+router = APIRouter(tags=["clock"])
+SNAPSHOT_DIR = Path("data/snapshots")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+
+
+class ClockUpdate(BaseModel):
+    """Body of ``PUT /api/clock``: either field may be left out."""
+
+    model_config = ConfigDict(extra="forbid")
+    speed: Annotated[float, Field(gt=0, le=1_000_000)] | Literal["max"] | None = None
+    paused: bool | None = None
+
+
+class StepRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    steps: int = Field(1, ge=1, le=100_000)
+
+
+class SnapshotRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=_NAME, description="file-safe name, e.g. before-fault-1")
+
+
+def _saved() -> list[Path]:
+    # A handful of small files in a local directory: reading it inline is fine.
+    return sorted(SNAPSHOT_DIR.glob("*.json"))
+
+
+def _runtime(state: Any) -> TwinRuntime:
+    runtime: TwinRuntime | None = state.services.get("runtime")
+    if runtime is None:  # a process that registered only the control service still has its runtime
+        runtime = getattr(state.services.get("control"), "runtime", None)
+    if runtime is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "no simulation runs in this process (dashboard-only role or a real kit); "
+            "use the API of the process started with `gmp-twin run`",
+        )
+    return runtime
+
+
+def clock_state(runtime: TwinRuntime) -> dict[str, Any]:
+    speed = runtime.clock.speed
+    return {
+        "sim_time_s": round(runtime.clock.sim_time_s, 3),
+        "steps": runtime.steps,
+        "dt_s": runtime.dt_s,
+        "speed": "max" if math.isinf(speed) else speed,
+        "paused": runtime.clock.paused,
+    }
+
+
+@router.get("/clock")
+async def get_clock(state: StateDep) -> dict[str, Any]:
+    return clock_state(_runtime(state))
+
+
+@router.put("/clock")
+async def set_clock(body: ClockUpdate, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
+    runtime = _runtime(state)
+    if body.speed is not None:
+        runtime.set_speed(math.inf if body.speed == "max" else float(body.speed))
+    if body.paused is True:
+        runtime.pause()
+    elif body.paused is False:
+        runtime.resume()
+    return clock_state(runtime)
+
+
+@router.post("/clock/step")
+async def step_clock(body: StepRequest, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
+    runtime = _runtime(state)
+    if not runtime.clock.paused:
+        raise HTTPException(status.HTTP_409_CONFLICT, 'pause the clock first (PUT /api/clock {"paused": true})')
+    await runtime.single_step(body.steps)
+    return clock_state(runtime)
+
+
+@router.get("/snapshots")
+async def list_snapshots(state: StateDep) -> list[dict[str, Any]]:
+    _runtime(state)
+    return [{"name": p.stem, "bytes": p.stat().st_size} for p in _saved()]
+
+
+@router.post("/snapshots", status_code=status.HTTP_201_CREATED)
+async def save_snapshot(body: SnapshotRequest, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
+    runtime = _runtime(state)
+    path = runtime.save_snapshot(SNAPSHOT_DIR / f"{body.name}.json")
+    return {"name": body.name, "path": str(path), **clock_state(runtime)}
+
+
+@router.post("/snapshots/{name}/restore")
+async def restore_snapshot(name: str, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
+    runtime = _runtime(state)
+    if not re.fullmatch(_NAME, name):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"bad snapshot name {name!r}")
+    path = SNAPSHOT_DIR / f"{name}.json"
+    if not path.exists():
+        known = ", ".join(p.stem for p in _saved()) or "none"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no snapshot {name!r}; saved snapshots: {known}")
+    try:
+        runtime.load_snapshot(path)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return {"name": name, **clock_state(runtime)}

@@ -1,0 +1,133 @@
+"""Backend-independent checks of the :class:`historian.base.Historian` contract.
+
+Each ``test_historian_<backend>.py`` runs these against an opened historian, so the three
+backends are held to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import math
+
+from historian import Historian, Point, SeriesKey
+
+T0 = 1_700_000_000_000_000_000  # 2023-11-14, ns
+SEC = 1_000_000_000
+
+
+def process(unit: str, tag: str, t: int, value: float, status: int = 0, site: str = "pilot") -> Point:
+    return Point(
+        "process",
+        {"site": site, "unit": unit, "tag": tag, "source": "sim"},
+        {"value": value, "status": status},
+        t,
+    )
+
+
+async def check_roundtrip(h: Historian) -> None:
+    points = [
+        process(unit, tag, T0 + i * SEC, 100 * u + 10 * k + i * 0.5, status=i % 3)
+        for u, unit in enumerate(("TK1", "TK2"))
+        for k, tag in enumerate(("LT101", "TT102", "FT103"))
+        for i in range(50)
+    ]
+    await h.write(points)
+
+    latest = await h.latest()
+    assert len(latest) == 6
+    sample = latest[SeriesKey("pilot", "TK2", "TT102", "sim")]
+    assert sample.time_ns == T0 + 49 * SEC
+    assert sample.value == 100 + 10 + 49 * 0.5
+    assert sample.status == 49 % 3
+    assert set(await h.latest(unit="TK1")) == {SeriesKey("pilot", "TK1", t, "sim") for t in ("LT101", "TT102", "FT103")}
+    assert await h.latest(site="elsewhere") == {}
+
+    # [start, stop): samples 10..19 of two tags, raw (fewer than max_points).
+    result = await h.query_range("TK1", ["LT101", "FT103", "missing"], T0 + 10 * SEC, T0 + 20 * SEC)
+    assert set(result.series) == {"LT101", "FT103"}
+    lt = result.series["LT101"]
+    assert [s.time_ns for s in lt] == [T0 + i * SEC for i in range(10, 20)]
+    assert [s.value for s in lt] == [i * 0.5 for i in range(10, 20)]
+    assert [s.status for s in lt] == [i % 3 for i in range(10, 20)]
+    assert [s.value for s in result.series["FT103"]] == [20 + i * 0.5 for i in range(10, 20)]
+    assert (await h.query_range("TK1", ["LT101"], T0, T0 + 100 * SEC, site="elsewhere")).series == {}
+
+
+async def check_downsampling(h: Historian) -> None:
+    n, max_points = 10_000, 100
+    step = SEC // 100  # 100 Hz
+    await h.write([process("R1", "TT1", T0 + i * step, float(i), status=i % 7) for i in range(n)])
+    await h.write([process("R1", "TT2", T0 + i * step, 1.0) for i in range(50)])
+    start, stop = T0, T0 + n * step
+    result = await h.query_range("R1", ["TT1", "TT2"], start, stop, max_points=max_points)
+    samples = result.series["TT1"]
+    assert 0 < len(samples) <= max_points
+    width = (stop - start) // max_points  # 100 raw samples per bucket here
+    assert len(samples) == max_points
+    for k, s in enumerate(samples):
+        assert s.time_ns == start + k * width
+        assert math.isclose(s.value, k * 100 + 49.5)  # mean of 100k .. 100k+99
+        assert s.status == 6
+    assert len(result.series["TT2"]) == 50  # few raw samples: not downsampled
+
+    # A window narrower than the data: buckets start at start_ns, not at the data.
+    start2 = T0 + 1234 * step + 7
+    result = await h.query_range("R1", ["TT1"], start2, start2 + 1000 * step, max_points=10)
+    samples = result.series["TT1"]
+    assert len(samples) == 10
+    assert samples[0].time_ns == start2
+    assert math.isclose(samples[0].value, sum(range(1235, 1335)) / 100)
+
+
+async def check_idempotent(h: Historian) -> None:
+    points = [process("I1", "PT1", T0 + i * SEC, float(i)) for i in range(20)]
+    await h.write(points)
+    await h.write(points)
+    await h.write(points[5:10])
+    result = await h.query_range("I1", ["PT1"], T0, T0 + 100 * SEC)
+    assert [s.value for s in result.series["PT1"]] == [float(i) for i in range(20)]
+    # Same identity, new value: replaced, not added.
+    await h.write([process("I1", "PT1", T0 + 3 * SEC, 42.0)])
+    result = await h.query_range("I1", ["PT1"], T0, T0 + 100 * SEC)
+    assert len(result.series["PT1"]) == 20
+    assert result.series["PT1"][3].value == 42.0
+    events = [Point("event", {"unit": "I1", "kind": "batch_start"}, {"message": "b1"}, T0)] * 2
+    await h.write(events)
+    await h.write(events)
+    assert len(await h.events(T0, T0 + SEC)) == 1
+
+
+async def check_events(h: Historian) -> None:
+    e1 = Point(
+        "event",
+        {"site": "pilot", "unit": "TK1", "kind": "fault_injected"},
+        {"message": 'valve "XV-1" stuck, 50 %', "severity": 2, "ramp_s": 1.5, "active": True},
+        T0 + 1 * SEC,
+    )
+    e2 = Point("event", {"site": "pilot", "unit": "TK2", "kind": "alarm_raised"}, {"message": "high"}, T0 + 2 * SEC)
+    e3 = Point("event", {"site": "pilot", "unit": "TK1", "kind": "alarm_raised"}, {"message": "x\\y"}, T0 + 3 * SEC)
+    kpi = Point("oee", {"site": "pilot", "unit": "TK1"}, {"oee": 0.8}, T0 + 2 * SEC)
+    await h.write([e3, kpi, e1, e2])
+
+    assert await h.events(T0, T0 + 10 * SEC) == [e1, e2, e3]
+    got = (await h.events(T0, T0 + 10 * SEC))[0]
+    assert type(got.fields["severity"]) is int
+    assert type(got.fields["ramp_s"]) is float
+    assert got.fields["active"] is True
+    assert await h.events(T0, T0 + 10 * SEC, unit="TK1") == [e1, e3]
+    assert await h.events(T0, T0 + 10 * SEC, kinds=["alarm_raised"]) == [e2, e3]
+    assert await h.events(T0, T0 + 10 * SEC, unit="TK1", kinds=["alarm_raised", "x"]) == [e3]
+    assert await h.events(T0, T0 + 10 * SEC, kinds=[]) == []
+    assert await h.events(T0, T0 + 10 * SEC, limit=2) == [e1, e2]
+    assert await h.events(T0 + 2 * SEC, T0 + 3 * SEC) == [e2]
+
+
+async def check_odd_names(h: Historian) -> None:
+    """Spaces, commas, equals signs and quotes survive the trip (line-protocol escaping)."""
+    unit, tag = 'TK 1,a="b"', "T=1 ,x\\y"
+    await h.write([process(unit, tag, T0, 1.25, site="site 'one'")])
+    latest = await h.latest(unit=unit)
+    assert latest == {SeriesKey("site 'one'", unit, tag, "sim"): latest[SeriesKey("site 'one'", unit, tag, "sim")]}
+    assert (await h.query_range(unit, [tag], T0, T0 + 1, site="site 'one'")).series[tag][0].value == 1.25
+    e = Point("event", {"unit": unit, "kind": "note"}, {"message": 'multi\nline "quoted" \\ text'}, T0)
+    await h.write([e])
+    assert await h.events(T0, T0 + 1, unit=unit) == [e]
