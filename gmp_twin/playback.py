@@ -29,6 +29,7 @@ from twin.plant import PlantConfig, build_plant, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime, due_readings
 
 _BAD = 0x80000000
+NS_PER_S = 1_000_000_000
 
 
 class _ListQueue:
@@ -101,6 +102,19 @@ def subplant(plant: PlantConfig, units: Sequence[str]) -> PlantConfig:
     return cfg
 
 
+def playback_epoch_ns(now_ns: int | None = None) -> int:
+    """Time zero of an offline run: the start of the current UTC day.
+
+    A wall-clock epoch would put the detectors' windows at a different phase on every run,
+    and the same scenario would score differently (issue #10).
+
+    >>> playback_epoch_ns(86_400 * NS_PER_S + 5)
+    86400000000000
+    """
+    now = time.time_ns() if now_ns is None else now_ns
+    return now - now % (86_400 * NS_PER_S)
+
+
 def play(
     scenario: Scenario,
     plant: PlantConfig,
@@ -108,6 +122,7 @@ def play(
     seed: int = 0,
     sample_s: float = 1.0,
     progress: Callable[[float], None] | None = None,
+    epoch_ns: int | None = None,
 ) -> PlaybackResult:
     """Run ``scenario`` to its end on the units it needs; return events and alarms.
 
@@ -125,10 +140,19 @@ def play(
         samples at the publish period, 0.2 s of wall time).
     progress : callable, optional
         Called with the fraction done.
+    epoch_ns : int, optional
+        Absolute time of the scenario's time zero; default :func:`playback_epoch_ns`.
+
+    Notes
+    -----
+    The result depends only on the scenario, the plant, the detectors and the seed: time
+    zero sits on a whole UTC day, so the detectors' windows (aligned on the epoch) cut the
+    same samples however fast or slowly, and whenever, the run is played.
     """
     cfg = subplant(plant, scenario.units)
     units = build_plant(cfg, seed=seed)
-    runtime = TwinRuntime(units, clock=SimClock(speed=math.inf), seed=seed, unit_dt_s=unit_steps(cfg))
+    clock = SimClock(epoch_ns=playback_epoch_ns() if epoch_ns is None else epoch_ns, speed=math.inf)
+    runtime = TwinRuntime(units, clock=clock, seed=seed, unit_dt_s=unit_steps(cfg))
     events: list[Point] = []
     run_id = f"{new_run_id()}-{scenario.name}"
     control = TwinControl(runtime, site=plant.site, run_id=run_id, sink=events.extend)
