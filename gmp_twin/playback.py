@@ -21,7 +21,7 @@ from typing import Any
 from analytics.detectors import DetectorsFile
 from analytics.monitoring import MonitoringService
 from historian.base import Historian, Point
-from historian.outbox import decode_point, encode_point
+from historian.codec import decode_point, encode_point
 from twin.clock import SimClock
 from twin.faults.scenarios import Scenario
 from twin.faults.service import TwinControl, new_run_id
