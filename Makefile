@@ -39,9 +39,8 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-## make test: lint, type-check and the test suite against real OPC UA, InfluxDB and Chromium
-test: $(DEV_STAMP) system-deps
-	$(BIN)/ruff check .
+## make test: lint (style, format, import layers), type-check and the test suite against real OPC UA, InfluxDB and Chromium
+test: $(DEV_STAMP) system-deps lint
 	$(BIN)/mypy
 	$(BIN)/pytest
 
@@ -49,8 +48,11 @@ test: $(DEV_STAMP) system-deps
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
+## make lint: ruff, ruff format and the import-layer contracts of pyproject.toml (ARCHITECTURE.md)
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache data
