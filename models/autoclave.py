@@ -77,7 +77,7 @@ from models.disturbances import ActuatorHooks, Disturbance, Disturbances, Sensor
 from models.pid import Pid, PidTuning
 from models.steam import latent_heat_kj_kg, saturation_temperature_c
 from models.sterilisation import F0_REFERENCE_C, RECIPE_LIMITS, AutoclaveRecipe, F0Integrator, lethal_rate
-from models.unit import TagSpec
+from models.unit import FaultHookDefaults, TagSpec
 
 #: Longest RK4 sub-step, seconds.
 MAX_SUBSTEP_S = 1.0
@@ -201,7 +201,7 @@ _RECIPE_TAGS = {
 }
 
 
-class Autoclave:
+class Autoclave(FaultHookDefaults):
     """Steam steriliser with its cycle sequencer, as a :class:`models.unit.Unit` (``"autoclave"``).
 
     Parameters

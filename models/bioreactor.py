@@ -111,10 +111,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.pat import PatAnalyser, PatParams
 from models.pid import Pid, PidTuning
-from models.unit import TagSpec
+from models.unit import FaultHookDefaults, TagSpec
 
 #: Longest RK4 sub-step in seconds (accuracy); stability may ask for shorter ones.
 MAX_SUBSTEP_S = 10.0
@@ -672,7 +672,7 @@ _R = {name: i for i, name in enumerate(RAW_FIELDS)}
 _RAW_ROW = struct.Struct(f"={len(RAW_FIELDS)}d")
 
 
-class Bioreactor:
+class Bioreactor(FaultHookDefaults):
     """Fed-batch bioreactor: process model, PID loops, feed recipe and Raman PAT analyser.
 
     Implements :class:`models.unit.Unit` (``unit_type = "bioreactor"``). See the module
@@ -750,6 +750,7 @@ class Bioreactor:
         p = params if params is not None else BioreactorParams()
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
+        self.feedback = SensorFeedback({})  # its logic reads no sensor a fault could bias
         self._set_params(p)
         self._t = 0.0
         v0 = p.initial_volume_l

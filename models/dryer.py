@@ -84,7 +84,7 @@ from models.steam import (
     relative_humidity,
     saturation_humidity_ratio,
 )
-from models.unit import TagSpec
+from models.unit import FaultHookDefaults, TagSpec
 
 #: Longest RK4 sub-step, seconds.
 MAX_SUBSTEP_S = 1.0
@@ -191,7 +191,7 @@ def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw
     return TagSpec(name, desc, unit, float(lo), float(hi), kind=kind, **kw)
 
 
-class FluidBedDryer:
+class FluidBedDryer(FaultHookDefaults):
     """Fluid-bed dryer, inlet-air heater loop and NIR end-point, as a :class:`models.unit.Unit`.
 
     Parameters

@@ -82,7 +82,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.line_machines import LineCore, LossModel, MachineSpec, StopReason
 from models.packml import PackMLCommand, PackMLMode, PackMLState
 from models.unit import TagSpec
@@ -293,6 +293,7 @@ class FillingLine:
         self._params = p
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
+        self.feedback = SensorFeedback({})  # its logic reads no sensor a fault could bias
         self._build()
         self._specs = self._build_specs()
         #: Disturbance values the core runs with (``None``: check them all at the next step).

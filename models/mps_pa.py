@@ -91,9 +91,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.pid import Pid, PidTuning
-from models.unit import TagSpec
+from models.unit import FaultHookDefaults, TagSpec
 
 #: Longest RK4 sub-step in seconds; ``step(dt)`` uses ``ceil(dt / MAX_SUBSTEP_S)`` sub-steps.
 MAX_SUBSTEP_S = 0.1
@@ -265,7 +265,7 @@ def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw
     return TagSpec(name, desc, unit, float(lo), float(hi), kind=kind, **kw)
 
 
-class MpsPaStation:
+class MpsPaStation(FaultHookDefaults):
     """The MPS PA Compact Workstation: process model plus its four PID loops.
 
     Implements :class:`models.unit.Unit` (``unit_type = "mps_pa"``). See the module
@@ -340,6 +340,7 @@ class MpsPaStation:
         p = params if params is not None else MpsPaParams()
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
+        self.feedback = SensorFeedback({})  # its logic reads no sensor a fault could bias
         self._set_params(p)
         self._t = 0.0
         self._v_low = p.initial_lower_volume_l / 1000.0

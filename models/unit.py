@@ -1,4 +1,4 @@
-"""What every simulated unit offers the twin runtime: tag metadata and a step.
+"""What every simulated unit offers the twin runtime: tag metadata, a step, and its fault hooks.
 
 A unit is a process model plus its local control (the "virtual PLC" logic). The runtime
 only needs to know its tags, to step it by a fixed ``dt`` in simulated seconds, to read
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from models.disturbances import ActuatorHooks, Disturbances, SensorFeedback
 
 TagKind = Literal["measurement", "switch", "setpoint", "mode", "output", "state"]
 
@@ -117,3 +119,96 @@ class Unit(Protocol):
     def restore(self, snap: dict[str, Any]) -> None:
         """Restore a state produced by :meth:`snapshot`."""
         ...
+
+
+@runtime_checkable
+class FaultHooks(Protocol):
+    """Where faults reach a unit (:mod:`models.disturbances`); ``twin.faults`` only sets values here.
+
+    A unit offers the hooks by having them: :class:`FaultHookDefaults` gives the optional
+    ones (no machines to jam), so a unit declares only what it has. A unit without any
+    hook offers faults nothing but its readings (:func:`fault_hooks`).
+
+    Attributes
+    ----------
+    disturbances : Disturbances
+        Named process, wear and line disturbances (fouling, leak, pump wear, speed loss...).
+    actuators : ActuatorHooks
+        Actuators whose effective position a fault may hold (stuck, deadband).
+    feedback : SensorFeedback
+        Sensors the unit's own logic reads (a sensor fault there changes the process).
+    machines : tuple of str
+        Machines a ``jam`` may stop (filling lines), in line order.
+    """
+
+    disturbances: Disturbances
+    actuators: ActuatorHooks
+    feedback: SensorFeedback
+
+    @property
+    def machines(self) -> tuple[str, ...]: ...
+
+    def jam(self, machine: str, duration_s: float) -> None:
+        """Jam ``machine`` now for ``duration_s`` seconds; ``ValueError`` when its state cannot Hold."""
+        ...
+
+    def clear_jam(self, machine: str) -> None:
+        """End a jam of ``machine`` now (nothing if it is not jammed)."""
+        ...
+
+
+class FaultHookDefaults:
+    """The optional :class:`FaultHooks` of a unit that has no machines: inherit it, set the rest.
+
+    The unit still creates its own ``disturbances``, ``actuators`` and ``feedback`` in
+    ``__init__`` (empty ones when it has none), so no hook state is shared between units.
+
+    Examples
+    --------
+    >>> from models.disturbances import Disturbance
+    >>> class Tank(FaultHookDefaults):
+    ...     def __init__(self) -> None:
+    ...         self.disturbances = Disturbances({"leak": Disturbance("Leak", "l/min", 0.0, 5.0)})
+    ...         self.actuators = ActuatorHooks({})
+    ...         self.feedback = SensorFeedback({})
+    >>> isinstance(Tank(), FaultHooks), Tank().machines
+    (True, ())
+    >>> Tank().jam("filler", 60.0)
+    Traceback (most recent call last):
+    ...
+    KeyError: "unknown machine 'filler'; machines: none"
+    """
+
+    disturbances: Disturbances
+    actuators: ActuatorHooks
+    feedback: SensorFeedback
+
+    @property
+    def machines(self) -> tuple[str, ...]:
+        return ()
+
+    def jam(self, machine: str, duration_s: float) -> None:
+        raise KeyError(f"unknown machine {machine!r}; machines: none")
+
+    def clear_jam(self, machine: str) -> None:
+        raise KeyError(f"unknown machine {machine!r}; machines: none")
+
+
+class NoFaultHooks(FaultHookDefaults):
+    """The hooks of a unit that declares none: empty, so faults can target only its readings."""
+
+    def __init__(self) -> None:
+        self.disturbances = Disturbances({})
+        self.actuators = ActuatorHooks({})
+        self.feedback = SensorFeedback({})
+
+
+def fault_hooks(unit: object) -> FaultHooks:
+    """``unit`` itself when it offers :class:`FaultHooks`, else empty hooks (:class:`NoFaultHooks`).
+
+    Examples
+    --------
+    >>> fault_hooks(object()).disturbances.specs
+    {}
+    """
+    return unit if isinstance(unit, FaultHooks) else NoFaultHooks()
