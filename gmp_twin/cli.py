@@ -132,7 +132,7 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from dashboard.api.state import ApiState
+    from dashboard.services import Services
     from gmp_twin.roles import load_tagmaps, run_http
     from historian import open_historian
 
@@ -141,7 +141,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     async def role(stop: asyncio.Event) -> None:
         async with open_historian(settings.historian) as historian:
-            await run_http(settings, ApiState(historian=historian, tagmaps=tagmaps), stop)
+            await run_http(settings, Services(historian=historian, tagmaps=tagmaps), stop)
 
     return _run_async(role)
 

@@ -22,10 +22,10 @@ from analytics.detectors import DetectorsFile, load_detectors
 from analytics.monitoring import MonitoringService
 from config_schema.tagmap import TagMap, load_tagmap
 from dashboard.api.app import create_api
-from dashboard.api.state import ApiState, HealthProvider
 from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
+from dashboard.services import HealthProvider, Services
 from gmp_twin.settings import Settings
 from historian import Historian, open_historian
 from historian.outbox import Outbox
@@ -184,14 +184,14 @@ def load_monitoring_config(settings: Settings, tagmaps: list[TagMap]) -> Detecto
 
 @contextlib.contextmanager
 def monitoring_service(
-    settings: Settings, state: ApiState, config: DetectorsFile | None
+    settings: Settings, services: Services, config: DetectorsFile | None
 ) -> Iterator[MonitoringService]:
-    """The monitoring service with its own durable outbox, registered in ``state``."""
-    outbox = Outbox(settings.monitor_outbox, max_rows=settings.outbox_max_rows, site=state.site, unit="monitoring")
+    """The monitoring service with its own durable outbox, registered in ``services``."""
+    outbox = Outbox(settings.monitor_outbox, max_rows=settings.outbox_max_rows, site=services.site, unit="monitoring")
     try:
-        service = MonitoringService(state.historian, state.tagmaps, config, outbox, site=state.site)
-        state.services["monitoring"] = service
-        state.health["monitoring"] = service.health
+        service = MonitoringService(services.historian, services.tagmaps, config, outbox, site=services.site)
+        services.monitoring = service
+        services.health["monitoring"] = service.health
         yield service
     finally:
         outbox.close()
@@ -220,33 +220,34 @@ def bind_http(settings: Settings) -> socket.socket:
     return sock
 
 
-async def run_http(settings: Settings, state: ApiState, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
+async def run_http(
+    settings: Settings, services: Services, stop: asyncio.Event, sock: socket.socket | None = None
+) -> None:
     """Role ``dashboard``: the Dash app at ``/`` and the API at ``/api`` on one port.
 
     The live analytics run where the dashboard runs (in docker-compose the bridge is another
-    process): unless ``state`` already has a monitoring service, one is started here.
+    process): unless ``services`` already has a monitoring service, one is started here.
     """
     sock = sock or bind_http(settings)
-    if "monitoring" in state.services:
-        await _serve_http(settings, state, stop, sock)
+    if services.monitoring is not None:
+        await _serve_http(settings, services, stop, sock)
         return
-    config = load_monitoring_config(settings, state.tagmaps)
-    with monitoring_service(settings, state, config) as service:
+    config = load_monitoring_config(settings, services.tagmaps)
+    with monitoring_service(settings, services, config) as service:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(service.run(stop))
-            tg.create_task(_serve_http(settings, state, stop, sock))
+            tg.create_task(_serve_http(settings, services, stop, sock))
 
 
-async def _serve_http(settings: Settings, state: ApiState, stop: asyncio.Event, sock: socket.socket) -> None:
-    api = create_api(state)
-    gateway = HistorianGateway(state.historian, asyncio.get_running_loop())
+async def _serve_http(settings: Settings, services: Services, stop: asyncio.Event, sock: socket.socket) -> None:
+    api = create_api(services)
+    gateway = HistorianGateway(services.historian, asyncio.get_running_loop())
     ctx = DashContext(
-        state.tagmaps,
+        services,
         gateway,
         zone=ZoneInfo(settings.timezone),
         default_lang=settings.lang,
-        services=state.services,
-        instructor=settings.instructor and "control" in state.services,
+        instructor=settings.instructor and services.control is not None,
     )
     dash_app = create_dash(ctx)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
@@ -275,23 +276,22 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
         try:
-            health: dict[str, HealthProvider] = {}
-            state = ApiState(historian=historian, tagmaps=tagmaps, health=health)
+            services = Services(historian=historian, tagmaps=tagmaps)
             async with contextlib.AsyncExitStack() as stack:
-                monitoring = stack.enter_context(monitoring_service(settings, state, detectors))
+                monitoring = stack.enter_context(monitoring_service(settings, services, detectors))
                 runtime = None
                 if with_twin:
                     # Fault events share the bridge's durable outbox: one writer, one order.
                     runtime = await stack.enter_async_context(twin_server(settings, events=outbox.put))
-                    health["runtime"] = runtime_health(runtime)
-                    state.services["runtime"] = runtime
-                    state.services["control"] = runtime.control
+                    services.health["runtime"] = runtime_health(runtime)
+                    services.runtime = runtime
+                    services.control = runtime.control
                 endpoint = settings.opcua_endpoint or (settings.opcua_url if with_twin else None)
                 async with asyncio.TaskGroup() as tg:
                     if runtime is not None:
                         tg.create_task(runtime.run(stop))
-                    tg.create_task(run_bridges(tagmaps, outbox, historian, stop, endpoint, health))
+                    tg.create_task(run_bridges(tagmaps, outbox, historian, stop, endpoint, services.health))
                     tg.create_task(monitoring.run(stop))
-                    tg.create_task(run_http(settings, state, stop, sock))
+                    tg.create_task(run_http(settings, services, stop, sock))
         finally:
             outbox.close()

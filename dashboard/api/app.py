@@ -5,17 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from dashboard.api.routers import alarms, clock, faults, health, scenarios, tags
-from dashboard.api.state import ApiState
+from dashboard.services import Services
+
+ROUTERS = (health, tags, alarms, clock, faults, scenarios)
 
 
-def create_api(state: ApiState) -> FastAPI:
-    """The API app; ``state`` is reachable from routes through ``StateDep``."""
+def create_api(services: Services) -> FastAPI:
+    """The API app; ``services`` is reachable from routes through ``ServicesDep``."""
     app = FastAPI(title="gmp-twin", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    app.state.gmp = state
-    app.include_router(health.router, prefix="/api")
-    app.include_router(tags.router, prefix="/api")
-    app.include_router(alarms.router, prefix="/api")
-    app.include_router(clock.router, prefix="/api")
-    app.include_router(faults.router, prefix="/api")
-    app.include_router(scenarios.router, prefix="/api")
+    app.state.services = services
+    for module in ROUTERS:
+        app.include_router(module.router, prefix="/api")
     return app

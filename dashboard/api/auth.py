@@ -13,6 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, status
 
+from twin.faults.service import Role
+
 TOKEN_ENV = "GMP_TWIN_INSTRUCTOR_TOKEN"
 
 
@@ -36,3 +38,18 @@ def require_instructor(authorization: Annotated[str | None, Header()] = None) ->
 
 
 InstructorDep = Annotated[str, Depends(require_instructor)]
+
+
+def viewer_role(authorization: Annotated[str | None, Header()] = None) -> Role:
+    """``instructor`` with the instructor token, ``student`` without any; a wrong token is refused.
+
+    A wrong token is a 401 rather than a silent student view, so an instructor's typo does not
+    look like "no hidden faults".
+    """
+    if authorization is None:
+        return "student"
+    require_instructor(authorization)
+    return "instructor"
+
+
+RoleDep = Annotated[Role, Depends(viewer_role)]

@@ -16,9 +16,9 @@ import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
-from dashboard.context import DashContext, header
+from dashboard.context import DashContext
 from dashboard.i18n import t
-from dashboard.pages.spc import monitoring
+from dashboard.shell import notice, page, table
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ def alarm_table(active: list[dict[str, Any]], zone: Any, lang: str) -> Any:
     if not active:
         return html.P(t("no_alarms", lang), className="muted", id="no-alarms")
     keys = ("priority", "state", "detector", "tag", "rules", "message", "raised", "cleared", "acknowledged_by", "")
-    head = html.Tr([html.Th(t(k, lang) if k else "") for k in keys])
     rows = []
     for a in active:
         button: Any = ""
@@ -74,17 +73,12 @@ def alarm_table(active: list[dict[str, Any]], zone: Any, lang: str) -> Any:
                 **{"data-alarm": a["alarm_id"]},
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="tags alarm-table")
+    return table(keys, rows, lang, "tags alarm-table")
 
 
 def events_table(recent: list[dict[str, Any]], zone: Any, lang: str) -> Any:
     """The latest transitions, newest first."""
-    head = html.Tr(
-        [
-            html.Th(t(k, lang))
-            for k in ("time", "event", "detector", "priority", "state", "rules", "operator", "comment")
-        ]
-    )
+    keys = ("time", "event", "detector", "priority", "state", "rules", "operator", "comment")
     rows = [
         html.Tr(
             [
@@ -101,7 +95,21 @@ def events_table(recent: list[dict[str, Any]], zone: Any, lang: str) -> Any:
         )
         for e in recent
     ]
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="tags events-table")
+    return table(keys, rows, lang, "tags events-table")
+
+
+def ack_bar(lang: str) -> html.Div:
+    """Operator and comment fields of an acknowledgement, and its result."""
+    return html.Div(
+        [
+            html.Label(t("operator", lang)),
+            dcc.Input(id="ack-user", type="text", maxLength=64, debounce=False, className="ack-input"),
+            html.Label(t("comment", lang)),
+            dcc.Input(id="ack-comment", type="text", maxLength=500, className="ack-input wide"),
+            html.Span(id="ack-result", className="ack-result"),
+        ],
+        className="ack-bar",
+    )
 
 
 def register(app: Dash, ctx: DashContext) -> None:
@@ -109,37 +117,24 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        service = monitoring(ctx)
-        body: list[Any]
-        if service is None:
-            body = [html.P(t("no_monitoring", lang), className="notice")]
-        else:
+        body: list[Any] = [notice("no_monitoring", lang)]
+        if ctx.services.monitoring is not None:
             body = [
-                html.Div(
-                    [
-                        html.Label(t("operator", lang)),
-                        dcc.Input(id="ack-user", type="text", maxLength=64, debounce=False, className="ack-input"),
-                        html.Label(t("comment", lang)),
-                        dcc.Input(id="ack-comment", type="text", maxLength=500, className="ack-input wide"),
-                        html.Span(id="ack-result", className="ack-result"),
-                    ],
-                    className="ack-bar",
-                ),
+                ack_bar(lang),
                 html.H2(t("active_alarms", lang)),
                 html.Div(id="alarm-list"),
                 html.H2(t("recent_events", lang)),
                 html.Div(id="alarm-events"),
             ]
-        return html.Div(
-            [
-                dcc.Store(id="alarms-lang", data=lang),
-                dcc.Store(id="alarms-seen"),
-                dcc.Store(id="ack-version", data=0),
-                dcc.Interval(id="alarms-tick", interval=TICK_MS),
-                header(lang, t("alarms_title", lang), PATH),
-                *body,
-            ],
-            className="page",
+        return page(
+            PATH,
+            t("alarms_title", lang),
+            lang,
+            body,
+            lang_id="alarms-lang",
+            tick_id="alarms-tick",
+            tick_ms=TICK_MS,
+            stores={"alarms-seen": None, "ack-version": 0},
         )
 
     dash.register_page("alarms", path=PATH, layout=layout, name="alarms", title="gmp-twin alarms", order=13)
@@ -154,7 +149,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("alarms-lang", "data"),
     )
     def refresh(_n: int | None, _version: int, seen: Any, lang: str) -> tuple[Any, ...]:
-        service = monitoring(ctx)
+        service = ctx.services.monitoring
         if service is None:
             return dash.no_update, dash.no_update, seen
         data = service.alarms(recent=30)
@@ -186,7 +181,7 @@ def register(app: Dash, ctx: DashContext) -> None:
             return dash.no_update, dash.no_update
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update, dash.no_update
-        service = monitoring(ctx)
+        service = ctx.services.monitoring
         if service is None:
             return t("no_monitoring", lang), dash.no_update
         if not (user or "").strip():

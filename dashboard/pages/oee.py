@@ -9,10 +9,10 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
-from dashboard.context import DashContext, header
+from dashboard.context import DashContext
 from dashboard.figures_oee import apq_figure, timeline_figure, waterfall_figure
 from dashboard.i18n import t
-from dashboard.pages.spc import monitoring
+from dashboard.shell import GRAPH_CONFIG, notice, page
 
 PATH = "/oee"
 TICK_MS = 2000
@@ -22,47 +22,40 @@ def _key(view: dict[str, Any]) -> str:
     return f"{view['unit']}/{view['machine']}"
 
 
+def machine_card(view: dict[str, Any], lang: str) -> html.Div:
+    """One machine's summary line, A×P×Q bars, loss waterfall and state timeline (filled by the tick)."""
+    key = _key(view)
+    return html.Div(
+        [
+            html.H2(f"{t('machine', lang)} {view['machine']} ({view['unit']})"),
+            html.Div(id={"type": "oee-summary", "machine": key}, className="det-status"),
+            html.Div(
+                [
+                    dcc.Graph(id={"type": "oee-apq", "machine": key}, config=GRAPH_CONFIG),
+                    dcc.Graph(id={"type": "oee-waterfall", "machine": key}, config=GRAPH_CONFIG),
+                ],
+                className="oee-row",
+            ),
+            dcc.Graph(id={"type": "oee-timeline", "machine": key}, config=GRAPH_CONFIG),
+        ],
+        className="chart-card",
+    )
+
+
 def register(app: Dash, ctx: DashContext) -> None:
     """Register the OEE page and its live-update callback."""
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        service = monitoring(ctx)
+        service = ctx.services.monitoring
         views = service.oee_views() if service else []
         if service is None:
-            body: list[Any] = [html.P(t("no_monitoring", lang), className="notice", id="oee-none")]
+            body: list[Any] = [notice("no_monitoring", lang, id="oee-none")]
         elif not views:
-            body = [html.P(t("oee_none", lang), className="notice", id="oee-none")]
+            body = [notice("oee_none", lang, id="oee-none")]
         else:
-            body = [
-                html.Div(
-                    [
-                        html.H2(f"{t('machine', lang)} {v['machine']} ({v['unit']})"),
-                        html.Div(id={"type": "oee-summary", "machine": _key(v)}, className="det-status"),
-                        html.Div(
-                            [
-                                dcc.Graph(id={"type": "oee-apq", "machine": _key(v)}, config={"displaylogo": False}),
-                                dcc.Graph(
-                                    id={"type": "oee-waterfall", "machine": _key(v)}, config={"displaylogo": False}
-                                ),
-                            ],
-                            className="oee-row",
-                        ),
-                        dcc.Graph(id={"type": "oee-timeline", "machine": _key(v)}, config={"displaylogo": False}),
-                    ],
-                    className="chart-card",
-                )
-                for v in views
-            ]
-        return html.Div(
-            [
-                dcc.Store(id="oee-lang", data=lang),
-                dcc.Interval(id="oee-tick", interval=TICK_MS),
-                header(lang, t("oee_title", lang), PATH),
-                *body,
-            ],
-            className="page",
-        )
+            body = [machine_card(v, lang) for v in views]
+        return page(PATH, t("oee_title", lang), lang, body, lang_id="oee-lang", tick_id="oee-tick", tick_ms=TICK_MS)
 
     dash.register_page("oee", path=PATH, layout=layout, name="oee_page", title="gmp-twin OEE", order=12)
 
@@ -76,7 +69,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("oee-lang", "data"),
     )
     def update(_n: int | None, ids: list[dict[str, str]], lang: str) -> tuple[list[Any], ...]:
-        service = monitoring(ctx)
+        service = ctx.services.monitoring
         views = {_key(v): v for v in (service.oee_views() if service else [])}
         out: tuple[list[Any], ...] = ([], [], [], [])
         for id_ in ids:

@@ -13,10 +13,11 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html
 
 from analytics.monitoring_detectors import DetectorPoint
-from dashboard.context import DashContext, header
+from dashboard.context import DashContext
+from dashboard.detector_view import detector_notice, detector_state
 from dashboard.figures_pca import contribution_figure, pca_figure
 from dashboard.i18n import t
-from dashboard.pages.spc import monitoring, status_line
+from dashboard.shell import chart_card, page
 
 PATH = "/pca"
 TICK_MS = 1000
@@ -39,41 +40,41 @@ def alarm_options(points: list[DetectorPoint], zone: Any) -> list[dict[str, Any]
     return out
 
 
+def pca_body(infos: list[dict[str, Any]], lang: str) -> list[Any]:
+    """Detector picker, status line, T²/SPE chart, alarm picker and the contribution chart."""
+    return [
+        dcc.Dropdown(
+            id="pca-detector",
+            options=[{"label": f"{i['name']} ({i['tag']})", "value": i["name"]} for i in infos],
+            value=infos[0]["name"],
+            clearable=False,
+            className="detector-select",
+        ),
+        html.Div(id="pca-status", className="det-status"),
+        chart_card("pca-graph"),
+        html.H2(t("pca_alarm", lang)),
+        dcc.Dropdown(id="pca-alarm", options=[], value=None, placeholder=t("select_alarm", lang)),
+        chart_card("pca-contrib"),
+    ]
+
+
 def register(app: Dash, ctx: DashContext) -> None:
     """Register the PCA page and its callbacks."""
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        service = monitoring(ctx)
+        service = ctx.services.monitoring
         infos = [i for i in service.detector_infos() if i["method"] == "pca"] if service else []
-        if service is None:
-            body: list[Any] = [html.P(t("no_monitoring", lang), className="notice")]
-        elif not infos:
-            body = [html.P(t("no_detectors", lang), className="notice")]
-        else:
-            body = [
-                dcc.Dropdown(
-                    id="pca-detector",
-                    options=[{"label": f"{i['name']} ({i['tag']})", "value": i["name"]} for i in infos],
-                    value=infos[0]["name"],
-                    clearable=False,
-                    className="detector-select",
-                ),
-                html.Div(id="pca-status", className="det-status"),
-                html.Div(dcc.Graph(id="pca-graph", config={"displaylogo": False}), className="chart-card"),
-                html.H2(t("pca_alarm", lang)),
-                dcc.Dropdown(id="pca-alarm", options=[], value=None, placeholder=t("select_alarm", lang)),
-                html.Div(dcc.Graph(id="pca-contrib", config={"displaylogo": False}), className="chart-card"),
-            ]
-        return html.Div(
-            [
-                dcc.Store(id="pca-lang", data=lang),
-                dcc.Store(id="pca-seen"),
-                dcc.Interval(id="pca-tick", interval=TICK_MS),
-                header(lang, t("pca_title", lang), PATH),
-                *body,
-            ],
-            className="page",
+        body = detector_notice(service, infos, lang) or pca_body(infos, lang)
+        return page(
+            PATH,
+            t("pca_title", lang),
+            lang,
+            body,
+            lang_id="pca-lang",
+            tick_id="pca-tick",
+            tick_ms=TICK_MS,
+            stores={"pca-seen": None},
         )
 
     dash.register_page("pca", path=PATH, layout=layout, name="pca", title="gmp-twin PCA", order=11)
@@ -89,18 +90,15 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("pca-lang", "data"),
     )
     def update(_n: int | None, name: str | None, seen: Any, lang: str) -> tuple[Any, ...]:
-        service = monitoring(ctx)
-        if service is None or name is None or name not in service.detectors:
+        service = ctx.services.monitoring
+        now = detector_state(service, name, lang)
+        if service is None or name is None or now is None:
             return dash.no_update, "", [], seen
-        info = next(i for i in service.detector_infos() if i["name"] == name)
-        alarm = service.alarm_view(name)
-        points = service.history(name)
-        stamp = [name, points[-1].time_ns if points else None, info["phase"]]
-        status = status_line(info, alarm, lang)
+        stamp = [name, now.points[-1].time_ns if now.points else None, now.info["phase"]]
         if stamp == seen:
-            return dash.no_update, status, dash.no_update, seen
+            return dash.no_update, now.status, dash.no_update, seen
         options = alarm_options(service.alarm_points(name), ctx.zone)
-        return pca_figure(points, ctx.zone, lang), status, options, stamp
+        return pca_figure(now.points, ctx.zone, lang), now.status, options, stamp
 
     @app.callback(Output("pca-alarm", "value"), Input("pca-graph", "clickData"), prevent_initial_call=True)
     def select_from_chart(click: dict[str, Any] | None) -> Any:
@@ -117,7 +115,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("pca-lang", "data"),
     )
     def contributions(selected: int | None, _options: Any, name: str | None, lang: str) -> Any:
-        service = monitoring(ctx)
+        service = ctx.services.monitoring
         if service is None or name is None or name not in service.detectors:
             return contribution_figure(None, lang)
         points = service.alarm_points(name)

@@ -10,15 +10,20 @@ import logging
 import time
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash
+import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from config_schema.tagmap import TagEntry, TagMap
-from dashboard.context import DashContext, header
+from dashboard.context import DashContext
+from dashboard.data import HistorianGateway
 from dashboard.figures import hold_to, loop_figure, times
 from dashboard.i18n import t
 from dashboard.pid import pid_figure
+from dashboard.shell import GRAPH_CONFIG, page
+from dashboard.tag_view import fmt, head_time, tag_table
 from historian.base import Sample
 
 log = logging.getLogger(__name__)
@@ -28,11 +33,15 @@ LOOPS = ("level", "flow", "pressure", "temperature")
 TICK_MS = 1000
 WINDOW_S = 600
 MAX_POINTS = 600
+#: Trace order of a loop chart (measured value, setpoint, controller output), extended by index.
+ROLES = ("pv", "sp", "out")
+
+Roles = dict[str, TagEntry]
 
 
-def _loop_tags(tagmap: TagMap, loop: str) -> dict[str, TagEntry]:
+def _loop_tags(tagmap: TagMap, loop: str) -> Roles:
     """The measured value, setpoint and output tags of a loop, by role."""
-    roles: dict[str, TagEntry] = {}
+    roles: Roles = {}
     for tag in tagmap.tags:
         if tag.loop != loop:
             continue
@@ -42,16 +51,10 @@ def _loop_tags(tagmap: TagMap, loop: str) -> dict[str, TagEntry]:
     return roles
 
 
-def head_time(latest: dict[str, Sample]) -> int:
-    """'Now' for live views: the wall clock, or the newest sample when the simulation runs
-    ahead of the wall (speed x N), so accelerated data are not left out of the queries."""
-    return max([time.time_ns(), *(s.time_ns for s in latest.values())])
-
-
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f} {unit}".strip()
+def station_loops(tagmap: TagMap) -> dict[str, Roles]:
+    """The loops shown (those with a measured value), in :data:`LOOPS` order, with their tags by role."""
+    loops = {loop: _loop_tags(tagmap, loop) for loop in LOOPS}
+    return {loop: roles for loop, roles in loops.items() if "pv" in roles}
 
 
 def station_tagmap(ctx: DashContext) -> TagMap | None:
@@ -62,79 +65,120 @@ def station_tagmap(ctx: DashContext) -> TagMap | None:
     return None
 
 
+# -- pure view builders ---------------------------------------------------------------------
+def loop_history_figure(
+    loop: str, roles: Roles, data: dict[str, list[Sample]], now_ns: int, zone: ZoneInfo, lang: str
+) -> go.Figure:
+    """A loop's chart over the window already stored; setpoint and output held to now."""
+
+    def xy(role: str) -> Any:
+        samples = data.get(roles[role].name, []) if role in roles else []
+        return times([s.time_ns for s in samples], zone), [s.value for s in samples]
+
+    now = times([now_ns], zone)[0]
+    return loop_figure(loop, roles["pv"].unit, xy("pv"), hold_to(xy("sp"), now), hold_to(xy("out"), now), lang)
+
+
+def loop_card(loop: str, fig: go.Figure) -> html.Div:
+    """A loop's live value line above its chart."""
+    return html.Div(
+        [
+            html.Div(id={"type": "loop-value", "loop": loop}, className="loop-value"),
+            dcc.Graph(id={"type": "loop-graph", "loop": loop}, figure=fig, config=GRAPH_CONFIG),
+        ],
+        className="loop-card",
+    )
+
+
+def station_body(cards: list[html.Div], lang: str) -> list[Any]:
+    """Banner, P&ID and tag table side by side, the loop charts, the 'updated' stamp."""
+    pid = dcc.Graph(id="pid", config={"displayModeBar": False}, figure=pid_figure({}, {}, lang))
+    return [
+        html.Div(id="banner", className="banner"),
+        html.Div(
+            [
+                html.Div([html.H2(t("overview", lang)), pid], className="pid-card"),
+                html.Div([html.H2(t("tags", lang)), html.Div(id="tag-table")], className="table-card"),
+            ],
+            className="row",
+        ),
+        html.H2(t("loops", lang)),
+        html.Div(cards, className="loops"),
+        html.Div(id="updated", className="updated"),
+    ]
+
+
+def loop_text(loop: str, roles: Roles, values: dict[str, float], lang: str) -> str:
+    """A loop's live value line: measured value, setpoint and auto/manual mode.
+
+    >>> pv = TagEntry(name="L", node="ns=2;s=L", unit="cm")
+    >>> loop_text("level", {"pv": pv}, {"L": 12.0}, "en")
+    'Level: 12.00 cm'
+    """
+    pv, sp, mode = roles["pv"], roles.get("sp"), roles.get("mode")
+    text = f"{t(loop, lang)}: {fmt(values.get(pv.name), pv.unit)}"
+    if sp is not None:
+        text += f" → {t('setpoint', lang)} {fmt(values.get(sp.name), sp.unit)}"
+    if mode is not None and mode.name in values:
+        text += f" · {t('auto', lang) if values[mode.name] >= 0.5 else t('manual', lang)}"
+    return text
+
+
+def loop_extend(
+    names: list[str], data: dict[str, list[Sample]], values: dict[str, float], now_ns: int, zone: ZoneInfo
+) -> tuple[dict[str, list[Any]], int | None]:
+    """The new points of a loop's traces (``extendData`` x/y by trace) and the newest sample time.
+
+    ``names`` are the PV, SP and OUT tags (``""`` for a role the loop lacks). Step signals (SP,
+    OUT) only change on writes: their latest value is held to now.
+    """
+    xs, ys, newest = [], [], None
+    for i, name in enumerate(names):
+        samples = data.get(name, []) if name else []
+        x, y = times([s.time_ns for s in samples], zone), [s.value for s in samples]
+        if i > 0 and name in values:
+            x, y = x + times([now_ns], zone), [*y, values[name]]
+        xs.append(x)
+        ys.append(y)
+        if samples:
+            newest = max(newest or 0, samples[-1].time_ns)
+    return {"x": xs, "y": ys}, newest
+
+
+# -- the page ---------------------------------------------------------------------------------
 def register(app: Dash, ctx: DashContext) -> None:
     """Register the station page and its live-update callback."""
     station = station_tagmap(ctx)
     if station is None:
         return
     zone, gateway = ctx.zone, ctx.gateway
+    loops = station_loops(station)
 
-    def series(tm: TagMap, tags: list[str], start_ns: int, stop_ns: int) -> dict[str, list[Sample]]:
-        return gateway.range(tm.site, tm.unit, tags, start_ns, stop_ns, MAX_POINTS).series
-
-    def station_layout(lang: str | None = None, **_: Any) -> html.Div:
+    def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
         try:
             now_ns = head_time(gateway.latest(station.site, station.unit))
         except Exception:
             now_ns = time.time_ns()
-        graphs = []
-        for loop in LOOPS:
-            roles = _loop_tags(station, loop)
-            if "pv" not in roles:
-                continue
-            names = [roles[r].name for r in ("pv", "sp", "out") if r in roles]
-            try:
-                data = series(station, names, now_ns - WINDOW_S * 1_000_000_000, now_ns + 1)
-            except Exception as exc:  # historian down: render empty, the banner says why
-                log.warning("initial range query failed: %s", exc)
-                data = {}
-
-            def xy(role: str, roles: dict[str, TagEntry] = roles, data: dict[str, list[Sample]] = data) -> Any:
-                samples = data.get(roles[role].name, []) if role in roles else []
-                return times([s.time_ns for s in samples], zone), [s.value for s in samples]
-
-            now = times([now_ns], zone)[0]
-            fig = loop_figure(loop, roles["pv"].unit, xy("pv"), hold_to(xy("sp"), now), hold_to(xy("out"), now), lang)
-            graphs.append(
-                html.Div(
-                    [
-                        html.Div(id={"type": "loop-value", "loop": loop}, className="loop-value"),
-                        dcc.Graph(id={"type": "loop-graph", "loop": loop}, figure=fig, config={"displaylogo": False}),
-                    ],
-                    className="loop-card",
-                )
+        cards = [
+            loop_card(
+                loop, loop_history_figure(loop, roles, _history(gateway, station, roles, now_ns), now_ns, zone, lang)
             )
-        return html.Div(
-            [
-                dcc.Store(id="lang", data=lang),
-                dcc.Store(id="cursor", data=now_ns),
-                dcc.Interval(id="tick", interval=TICK_MS),
-                header(lang, t("title", lang), PATH),
-                html.Div(id="banner", className="banner"),
-                html.Div(
-                    [
-                        html.Div(
-                            [
-                                html.H2(t("overview", lang)),
-                                dcc.Graph(id="pid", config={"displayModeBar": False}, figure=pid_figure({}, {}, lang)),
-                            ],
-                            className="pid-card",
-                        ),
-                        html.Div([html.H2(t("tags", lang)), html.Div(id="tag-table")], className="table-card"),
-                    ],
-                    className="row",
-                ),
-                html.H2(t("loops", lang)),
-                html.Div(graphs, className="loops"),
-                html.Div(id="updated", className="updated"),
-            ],
-            className="page",
+            for loop, roles in loops.items()
+        ]
+        return page(
+            PATH,
+            t("title", lang),
+            lang,
+            station_body(cards, lang),
+            lang_id="lang",
+            tick_id="tick",
+            tick_ms=TICK_MS,
+            stores={"cursor": now_ns},
         )
 
-    dash.register_page("station", path=PATH, layout=station_layout, name="station", title="gmp-twin", order=0)
+    dash.register_page("station", path=PATH, layout=layout, name="station", title="gmp-twin", order=0)
 
-    loop_ids = [loop for loop in LOOPS if "pv" in _loop_tags(station, loop)]
     units = {tag.name: tag.unit for tag in station.tags}
     his = {tag.name: tag.hi for tag in station.tags if tag.hi is not None}
     pid_scale = {"level_max": his.get("B101_level", 30.0), "lower_volume_max": his.get("tank101_volume", 10.0)}
@@ -152,7 +196,6 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("lang", "data"),
     )
     def on_tick(_n: int | None, cursor_ns: int, lang: str) -> tuple[Any, ...]:
-        now_ns = time.time_ns()
         try:
             latest = gateway.latest(station.site, station.unit)
         except Exception as exc:
@@ -161,57 +204,28 @@ def register(app: Dash, ctx: DashContext) -> None:
             return (dash.no_update,) * 4 + (cursor_ns, banner, dash.no_update)
         now_ns = head_time(latest)
         values = {name: s.value for name, s in latest.items()}
-        table = tag_table(station, latest, now_ns, lang)
-        loop_values, extends = [], []
-        newest = cursor_ns
-        for loop in loop_ids:
-            roles = _loop_tags(station, loop)
-            pv, sp = roles["pv"], roles.get("sp")
-            mode = roles.get("mode")
-            mode_txt = ""
-            if mode is not None and mode.name in values:
-                mode_txt = f" · {t('auto', lang) if values[mode.name] >= 0.5 else t('manual', lang)}"
-            loop_values.append(
-                f"{t(loop, lang)}: {_fmt(values.get(pv.name), pv.unit)}"
-                + (f" → {t('setpoint', lang)} {_fmt(values.get(sp.name), sp.unit)}" if sp else "")
-                + mode_txt
+        texts, extends, newest = [], [], cursor_ns
+        for loop, roles in loops.items():
+            texts.append(loop_text(loop, roles, values, lang))
+            names = [roles[r].name if r in roles else "" for r in ROLES]
+            data = gateway.range(
+                station.site, station.unit, [n for n in names if n], cursor_ns + 1, now_ns + 1, MAX_POINTS
             )
-            names = [roles[r].name if r in roles else "" for r in ("pv", "sp", "out")]
-            data = series(station, [n for n in names if n], cursor_ns + 1, now_ns + 1)
-            xs, ys = [], []
-            for i, name in enumerate(names):
-                samples = data.get(name, []) if name else []
-                x, y = times([s.time_ns for s in samples], zone), [s.value for s in samples]
-                if i > 0 and name in values:
-                    # Step signals: hold the latest value to now (they only change on writes).
-                    x, y = x + times([now_ns], zone), [*y, values[name]]
-                xs.append(x)
-                ys.append(y)
-                if samples:
-                    newest = max(newest, samples[-1].time_ns)
-            extends.append(({"x": xs, "y": ys}, [0, 1, 2], MAX_POINTS * 2))
+            extend, last = loop_extend(names, data.series, values, now_ns, zone)
+            extends.append((extend, [0, 1, 2], MAX_POINTS * 2))
+            newest = max(newest, last or newest)
         stamp = f"{t('updated', lang)}: {datetime.now(zone):%H:%M:%S}"  # same zone as the axes
         fig = pid_figure(values, units, lang, **pid_scale)
-        return fig, table, loop_values, extends, newest, "", stamp
+        return fig, tag_table(station, latest, now_ns, lang), texts, extends, newest, "", stamp
 
 
-def tag_table(tagmap: TagMap, latest: dict[str, Sample], now_ns: int, lang: str, id_prefix: str = "") -> html.Table:
-    """All tags of a unit with value, unit, status and age (ids ``val-<prefix><tag>`` for tests)."""
-    from dashboard.api.routers.tags import status_text
-
-    header = html.Tr([html.Th(t(k, lang)) for k in ("tag", "value", "unit", "status", "age")])
-    rows = []
-    for tag in tagmap.tags:
-        sample = latest.get(tag.name)
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(tag.name, title=tag.description),
-                    html.Td(_fmt(sample.value) if sample else "—", className="num", id=f"val-{id_prefix}{tag.name}"),
-                    html.Td(tag.unit),
-                    html.Td(status_text(sample.status) if sample else "—"),
-                    html.Td(f"{(now_ns - sample.time_ns) / 1e9:.1f}" if sample else "—", className="num"),
-                ]
-            )
-        )
-    return html.Table([html.Thead(header), html.Tbody(rows)], className="tags")
+def _history(gateway: HistorianGateway, station: TagMap, roles: Roles, now_ns: int) -> dict[str, list[Sample]]:
+    """The stored window of a loop's tags; empty when the historian is down (the banner says why)."""
+    names = [roles[r].name for r in ROLES if r in roles]
+    try:
+        return gateway.range(
+            station.site, station.unit, names, now_ns - WINDOW_S * 1_000_000_000, now_ns + 1, MAX_POINTS
+        ).series
+    except Exception as exc:
+        log.warning("initial range query failed: %s", exc)
+        return {}

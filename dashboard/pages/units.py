@@ -17,15 +17,17 @@ import plotly.graph_objects as go
 from dash import MATCH, Dash, Input, Output, State, dcc, html
 
 from config_schema.tagmap import TagEntry, TagMap
-from dashboard.context import DashContext, header
+from dashboard.context import DashContext
 from dashboard.figures import times
 from dashboard.i18n import t
-from dashboard.pages.station import head_time, tag_table
+from dashboard.shell import GRAPH_CONFIG, page
+from dashboard.tag_view import head_time, tag_table
 
 log = logging.getLogger(__name__)
 
 WINDOW_S = 1800
 MAX_POINTS = 400
+TICK_MS = 1000
 OWN_PAGE = {"mps_pa"}  # unit types with a dedicated page
 
 NOR_FILL = "rgba(44,160,44,0.15)"
@@ -91,58 +93,53 @@ def register(app: Dash, ctx: DashContext) -> None:
         _register_callbacks(app, ctx)
 
 
+def cpp_card(unit: str, tag: TagEntry, fig: go.Figure, cursor_ns: int) -> html.Div:
+    """A critical parameter's live value badge and chart, and the time of its newest point shown."""
+    key = {"unit": unit, "tag": tag.name}
+    return html.Div(
+        [
+            html.Div(id={"type": "cpp-value", **key}, className="loop-value"),
+            dcc.Graph(id={"type": "cpp-graph", **key}, figure=fig, config=GRAPH_CONFIG),
+            dcc.Store(id={"type": "cpp-cursor", **key}, data=cursor_ns),
+        ],
+        className="loop-card",
+    )
+
+
+def unit_section(ctx: DashContext, tm: TagMap, lang: str) -> html.Div:
+    """One unit: its critical parameters over the stored window, then its tag table (filled by the tick)."""
+    critical = [tag for tag in tm.tags if tag.nor or tag.par]
+    try:
+        latest = ctx.gateway.latest(tm.site, tm.unit)
+        head = head_time(latest)
+        data = ctx.gateway.range(
+            tm.site, tm.unit, [c.name for c in critical], head - WINDOW_S * 1_000_000_000, head + 1, MAX_POINTS
+        ).series
+    except Exception as exc:  # historian down: empty charts, the banner says why
+        log.warning("unit page query failed: %s", exc)
+        head, data = time.time_ns(), {}
+    cards = []
+    for tag in critical:
+        samples = data.get(tag.name, [])
+        fig = cpp_figure(tag, times([s.time_ns for s in samples], ctx.zone), [s.value for s in samples], lang)
+        cards.append(cpp_card(tm.unit, tag, fig, head))
+    return html.Div(
+        [
+            html.H2(f"{tm.unit} — {t('critical_parameters', lang)}"),
+            html.Div(cards or t("no_critical", lang), className="loops"),
+            html.H2(t("tags", lang)),
+            html.Div(id={"type": "unit-table", "unit": tm.unit}, className="table-card"),
+        ]
+    )
+
+
 def _register_type(ctx: DashContext, unit_type: str, tagmaps: list[TagMap], order: int) -> None:
     path = f"/units/{unit_type}"
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        sections = []
-        for tm in tagmaps:
-            critical = [tag for tag in tm.tags if tag.nor or tag.par]
-            cards = []
-            try:
-                latest = ctx.gateway.latest(tm.site, tm.unit)
-                head = head_time(latest)
-                data = ctx.gateway.range(
-                    tm.site, tm.unit, [c.name for c in critical], head - WINDOW_S * 1_000_000_000, head + 1, MAX_POINTS
-                ).series
-            except Exception as exc:  # historian down: empty charts, the banner says why
-                log.warning("unit page query failed: %s", exc)
-                head, data = time.time_ns(), {}
-            for tag in critical:
-                samples = data.get(tag.name, [])
-                fig = cpp_figure(tag, times([s.time_ns for s in samples], ctx.zone), [s.value for s in samples], lang)
-                key = {"unit": tm.unit, "tag": tag.name}
-                cards.append(
-                    html.Div(
-                        [
-                            html.Div(id={"type": "cpp-value", **key}, className="loop-value"),
-                            dcc.Graph(id={"type": "cpp-graph", **key}, figure=fig, config={"displaylogo": False}),
-                            dcc.Store(id={"type": "cpp-cursor", **key}, data=head),
-                        ],
-                        className="loop-card",
-                    )
-                )
-            sections.append(
-                html.Div(
-                    [
-                        html.H2(f"{tm.unit} — {t('critical_parameters', lang)}"),
-                        html.Div(cards or t("no_critical", lang), className="loops"),
-                        html.H2(t("tags", lang)),
-                        html.Div(id={"type": "unit-table", "unit": tm.unit}, className="table-card"),
-                    ]
-                )
-            )
-        return html.Div(
-            [
-                dcc.Store(id="lang", data=lang),
-                dcc.Interval(id="unit-tick", interval=1000),
-                header(lang, t(unit_type, lang), path),
-                html.Div(id="banner", className="banner"),
-                *sections,
-            ],
-            className="page",
-        )
+        body = [html.Div(id="banner", className="banner"), *(unit_section(ctx, tm, lang) for tm in tagmaps)]
+        return page(path, t(unit_type, lang), lang, body, lang_id="lang", tick_id="unit-tick", tick_ms=TICK_MS)
 
     dash.register_page(
         f"unit-{unit_type}", path=path, layout=layout, name=unit_type, title=f"gmp-twin {unit_type}", order=order

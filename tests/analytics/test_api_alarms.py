@@ -12,7 +12,7 @@ from test_monitoring import LEVEL_EWMA, SEC, SITE, T0, box, samples, service
 from analytics.monitoring import MonitoringService
 from config_schema.tagmap import load_tagmap
 from dashboard.api.app import create_api
-from dashboard.api.state import ApiState
+from dashboard.services import Services
 from historian.sqlite import SqliteHistorian
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, MonitoringService, SqliteHistorian]]:
     async with SqliteHistorian(tmp_path / "h.sqlite") as historian:
         mon = service(historian, tmp_path, LEVEL_EWMA)
-        state = ApiState(historian=historian, tagmaps=[load_tagmap(REPO / "config/tagmaps/mps-pa-sim.yaml")])
-        state.services["monitoring"] = mon
+        state = Services(historian=historian, tagmaps=[load_tagmap(REPO / "config/tagmaps/mps-pa-sim.yaml")])
+        state.monitoring = mon
         state.health["monitoring"] = mon.health
         transport = httpx.ASGITransport(app=create_api(state))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -114,7 +114,7 @@ async def test_not_json_is_422(setup: tuple[httpx.AsyncClient, MonitoringService
 
 async def test_without_monitoring_service_the_endpoints_say_so(tmp_path: Path) -> None:
     async with SqliteHistorian(tmp_path / "h.sqlite") as historian:
-        app = create_api(ApiState(historian=historian, tagmaps=[]))
+        app = create_api(Services(historian=historian, tagmaps=[]))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             resp = await client.get("/api/alarms")
     assert resp.status_code == 503

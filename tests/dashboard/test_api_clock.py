@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from dashboard.api.routers import clock
-from dashboard.api.state import ApiState
+from dashboard.services import Services
 from historian import open_historian
 from models.mps_pa import MpsPaStation
 from twin.runtime import TwinRuntime
@@ -26,7 +26,7 @@ async def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
     runtime = TwinRuntime({"mps-pa": MpsPaStation()})
     async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
         app = FastAPI()
-        app.state.gmp = ApiState(historian=historian, tagmaps=[], services={"runtime": runtime})
+        app.state.services = Services(historian=historian, tagmaps=[], runtime=runtime)
         app.include_router(clock.router, prefix="/api")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             yield client, runtime

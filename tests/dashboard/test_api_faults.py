@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dashboard.api.app import create_api
-from dashboard.api.state import ApiState
+from dashboard.services import Services
 from historian import open_historian
 from twin.faults.service import TwinControl
 from twin.plant import PlantConfig, build_plant
@@ -48,7 +48,7 @@ async def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
     cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "mps-pa", "type": "mps_pa"}]})
     control = TwinControl(TwinRuntime(build_plant(cfg)), site="lab", run_id="run-test", scenario_dir=library)
     async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
-        state = ApiState(historian=historian, tagmaps=[], services={"control": control})
+        state = Services(historian=historian, tagmaps=[], control=control)
         app = create_api(state)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             yield client, control
@@ -223,7 +223,7 @@ async def test_scenarios_start_hide_stop(api: tuple[httpx.AsyncClient, TwinContr
 
 async def test_without_the_control_service_routes_say_why(tmp_path: Path) -> None:
     async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
-        app = create_api(ApiState(historian=historian, tagmaps=[]))
+        app = create_api(Services(historian=historian, tagmaps=[]))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             for url in ("/api/faults", "/api/faults/catalog", "/api/scenarios/current", "/api/clock"):
                 resp = await client.get(url)

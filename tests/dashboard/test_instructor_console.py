@@ -28,10 +28,10 @@ from a2wsgi import WSGIMiddleware
 from conftest import chromium, free_port
 
 from dashboard.api.app import create_api
-from dashboard.api.state import ApiState
 from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
+from dashboard.services import Services
 from historian import open_historian
 from twin.clock import SimClock
 from twin.faults.service import TwinControl
@@ -84,15 +84,14 @@ def serve(tmp_path: Path, instructor: bool) -> Iterator[Served]:
             control = TwinControl(runtime, site="lab", run_id="run-console", scenario_dir=library)
             control.bind_loop(loop)
             tagmaps = plant_tagmaps(PLANT, units, "opc.tcp://127.0.0.1:4840")
-            state = ApiState(historian=historian, tagmaps=tagmaps, services={"control": control, "runtime": runtime})
+            state = Services(historian=historian, tagmaps=tagmaps, control=control, runtime=runtime)
             # The same mounting as gmp_twin.roles._serve_http.
             api = create_api(state)
             ctx = DashContext(
-                tagmaps,
+                state,
                 HistorianGateway(historian, loop),
                 zone=ZoneInfo("UTC"),
                 default_lang="en",
-                services=state.services,
                 instructor=instructor,
             )
             api.mount("/", WSGIMiddleware(create_dash(ctx).server))  # type: ignore[arg-type]
@@ -250,7 +249,8 @@ def test_a_student_app_after_an_instructor_app_has_no_console(tmp_path: Path) ->
     def app(instructor: bool) -> dash.Dash:
         loop = asyncio.new_event_loop()
         try:
-            ctx = DashContext([], HistorianGateway(None, loop), services={}, instructor=instructor)  # type: ignore[arg-type]
+            services = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
+            ctx = DashContext(services, HistorianGateway(None, loop), instructor=instructor)  # type: ignore[arg-type]
             return create_dash(ctx)
         finally:
             loop.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import flask
 
 from dashboard.pages.instructor import control_of, local_request
+from dashboard.services import Services
 from twin.faults.service import TwinControl
 from twin.plant import PlantConfig, build_plant
 from twin.runtime import TwinRuntime
@@ -16,7 +17,7 @@ from twin.runtime import TwinRuntime
 
 class _Ctx:
     def __init__(self, control: TwinControl) -> None:
-        self.services = {"control": control}
+        self.services = Services(historian=None, tagmaps=[], control=control)  # type: ignore[arg-type]
 
 
 def test_only_a_local_browser_gets_the_control_service() -> None:

@@ -8,24 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from analytics.monitoring import AlarmNotFoundError, AlarmStateError, MonitoringService
-from dashboard.api.deps import StateDep
+from analytics.monitoring import AlarmNotFoundError, AlarmStateError
+from dashboard.api.deps import MonitoringDep
 
 router = APIRouter(tags=["alarms"])
-
-
-def get_monitoring(state: StateDep) -> MonitoringService:
-    """The monitoring service, or 503 when this process does not run one."""
-    service = state.services.get("monitoring")
-    if not isinstance(service, MonitoringService):
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the monitoring service does not run in this process")
-    return service
-
-
-MonitoringDep = Annotated[MonitoringService, Depends(get_monitoring)]
 
 
 class AckBody(BaseModel):

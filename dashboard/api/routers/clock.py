@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard.api.auth import InstructorDep
-from dashboard.api.deps import StateDep
+from dashboard.api.deps import RuntimeDep
 from twin.runtime import TwinRuntime
 
 router = APIRouter(tags=["clock"])
@@ -45,19 +45,6 @@ def _saved() -> list[Path]:
     return sorted(SNAPSHOT_DIR.glob("*.json"))
 
 
-def _runtime(state: Any) -> TwinRuntime:
-    runtime: TwinRuntime | None = state.services.get("runtime")
-    if runtime is None:  # a process that registered only the control service still has its runtime
-        runtime = getattr(state.services.get("control"), "runtime", None)
-    if runtime is None:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "no simulation runs in this process (dashboard-only role or a real kit); "
-            "use the API of the process started with `gmp-twin run`",
-        )
-    return runtime
-
-
 def clock_state(runtime: TwinRuntime) -> dict[str, Any]:
     speed = runtime.clock.speed
     return {
@@ -70,13 +57,12 @@ def clock_state(runtime: TwinRuntime) -> dict[str, Any]:
 
 
 @router.get("/clock")
-async def get_clock(state: StateDep) -> dict[str, Any]:
-    return clock_state(_runtime(state))
+async def get_clock(runtime: RuntimeDep) -> dict[str, Any]:
+    return clock_state(runtime)
 
 
 @router.put("/clock")
-async def set_clock(body: ClockUpdate, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
-    runtime = _runtime(state)
+async def set_clock(body: ClockUpdate, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
     if body.speed is not None:
         runtime.set_speed(math.inf if body.speed == "max" else float(body.speed))
     if body.paused is True:
@@ -87,8 +73,7 @@ async def set_clock(body: ClockUpdate, state: StateDep, _who: InstructorDep) -> 
 
 
 @router.post("/clock/step")
-async def step_clock(body: StepRequest, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
-    runtime = _runtime(state)
+async def step_clock(body: StepRequest, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
     if not runtime.clock.paused:
         raise HTTPException(status.HTTP_409_CONFLICT, 'pause the clock first (PUT /api/clock {"paused": true})')
     await runtime.single_step(body.steps)
@@ -96,21 +81,18 @@ async def step_clock(body: StepRequest, state: StateDep, _who: InstructorDep) ->
 
 
 @router.get("/snapshots")
-async def list_snapshots(state: StateDep) -> list[dict[str, Any]]:
-    _runtime(state)
+async def list_snapshots(runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [{"name": p.stem, "bytes": p.stat().st_size} for p in _saved()]
 
 
 @router.post("/snapshots", status_code=status.HTTP_201_CREATED)
-async def save_snapshot(body: SnapshotRequest, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
-    runtime = _runtime(state)
+async def save_snapshot(body: SnapshotRequest, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
     path = runtime.save_snapshot(SNAPSHOT_DIR / f"{body.name}.json")
     return {"name": body.name, "path": str(path), **clock_state(runtime)}
 
 
 @router.post("/snapshots/{name}/restore")
-async def restore_snapshot(name: str, state: StateDep, _who: InstructorDep) -> dict[str, Any]:
-    runtime = _runtime(state)
+async def restore_snapshot(name: str, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
     if not re.fullmatch(_NAME, name):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"bad snapshot name {name!r}")
     path = SNAPSHOT_DIR / f"{name}.json"

@@ -1,8 +1,8 @@
 """``/api/faults``: the fault catalog, the active faults by role, and instructor injection.
 
 Every call goes through the process's :class:`twin.faults.service.TwinControl`
-(``state.services["control"]``), the same layer as the dashboard's instructor console. Reading
-the faults needs no token, but without the instructor token a caller gets the student view:
+(``Services.control``, as ``ControlDep``), the same layer as the dashboard's instructor console.
+Reading the faults needs no token, but without the instructor token a caller gets the student view:
 hidden faults (an escape game's) and instructors' notes are left out. Injecting and clearing
 need the token (see :mod:`dashboard.api.auth`).
 
@@ -16,45 +16,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Union
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi import Path as PathParam
 from pydantic import Field, RootModel, create_model, model_validator
 
-from dashboard.api.auth import InstructorDep, require_instructor
-from dashboard.api.deps import StateDep
+from dashboard.api.auth import InstructorDep, RoleDep
+from dashboard.api.deps import ControlDep
 from twin.faults.catalog import FAULT_TYPES, FaultBase
-from twin.faults.service import Role, TwinControl
+from twin.faults.service import TwinControl
 
 router = APIRouter(tags=["faults"])
-
-
-# -- dependencies shared with the scenarios router ------------------------------------------
-def get_control(state: StateDep) -> TwinControl:
-    """The fault and scenario service of this process, or 503 when none runs here."""
-    control = state.services.get("control")
-    if not isinstance(control, TwinControl):
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "no simulation runs in this process (dashboard-only role or a real kit): faults and scenarios "
-            "are driven through the API of the process started with `gmp-twin run`",
-        )
-    return control
-
-
-def viewer_role(authorization: Annotated[str | None, Header()] = None) -> Role:
-    """``instructor`` with the instructor token, ``student`` without any; a wrong token is refused.
-
-    A wrong token is a 401 rather than a silent student view, so an instructor's typo does not
-    look like "no hidden faults".
-    """
-    if authorization is None:
-        return "student"
-    require_instructor(authorization)
-    return "instructor"
-
-
-ControlDep = Annotated[TwinControl, Depends(get_control)]
-RoleDep = Annotated[Role, Depends(viewer_role)]
 
 
 # -- the body of POST /api/faults -------------------------------------------------------------

@@ -7,20 +7,20 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from dashboard.api.deps import StateDep
+from dashboard.api.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-async def health(state: StateDep) -> JSONResponse:
+async def health(services: ServicesDep) -> JSONResponse:
     """200 with ``status: ok`` when the historian answers, else 503 with ``status: degraded``."""
-    historian_up = await state.historian.ping()
-    components: dict[str, Any] = {"historian": {"url": _redact(state.historian.url), "up": historian_up}}
-    for name, provider in state.health.items():
+    historian_up = await services.historian.ping()
+    components: dict[str, Any] = {"historian": {"url": _redact(services.historian.url), "up": historian_up}}
+    for name, provider in services.health.items():
         components[name] = provider()
     ok = historian_up and all(c.get("ok", True) for c in components.values() if isinstance(c, dict))
-    body = {"status": "ok" if ok else "degraded", "site": state.site, "components": components}
+    body = {"status": "ok" if ok else "degraded", "site": services.site, "components": components}
     return JSONResponse(body, status_code=200 if ok else 503)
 
 

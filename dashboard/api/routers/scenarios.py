@@ -15,8 +15,8 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from config_schema.files import ConfigError
-from dashboard.api.auth import InstructorDep
-from dashboard.api.routers.faults import ControlDep, RoleDep
+from dashboard.api.auth import InstructorDep, RoleDep
+from dashboard.api.deps import ControlDep
 
 router = APIRouter(tags=["scenarios"])
 

@@ -9,7 +9,7 @@ from typing import Any
 from asyncua import ua
 from fastapi import APIRouter
 
-from dashboard.api.deps import StateDep
+from dashboard.api.deps import ServicesDep
 
 router = APIRouter(tags=["tags"])
 
@@ -23,12 +23,12 @@ def status_text(code: int) -> str:
 
 
 @router.get("/tags")
-async def list_tags(state: StateDep) -> list[dict[str, Any]]:
+async def list_tags(services: ServicesDep) -> list[dict[str, Any]]:
     """One entry per tag of every tag map, with its latest historian value (or null)."""
     now_ns = time.time_ns()
     out: list[dict[str, Any]] = []
-    for tagmap in state.tagmaps:
-        latest = await state.historian.latest(site=tagmap.site, unit=tagmap.unit)
+    for tagmap in services.tagmaps:
+        latest = await services.historian.latest(site=tagmap.site, unit=tagmap.unit)
         by_tag = {key.tag: sample for key, sample in latest.items() if key.source == tagmap.source}
         for tag in tagmap.tags:
             sample = by_tag.get(tag.name)
