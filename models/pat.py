@@ -241,7 +241,12 @@ class RamanModel:
 
 
 def pls1_nipals(x: np.ndarray, y: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """PLS1 by NIPALS on mean-centred data.
+    """PLS1 by NIPALS on mean-centred data (scikit-learn's :class:`~sklearn.cross_decomposition.PLSRegression`).
+
+    One fit with ``A`` components gives the models with ``1 … A`` components too: NIPALS
+    makes ``Pᵀ W`` upper triangular, so the first ``a`` columns of the rotations
+    ``R = W (Pᵀ W)⁻¹`` are those of the ``a``-component model and its regression vector is
+    ``R[:, :a] @ q[:a]``, which cross-validation uses to score every ``a`` at once.
 
     Parameters
     ----------
@@ -268,33 +273,13 @@ def pls1_nipals(x: np.ndarray, y: np.ndarray, n_components: int) -> tuple[np.nda
     >>> bool(np.allclose(coefs[-1], b)), round(float(ym - xm @ coefs[-1]), 6)
     (True, 4.0)
     """
-    x_mean = x.mean(axis=0)
-    y_mean = float(y.mean())
-    e = x - x_mean
-    f = y - y_mean
+    # Imported here: scikit-learn takes about a second to import, and only calibration needs it.
+    from sklearn.cross_decomposition import PLSRegression
+
     n_comp = min(n_components, min(x.shape) - 1 if x.shape[0] <= x.shape[1] else x.shape[1])
-    w_all = np.zeros((x.shape[1], n_comp))
-    p_all = np.zeros((x.shape[1], n_comp))
-    q_all = np.zeros(n_comp)
-    for a in range(n_comp):
-        w = e.T @ f
-        norm = float(np.linalg.norm(w))
-        if norm == 0.0:
-            n_comp = a
-            break
-        w /= norm
-        t = e @ w
-        tt = float(t @ t)
-        p_vec = e.T @ t / tt
-        q = float(f @ t) / tt
-        e = e - np.outer(t, p_vec)
-        f = f - q * t
-        w_all[:, a], p_all[:, a], q_all[a] = w, p_vec, q
-    coefs = np.zeros((n_comp, x.shape[1]))
-    for a in range(1, n_comp + 1):
-        w_a = w_all[:, :a]
-        coefs[a - 1] = w_a @ np.linalg.solve(p_all[:, :a].T @ w_a, q_all[:a])
-    return coefs, x_mean, y_mean
+    pls = PLSRegression(n_components=n_comp, scale=False).fit(x, y)
+    coefs = np.cumsum(pls.x_rotations_ * pls.y_loadings_[0], axis=1).T
+    return np.ascontiguousarray(coefs), x.mean(axis=0), float(y.mean())
 
 
 def savgol_derivative_matrix(n_points: int, window: int) -> np.ndarray:
@@ -306,14 +291,12 @@ def savgol_derivative_matrix(n_points: int, window: int) -> np.ndarray:
     >>> d.shape, np.allclose(d @ np.arange(10.0), 1.0)
     ((6, 10), True)
     """
-    half = window // 2
-    k = np.arange(-half, half + 1, dtype=float)
-    c = k / float(k @ k)
-    rows = n_points - 2 * half
-    d = np.zeros((rows, n_points))
-    for j, cj in enumerate(c):
-        d[np.arange(rows), np.arange(rows) + j] = cj
-    return d
+    # Imported here: models import without scipy; only calibration needs these.
+    from scipy.linalg import convolution_matrix
+    from scipy.signal import savgol_coeffs
+
+    # Each row applies the filter at one point where the whole window fits ("valid" mode).
+    return convolution_matrix(savgol_coeffs(window, polyorder=2, deriv=1, use="conv"), n_points, mode="valid")
 
 
 @dataclass(frozen=True)

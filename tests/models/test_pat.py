@@ -94,6 +94,30 @@ def test_pls1_equals_least_squares_with_all_components() -> None:
     assert all(a >= b - 1e-9 for a, b in itertools.pairwise(sse))
 
 
+def test_pls1_row_a_is_the_model_fitted_with_a_components() -> None:
+    # One fit gives every smaller model (cross-validation relies on it): row a-1 equals a
+    # separate scikit-learn fit with a components.
+    from sklearn.cross_decomposition import PLSRegression
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((50, 20)) @ rng.standard_normal((20, 20))
+    y = x[:, 0] - 0.5 * x[:, 3] + 0.2 * rng.standard_normal(50)
+    coefs, _, _ = pls1_nipals(x, y, 8)
+    for a in range(1, 9):
+        alone = PLSRegression(n_components=a, scale=False).fit(x, y).coef_[0]
+        np.testing.assert_allclose(coefs[a - 1], alone, rtol=1e-9, atol=1e-12)
+
+
+def test_savgol_derivative_matches_the_closed_form() -> None:
+    # Quadratic fit, first derivative, unit spacing: the weights are k / Σk² (k = -h…h).
+    d = savgol_derivative_matrix(12, 5)
+    k = np.arange(-2.0, 3.0)
+    expected = np.zeros((8, 12))
+    for i in range(8):
+        expected[i, i : i + 5] = k / float(k @ k)
+    np.testing.assert_allclose(d, expected, atol=1e-15)
+
+
 def test_savgol_derivative_is_exact_for_quadratics() -> None:
     d = savgol_derivative_matrix(30, 7)
     x = np.arange(30.0)
