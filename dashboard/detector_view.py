@@ -55,6 +55,11 @@ def status_line(info: dict[str, Any], alarm: dict[str, Any] | None, lang: str) -
     return children
 
 
+def detector_infos(service: MonitoringService | None, pca: bool) -> list[dict[str, Any]]:
+    """The PCA detectors (``pca=True``) or the univariate ones of the service; none without it."""
+    return [i for i in service.detector_infos() if (i["method"] == "pca") == pca] if service else []
+
+
 def detector_notice(service: MonitoringService | None, infos: list[dict[str, Any]], lang: str) -> list[Any]:
     """The page body when there is nothing to pick: no monitoring service, or no detector of the kind."""
     if service is None:

@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -24,37 +25,33 @@ SP_COLOUR = "#d62728"
 OUT_COLOUR = "#7f7f7f"
 
 
+def line(x: Sequence[Any], y: Sequence[float | None], name: str, **style: Any) -> go.Scatter:
+    """A named line trace; ``style`` goes to :class:`plotly.graph_objects.Scatter` (``line``, ``yaxis``...).
+
+    >>> line([0, 1], [2.0, 3.0], "PV", line={"width": 2}).mode
+    'lines'
+    """
+    return go.Scatter(x=list(x), y=list(y), name=name, **{"mode": "lines", **style})
+
+
+def finite(x: float | None) -> float | None:
+    """``x``, or ``None`` (a gap in the line) for a missing, NaN or infinite value.
+
+    >>> finite(1.5), finite(float("nan")), finite(None)
+    (1.5, None, None)
+    """
+    return None if x is None or not math.isfinite(x) else x
+
+
 def loop_figure(loop: str, unit: str, pv: Series, sp: Series, out: Series, lang: str) -> go.Figure:
     """Process value, setpoint and controller output of one control loop.
 
     Trace order (PV, SP, OUT) is fixed because live updates extend them by index.
     """
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=list(pv[0]), y=list(pv[1]), name=t("measured", lang), mode="lines", line={"color": PV_COLOUR, "width": 2}
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=list(sp[0]),
-            y=list(sp[1]),
-            name=t("setpoint", lang),
-            mode="lines",
-            line={"color": SP_COLOUR, "dash": "dash", "shape": "hv"},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=list(out[0]),
-            y=list(out[1]),
-            name=t("output", lang),
-            mode="lines",
-            yaxis="y2",
-            line={"color": OUT_COLOUR, "width": 1},
-            opacity=0.6,
-        )
-    )
+    fig.add_trace(line(*pv, t("measured", lang), line={"color": PV_COLOUR, "width": 2}))
+    fig.add_trace(line(*sp, t("setpoint", lang), line={"color": SP_COLOUR, "dash": "dash", "shape": "hv"}))
+    fig.add_trace(line(*out, t("output", lang), yaxis="y2", line={"color": OUT_COLOUR, "width": 1}, opacity=0.6))
     fig.update_layout(
         title={"text": f"{t(loop, lang)} ({unit})", "x": 0.02},
         margin={"l": 50, "r": 50, "t": 40, "b": 30},

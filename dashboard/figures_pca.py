@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -29,15 +28,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.monitoring_detectors import DetectorPoint
+from dashboard.figures import finite, line
 from dashboard.i18n import t
 
 T2_COLOUR = "#1f77b4"
 SPE_COLOUR = "#9467bd"
 LIMIT_COLOUR = "#d62728"
-
-
-def _nan(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else x
 
 
 def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figure:
@@ -50,38 +46,15 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=("Hotelling T²", "SPE (Q)")
     )
-    fig.add_trace(
-        go.Scatter(x=x, y=[_nan(p.statistic) for p in points], name="T²", mode="lines", line={"color": T2_COLOUR}),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[_nan(p.ucl) for p in points],
-            name=f"T² {t('limit', lang)}",
-            mode="lines",
-            line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(x=x, y=[_nan(p.spe) for p in points], name="SPE", mode="lines", line={"color": SPE_COLOUR}),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[_nan(p.spe_limit) for p in points],
-            name=f"SPE {t('limit', lang)}",
-            mode="lines",
-            line={"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"},
-        ),
-        row=2,
-        col=1,
-    )
+    limit_style = {"color": LIMIT_COLOUR, "dash": "dash", "shape": "hv"}
+    for row, name, stat, limit, colour in (
+        (1, "T²", "statistic", "ucl", T2_COLOUR),
+        (2, "SPE", "spe", "spe_limit", SPE_COLOUR),
+    ):
+        values = [finite(getattr(p, stat)) for p in points]
+        limits = [finite(getattr(p, limit)) for p in points]
+        fig.add_trace(line(x, values, name, line={"color": colour}), row=row, col=1)
+        fig.add_trace(line(x, limits, f"{name} {t('limit', lang)}", line=limit_style), row=row, col=1)
     # A marker on the chart whose limit was crossed (the combined index counts for T²).
     marked = {1: ("T2", "combined"), 2: ("SPE",)}
     for row, attr in ((1, "statistic"), (2, "spe")):
@@ -91,7 +64,7 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
         fig.add_trace(
             go.Scatter(
                 x=[xi for xi, _ in alarms],
-                y=[_nan(getattr(p, attr)) for _, p in alarms],
+                y=[finite(getattr(p, attr)) for _, p in alarms],
                 name=t("alarm", lang),
                 mode="markers",
                 marker={"color": LIMIT_COLOUR, "size": 10, "symbol": "x"},

@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from analytics.monitoring_detectors import DetectorPoint, rule_text
+from dashboard.figures import finite, line
 from dashboard.i18n import t
 
 STAT_COLOUR = "#1f77b4"
@@ -35,10 +35,6 @@ VALUE_COLOUR = "#9aa5b1"
 CENTRE_COLOUR = "#2ca02c"
 LIMIT_COLOUR = "#d62728"
 ALARM_COLOUR = "#d62728"
-
-
-def _nan(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else x
 
 
 def _times(points: Sequence[DetectorPoint], zone: Any) -> list[datetime]:
@@ -66,44 +62,23 @@ def spc_figure(points: Sequence[DetectorPoint], method: str, title: str, zone: A
     x = _times(points, zone)
     fig = go.Figure()
     if method != "cusum":
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[_nan(p.value) for p in points],
-                name=t("window_mean", lang),
-                mode="lines",
-                line={"color": VALUE_COLOUR, "width": 1},
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[_nan(p.statistic) for p in points],
-            name=t("statistic", lang),
-            mode="lines+markers",
-            line={"color": STAT_COLOUR, "width": 2},
-            marker={"size": 4},
-        )
-    )
+        values = [finite(p.value) for p in points]
+        fig.add_trace(line(x, values, t("window_mean", lang), line={"color": VALUE_COLOUR, "width": 1}))
+    stats = [finite(p.statistic) for p in points]
+    style = {"line": {"color": STAT_COLOUR, "width": 2}, "marker": {"size": 4}}
+    fig.add_trace(line(x, stats, t("statistic", lang), mode="lines+markers", **style))
     for key, colour, dash in (
         ("centre", CENTRE_COLOUR, "dot"),
         ("ucl", LIMIT_COLOUR, "dash"),
         ("lcl", LIMIT_COLOUR, "dash"),
     ):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[_nan(getattr(p, key)) for p in points],
-                name=t(key, lang),
-                mode="lines",
-                line={"color": colour, "dash": dash, "width": 1.5, "shape": "hv"},
-            )
-        )
+        limit = [finite(getattr(p, key)) for p in points]
+        fig.add_trace(line(x, limit, t(key, lang), line={"color": colour, "dash": dash, "width": 1.5, "shape": "hv"}))
     alarms = [p for p in points if p.alarm]
     fig.add_trace(
         go.Scatter(
             x=_times(alarms, zone),
-            y=[_nan(p.statistic) for p in alarms],
+            y=[finite(p.statistic) for p in alarms],
             name=t("alarm", lang),
             mode="markers",
             marker={"color": ALARM_COLOUR, "size": 11, "symbol": "x"},
@@ -115,7 +90,7 @@ def spc_figure(points: Sequence[DetectorPoint], method: str, title: str, zone: A
         last = alarms[-1]
         fig.add_annotation(
             x=x[len(points) - 1 - points[::-1].index(last)],
-            y=_nan(last.statistic),
+            y=finite(last.statistic),
             text=" / ".join(last.rules),
             showarrow=True,
             arrowhead=2,

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from dash import html
 
 from dashboard.i18n import t
+from dashboard.shell import row_button, table
 from twin.faults.catalog import DISTURBANCE_KINDS
 
 TargetField = Literal["tag", "actuator", "parameter", "machine"]
@@ -208,17 +209,11 @@ def faults_table(faults: list[dict[str, Any]], lang: str) -> Any:
     if not faults:
         return html.P(t("no_faults", lang), className="muted", id="ic-no-faults")
     keys = ("fault_id", "fault_kind", "target", "magnitude", "state", "hidden", "scenario", "")
-    head = html.Tr([html.Th(t(k, lang) if k else "") for k in keys])
     rows = []
     for f in reversed(faults):
         button: Any = ""
         if f["state"] in LIVE:
-            button = html.Button(
-                t("clear", lang),
-                id={"type": "ic-clear-fault", "fault": f["id"]},
-                className="ack-btn",
-                **{"data-fault": f["id"]},
-            )
+            button = row_button(t("clear", lang), {"type": "ic-clear-fault", "fault": f["id"]}, fault=f["id"])
         mag = f.get("magnitude")
         rows.append(
             html.Tr(
@@ -236,7 +231,7 @@ def faults_table(faults: list[dict[str, Any]], lang: str) -> Any:
                 **{"data-fault": f["id"]},
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="tags faults-table", id="ic-faults-table")
+    return table(keys, rows, lang, "tags faults-table", id="ic-faults-table")
 
 
 def sim_time_text(seconds: float) -> str:

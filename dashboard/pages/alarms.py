@@ -18,12 +18,12 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
 from dashboard.context import DashContext
 from dashboard.i18n import t
-from dashboard.shell import notice, page, table
+from dashboard.shell import Shell, notice, row_button, table
 
 log = logging.getLogger(__name__)
 
 PATH = "/alarms"
-TICK_MS = 1000
+SHELL = Shell(PATH, "alarms_title", lang_id="alarms-lang", tick_id="alarms-tick", stores=("alarms-seen",))
 UNACKED = ("unack_active", "unack_rtn")
 
 
@@ -49,11 +49,8 @@ def alarm_table(active: list[dict[str, Any]], zone: Any, lang: str) -> Any:
     for a in active:
         button: Any = ""
         if a["state"] in UNACKED:
-            button = html.Button(
-                t("acknowledge", lang),
-                id={"type": "ack-btn", "alarm": a["alarm_id"]},
-                className="ack-btn",
-                **{"data-alarm": a["alarm_id"]},
+            button = row_button(
+                t("acknowledge", lang), {"type": "ack-btn", "alarm": a["alarm_id"]}, alarm=a["alarm_id"]
             )
         rows.append(
             html.Tr(
@@ -126,16 +123,7 @@ def register(app: Dash, ctx: DashContext) -> None:
                 html.H2(t("recent_events", lang)),
                 html.Div(id="alarm-events"),
             ]
-        return page(
-            PATH,
-            t("alarms_title", lang),
-            lang,
-            body,
-            lang_id="alarms-lang",
-            tick_id="alarms-tick",
-            tick_ms=TICK_MS,
-            stores={"alarms-seen": None, "ack-version": 0},
-        )
+        return SHELL.layout(lang, body, **{"ack-version": 0})
 
     dash.register_page("alarms", path=PATH, layout=layout, name="alarms", title="gmp-twin alarms", order=13)
 

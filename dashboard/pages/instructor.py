@@ -25,12 +25,12 @@ from dashboard import instructor_view as view
 from dashboard.context import DashContext
 from dashboard.i18n import t
 from dashboard.instructor_form import FIELD, clock_bar, fault_form, fault_list, scenario_bar
-from dashboard.shell import notice, page
+from dashboard.shell import Shell, notice
 from twin.faults.service import TwinControl
 
 PATH = "/instructor"
 PAGE = "instructor"
-TICK_MS = 1000
+SHELL = Shell(PATH, "instructor_title", lang_id="ic-lang", tick_id="ic-tick", stores=("ic-seen",))
 NO_CATALOG: dict[str, Any] = {"kinds": {}, "units": {}}
 
 
@@ -86,17 +86,7 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        body = console_body(control_of(ctx), lang)
-        return page(
-            PATH,
-            t("instructor_title", lang),
-            lang,
-            body,
-            lang_id="ic-lang",
-            tick_id="ic-tick",
-            tick_ms=TICK_MS,
-            stores={"ic-seen": None},
-        )
+        return SHELL.layout(lang, console_body(control_of(ctx), lang))
 
     dash.register_page(PAGE, path=PATH, layout=layout, name="instructor", title="gmp-twin instructor", order=20)
     _form_callbacks(app, ctx)

@@ -12,10 +12,10 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 from dashboard.context import DashContext
 from dashboard.figures_oee import apq_figure, timeline_figure, waterfall_figure
 from dashboard.i18n import t
-from dashboard.shell import GRAPH_CONFIG, notice, page
+from dashboard.shell import GRAPH_CONFIG, Shell, notice
 
 PATH = "/oee"
-TICK_MS = 2000
+SHELL = Shell(PATH, "oee_title", lang_id="oee-lang", tick_id="oee-tick", tick_ms=2000)
 
 
 def _key(view: dict[str, Any]) -> str:
@@ -55,7 +55,7 @@ def register(app: Dash, ctx: DashContext) -> None:
             body = [notice("oee_none", lang, id="oee-none")]
         else:
             body = [machine_card(v, lang) for v in views]
-        return page(PATH, t("oee_title", lang), lang, body, lang_id="oee-lang", tick_id="oee-tick", tick_ms=TICK_MS)
+        return SHELL.layout(lang, body)
 
     dash.register_page("oee", path=PATH, layout=layout, name="oee_page", title="gmp-twin OEE", order=12)
 

@@ -14,13 +14,13 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from analytics.monitoring_detectors import DetectorPoint
 from dashboard.context import DashContext
-from dashboard.detector_view import detector_notice, detector_state
+from dashboard.detector_view import detector_infos, detector_notice, detector_state
 from dashboard.figures_pca import contribution_figure, pca_figure
 from dashboard.i18n import t
-from dashboard.shell import chart_card, page
+from dashboard.shell import Shell, chart_card
 
 PATH = "/pca"
-TICK_MS = 1000
+SHELL = Shell(PATH, "pca_title", lang_id="pca-lang", tick_id="pca-tick", stores=("pca-seen",))
 
 
 def alarm_options(points: list[DetectorPoint], zone: Any) -> list[dict[str, Any]]:
@@ -63,19 +63,8 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        service = ctx.services.monitoring
-        infos = [i for i in service.detector_infos() if i["method"] == "pca"] if service else []
-        body = detector_notice(service, infos, lang) or pca_body(infos, lang)
-        return page(
-            PATH,
-            t("pca_title", lang),
-            lang,
-            body,
-            lang_id="pca-lang",
-            tick_id="pca-tick",
-            tick_ms=TICK_MS,
-            stores={"pca-seen": None},
-        )
+        infos = detector_infos(ctx.services.monitoring, pca=True)
+        return SHELL.layout(lang, detector_notice(ctx.services.monitoring, infos, lang) or pca_body(infos, lang))
 
     dash.register_page("pca", path=PATH, layout=layout, name="pca", title="gmp-twin PCA", order=11)
 

@@ -13,13 +13,13 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.context import DashContext
-from dashboard.detector_view import detector_notice, detector_state
+from dashboard.detector_view import detector_infos, detector_notice, detector_state
 from dashboard.figures_spc import alarm_rows, spc_figure
 from dashboard.i18n import t
-from dashboard.shell import chart_card, page, table
+from dashboard.shell import Shell, chart_card, table
 
 PATH = "/spc"
-TICK_MS = 1000
+SHELL = Shell(PATH, "spc_title", lang_id="spc-lang", tick_id="spc-tick", stores=("spc-seen",))
 
 
 def spc_body(infos: list[dict[str, Any]], detector: str | None, lang: str) -> list[Any]:
@@ -68,18 +68,9 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def layout(lang: str | None = None, detector: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        service = ctx.services.monitoring
-        infos = [i for i in service.detector_infos() if i["method"] != "pca"] if service else []
-        body = detector_notice(service, infos, lang) or spc_body(infos, detector, lang)
-        return page(
-            PATH,
-            t("spc_title", lang),
-            lang,
-            body,
-            lang_id="spc-lang",
-            tick_id="spc-tick",
-            tick_ms=TICK_MS,
-            stores={"spc-seen": None},
+        infos = detector_infos(ctx.services.monitoring, pca=False)
+        return SHELL.layout(
+            lang, detector_notice(ctx.services.monitoring, infos, lang) or spc_body(infos, detector, lang)
         )
 
     dash.register_page("spc", path=PATH, layout=layout, name="spc", title="gmp-twin SPC", order=10)

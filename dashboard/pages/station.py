@@ -22,7 +22,7 @@ from dashboard.data import HistorianGateway
 from dashboard.figures import hold_to, loop_figure, times
 from dashboard.i18n import t
 from dashboard.pid import pid_figure
-from dashboard.shell import GRAPH_CONFIG, page
+from dashboard.shell import GRAPH_CONFIG, Shell
 from dashboard.tag_view import fmt, head_time, tag_table
 from historian.base import Sample
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/"
 LOOPS = ("level", "flow", "pressure", "temperature")
-TICK_MS = 1000
+SHELL = Shell(PATH, "title", lang_id="lang", tick_id="tick")
 WINDOW_S = 600
 MAX_POINTS = 600
 #: Trace order of a loop chart (measured value, setpoint, controller output), extended by index.
@@ -166,16 +166,7 @@ def register(app: Dash, ctx: DashContext) -> None:
             )
             for loop, roles in loops.items()
         ]
-        return page(
-            PATH,
-            t("title", lang),
-            lang,
-            station_body(cards, lang),
-            lang_id="lang",
-            tick_id="tick",
-            tick_ms=TICK_MS,
-            stores={"cursor": now_ns},
-        )
+        return SHELL.layout(lang, station_body(cards, lang), cursor=now_ns)
 
     dash.register_page("station", path=PATH, layout=layout, name="station", title="gmp-twin", order=0)
 

@@ -20,14 +20,13 @@ from config_schema.tagmap import TagEntry, TagMap
 from dashboard.context import DashContext
 from dashboard.figures import times
 from dashboard.i18n import t
-from dashboard.shell import GRAPH_CONFIG, page
+from dashboard.shell import GRAPH_CONFIG, Shell
 from dashboard.tag_view import head_time, tag_table
 
 log = logging.getLogger(__name__)
 
 WINDOW_S = 1800
 MAX_POINTS = 400
-TICK_MS = 1000
 OWN_PAGE = {"mps_pa"}  # unit types with a dedicated page
 
 NOR_FILL = "rgba(44,160,44,0.15)"
@@ -135,11 +134,12 @@ def unit_section(ctx: DashContext, tm: TagMap, lang: str) -> html.Div:
 
 def _register_type(ctx: DashContext, unit_type: str, tagmaps: list[TagMap], order: int) -> None:
     path = f"/units/{unit_type}"
+    shell = Shell(path, unit_type, lang_id="lang", tick_id="unit-tick")
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
         body = [html.Div(id="banner", className="banner"), *(unit_section(ctx, tm, lang) for tm in tagmaps)]
-        return page(path, t(unit_type, lang), lang, body, lang_id="lang", tick_id="unit-tick", tick_ms=TICK_MS)
+        return shell.layout(lang, body)
 
     dash.register_page(
         f"unit-{unit_type}", path=path, layout=layout, name=unit_type, title=f"gmp-twin {unit_type}", order=order

@@ -1,0 +1,95 @@
+"""The dashboard's pure view builders and instructor actions, without a browser or a server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dash
+import pytest
+
+from config_schema.tagmap import TagEntry
+from dashboard.app import create_dash
+from dashboard.context import DashContext
+from dashboard.data import HistorianGateway
+from dashboard.pages import instructor, station
+from dashboard.services import Services
+from historian.base import Sample
+from twin.faults.service import TwinControl
+from twin.plant import PlantConfig, build_plant
+from twin.runtime import TwinRuntime
+
+UTC = ZoneInfo("UTC")
+
+
+@pytest.fixture
+def control() -> TwinControl:
+    cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "mps-pa", "type": "mps_pa"}]})
+    return TwinControl(TwinRuntime(build_plant(cfg)), site="lab", run_id="run-views")
+
+
+def _ids(component: Any) -> list[Any]:
+    """Every id in a Dash component tree, depth first."""
+    found = [component.id] if getattr(component, "id", None) is not None else []
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            found += _ids(child)
+    return found
+
+
+def test_pages_without_services_render_their_shell_and_a_notice() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        services = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
+        create_dash(DashContext(services, HistorianGateway(None, loop), default_lang="en"))  # type: ignore[arg-type]
+        pages = {p["path"]: p["layout"] for p in dash.page_registry.values()}
+        spc = pages["/spc"](lang="en")
+        assert _ids(spc)[:3] == ["spc-lang", "spc-seen", "spc-tick"]
+        assert spc.children[-1].children == "The monitoring service does not run in this process."
+        alarms = _ids(pages["/alarms"](lang="en"))
+        assert alarms[:4] == ["alarms-lang", "alarms-seen", "ack-version", "alarms-tick"]
+        assert "oee-none" in _ids(pages["/oee"](lang="fr"))
+    finally:
+        loop.close()
+
+
+def test_loop_text_and_extend() -> None:
+    pv = TagEntry(name="L", node="ns=2;s=L", unit="cm")
+    sp = TagEntry(name="SP", node="ns=2;s=SP", unit="cm")
+    mode = TagEntry(name="M", node="ns=2;s=M")
+    roles = {"pv": pv, "sp": sp, "mode": mode}
+    text = station.loop_text("level", roles, {"L": 12.0, "SP": 15.0, "M": 1.0}, "en")
+    assert text == "Level: 12.00 cm → Setpoint 15.00 cm · auto"
+    data = {"L": [Sample(1_000_000_000, 12.0, 0)], "SP": []}
+    extend, newest = station.loop_extend(["L", "SP", ""], data, {"L": 12.0, "SP": 15.0}, 5_000_000_000, UTC)
+    assert newest == 1_000_000_000
+    assert [len(x) for x in extend["x"]] == [1, 1, 0]  # the setpoint held to now, no output tag
+    assert extend["y"] == [[12.0], [15.0], []]
+
+
+def test_instructor_actions_refuse_without_the_service() -> None:
+    assert instructor.inject_fault(None, {}, False, "en") == instructor.t("no_control", "en")
+    assert instructor.clear_faults(None, "ic-clear-all", "en") == instructor.t("no_control", "en")
+    assert instructor.drive_clock(None, "ic-pause", None) is dash.no_update
+
+
+def test_instructor_actions_drive_the_service(control: TwinControl) -> None:
+    form = {"unit": "mps-pa", "kind": "sensor_bias", "target": "B101_level", "magnitude": 2.0}
+    form |= {"start_s": None, "ramp_s": None, "duration_s": None}
+    result = instructor.inject_fault(control, form, hidden=True, lang="en")
+    assert result.startswith("Fault injected: "), result
+    (fault,) = control.faults("instructor")
+    assert fault["hidden"] and fault["target"] == {"unit": "mps-pa", "tag": "B101_level"}
+    table, _clock, _scenario, stamp = instructor.console_refresh(control, None, "en")
+    assert "ic-faults-table" in _ids(table) and stamp == [[fault["id"], fault["state"], True]]
+    assert instructor.clear_faults(control, {"fault": fault["id"]}, "en").endswith(fault["id"])
+    assert instructor.drive_clock(control, "ic-speed", "10") == "×10 · ▶"
+
+
+def test_target_state_hides_the_target_of_a_unit_wide_fault(control: TwinControl) -> None:
+    options, value, label, style, no_magnitude = instructor.target_state(control.catalog(), "mps-pa", "leak", "en")
+    assert (options, value, label, style["display"], no_magnitude) == ([], None, "Target", "none", False)
+    options, value, *_ = instructor.target_state(control.catalog(), "mps-pa", "sensor_bias", "en")
+    assert value is None and "B101_level" in [o["value"] for o in options]
