@@ -6,11 +6,15 @@ import dash
 from dash import Dash, html
 
 from dashboard.context import DashContext
-from dashboard.pages import PAGES, instructor
+from dashboard.pages import PAGES
 
 
 def create_dash(ctx: DashContext) -> Dash:
-    """Build the Dash app; every module in :data:`dashboard.pages.PAGES` adds its page."""
+    """Build the Dash app; every module in :data:`dashboard.pages.PAGES` adds its page.
+
+    The instructor console registers itself only when ``ctx.instructor`` is set (and
+    unregisters a stale one otherwise).
+    """
     app = Dash(
         __name__,
         use_pages=True,
@@ -21,7 +25,5 @@ def create_dash(ctx: DashContext) -> Dash:
     )
     for page in PAGES:
         page.register(app, ctx)
-    # Registers the console only when ctx.instructor is set (and unregisters a stale one otherwise).
-    instructor.register(app, ctx)
     app.layout = html.Div([dash.page_container])
     return app

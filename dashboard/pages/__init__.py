@@ -1,7 +1,11 @@
-"""Dashboard pages; each module has ``register(app, ctx)``. Order = navigation order."""
+"""Dashboard pages; each module has ``register(app, ctx)``, which registers its page(s) and callbacks.
+
+Navigation order is each page's ``order=`` in ``dash.register_page``; this list only says which
+modules :func:`dashboard.app.create_dash` registers.
+"""
 
 from __future__ import annotations
 
-from dashboard.pages import alarms, oee, pca, spc, station, units
+from dashboard.pages import alarms, instructor, oee, pca, spc, station, units
 
-PAGES = [station, units, spc, pca, oee, alarms]
+PAGES = [station, units, spc, pca, oee, alarms, instructor]
