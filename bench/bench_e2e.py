@@ -26,8 +26,8 @@ import numpy as np
 
 from config_schema.tagmap import tagmap_for_unit
 from historian import Historian, Point, open_historian
-from historian.base import RangeResult, Sample, SeriesKey
 from historian.outbox import Outbox
+from historian.proxy import HistorianProxy
 from models.mps_pa import MpsPaStation
 from plc_bridge.bridge import Bridge
 from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
@@ -43,19 +43,12 @@ def _key(tag: str, time_ns: int) -> tuple[str, int]:
     return tag, round(time_ns / 1e6)
 
 
-class TimedHistorian(Historian):
+class TimedHistorian(HistorianProxy):
     """Delegates to a real backend and notes when each ``process`` point was committed."""
 
     def __init__(self, inner: Historian) -> None:
-        self.inner = inner
-        self.url = inner.url
+        super().__init__(inner)
         self.committed: dict[tuple[str, int], int] = {}
-
-    async def open(self) -> None:
-        await self.inner.open()
-
-    async def close(self) -> None:
-        await self.inner.close()
 
     async def write(self, points: Sequence[Point]) -> None:
         await self.inner.write(points)
@@ -63,33 +56,6 @@ class TimedHistorian(Historian):
         for p in points:
             if p.measurement == "process":
                 self.committed.setdefault(_key(p.tags["tag"], p.time_ns), now)
-
-    async def ping(self) -> bool:
-        return await self.inner.ping()
-
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
-        return await self.inner.latest(site, unit)
-
-    async def query_range(
-        self,
-        unit: str,
-        tags: Sequence[str],
-        start_ns: int,
-        stop_ns: int,
-        max_points: int = 1000,
-        site: str | None = None,
-    ) -> RangeResult:
-        return await self.inner.query_range(unit, tags, start_ns, stop_ns, max_points, site)
-
-    async def events(
-        self,
-        start_ns: int,
-        stop_ns: int,
-        unit: str | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int = 1000,
-    ) -> list[Point]:
-        return await self.inner.events(start_ns, stop_ns, unit, kinds, limit)
 
 
 async def _measure(url: str, workdir: Path, duration_s: float, port: int) -> dict[str, Any]:

@@ -204,8 +204,8 @@ class _NoHistorian(Historian):
     async def latest(self, site: str | None = None, unit: str | None = None) -> Any:  # pragma: no cover
         return {}
 
-    async def query_range(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+    async def _query_range(self, query: Any) -> Any:  # pragma: no cover
         raise RuntimeError("offline run: no historian")
 
-    async def events(self, *args: Any, **kwargs: Any) -> list[Point]:  # pragma: no cover
+    async def _events(self, query: Any) -> list[Point]:  # pragma: no cover
         return []

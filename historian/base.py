@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
+from historian.queries import EventQuery, RangeQuery
+
 FieldValue = float | int | bool | str
 
 
@@ -85,38 +87,13 @@ class RangeResult:
     series: dict[str, list[Sample]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class RangeWindow:
-    """The normalised arguments of a range query, shared by every backend.
-
-    ``width`` is the bucket size in ns: equal buckets from ``start``, rounded up so that
-    there are at most ``max_points`` of them.
-
-    >>> RangeWindow.of(["a", "b", "a"], 0, 1000, 3)
-    RangeWindow(tags=['a', 'b'], start=0, stop=1000, width=334)
-    >>> RangeWindow.of([], 0, 1000, 3) is None, RangeWindow.of(["a"], 5, 5, 3) is None
-    (True, True)
-    """
-
-    tags: list[str]
-    start: int
-    stop: int
-    width: int
-
-    @classmethod
-    def of(cls, tags: Sequence[str], start_ns: int, stop_ns: int, max_points: int) -> RangeWindow | None:
-        """None when the query cannot return anything (no tags, empty range, no points)."""
-        unique = list(dict.fromkeys(tags))
-        if not unique or stop_ns <= start_ns or max_points < 1:
-            return None
-        start, stop = int(start_ns), int(stop_ns)
-        return cls(unique, start, stop, max(1, -(-(stop - start) // max_points)))
-
-
 class Historian(abc.ABC):
     """Async interface of a historian backend.
 
-    Backends are opened with ``async with`` (or :meth:`open` / :meth:`close`).
+    Backends are opened with ``async with`` (or :meth:`open` / :meth:`close`). They
+    implement :meth:`write`, :meth:`ping`, :meth:`latest` and the two query hooks
+    :meth:`_query_range` and :meth:`_events`, which get the arguments already checked and
+    normalised (:class:`RangeQuery`, :class:`EventQuery`).
     """
 
     url: str
@@ -146,7 +123,6 @@ class Historian(abc.ABC):
     async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
         """Latest ``process`` sample of every series (optionally filtered)."""
 
-    @abc.abstractmethod
     async def query_range(
         self,
         unit: str,
@@ -162,8 +138,11 @@ class Historian(abc.ABC):
         downsampled server-side into ``max_points`` equal time buckets (mean value,
         max status, bucket start time), so the dashboard never receives more.
         """
+        query = RangeQuery.of(unit, tags, start_ns, stop_ns, max_points, site)
+        if query is None:
+            return RangeResult()
+        return RangeResult(await self._query_range(query))
 
-    @abc.abstractmethod
     async def events(
         self,
         start_ns: int,
@@ -172,4 +151,18 @@ class Historian(abc.ABC):
         kinds: Sequence[str] | None = None,
         limit: int = 1000,
     ) -> list[Point]:
-        """``event`` points in the range, oldest first."""
+        """``event`` points in the range, oldest first, at most ``limit`` of them."""
+        query = EventQuery.of(start_ns, stop_ns, unit, kinds, limit)
+        if query is None:
+            return []
+        points = await self._events(query)
+        points.sort(key=lambda p: p.time_ns)
+        return points[: query.limit]
+
+    @abc.abstractmethod
+    async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
+        """Samples per tag (only tags that have some), each list oldest first."""
+
+    @abc.abstractmethod
+    async def _events(self, query: EventQuery) -> list[Point]:
+        """At least the oldest ``query.limit`` matching events, in any order."""

@@ -11,36 +11,21 @@ asks ``SHOW FIELD KEYS`` for the field types so float fields come back as ``floa
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import logging
-import math
+import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self, Unpack
+from urllib.parse import SplitResult, unquote
 
 import httpx
 
-from historian.base import (
-    FieldValue,
-    Historian,
-    HistorianError,
-    HistorianRejectedError,
-    Point,
-    RangeResult,
-    RangeWindow,
-    Sample,
-    SeriesKey,
-)
-from historian.line_protocol import encode_batches
+from historian.base import FieldValue, HistorianError, HistorianRejectedError, Point, Sample, SeriesKey
+from historian.influx_common import Body, InfluxHistorian, InfluxOptions, number, server_address
+from historian.queries import EventQuery, RangeQuery
+from historian.urls import bad_url, query_params
 
 log = logging.getLogger(__name__)
-
-#: Lines per ``/write`` request (InfluxData's recommended batch size).
-BATCH_LINES = 5000
-
-# Small writes are encoded on the event loop; bigger ones in a thread (gzip + encoding of
-# 5,000 lines takes ~15 ms, too long to block the loop).
-_INLINE_POINTS = 500
 
 
 def quote_ident(name: str) -> str:
@@ -65,16 +50,7 @@ def _any_of(tag: str, values: Sequence[str]) -> str:
     return "(" + " OR ".join(f"{quote_ident(tag)} = {quote_string(v)}" for v in values) + ")"
 
 
-def _gzip_bodies(points: Sequence[Point], batch_lines: int) -> list[bytes]:
-    # Level 1: most of the size reduction of level 6 at a third of the CPU time.
-    return [gzip.compress(body.encode(), compresslevel=1) for body in encode_batches(points, batch_lines)]
-
-
-def _number(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
-class InfluxDB1Historian(Historian):
+class InfluxDB1Historian(InfluxHistorian[httpx.AsyncClient]):
     """InfluxDB 1.x historian.
 
     Parameters
@@ -87,10 +63,9 @@ class InfluxDB1Historian(Historian):
         For servers with ``auth-enabled`` (HTTP basic auth).
     url : str, optional
         The ``influxdb1://`` URL it was opened from (password removed), for logs.
-    timeout : float
-        Seconds per HTTP request.
-    batch_lines : int
-        Lines per ``/write`` request.
+    **options
+        ``timeout`` (seconds per HTTP request) and ``batch_lines`` (lines per ``/write``
+        request), see :class:`~historian.influx_common.InfluxHistorian`.
     """
 
     def __init__(
@@ -100,17 +75,36 @@ class InfluxDB1Historian(Historian):
         username: str | None = None,
         password: str | None = None,
         url: str | None = None,
-        timeout: float = 10.0,
-        batch_lines: int = BATCH_LINES,
+        **options: Unpack[InfluxOptions],
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        host = base_url.rstrip("/").split("://", 1)[1]
+        super().__init__(base_url, url or f"influxdb1://{host}/{database}", **options)
         self.database = database
-        self.url = url or f"influxdb1://{self.base_url.split('://', 1)[1]}/{database}"
-        self.timeout = timeout
-        self.batch_lines = batch_lines
         self._auth = (username, password or "") if username else None
-        self._client: httpx.AsyncClient | None = None
         self._db_ready = False
+
+    @classmethod
+    def from_url(cls, url: str, parts: SplitResult) -> Self:
+        """``influxdb1[s]://[user[:password]@]host[:port]/database``; no query parameters.
+
+        User and password not in the URL come from ``GMP_TWIN_INFLUXDB1_USER`` and
+        ``GMP_TWIN_INFLUXDB1_PASSWORD``.
+        """
+        base_url, host, port = server_address(url, parts)
+        query_params(url, parts, set())
+        database = unquote(parts.path).strip("/")
+        if not database or "/" in database:
+            raise bad_url(url, "missing or invalid database name (the URL path, e.g. /gmp)")
+        username = unquote(parts.username) if parts.username else os.environ.get("GMP_TWIN_INFLUXDB1_USER")
+        password = unquote(parts.password) if parts.password else os.environ.get("GMP_TWIN_INFLUXDB1_PASSWORD")
+        user = f"{parts.username}@" if parts.username else ""
+        return cls(
+            base_url,
+            database,
+            username=username,
+            password=password,
+            url=f"{parts.scheme}://{user}{host}:{port}/{database}",
+        )
 
     async def open(self) -> None:
         """Make the HTTP client and try to create the database (no error if the server is down)."""
@@ -126,11 +120,6 @@ class InfluxDB1Historian(Historian):
             await self._client.aclose()
             self._client = None
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            raise HistorianError(f"{self.url}: historian is not open (use `async with`)")
-        return self._client
-
     async def _create_database(self) -> None:
         await self._query(f"CREATE DATABASE {quote_ident(self.database)}", with_db=False)
         self._db_ready = True
@@ -142,7 +131,7 @@ class InfluxDB1Historian(Historian):
         if with_db:
             params["db"] = self.database
         try:
-            resp = await self._http().post("/query", params=params, data=data)
+            resp = await self._connected().post("/query", params=params, data=data)
         except httpx.HTTPError as exc:
             raise HistorianError(f"{self.url}: query failed: {exc!r}") from exc
         try:
@@ -159,10 +148,11 @@ class InfluxDB1Historian(Historian):
         series: list[dict[str, Any]] = results[0].get("series", [])
         return series
 
-    async def write(self, points: Sequence[Point]) -> None:
-        if not points:
-            return
-        client = self._http()
+    def _pack(self, text: str) -> Body:
+        # Level 1: most of the size reduction of level 6 at a third of the CPU time.
+        return gzip.compress(text.encode(), compresslevel=1)
+
+    async def _send(self, client: httpx.AsyncClient, bodies: list[Body]) -> None:
         if not self._db_ready:
             try:
                 await self._create_database()
@@ -170,13 +160,6 @@ class InfluxDB1Historian(Historian):
                 # Down, or a non-admin user that may not CREATE: let the write itself tell
                 # (connection error, or 404 when the database really is missing).
                 log.debug("%s: CREATE DATABASE failed (%s); writing anyway", self.url, exc)
-        try:
-            if len(points) <= _INLINE_POINTS:
-                bodies = _gzip_bodies(points, self.batch_lines)
-            else:
-                bodies = await asyncio.to_thread(_gzip_bodies, points, self.batch_lines)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise HistorianRejectedError(f"{self.url}: cannot encode points: {exc!r}") from exc
         params = {"db": self.database, "precision": "ns"}
         headers = {"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"}
         for body in bodies:
@@ -198,7 +181,7 @@ class InfluxDB1Historian(Historian):
 
     async def ping(self) -> bool:
         try:
-            resp = await self._http().get("/ping")
+            resp = await self._connected().get("/ping")
         except (httpx.HTTPError, HistorianError):
             return False
         return resp.status_code == 204
@@ -219,28 +202,19 @@ class InfluxDB1Historian(Historian):
             tags = s.get("tags", {})
             for t, value, status in s["values"]:
                 key = SeriesKey(tags.get("site", ""), tags.get("unit", ""), tags.get("tag", ""), tags.get("source", ""))
-                out[key] = Sample(int(t), _number(value), int(status or 0))
+                out[key] = Sample(int(t), number(value), int(status or 0))
         return out
 
-    async def query_range(
-        self,
-        unit: str,
-        tags: Sequence[str],
-        start_ns: int,
-        stop_ns: int,
-        max_points: int = 1000,
-        site: str | None = None,
-    ) -> RangeResult:
-        result = RangeResult()
-        span = RangeWindow.of(tags, start_ns, stop_ns, max_points)
-        if span is None:
-            return result
-        tags, start, stop, width = span.tags, span.start, span.stop, span.width
+    async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
+        tags, start, width, max_points = query.tags, query.start, query.width, query.max_points
 
         def where(names: Sequence[str]) -> str:
-            text = f'"unit" = {quote_string(unit)} AND {_any_of("tag", names)} AND time >= {start} AND time < {stop}'
-            if site is not None:
-                text += f' AND "site" = {quote_string(site)}'
+            text = (
+                f'"unit" = {quote_string(query.unit)} AND {_any_of("tag", names)} '
+                f"AND time >= {start} AND time < {query.stop}"
+            )
+            if query.site is not None:
+                text += f' AND "site" = {quote_string(query.site)}'
             return text
 
         counts = {
@@ -248,14 +222,12 @@ class InfluxDB1Historian(Historian):
             for s in await self._query(f'SELECT count("value") FROM "process" WHERE {where(tags)} GROUP BY "tag"')
         }
         present = [t for t in tags if counts.get(t, 0) > 0]
-        result.series = {t: [] for t in present}
+        series: dict[str, list[Sample]] = {t: [] for t in present}
         raw = [t for t in present if counts[t] <= max_points]
         dense = [t for t in present if counts[t] > max_points]
         if raw:
             for s in await self._query(f'SELECT "value", "status" FROM "process" WHERE {where(raw)} GROUP BY "tag"'):
-                result.series[s["tags"]["tag"]].extend(
-                    Sample(int(t), _number(v), int(st or 0)) for t, v, st in s["values"]
-                )
+                series[s["tags"]["tag"]].extend(Sample(int(t), number(v), int(st or 0)) for t, v, st in s["values"])
         if dense:
             # Buckets aligned to start_ns (offset), so bucket k is [start + k*width, ...).
             q = (
@@ -263,32 +235,21 @@ class InfluxDB1Historian(Historian):
                 f'GROUP BY time({width}ns, {start % width}ns), "tag" fill(none)'
             )
             for s in await self._query(q):
-                result.series[s["tags"]["tag"]].extend(
-                    Sample(int(t), _number(v), int(st or 0)) for t, v, st in s["values"]
-                )
-        for samples in result.series.values():
+                series[s["tags"]["tag"]].extend(Sample(int(t), number(v), int(st or 0)) for t, v, st in s["values"])
+        for samples in series.values():
             samples.sort(key=lambda sample: sample.time_ns)
-        return result
+        return series
 
-    async def events(
-        self,
-        start_ns: int,
-        stop_ns: int,
-        unit: str | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int = 1000,
-    ) -> list[Point]:
-        if kinds is not None and not kinds:
-            return []
-        where = f"time >= {int(start_ns)} AND time < {int(stop_ns)}"
-        if unit is not None:
-            where += f' AND "unit" = {quote_string(unit)}'
-        if kinds is not None:
-            where += f" AND {_any_of('kind', kinds)}"
+    async def _events(self, query: EventQuery) -> list[Point]:
+        where = f"time >= {query.start} AND time < {query.stop}"
+        if query.unit is not None:
+            where += f' AND "unit" = {quote_string(query.unit)}'
+        if query.kinds is not None:
+            where += f" AND {_any_of('kind', query.kinds)}"
         # GROUP BY * splits rows by tag set, which is how tags and fields are told apart;
-        # LIMIT applies per series, so the merge below still has the oldest `limit` overall.
+        # LIMIT applies per series, so the caller's merge still has the oldest `limit` overall.
         series = await self._query(
-            f'SELECT * FROM "event" WHERE {where} GROUP BY * ORDER BY time ASC LIMIT {int(limit)}'
+            f'SELECT * FROM "event" WHERE {where} GROUP BY * ORDER BY time ASC LIMIT {query.limit}'
         )
         if not series:
             return []
@@ -308,5 +269,4 @@ class InfluxDB1Historian(Historian):
                     if value is not None:
                         fields[name] = float(value) if name in float_fields else value
                 points.append(Point("event", tags, fields, int(row[0])))
-        points.sort(key=lambda p: p.time_ns)
-        return points[: int(limit)]
+        return points

@@ -12,30 +12,19 @@ literals rather than bind parameters so InfluxDB can push the filters down to st
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-import math
+import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self, Unpack
+from urllib.parse import SplitResult
 
-from historian.base import (
-    FieldValue,
-    Historian,
-    HistorianError,
-    HistorianRejectedError,
-    Point,
-    RangeResult,
-    RangeWindow,
-    Sample,
-    SeriesKey,
-)
-from historian.line_protocol import encode_batches
+from historian.base import FieldValue, HistorianError, HistorianRejectedError, Point, Sample, SeriesKey
+from historian.influx_common import Body, InfluxHistorian, InfluxOptions, number, server_address
+from historian.queries import EventQuery, RangeQuery
+from historian.urls import bad_url, query_params, redact
 
 log = logging.getLogger(__name__)
-
-BATCH_LINES = 5000
-_INLINE_POINTS = 500
 
 # HTTP statuses that mean "this data will never be accepted": bad line protocol, type
 # conflict, payload too large (the outbox splits the batch), outside the retention period.
@@ -73,15 +62,7 @@ def _equals_any(column: str, values: Sequence[str]) -> str:
     return "(" + " or ".join(f"r[{flux_string(column)}] == {flux_string(v)}" for v in values) + ")"
 
 
-def _number(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _bodies(points: Sequence[Point], batch_lines: int) -> list[str]:
-    return list(encode_batches(points, batch_lines))
-
-
-class InfluxDB2Historian(Historian):
+class InfluxDB2Historian(InfluxHistorian[Any]):
     """InfluxDB 2.x historian.
 
     Parameters
@@ -94,10 +75,9 @@ class InfluxDB2Historian(Historian):
         API token with read and write access to the bucket.
     url : str, optional
         The ``influxdb2://`` URL it was opened from, for logs.
-    timeout : float
-        Seconds per HTTP request.
-    batch_lines : int
-        Lines per write request.
+    **options
+        ``timeout`` (seconds per HTTP request) and ``batch_lines`` (lines per write
+        request), see :class:`~historian.influx_common.InfluxHistorian`.
     """
 
     def __init__(
@@ -107,17 +87,31 @@ class InfluxDB2Historian(Historian):
         bucket: str,
         token: str,
         url: str | None = None,
-        timeout: float = 10.0,
-        batch_lines: int = BATCH_LINES,
+        **options: Unpack[InfluxOptions],
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        host = base_url.rstrip("/").split("://", 1)[1]
+        super().__init__(base_url, url or f"influxdb2://{host}?org={org}&bucket={bucket}", **options)
         self.org = org
         self.bucket = bucket
-        self.url = url or f"influxdb2://{self.base_url.split('://', 1)[1]}?org={org}&bucket={bucket}"
-        self.timeout = timeout
-        self.batch_lines = batch_lines
         self._token = token
-        self._client: Any = None
+
+    @classmethod
+    def from_url(cls, url: str, parts: SplitResult) -> Self:
+        """``influxdb2[s]://host[:port]?org=...&bucket=...``; the token from ``GMP_TWIN_INFLUXDB_TOKEN``."""
+        base_url, _, _ = server_address(url, parts)
+        params = query_params(url, parts, {"org", "bucket"})
+        if parts.path.strip("/"):
+            raise bad_url(url, "InfluxDB 2.x URLs have no path; give ?org=...&bucket=...")
+        for name in ("org", "bucket"):
+            if not params.get(name):
+                raise bad_url(url, f"missing query parameter {name}= (InfluxDB 2.x needs org and bucket)")
+        token = os.environ.get("GMP_TWIN_INFLUXDB_TOKEN")
+        if not token:
+            raise ValueError(
+                f"historian URL {redact(url)!r} needs an InfluxDB 2.x API token: "
+                "set the environment variable GMP_TWIN_INFLUXDB_TOKEN"
+            )
+        return cls(base_url, org=params["org"], bucket=params["bucket"], token=token, url=redact(url))
 
     async def open(self) -> None:
         """Create the client (inside the running loop, as aiohttp requires); no I/O yet."""
@@ -137,11 +131,6 @@ class InfluxDB2Historian(Historian):
             await self._client.close()
             self._client = None
 
-    def _api(self) -> Any:
-        if self._client is None:
-            raise HistorianError(f"{self.url}: historian is not open (use `async with`)")
-        return self._client
-
     def _error(self, what: str, exc: BaseException) -> HistorianError:
         status = getattr(exc, "status", None)
         message = getattr(exc, "message", None) or str(exc) or repr(exc)
@@ -154,19 +143,10 @@ class InfluxDB2Historian(Historian):
         code = f"HTTP {status}" if status else type(exc).__name__
         return HistorianError(f"{self.url}: {what} failed ({code}): {message}")
 
-    async def write(self, points: Sequence[Point]) -> None:
-        if not points:
-            return
+    async def _send(self, client: Any, bodies: list[Body]) -> None:
         from influxdb_client.domain.write_precision import WritePrecision
 
-        write_api = self._api().write_api()
-        try:
-            if len(points) <= _INLINE_POINTS:
-                bodies = _bodies(points, self.batch_lines)
-            else:
-                bodies = await asyncio.to_thread(_bodies, points, self.batch_lines)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise HistorianRejectedError(f"{self.url}: cannot encode points: {exc!r}") from exc
+        write_api = client.write_api()
         for body in bodies:
             try:
                 await write_api.write(bucket=self.bucket, org=self.org, record=body, write_precision=WritePrecision.NS)
@@ -175,7 +155,7 @@ class InfluxDB2Historian(Historian):
 
     async def _query(self, flux: str) -> Any:
         try:
-            return await self._api().query_api().query(flux, org=self.org)
+            return await self._connected().query_api().query(flux, org=self.org)
         except HistorianError:
             raise
         except Exception as exc:
@@ -209,31 +189,23 @@ class InfluxDB2Historian(Historian):
                 v = rec.values
                 key = SeriesKey(v.get("site") or "", v.get("unit") or "", v.get("tag") or "", v.get("source") or "")
                 if v["_field"] == "value":
-                    values[key] = (int(v["_ns"]), _number(v["_value"]))
+                    values[key] = (int(v["_ns"]), number(v["_value"]))
                 else:
                     statuses[key] = int(v["_value"] or 0)
         return {key: Sample(t, value, statuses.get(key, 0)) for key, (t, value) in values.items()}
 
-    async def query_range(
-        self,
-        unit: str,
-        tags: Sequence[str],
-        start_ns: int,
-        stop_ns: int,
-        max_points: int = 1000,
-        site: str | None = None,
-    ) -> RangeResult:
-        result = RangeResult()
-        span = RangeWindow.of(tags, start_ns, stop_ns, max_points)
-        if span is None:
-            return result
-        tags, start, stop, width = span.tags, span.start, span.stop, span.width
+    async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
+        tags, start, width, max_points = query.tags, query.start, query.width, query.max_points
 
         def data(names: Sequence[str], fields: str) -> str:
-            cond = f'r._measurement == "process" and r.unit == {flux_string(unit)} and {_equals_any("tag", names)}'
-            if site is not None:
-                cond += f" and r.site == {flux_string(site)}"
-            return self._from(flux_time(start), flux_time(stop)) + f"  |> filter(fn: (r) => {cond} and ({fields}))\n"
+            cond = (
+                f'r._measurement == "process" and r.unit == {flux_string(query.unit)} and {_equals_any("tag", names)}'
+            )
+            if query.site is not None:
+                cond += f" and r.site == {flux_string(query.site)}"
+            return (
+                self._from(flux_time(start), flux_time(query.stop)) + f"  |> filter(fn: (r) => {cond} and ({fields}))\n"
+            )
 
         counts: dict[str, int] = {}
         count_flux = data(tags, 'r._field == "value"') + '  |> group(columns: ["tag"])\n  |> count()\n'
@@ -241,7 +213,7 @@ class InfluxDB2Historian(Historian):
             for rec in table.records:
                 counts[rec.values["tag"]] = int(rec.values["_value"])
         present = [t for t in tags if counts.get(t, 0) > 0]
-        result.series = {t: [] for t in present}
+        series: dict[str, list[Sample]] = {t: [] for t in present}
         raw = [t for t in present if counts[t] <= max_points]
         dense = [t for t in present if counts[t] > max_points]
         both = 'r._field == "value" or r._field == "status"'
@@ -254,9 +226,7 @@ class InfluxDB2Historian(Historian):
             for table in await self._query(flux):
                 for rec in table.records:
                     v = rec.values
-                    result.series[v["tag"]].append(
-                        Sample(int(v["_ns"]), _number(v.get("value")), int(v.get("status") or 0))
-                    )
+                    series[v["tag"]].append(Sample(int(v["_ns"]), number(v.get("value")), int(v.get("status") or 0)))
         if dense:
             # Windows aligned to start_ns via offset, stamped with their start time.
             window = f'every: {width}ns, offset: {start % width}ns, createEmpty: false, timeSrc: "_start"'
@@ -276,32 +246,23 @@ class InfluxDB2Historian(Historian):
                     if v.get("result") == "max":
                         maxima[key] = int(v["_value"] or 0)
                     else:
-                        means[key] = _number(v["_value"])
+                        means[key] = number(v["_value"])
             for (tag, t), mean in sorted(means.items()):
-                result.series[tag].append(Sample(t, mean, maxima.get((tag, t), 0)))
-        return result
+                series[tag].append(Sample(t, mean, maxima.get((tag, t), 0)))
+        return series
 
-    async def events(
-        self,
-        start_ns: int,
-        stop_ns: int,
-        unit: str | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int = 1000,
-    ) -> list[Point]:
-        if kinds is not None and not kinds:
-            return []
+    async def _events(self, query: EventQuery) -> list[Point]:
         cond = 'r._measurement == "event"'
-        if unit is not None:
-            cond += f" and r.unit == {flux_string(unit)}"
-        if kinds is not None:
-            cond += f" and {_equals_any('kind', kinds)}"
+        if query.unit is not None:
+            cond += f" and r.unit == {flux_string(query.unit)}"
+        if query.kinds is not None:
+            cond += f" and {_equals_any('kind', query.kinds)}"
         # Tables stay grouped by tag set (the group key tells tags from fields); each is
-        # cut to `limit`, which still leaves the oldest `limit` overall for the merge.
-        flux = self._from(flux_time(start_ns), flux_time(stop_ns)) + (
+        # cut to `limit`, which still leaves the oldest `limit` overall for the caller's merge.
+        flux = self._from(flux_time(query.start), flux_time(query.stop)) + (
             f"  |> filter(fn: (r) => {cond})\n"
             '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")\n'
-            f'  |> sort(columns: ["_time"])\n  |> limit(n: {int(limit)})\n' + _NS
+            f'  |> sort(columns: ["_time"])\n  |> limit(n: {query.limit})\n' + _NS
         )
         points: list[Point] = []
         for table in await self._query(flux):
@@ -312,5 +273,4 @@ class InfluxDB2Historian(Historian):
                 tags = {name: v[name] for name in tag_names if v.get(name) not in (None, "")}
                 fields: dict[str, FieldValue] = {name: v[name] for name in field_names if v.get(name) is not None}
                 points.append(Point("event", tags, fields, int(v["_ns"])))
-        points.sort(key=lambda p: p.time_ns)
-        return points[: int(limit)]
+        return points

@@ -30,19 +30,12 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
+from urllib.parse import SplitResult, unquote
 
-from historian.base import (
-    FieldValue,
-    Historian,
-    HistorianError,
-    HistorianRejectedError,
-    Point,
-    RangeResult,
-    RangeWindow,
-    Sample,
-    SeriesKey,
-)
+from historian.base import FieldValue, Historian, HistorianError, HistorianRejectedError, Point, Sample, SeriesKey
+from historian.queries import EventQuery, RangeQuery
+from historian.urls import bad_url
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +207,21 @@ class SqliteHistorian(Historian):
         self._writer: _SqliteThread | None = None
         self._reader: _SqliteThread | None = None
 
+    @classmethod
+    def from_url(cls, url: str, parts: SplitResult) -> Self:
+        """``sqlite:///relative/path`` or ``sqlite:////absolute/path``; no host, no query."""
+        if parts.netloc:
+            raise bad_url(url, f"host {parts.netloc!r} given; a SQLite URL has three slashes before a relative path")
+        if parts.query:
+            raise bad_url(url, "SQLite URLs take no query parameters")
+        # sqlite:///rel -> "/rel" -> "rel"; sqlite:////abs -> "//abs" -> "/abs".
+        path = unquote(parts.path)[1:]
+        if not path or path.endswith("/"):
+            raise bad_url(url, "missing database file path after 'sqlite:///'")
+        if path == ":memory:":
+            raise bad_url(url, "in-memory SQLite is not supported (it cannot be shared by threads); use a file")
+        return cls(path, url=url)
+
     async def open(self) -> None:
         """Create the directory, the file and the tables (idempotent)."""
         if self._writer is not None:
@@ -269,21 +277,10 @@ class SqliteHistorian(Historian):
         rows = await reader.call(run)
         return {SeriesKey(r[0], r[1], r[2], r[3]): _sample(r[4], r[5], r[6]) for r in rows}
 
-    async def query_range(
-        self,
-        unit: str,
-        tags: Sequence[str],
-        start_ns: int,
-        stop_ns: int,
-        max_points: int = 1000,
-        site: str | None = None,
-    ) -> RangeResult:
-        result = RangeResult()
-        span = RangeWindow.of(tags, start_ns, stop_ns, max_points)
-        if span is None:
-            return result
+    async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
         _, reader = self._threads()
-        tags, start, stop, width = span.tags, span.start, span.stop, span.width
+        unit, site, max_points = query.unit, query.site, query.max_points
+        tags, start, stop, width = query.tags, query.start, query.stop, query.width
 
         def clause(names: Sequence[str]) -> tuple[str, list[Any]]:
             where = f"unit = ? AND tag IN ({','.join('?' * len(names))}) AND time_ns >= ? AND time_ns < ?"
@@ -314,31 +311,20 @@ class SqliteHistorian(Historian):
                     out[tag].append(_sample(start + bucket * width, value, status))
             return out
 
-        result.series = await reader.call(run)
-        return result
+        return await reader.call(run)
 
-    async def events(
-        self,
-        start_ns: int,
-        stop_ns: int,
-        unit: str | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int = 1000,
-    ) -> list[Point]:
+    async def _events(self, query: EventQuery) -> list[Point]:
         _, reader = self._threads()
         sql = "SELECT time_ns, tags, fields FROM points WHERE measurement = 'event' AND time_ns >= ? AND time_ns < ?"
-        args: list[Any] = [int(start_ns), int(stop_ns)]
-        if unit is not None:
+        args: list[Any] = [query.start, query.stop]
+        if query.unit is not None:
             sql += " AND json_extract(tags, '$.unit') = ?"
-            args.append(unit)
-        if kinds is not None:
-            kinds = list(kinds)
-            if not kinds:
-                return []
-            sql += f" AND json_extract(tags, '$.kind') IN ({','.join('?' * len(kinds))})"
-            args.extend(kinds)
+            args.append(query.unit)
+        if query.kinds is not None:
+            sql += f" AND json_extract(tags, '$.kind') IN ({','.join('?' * len(query.kinds))})"
+            args.extend(query.kinds)
         sql += " ORDER BY time_ns LIMIT ?"
-        args.append(int(limit))
+        args.append(query.limit)
 
         def run(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(sql, args).fetchall()

@@ -131,3 +131,7 @@ async def check_odd_names(h: Historian) -> None:
     e = Point("event", {"unit": unit, "kind": "note"}, {"message": 'multi\nline "quoted" \\ text'}, T0)
     await h.write([e])
     assert await h.events(T0, T0 + 1, unit=unit) == [e]
+
+
+#: Every check above; each backend's tests run them all on a fresh historian.
+CONTRACT = [check_roundtrip, check_downsampling, check_idempotent, check_events, check_odd_names]

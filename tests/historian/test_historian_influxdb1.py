@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 from conftest import InfluxdServer, free_port
-from historian_contract import (
-    SEC,
-    T0,
-    check_downsampling,
-    check_events,
-    check_idempotent,
-    check_odd_names,
-    check_roundtrip,
-    process,
-)
+from historian_contract import CONTRACT, SEC, T0, process
 
-from historian import HistorianError, HistorianRejectedError, Point, open_historian
+from historian import Historian, HistorianError, HistorianRejectedError, Point, open_historian
 from historian.influxdb1 import InfluxDB1Historian
 
 
@@ -35,24 +26,9 @@ async def historian(influxdb1: str) -> AsyncIterator[InfluxDB1Historian]:
         yield h
 
 
-async def test_roundtrip(historian: InfluxDB1Historian) -> None:
-    await check_roundtrip(historian)
-
-
-async def test_downsampling(historian: InfluxDB1Historian) -> None:
-    await check_downsampling(historian)
-
-
-async def test_idempotent(historian: InfluxDB1Historian) -> None:
-    await check_idempotent(historian)
-
-
-async def test_events(historian: InfluxDB1Historian) -> None:
-    await check_events(historian)
-
-
-async def test_odd_names(historian: InfluxDB1Historian) -> None:
-    await check_odd_names(historian)
+@pytest.mark.parametrize("check", CONTRACT)
+async def test_contract(historian: InfluxDB1Historian, check: Callable[[Historian], Awaitable[None]]) -> None:
+    await check(historian)
 
 
 async def test_database_created_on_open(influxdb1: str) -> None:

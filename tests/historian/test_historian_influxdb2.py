@@ -14,13 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import free_port
-from historian_contract import (
-    check_downsampling,
-    check_events,
-    check_idempotent,
-    check_odd_names,
-    check_roundtrip,
-)
+from historian_contract import CONTRACT
 
 from historian import Historian, HistorianError, HistorianRejectedError, Point, open_historian
 from historian.influxdb2 import InfluxDB2Historian, flux_string, flux_time
@@ -55,9 +49,7 @@ async def historian() -> AsyncIterator[InfluxDB2Historian]:
             admin.buckets_api().delete_bucket(created)
 
 
-@pytest.mark.parametrize(
-    "check", [check_roundtrip, check_downsampling, check_idempotent, check_events, check_odd_names]
-)
+@pytest.mark.parametrize("check", CONTRACT)
 @pytest.mark.influxdb2
 @needs_server
 async def test_contract(historian: InfluxDB2Historian, check: Callable[[Historian], Awaitable[None]]) -> None:
@@ -92,3 +84,39 @@ async def test_server_down_raises_historian_error(monkeypatch: pytest.MonkeyPatc
         assert not isinstance(info.value, HistorianRejectedError)
         with pytest.raises(HistorianError):
             await h.latest()
+
+
+async def test_write_path_against_a_stub_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without a server: bodies of at most ``batch_lines`` lines, ns precision, 400 = rejected."""
+    from aiohttp import web
+
+    bodies: list[tuple[dict[str, str], str]] = []
+
+    async def write(request: web.Request) -> web.Response:
+        assert request.headers.get("Content-Encoding") == "gzip"  # aiohttp inflates the body itself
+        text = await request.text()
+        if "bad" in text:
+            return web.json_response({"code": "invalid", "message": "unable to parse"}, status=400)
+        bodies.append((dict(request.query), text))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/api/v2/write", write)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    monkeypatch.setenv("GMP_TWIN_INFLUXDB_TOKEN", "t0ken")
+    try:
+        h = open_historian(f"influxdb2://127.0.0.1:{port}?org=o&bucket=b")
+        assert isinstance(h, InfluxDB2Historian)
+        h.batch_lines = 400
+        async with h:
+            await h.write([Point("process", {"unit": "u"}, {"value": float(i)}, i) for i in range(1000)])
+            with pytest.raises(HistorianRejectedError):
+                await h.write([Point("process", {"unit": "bad"}, {"value": 1.0}, 1)])
+    finally:
+        await runner.cleanup()
+    assert [text.count("\n") + 1 for _, text in bodies] == [400, 400, 200]
+    assert bodies[0][0] == {"org": "o", "bucket": "b", "precision": "ns"}
+    assert bodies[2][1].splitlines()[-1] == "process,unit=u value=999.0 999"

@@ -8,22 +8,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from historian_contract import (
-    SEC,
-    T0,
-    check_downsampling,
-    check_events,
-    check_idempotent,
-    check_odd_names,
-    check_roundtrip,
-    process,
-)
+from historian_contract import CONTRACT, SEC, T0, process
 
-from historian import HistorianError, HistorianRejectedError, Point, open_historian
+from historian import Historian, HistorianError, HistorianRejectedError, Point, open_historian
 from historian.sqlite import SqliteHistorian
 
 
@@ -35,24 +26,9 @@ async def historian(tmp_path: Path) -> AsyncIterator[SqliteHistorian]:
         yield h
 
 
-async def test_roundtrip(historian: SqliteHistorian) -> None:
-    await check_roundtrip(historian)
-
-
-async def test_downsampling(historian: SqliteHistorian) -> None:
-    await check_downsampling(historian)
-
-
-async def test_idempotent(historian: SqliteHistorian) -> None:
-    await check_idempotent(historian)
-
-
-async def test_events(historian: SqliteHistorian) -> None:
-    await check_events(historian)
-
-
-async def test_odd_names(historian: SqliteHistorian) -> None:
-    await check_odd_names(historian)
+@pytest.mark.parametrize("check", CONTRACT)
+async def test_contract(historian: SqliteHistorian, check: Callable[[Historian], Awaitable[None]]) -> None:
+    await check(historian)
 
 
 async def test_file_is_wal_and_parent_created(historian: SqliteHistorian, tmp_path: Path) -> None:

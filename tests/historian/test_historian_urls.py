@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
-from historian import open_historian
+from historian import Historian, open_historian
 from historian.influxdb1 import InfluxDB1Historian
 from historian.influxdb2 import InfluxDB2Historian
+from historian.registry import BACKENDS, schemes
 from historian.sqlite import SqliteHistorian
 
 
@@ -73,3 +75,17 @@ def test_password_not_in_error_message() -> None:
     with pytest.raises(ValueError) as info:
         open_historian("influxdb1://bob:hunter2@localhost:8086")
     assert "hunter2" not in str(info.value)
+
+
+def test_unknown_scheme_lists_the_registered_ones() -> None:
+    with pytest.raises(ValueError) as info:
+        open_historian("postgres://db/x")
+    assert f"use {', '.join(schemes()[:-1])} or {schemes()[-1]}" in str(info.value)
+    assert schemes() == ("sqlite", "influxdb1", "influxdb1s", "influxdb2", "influxdb2s")
+
+
+def test_every_registered_backend_is_a_historian_with_from_url() -> None:
+    for names, target in BACKENDS.items():
+        module, _, name = target.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        assert issubclass(cls, Historian) and callable(cls.from_url), names

@@ -14,17 +14,10 @@ import numpy as np
 import pytest
 from conftest import InfluxdServer, free_port
 
-from historian import (
-    Historian,
-    HistorianError,
-    HistorianRejectedError,
-    Point,
-    RangeResult,
-    Sample,
-    SeriesKey,
-    open_historian,
-)
+from historian import Historian, HistorianError, HistorianRejectedError, Point, Sample, SeriesKey, open_historian
 from historian.outbox import Outbox
+from historian.proxy import HistorianProxy
+from historian.queries import EventQuery, RangeQuery
 from historian.sqlite import SqliteHistorian
 
 T0 = 1_700_000_000_000_000_000
@@ -40,13 +33,34 @@ def process(i: int, unit: str = "TK1", tag: str = "LT101") -> Point:
     )
 
 
-class Recorder(Historian):
-    """Delegates to another historian (or a list) and records what was acknowledged, in order."""
+class Sink(Historian):
+    """Acknowledges every write and keeps nothing."""
+
+    url = "sink://"
+
+    async def write(self, points: Sequence[Point]) -> None:
+        pass
+
+    async def ping(self) -> bool:
+        return True
+
+    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
+        return {}
+
+    async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
+        return {}
+
+    async def _events(self, query: EventQuery) -> list[Point]:
+        return []
+
+
+class Recorder(HistorianProxy):
+    """Delegates to another historian (or a sink) and records what was acknowledged, in order."""
 
     def __init__(
         self, inner: Historian | None = None, fail: Callable[[Sequence[Point]], Exception | None] | None = None
     ):
-        self.inner = inner
+        super().__init__(inner if inner is not None else Sink())
         self.url = "recorder://"
         self.fail = fail
         self.acked: list[Point] = []
@@ -56,36 +70,8 @@ class Recorder(Historian):
         self.attempts += 1
         if self.fail is not None and (exc := self.fail(points)) is not None:
             raise exc
-        if self.inner is not None:
-            await self.inner.write(points)
+        await self.inner.write(points)
         self.acked.extend(points)
-
-    async def ping(self) -> bool:
-        return True
-
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
-        return {}
-
-    async def query_range(
-        self,
-        unit: str,
-        tags: Sequence[str],
-        start_ns: int,
-        stop_ns: int,
-        max_points: int = 1000,
-        site: str | None = None,
-    ) -> RangeResult:
-        return RangeResult()
-
-    async def events(
-        self,
-        start_ns: int,
-        stop_ns: int,
-        unit: str | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int = 1000,
-    ) -> list[Point]:
-        return []
 
 
 @pytest.fixture
