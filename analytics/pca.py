@@ -284,13 +284,20 @@ class _Model:
 
 
 def _eig(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # SVD of the centred data: eigenvalues of the covariance in descending order.
-    _, s, vt = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)
-    lam = s**2 / (z.shape[0] - 1)
+    """Eigenvalues of the covariance of ``z`` (descending, all ``p``) and the loadings.
+
+    scikit-learn's PCA (full SVD of the centred rows). Its sign convention for the loadings
+    may differ from another SVD's; T², SPE and the contributions do not depend on the signs.
+    """
+    # Imported here: scikit-learn takes about a second to import; only fitting needs it.
+    from sklearn.decomposition import PCA
+
+    pca = PCA(svd_solver="full").fit(z)
+    lam = pca.explained_variance_
     p = z.shape[1]
     if lam.size < p:  # rank-deficient: pad the missing (zero) eigenvalues
         lam = np.concatenate([lam, np.zeros(p - lam.size)])
-    return lam, vt.T
+    return lam, pca.components_.T
 
 
 def choose_components(eigenvalues: np.ndarray, variance: float) -> int:
