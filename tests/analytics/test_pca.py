@@ -85,6 +85,28 @@ def test_contributions_add_up_and_point_at_the_drifting_variable(
     assert d["first_alarm"] == res.first_alarm and d["alarms"][0]["spe_top"][0]["variable"]
 
 
+def test_statistics_and_contributions_do_not_depend_on_loading_signs() -> None:
+    # The loadings come from scikit-learn's PCA, whose sign convention is its own: flipping
+    # any loading changes neither the eigenvalues, T², SPE nor the contributions.
+    rng = np.random.default_rng(3)
+    ref, test = latent_data(500, rng), latent_data(50, rng)
+    mon = PcaMonitor(n_components=3).fit(ref)
+    model = mon._model
+    assert model is not None
+    centred = (ref - ref.mean(axis=0)) / ref.std(axis=0, ddof=1)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    np.testing.assert_allclose(model.eigenvalues, s**2 / (ref.shape[0] - 1), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(model.loadings), np.abs(vt[:3].T), atol=1e-10)
+    z, t, t2, spe = model.scores(test)
+    before = mon.contributions(z, t)
+    model.loadings = model.loadings * np.array([-1.0, 1.0, -1.0])
+    z2, t_flipped, t2_flipped, spe_flipped = model.scores(test)
+    np.testing.assert_allclose(t2_flipped, t2, rtol=1e-12)
+    np.testing.assert_allclose(spe_flipped, spe, rtol=1e-12)
+    for c_before, c_after in zip(before, mon.contributions(z2, t_flipped), strict=True):
+        np.testing.assert_allclose(c_after, c_before, rtol=1e-12, atol=1e-12)
+
+
 def test_streaming_matches_array_form_and_follows_the_river_contract() -> None:
     rng = np.random.default_rng(3)
     mon = PcaMonitor(n_components=2, lags=1, names=NAMES).fit(latent_data(800, rng))
