@@ -4,7 +4,7 @@ It runs beside the dashboard (in ``gmp-twin run`` and in the ``dashboard`` role)
 the same for the simulated twin and for real kits, and in docker-compose where the bridge is
 another process. Every second it reads the new ``process`` samples of the watched tags from
 the historian (raw, from a cursor per tag), feeds them in time order to the detectors
-(:mod:`analytics.monitoring_detectors`) and the OEE trackers (:mod:`analytics.monitoring_oee`), and
+(:mod:`analytics.detectors`) and the OEE trackers (:mod:`analytics.monitoring_oee`), and
 writes what they find through its own durable outbox, so nothing is lost while the
 historian is down:
 
@@ -35,9 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from analytics.detectors import DetectorsFile
+from analytics.detectors import DetectorPoint, DetectorsFile, LiveDetector, build_detector
 from analytics.monitoring_alarms import AlarmNotFoundError, AlarmStateError, DetectorAlarms, iso
-from analytics.monitoring_detectors import DetectorPoint, LiveDetector, build_detector
 from analytics.monitoring_oee import OeeTracker, find_machines
 from config_schema.tagmap import TagMap
 from historian.base import Historian, Point
@@ -114,7 +113,7 @@ class MonitoringService:
         self.site = site if site is not None else (tagmaps[0].site if tagmaps else "")
         self.poll_s = poll_s
         self._lock = threading.RLock()
-        self.detectors: dict[str, LiveDetector] = {
+        self.detectors: dict[str, LiveDetector[Any]] = {
             d.name: build_detector(d, history_size) for d in self.config.detectors
         }
         self.alarms_ = DetectorAlarms(self.site, self.config.detectors)
@@ -133,7 +132,7 @@ class MonitoringService:
             )
             self._oee_tags[(m.unit, m.machine)] = m.tags
         # Which (unit, tag) feeds which detectors / trackers.
-        self._routes: dict[tuple[str, str], list[LiveDetector | OeeTracker]] = {}
+        self._routes: dict[tuple[str, str], list[LiveDetector[Any] | OeeTracker]] = {}
         for det in self.detectors.values():
             for tag in det.config.watched:
                 self._routes.setdefault((det.config.unit, tag), []).append(det)
@@ -262,7 +261,7 @@ class MonitoringService:
             self.points_written += len(points)
 
     # -- detectors -> drift points and alarms -------------------------------------------------
-    def _on_point(self, det: LiveDetector, point: DetectorPoint) -> list[Point]:
+    def _on_point(self, det: LiveDetector[Any], point: DetectorPoint) -> list[Point]:
         cfg = det.config
         out: list[Point] = []
         if not point.monitoring:

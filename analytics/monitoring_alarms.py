@@ -8,9 +8,9 @@ a signal. Every transition becomes an ``event`` point: the fields of
 
 Examples
 --------
->>> from analytics.detectors import DetectorConfig
->>> from analytics.monitoring_detectors import DetectorPoint
->>> cfg = DetectorConfig(name="lvl", unit="u", tag="L", method="ewma", mean=0.0, sigma=1.0, clear_after_s=5)
+>>> from analytics.detectors import DetectorPoint, parse_detector
+>>> cfg = parse_detector({"name": "lvl", "unit": "u", "tag": "L", "method": "ewma", "mean": 0.0, "sigma": 1.0,
+...                       "clear_after_s": 5})
 >>> alarms = DetectorAlarms("lab", [cfg])
 >>> raised = alarms.on_point(cfg, DetectorPoint(10**9, 3.0, 2.0, 0.0, -1.0, 1.0, True, ("limit",)))
 >>> [(p.tags["kind"], p.fields["rules"]) for p in raised]
@@ -34,8 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from analytics.alarms import AlarmEvent, AlarmManager, AlarmState
-from analytics.detectors import DetectorConfig
-from analytics.monitoring_detectors import DetectorPoint, rule_text
+from analytics.detectors import DetectorBase, DetectorPoint, rule_text
 from historian.base import Point
 
 NS_PER_S = 1_000_000_000
@@ -85,13 +84,13 @@ class DetectorAlarms:
     ----------
     site : str
         ``site`` tag of the event points.
-    configs : sequence of DetectorConfig
+    configs : sequence of DetectorBase
         One alarm per detector; its id is the detector name.
     recent_size : int
         Transitions kept for :meth:`recent`.
     """
 
-    def __init__(self, site: str, configs: Sequence[DetectorConfig], recent_size: int = 200) -> None:
+    def __init__(self, site: str, configs: Sequence[DetectorBase], recent_size: int = 200) -> None:
         self.site = site
         self.configs = {c.name: c for c in configs}
         self.manager = AlarmManager(site=site)
@@ -102,7 +101,7 @@ class DetectorAlarms:
             self._episodes[c.name] = _Episode()
         self.recent: deque[dict[str, Any]] = deque(maxlen=recent_size)
 
-    def on_point(self, cfg: DetectorConfig, point: DetectorPoint) -> list[Point]:
+    def on_point(self, cfg: DetectorBase, point: DetectorPoint) -> list[Point]:
         """Raise or clear the detector's alarm for a new point; return the event points."""
         name = cfg.name
         ep = self._episodes[name]
