@@ -69,11 +69,12 @@ ValueError: hold_temperature_sp = 150.0 is outside the allowed range [110.0, 135
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 from typing import Any, ClassVar
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.params import WITHIN, Params, check_range, check_write
 from models.pid import Pid, PidTuning
 from models.steam import latent_heat_kj_kg, saturation_temperature_c
 from models.sterilisation import F0_REFERENCE_C, RECIPE_LIMITS, AutoclaveRecipe, F0Integrator, lethal_rate
@@ -98,7 +99,7 @@ class Phase(IntEnum):
 
 
 @dataclass(frozen=True)
-class AutoclaveParams:
+class AutoclaveParams(Params):
     """Parameters of :class:`Autoclave`; units in the field names. Values *assumed* for a
     ~200 l laboratory/pilot steam steriliser on plant steam, unless a source is named.
 
@@ -174,19 +175,12 @@ class AutoclaveParams:
         object.__setattr__(self, "vacuum_pulses", int(self.vacuum_pulses))
         if not self.vacuum_ultimate_bar < self.pulse_low_bar < self.pulse_high_bar < self.steam_supply_pressure_bar:
             raise ValueError("need vacuum_ultimate_bar < pulse_low_bar < pulse_high_bar < steam_supply_pressure_bar")
-        if not 1.0 < self.wall_temperature_c < 110.0:
-            raise ValueError(f"wall_temperature_c = {self.wall_temperature_c!r} must be within 1-110 °C")
+        check_range(
+            "wall_temperature_c", self.wall_temperature_c, 1.0, 110.0, "°C", open_lo=True, open_hi=True, message=WITHIN
+        )
 
     def recipe(self) -> AutoclaveRecipe:
         return AutoclaveRecipe(self.hold_temperature_c, self.hold_time_min, self.vacuum_pulses, self.drying_time_min)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AutoclaveParams:
-        kwargs: dict[str, Any] = {k: PidTuning(**v) if k == "steam_tuning" else v for k, v in data.items()}
-        return cls(**kwargs)
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
@@ -486,15 +480,7 @@ class Autoclave(FaultHookDefaults):
             Out of range (field and allowed range named), a recipe change during a cycle, a
             start while a cycle runs or an abort while none does.
         """
-        spec = self._specs.get(tag)
-        if spec is None or not spec.writable:
-            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
-            raise KeyError(
-                f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on autoclave; writable tags: {writable}"
-            )
-        v = float(value)
-        if not (math.isfinite(v) and spec.lo <= v <= spec.hi):
-            raise ValueError(f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}")
+        v = check_write(self._specs, self.unit_type, tag, value)
         running = Phase.PREVACUUM <= self._phase <= Phase.DRYING
         if tag == "cycle_cmd":
             if v == 1.0:
@@ -515,13 +501,14 @@ class Autoclave(FaultHookDefaults):
                 "change it in idle, complete or aborted"
             )
         fname = _RECIPE_TAGS[tag]
-        self.recipe = AutoclaveRecipe(**{**asdict(self.recipe), fname: v})
+        change: dict[str, Any] = {fname: v}  # vacuum_pulses: the recipe makes it a whole number
+        self.recipe = replace(self.recipe, **change)
 
     # -- snapshot --------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         return {
             "unit_type": self.unit_type, "version": 1, "params": self._params.to_dict(),
-            "recipe": asdict(self.recipe), "pid": self.pid.snapshot(), "t_s": self._t,
+            "recipe": self.recipe.to_dict(), "pid": self.pid.snapshot(), "t_s": self._t,
             "x": [self._p_air, self._p_steam, self._t_ch, self._t_load],
             "f0": [self._f0.seconds, self._f0._rate], "phase": int(self._phase), "phase_t": self._phase_t,
             "pulse": self._pulse, "injecting": self._injecting, "valves": list(self._valves),

@@ -112,6 +112,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.params import Params, check_range, check_write, plain_as, require_manual
 from models.pat import PatAnalyser, PatParams
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec
@@ -384,7 +385,7 @@ def o2_saturation_mmol_l(t_c: float) -> float:
 
 
 @dataclass(frozen=True)
-class BioreactorParams:
+class BioreactorParams(Params):
     """Parameters of :class:`Bioreactor`; units in the field names.
 
     Sources: IndPenSim (Goldrick et al. 2015, via PenSimPy) for the scale, recipe, feed
@@ -405,6 +406,8 @@ class BioreactorParams:
     ...
     ValueError: ph_setpoint = 20 is outside the allowed range [3, 9] pH
     """
+
+    coerce_scalars = True
 
     # --- vessel and agitation (100 l total, H/T ≈ 2; assumed) --------------------------------
     vessel_volume_l: float = 100.0
@@ -509,7 +512,9 @@ class BioreactorParams:
     #: Glucose in the feed (IndPenSim c_s = 600 g/l).
     glucose_feed_g_l: float = 600.0
     feed_pump_max_l_h: float = 0.5
-    recipe: FeedRecipe = field(default_factory=indpensim_recipe)
+    recipe: FeedRecipe = field(
+        default_factory=indpensim_recipe, metadata=plain_as(FeedRecipe.to_list, FeedRecipe.from_steps)
+    )
     continuous_harvest: bool = False
 
     # --- initial state (IndPenSim: 58 m³, pH 6.5, ~25 °C; 15 g/l batch glucose as PenSim) ---
@@ -559,6 +564,8 @@ class BioreactorParams:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         if self.continuous_harvest not in (True, False, 0, 1, 0.0, 1.0):
             raise ValueError(f"continuous_harvest must be true/false (1/0), got {self.continuous_harvest!r}")
+        object.__setattr__(self, "continuous_harvest", bool(self.continuous_harvest))
+        object.__setattr__(self, "seed", int(self.seed))
         temps = ("ambient_temperature_c", "feed_temperature_c", "cooling_water_temperature_c",
                  "hot_water_temperature_c", "condenser_temperature_c", "t_min_c", "t_opt_c", "t_max_c",
                  "initial_temperature_c", "temperature_setpoint_c")  # fmt: skip
@@ -582,15 +589,15 @@ class BioreactorParams:
                     raise ValueError(f"{f.name} must be > 0, got {value!r}")
             elif value < 0.0:
                 raise ValueError(f"{f.name} must be >= 0, got {value!r}")
-        _check_range("initial_volume_l", self.initial_volume_l, 0.0, self.vessel_volume_l, "l", open_lo=True)
-        _check_range("ph_setpoint", self.ph_setpoint, *SETPOINT_RANGES["ph_sp"])
-        _check_range("temperature_setpoint_c", self.temperature_setpoint_c, *SETPOINT_RANGES["temperature_sp"])
-        _check_range("do_setpoint_pct", self.do_setpoint_pct, *SETPOINT_RANGES["do_sp"])
-        _check_range("initial_ph", self.initial_ph, 2.0, 12.0, "pH")
-        _check_range("initial_temperature_c", self.initial_temperature_c, 0.0, 60.0, "°C")
-        _check_range("aeration_l_min", self.aeration_l_min, 0.0, 150.0, "l/min")
-        _check_range("head_pressure_bar_g", self.head_pressure_bar_g, 0.0, 1.5, "bar g")
-        _check_range("condenser_temperature_c", self.condenser_temperature_c, 0.0, 40.0, "°C")
+        check_range("initial_volume_l", self.initial_volume_l, 0.0, self.vessel_volume_l, "l", open_lo=True)
+        check_range("ph_setpoint", self.ph_setpoint, *SETPOINT_RANGES["ph_sp"])
+        check_range("temperature_setpoint_c", self.temperature_setpoint_c, *SETPOINT_RANGES["temperature_sp"])
+        check_range("do_setpoint_pct", self.do_setpoint_pct, *SETPOINT_RANGES["do_sp"])
+        check_range("initial_ph", self.initial_ph, 2.0, 12.0, "pH")
+        check_range("initial_temperature_c", self.initial_temperature_c, 0.0, 60.0, "°C")
+        check_range("aeration_l_min", self.aeration_l_min, 0.0, 150.0, "l/min")
+        check_range("head_pressure_bar_g", self.head_pressure_bar_g, 0.0, 1.5, "bar g")
+        check_range("condenser_temperature_c", self.condenser_temperature_c, 0.0, 40.0, "°C")
         if not self.t_min_c < self.t_opt_c < self.t_max_c:
             raise ValueError("cardinal temperatures must satisfy t_min_c < t_opt_c < t_max_c")
         if not self.t_opt_c > 0.5 * (self.t_min_c + self.t_max_c):
@@ -599,7 +606,7 @@ class BioreactorParams:
             raise ValueError("cardinal pH values must satisfy ph_min < ph_opt < ph_max")
         if not self.agitation_min_rpm < self.agitation_max_rpm:
             raise ValueError("agitation_min_rpm must be below agitation_max_rpm")
-        _check_range(
+        check_range(
             "initial_agitation_rpm", self.initial_agitation_rpm, self.agitation_min_rpm, self.agitation_max_rpm, "rpm"
         )
         if not self.impeller_diameter_m < self.vessel_diameter_m:
@@ -615,43 +622,6 @@ class BioreactorParams:
             raise ValueError("temperature_tuning: output limits must lie within -100…100 %")
         if self.ph_tuning.out_min < 0.0 or self.ph_tuning.out_max > 100.0:
             raise ValueError("ph_tuning: output limits must lie within 0…100 %")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (tunings, recipe and PAT parameters nested)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in ("temperature_tuning", "ph_tuning", "do_tuning"):
-            out[name] = asdict(out[name])
-        out["recipe"] = self.recipe.to_list()
-        out["pat"] = self.pat.to_dict()
-        out["continuous_harvest"] = bool(self.continuous_harvest)
-        out["seed"] = int(self.seed)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BioreactorParams:
-        """Inverse of :meth:`to_dict`; missing fields take their defaults."""
-        kwargs: dict[str, Any] = {}
-        for k, v in data.items():
-            if k.endswith("_tuning"):
-                kwargs[k] = PidTuning(**v)
-            elif k == "recipe":
-                kwargs[k] = v if isinstance(v, FeedRecipe) else FeedRecipe.from_steps(v)
-            elif k == "pat":
-                kwargs[k] = v if isinstance(v, PatParams) else PatParams.from_dict(v)
-            elif k == "continuous_harvest":
-                kwargs[k] = bool(v)
-            elif k == "seed":
-                kwargs[k] = int(v)
-            else:
-                kwargs[k] = float(v)
-        return cls(**kwargs)
-
-
-def _check_range(name: str, value: float, lo: float, hi: float, unit: str, *, open_lo: bool = False) -> None:
-    bad = (value <= lo if open_lo else value < lo) or value > hi
-    if bad:
-        left = "(" if open_lo else "["
-        raise ValueError(f"{name} = {value!r} is outside the allowed range {left}{lo:g}, {hi:g}] {unit}")
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
@@ -1363,19 +1333,9 @@ class Bioreactor(FaultHookDefaults):
             Value out of the tag's range (named in the message), a mode not 0/1, or an
             output written while its loop is in auto (``<loop>_mode = 1``, ``feed_mode = 1``).
         """
-        spec = self._specs.get(tag)
-        if spec is None or not spec.writable:
-            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
-            what = "unknown" if spec is None else "read-only"
-            raise KeyError(f"{what} tag {tag!r} on bioreactor; writable tags: {writable}")
-        v = float(value)
-        if not math.isfinite(v):
-            raise ValueError(f"{tag} = {value!r} is not a finite number")
-        if spec.kind == "mode":
-            if v not in (0.0, 1.0):
-                raise ValueError(f"{tag} = {value!r} must be 0 (manual) or 1 (auto)")
-        elif not spec.lo <= v <= spec.hi:
-            raise ValueError(f"{tag} = {value!r} is outside the allowed range [{spec.lo:g}, {spec.hi:g}] {spec.unit}")
+        v = check_write(
+            self._specs, self.unit_type, tag, value, binary_text="0 (manual) or 1 (auto)", number_format="g"
+        )
         if tag == "aeration_sp":
             self._aer = v
             return
@@ -1388,8 +1348,7 @@ class Bioreactor(FaultHookDefaults):
             self._feed_auto = v == 1.0
             return
         if tag == "feed_out":
-            if self._feed_auto:
-                raise ValueError("feed_out is writable only in manual mode (feed_mode = 0)")
+            require_manual(self._feed_auto, tag, "feed_mode")
             self._feed_manual = self._feed_cmd = v
             self._feed_l_h = self.actuators("feed_pump", v)  # a manual rate reaches the pump at once
             return
@@ -1400,8 +1359,7 @@ class Bioreactor(FaultHookDefaults):
         elif what == "mode":
             pid.set_auto(v == 1.0)
         else:  # out
-            if pid.auto:
-                raise ValueError(f"{tag} is writable only in manual mode ({loop}_mode = 0)")
+            require_manual(pid.auto, tag, f"{loop}_mode")
             pid.set_output(min(max(v, pid.tuning.out_min), pid.tuning.out_max))
 
     # -- Unit protocol: snapshot / restore -----------------------------------------------------

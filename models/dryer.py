@@ -70,13 +70,22 @@ ValueError: inlet_temperature_sp = 120.0 is outside the allowed range [30.0, 90.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
-from models.dryer_recipe import DryerRecipe, DryerStep, lod_from_x, x_from_lod
+from models.dryer_recipe import (
+    AIR_FLOW_M3_H,
+    INLET_TEMPERATURE_C,
+    TARGET_LOD_PCT,
+    DryerRecipe,
+    DryerStep,
+    lod_from_x,
+    x_from_lod,
+)
+from models.params import ALLOWED, Params, check_range, check_write, require_manual
 from models.pid import Pid, PidTuning
 from models.steam import (
     adiabatic_saturation_temperature_c,
@@ -95,7 +104,7 @@ IDLE, DRYING, COMPLETE = 0, 1, 2
 
 
 @dataclass(frozen=True)
-class FluidBedDryerParams:
+class FluidBedDryerParams(Params):
     """Parameters of :class:`FluidBedDryer`; units in the field names. Values *assumed* for a
     pilot fluid-bed dryer (10 kg batch of granules from high-shear wet granulation).
 
@@ -171,20 +180,9 @@ class FluidBedDryerParams:
                 "need equilibrium_lod_pct < critical_lod_pct < initial_lod_pct, got "
                 f"{self.equilibrium_lod_pct}, {self.critical_lod_pct}, {self.initial_lod_pct}"
             )
-        if not 30.0 <= self.inlet_temperature_sp_c <= 90.0:
-            raise ValueError(f"inlet_temperature_sp_c = {self.inlet_temperature_sp_c!r}, allowed 30-90 °C")
-        if not 100.0 <= self.air_flow_sp_m3_h <= 600.0:
-            raise ValueError(f"air_flow_sp_m3_h = {self.air_flow_sp_m3_h!r}, allowed 100-600 m³/h")
-        if not 0.5 <= self.target_lod_pct <= 10.0:
-            raise ValueError(f"target_lod_pct = {self.target_lod_pct!r}, allowed 0.5-10 %")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FluidBedDryerParams:
-        kwargs: dict[str, Any] = {k: PidTuning(**v) if k == "heater_tuning" else v for k, v in data.items()}
-        return cls(**kwargs)
+        check_range("inlet_temperature_sp_c", self.inlet_temperature_sp_c, *INLET_TEMPERATURE_C, message=ALLOWED)
+        check_range("air_flow_sp_m3_h", self.air_flow_sp_m3_h, *AIR_FLOW_M3_H, message=ALLOWED)
+        check_range("target_lod_pct", self.target_lod_pct, *TARGET_LOD_PCT, message=ALLOWED)
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
@@ -237,7 +235,7 @@ class FluidBedDryer(FaultHookDefaults):
     def __init__(self, params: FluidBedDryerParams | None = None, *, seed: int | None = None) -> None:
         p = params or FluidBedDryerParams()
         if seed is not None:
-            p = FluidBedDryerParams.from_dict({**p.to_dict(), "seed": seed})
+            p = replace(p, seed=seed)
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
         #: The NIR prediction decides the end-point; the model publishes what it predicted.
@@ -422,19 +420,20 @@ class FluidBedDryer(FaultHookDefaults):
         specs = [
             _spec("inlet_air_temperature", "Inlet air temperature", "°C", 0, 120, "measurement", noise_sd=0.2,
                   loop=loop, nor=(60.0, 70.0), par=(55.0, 75.0)),
-            _spec("inlet_temperature_sp", "Inlet air temperature setpoint", "°C", 30, 90, "setpoint", loop=loop),
+            _spec("inlet_temperature_sp", "Inlet air temperature setpoint", "°C", *INLET_TEMPERATURE_C[:2],
+                  "setpoint", loop=loop),
             _spec("inlet_temperature_mode", "Heater loop mode, 0 = manual, 1 = auto", "", 0, 1, "mode", loop=loop),
             _spec("heater_out", "Heater loop output (heater power)", "%", 0, 100, "output", loop=loop),
             _spec("air_flow", "Process air flow (normal)", "m³/h", 0, 800, "measurement", noise_sd=3.0,
                   nor=(270.0, 330.0), par=(240.0, 360.0)),
-            _spec("air_flow_sp", "Process air flow setpoint", "m³/h", 100, 600, "setpoint"),
+            _spec("air_flow_sp", "Process air flow setpoint", "m³/h", *AIR_FLOW_M3_H[:2], "setpoint"),
             _spec("product_temperature", "Product (bed) temperature", "°C", 0, 100, "measurement", noise_sd=0.1,
                   nor=(20.0, 40.0), par=(15.0, 45.0)),
             _spec("exhaust_air_temperature", "Exhaust air temperature", "°C", 0, 120, "measurement", noise_sd=0.2),
             _spec("exhaust_humidity", "Exhaust air relative humidity", "%", 0, 100, "measurement", noise_sd=0.5),
             _spec("nir_lod", "NIR moisture prediction (loss on drying), held between scans", "%", 0, 40,
                   "measurement"),
-            _spec("target_lod_sp", "End-point: target loss on drying", "%", 0.5, 10, "setpoint"),
+            _spec("target_lod_sp", "End-point: target loss on drying", "%", *TARGET_LOD_PCT[:2], "setpoint"),
             _spec("product_lod", "True loss on drying of the product (model)", "%", 0, 40, "state"),
             _spec("phase", "0 idle, 1 drying, 2 complete (end-point reached)", "", 0, 2, "state"),
             _spec("drying_time", "Drying time of this batch (stops at the end-point)", "min", 0, 1000, "state"),
@@ -504,16 +503,7 @@ class FluidBedDryer(FaultHookDefaults):
             Out of range (the message names the tag and the allowed range), ``heater_out``
             in auto, a mode other than 0/1, or a command not allowed in the current phase.
         """
-        spec = self._specs.get(tag)
-        if spec is None or not spec.writable:
-            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
-            raise KeyError(
-                f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on fluid_bed_dryer; "
-                f"writable tags: {writable}"
-            )
-        v = float(value)
-        if not (math.isfinite(v) and spec.lo <= v <= spec.hi):
-            raise ValueError(f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}")
+        v = check_write(self._specs, self.unit_type, tag, value)
         if tag == "inlet_temperature_sp":
             self.pid.setpoint = v
         elif tag == "air_flow_sp":
@@ -521,14 +511,11 @@ class FluidBedDryer(FaultHookDefaults):
         elif tag == "target_lod_sp":
             self._target = v
         elif tag == "inlet_temperature_mode":
-            if v not in (0.0, 1.0):
-                raise ValueError(f"{tag} = {value!r} must be 0 or 1")
             if v == 1.0 and self._phase != DRYING:
                 raise ValueError(f"{tag}: the heater can go to auto only while drying (heater off otherwise)")
             self.pid.set_auto(v == 1.0)
         elif tag == "heater_out":
-            if self.pid.auto:
-                raise ValueError(f"{tag} is writable only in manual mode (inlet_temperature_mode = 0)")
+            require_manual(self.pid.auto, tag, "inlet_temperature_mode")
             self.pid.set_output(v)
         elif tag == "cycle_cmd":
             self._command(int(v) if v.is_integer() else -1)

@@ -12,8 +12,16 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from models.params import ALLOWED, Params, check_range
+
+#: Allowed setpoints (lowest, highest, unit), in a recipe, the dryer's parameters and its tags.
+INLET_TEMPERATURE_C = (30.0, 90.0, "°C")
+AIR_FLOW_M3_H = (100.0, 600.0, "m³/h")
+TARGET_LOD_PCT = (0.5, 10.0, "%")
 
 
 def lod_from_x(x: float) -> float:
@@ -38,14 +46,12 @@ class DryerStep:
         where = f"recipe step {index}"
         if self.duration_min is None or not (isinstance(self.duration_min, int | float) and self.duration_min > 0):
             raise ValueError(f"{where}: duration_min = {self.duration_min!r}; every step needs a duration > 0 min")
-        if not 30.0 <= self.inlet_temperature_c <= 90.0:
-            raise ValueError(f"{where}: inlet_temperature_c = {self.inlet_temperature_c!r}, allowed 30-90 °C")
-        if not 100.0 <= self.air_flow_m3_h <= 600.0:
-            raise ValueError(f"{where}: air_flow_m3_h = {self.air_flow_m3_h!r}, allowed 100-600 m³/h")
+        check_range(f"{where}: inlet_temperature_c", self.inlet_temperature_c, *INLET_TEMPERATURE_C, message=ALLOWED)
+        check_range(f"{where}: air_flow_m3_h", self.air_flow_m3_h, *AIR_FLOW_M3_H, message=ALLOWED)
 
 
 @dataclass(frozen=True)
-class DryerRecipe:
+class DryerRecipe(Params):
     """Setpoint steps over the drying time; after the last step its setpoints stay until the end-point.
 
     Examples
@@ -65,19 +71,25 @@ class DryerRecipe:
             raise ValueError("recipe: needs at least one step")
         for i, s in enumerate(self.steps, start=1):
             s.check(i)
-        if self.target_lod_pct is not None and not 0.5 <= self.target_lod_pct <= 10.0:
-            raise ValueError(f"recipe: target_lod_pct = {self.target_lod_pct!r}, allowed 0.5-10 %")
+        if self.target_lod_pct is not None:
+            check_range("recipe: target_lod_pct", self.target_lod_pct, *TARGET_LOD_PCT, message=ALLOWED)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DryerRecipe:
+    def from_dict(cls, data: Mapping[str, Any]) -> DryerRecipe:
+        """A recipe from plain data; a step's missing setpoint is NaN, so the error names it."""
         steps = tuple(
             DryerStep(s.get("inlet_temperature_c", math.nan), s.get("air_flow_m3_h", math.nan), s.get("duration_min"))
             for s in data.get("steps", ())
         )
         return cls(steps, data.get("target_lod_pct"))
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-__all__ = ["DryerRecipe", "DryerStep", "lod_from_x", "x_from_lod"]
+__all__ = [
+    "AIR_FLOW_M3_H",
+    "INLET_TEMPERATURE_C",
+    "TARGET_LOD_PCT",
+    "DryerRecipe",
+    "DryerStep",
+    "lod_from_x",
+    "x_from_lod",
+]

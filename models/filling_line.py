@@ -77,7 +77,7 @@ ValueError: capper_speed_sp = -5 is outside the allowed range [1.0, 100.0] units
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -85,6 +85,7 @@ import numpy as np
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.line_machines import LineCore, LossModel, MachineSpec, StopReason
 from models.packml import PackMLCommand, PackMLMode, PackMLState
+from models.params import WITHIN, Params, check_range, check_write
 from models.unit import TagSpec
 
 MACHINES: tuple[str, ...] = ("filler", "capper", "labeller", "checkweigher", "cartoner")
@@ -96,7 +97,7 @@ _SPEEDS = frozenset(f"{m}_speed_upm" for m in MACHINES)  # checked against the r
 
 
 @dataclass(frozen=True)
-class FillingLineParams:
+class FillingLineParams(Params):
     """Parameters of :class:`FillingLine`; units in the field names. All values *assumed*.
 
     Speeds are of a small pharmaceutical liquid line (50 ml bottles, 60-120 units/min), with a
@@ -219,15 +220,7 @@ class FillingLineParams:
         for name in ("fill_target_g", "fill_tolerance_g", "microstop_median_s", "jam_median_min"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} = {getattr(self, name)!r} must be > 0")
-        if self.jam_scrap_probability > 1:
-            raise ValueError(f"jam_scrap_probability = {self.jam_scrap_probability!r} must be within 0-1")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FillingLineParams:
-        return cls(**data)
+        check_range("jam_scrap_probability", self.jam_scrap_probability, 0.0, 1.0, "", message=WITHIN)
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
@@ -289,7 +282,7 @@ class FillingLine:
     def __init__(self, params: FillingLineParams | None = None, *, seed: int | None = None) -> None:
         p = params or FillingLineParams()
         if seed is not None:
-            p = FillingLineParams(**{**p.to_dict(), "seed": seed})
+            p = replace(p, seed=seed)
         self._params = p
         self.disturbances = Disturbances(self.DISTURBANCES)
         self.actuators = ActuatorHooks(self.ACTUATORS)
@@ -456,16 +449,7 @@ class FillingLine:
             A value outside the tag's range, a command not allowed in a machine's state (named,
             with the allowed commands), or a mode change while a machine is not at rest.
         """
-        spec = self._specs.get(tag)
-        if spec is None or not spec.writable:
-            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
-            raise KeyError(
-                f"{'unknown' if spec is None else 'read-only'} tag {tag!r} on filling_line; writable tags: {writable}"
-            )
-        v = float(value)
-        if not (math.isfinite(v) and spec.lo <= v <= spec.hi):
-            msg = f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}"
-            raise ValueError(msg.rstrip())
+        v = check_write(self._specs, self.unit_type, tag, value)
         core = self.core
         if tag.endswith("_speed_sp"):
             self._by_name[tag.removesuffix("_speed_sp")].speed_upm = v

@@ -88,10 +88,11 @@ ValueError: level_sp = 40.0 is outside the allowed range [0.0, 25.0] cm
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.params import WITHIN, Params, check_range, check_write, require_manual
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec
 
@@ -103,7 +104,7 @@ LOOPS: tuple[str, ...] = (*PUMP_LOOPS, "temperature")
 
 
 @dataclass(frozen=True)
-class MpsPaParams:
+class MpsPaParams(Params):
     """Parameters of :class:`MpsPaStation`; units in the field names.
 
     Heights are measured from the bottom of the tank they belong to; elevations from the
@@ -121,6 +122,8 @@ class MpsPaParams:
     ...
     ValueError: total water 14 l exceeds tank 101's 10 l: an overflow would lose water
     """
+
+    coerce_scalars = True  # every field is a float (plant files may say 15 for 15.0)
 
     # --- geometry: two ~10 l tanks (plant.md), 30 cm high (B101's 0-30 cm span) ---------
     #: Tank 101 cross-section; 10 l over 30 cm (≈ 183 mm square). Assumed.
@@ -247,18 +250,7 @@ class MpsPaParams:
                 f"initial_upper_volume_l {self.initial_upper_volume_l:g} l is above the "
                 f"overflow ({upper_capacity_l:g} l)"
             )
-        if self.v106_initial_opening_pct > 100.0:
-            raise ValueError("v106_initial_opening_pct must be within 0-100 %")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (tunings as nested dicts)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MpsPaParams:
-        """Inverse of :meth:`to_dict`; missing fields take their defaults."""
-        kwargs: dict[str, Any] = {k: PidTuning(**v) if k.endswith("_tuning") else float(v) for k, v in data.items()}
-        return cls(**kwargs)
+        check_range("v106_initial_opening_pct", self.v106_initial_opening_pct, 0.0, 100.0, "%", message=WITHIN)
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
@@ -756,19 +748,7 @@ class MpsPaStation(FaultHookDefaults):
             Value out of the tag's range (named in the message), not 0/1 for a mode or
             V102_cmd, or ``<loop>_out`` written while that loop is in auto.
         """
-        spec = self._specs.get(tag)
-        if spec is None or not spec.writable:
-            writable = ", ".join(s.name for s in self._specs.values() if s.writable)
-            what = "unknown" if spec is None else "read-only"
-            raise KeyError(f"{what} tag {tag!r} on mps_pa; writable tags: {writable}")
-        v = float(value)
-        if not math.isfinite(v):
-            raise ValueError(f"{tag} = {value!r} is not a finite number")
-        if tag.endswith("_mode") or tag == "V102_cmd":
-            if v not in (0.0, 1.0):
-                raise ValueError(f"{tag} = {value!r} must be 0 or 1")
-        elif not spec.lo <= v <= spec.hi:
-            raise ValueError(f"{tag} = {value!r} is outside the allowed range [{spec.lo}, {spec.hi}] {spec.unit}")
+        v = check_write(self._specs, self.unit_type, tag, value, binary=("V102_cmd",))
         if tag == "V102_cmd":
             self._v102_cmd = v
             return
@@ -786,8 +766,7 @@ class MpsPaStation(FaultHookDefaults):
                 self._take_pump(loop)
             pid.set_auto(v == 1.0)
         else:  # out
-            if pid.auto:
-                raise ValueError(f"{tag} is writable only in manual mode ({loop}_mode = 0)")
+            require_manual(pid.auto, tag, f"{loop}_mode")
             if loop in PUMP_LOOPS:
                 self._take_pump(loop)
             pid.set_output(min(max(v, pid.tuning.out_min), pid.tuning.out_max))

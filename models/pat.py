@@ -52,11 +52,13 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+from models.params import Params
 
 #: Band tables: (centre cm⁻¹, FWHM cm⁻¹, relative height). Positions from the usual Raman
 #: assignments; widths and relative heights assumed.
@@ -78,7 +80,7 @@ ANALYTES: tuple[str, ...] = ("glucose", "titre")
 
 
 @dataclass(frozen=True)
-class PatParams:
+class PatParams(Params):
     """Spectrometer, spectrum and calibration parameters of :class:`PatAnalyser`.
 
     Intensities are detector counts of one scan; values are assumed for a 785 nm process
@@ -92,6 +94,8 @@ class PatParams:
     ...
     ValueError: scan_interval_s must be > 0, got 0
     """
+
+    coerce_scalars = True
 
     #: Wavenumber grid (Raman shift): fingerprint region, 4 cm⁻¹ spacing.
     wavenumber_min_cm1: float = 400.0
@@ -154,15 +158,6 @@ class PatParams:
             raise ValueError(f"derivative_window must be an odd integer in 5-{self.n_points // 4}, got {w!r}")
         if self.calibration_batches < 3:
             raise ValueError("calibration_batches must be >= 3 (leave-one-batch-out cross-validation)")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PatParams:
-        ints = {f.name for f in fields(cls) if f.type in ("int", int)}
-        kwargs: dict[str, Any] = {k: int(v) if k in ints else float(v) for k, v in data.items()}
-        return cls(**kwargs)
 
 
 def _bands(nu: np.ndarray, table: tuple[tuple[float, float, float], ...]) -> np.ndarray:

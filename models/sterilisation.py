@@ -13,8 +13,11 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+
+from models.params import OUT_OF_RANGE, Params, check_range
 
 F0_REFERENCE_C = 121.1
 F0_Z_K = 10.0
@@ -62,7 +65,7 @@ def lethal_rate(t_c: float) -> float:
 
 
 @dataclass(frozen=True)
-class AutoclaveRecipe:
+class AutoclaveRecipe(Params):
     """A sterilisation recipe; every field is validated (name, value and allowed range).
 
     Examples
@@ -89,14 +92,13 @@ class AutoclaveRecipe:
                 raise ValueError(f"{name} = {v!r} must be a number, allowed {lo:g}-{hi:g} {unit}")
             if name == "hold_time_min" and v <= 0:
                 raise ValueError(f"{name} = {v!r}: the hold step needs a duration, allowed {lo:g}-{hi:g} {unit}")
-            if not lo <= v <= hi:
-                raise ValueError(f"{name} = {v!r} is out of range, allowed {lo:g}-{hi:g} {unit}")
+            check_range(name, v, lo, hi, unit, message=OUT_OF_RANGE)
         if not float(self.vacuum_pulses).is_integer():
             raise ValueError(f"vacuum_pulses = {self.vacuum_pulses!r} must be a whole number, allowed 0-10")
         object.__setattr__(self, "vacuum_pulses", int(self.vacuum_pulses))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AutoclaveRecipe:
+    def from_dict(cls, data: Mapping[str, Any]) -> AutoclaveRecipe:
         """A recipe from a mapping; the hold time must be given (a step without duration is an error)."""
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:

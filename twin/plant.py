@@ -1,5 +1,7 @@
 """Plant assembly: build the units named in ``config/plant.yaml``.
 
+The unit types a plant file may name are registered in :mod:`models.registry`.
+
 Examples
 --------
 >>> cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "mps-pa", "type": "mps_pa"}]})
@@ -15,9 +17,6 @@ pydantic_core._pydantic_core.ValidationError: 1 validation error for PlantConfig
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 
 from config_schema.files import ConfigError, load_yaml_model
 from config_schema.tagmap import TagMap, tagmap_for_unit
+from models.registry import UNIT_TYPES, make_params, params_class, unit_class
 from models.unit import Unit
 
-#: Unit type -> "module:Class" (the class takes ``params`` as its first argument).
-UNIT_TYPES: dict[str, str] = {
-    "mps_pa": "models.mps_pa:MpsPaStation",
-    "bioreactor": "models.bioreactor:Bioreactor",
-    "filling_line": "models.filling_line:FillingLine",
-    "autoclave": "models.autoclave:Autoclave",
-    "fluid_bed_dryer": "models.dryer:FluidBedDryer",
-}
-
-
-def unit_class(unit_type: str) -> Any:
-    module, _, name = UNIT_TYPES[unit_type].partition(":")
-    return getattr(importlib.import_module(module), name)
+__all__ = [
+    "UNIT_TYPES",
+    "PlantConfig",
+    "UnitConfig",
+    "build_plant",
+    "build_unit",
+    "load_plant",
+    "make_params",
+    "plant_tagmaps",
+    "unit_class",
+    "unit_steps",
+]
 
 
 class UnitConfig(BaseModel):
@@ -92,18 +91,6 @@ class PlantConfig(BaseModel):
         return units
 
 
-def make_params(cls: Any, data: dict[str, Any]) -> Any:
-    """The unit class's parameter dataclass built from plain (YAML) data."""
-    params_cls = _params_class(cls)
-    valid = {f.name for f in dataclasses.fields(params_cls)}
-    unknown = sorted(set(data) - valid)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(valid))}")
-    if hasattr(params_cls, "from_dict"):
-        return params_cls.from_dict(data)
-    return params_cls(**data)
-
-
 def build_unit(cfg: UnitConfig, seed: int | None = None) -> Unit:
     """Instantiate one unit, applying parameter overrides and initial writes.
 
@@ -112,7 +99,7 @@ def build_unit(cfg: UnitConfig, seed: int | None = None) -> Unit:
     """
     cls = unit_class(cfg.type)
     data = dict(cfg.params)
-    params_cls = _params_class(cls)
+    params_cls = params_class(cls)
     if seed is not None and "seed" not in data and "seed" in {f.name for f in dataclasses.fields(params_cls)}:
         data["seed"] = seed
     unit: Unit = cls(make_params(cls, data))
@@ -122,19 +109,6 @@ def build_unit(cfg: UnitConfig, seed: int | None = None) -> Unit:
         except (KeyError, ValueError) as exc:
             raise ValueError(f"unit {cfg.name!r}: initial {tag}: {exc}") from None
     return unit
-
-
-def _params_class(cls: Any) -> Any:
-    """The parameter dataclass a unit class takes as its first constructor argument."""
-    hints = typing.get_type_hints(cls.__init__)
-    for name in inspect.signature(cls.__init__).parameters:
-        if name != "self":
-            arg = hints.get(name)
-            for candidate in (arg, *typing.get_args(arg)):
-                if dataclasses.is_dataclass(candidate):
-                    return candidate
-            break
-    raise TypeError(f"{cls.__name__}: first constructor argument must be typed with a parameter dataclass")
 
 
 def load_plant(path: str | Path) -> PlantConfig:
