@@ -23,15 +23,16 @@ True
 from __future__ import annotations
 
 import numpy as np
+from asyncua.ua import StatusCodes
 
 from models.unit import TagSpec
 from twin.noise import gaussian
 
-STATUS_GOOD = 0
-#: OPC UA UncertainEngineeringUnitsExceeded.
-STATUS_EU_EXCEEDED = 0x40940000
-#: OPC UA BadSensorFailure.
-STATUS_SENSOR_FAILURE = 0x808B0000
+STATUS_GOOD: int = StatusCodes.Good
+#: A transmitter at the end of its range.
+STATUS_EU_EXCEEDED: int = StatusCodes.UncertainEngineeringUnitsExceeded
+#: A failed sensor (its last value held).
+STATUS_SENSOR_FAILURE: int = StatusCodes.BadSensorFailure
 
 Reading = tuple[float | bool, int]
 
