@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # -- twin ---------------------------------------------------------------------------------
 @contextlib.asynccontextmanager
 async def twin_server(settings: Settings, events: EventSink | None = None) -> Any:
-    """Build the plant, start its OPC UA server; yield the runtime (not yet running, ``runtime.control``).
+    """Build the plant, start its OPC UA server; yield its :class:`TwinControl` (``control.runtime`` not running).
 
     ``events`` receives the fault and scenario events (the ground truth of the run).
     """
@@ -57,7 +57,6 @@ async def twin_server(settings: Settings, events: EventSink | None = None) -> An
         runtime, site=plant.site, run_id=settings.run_id, sink=events, scenario_dir=settings.scenarios
     )
     control.bind_loop(asyncio.get_running_loop())
-    runtime.control = control
     log.info("run id %s (fault events carry it; `gmp-twin score --run %s`)", control.run_id, control.run_id)
     server = TwinOpcUaServer(
         endpoint, on_write=runtime.write, users=users, allow_anonymous=settings.opcua_allow_anonymous, control=control
@@ -68,7 +67,7 @@ async def twin_server(settings: Settings, events: EventSink | None = None) -> An
         runtime.publishers.append(server.publish)
         control.manager.session_drop_handlers.append(server.drop_sessions)
         await server.start()
-        yield runtime
+        yield control
 
 
 async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
@@ -76,11 +75,11 @@ async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.events_outbox, max_rows=settings.outbox_max_rows, unit="twin")
         try:
-            async with twin_server(settings, events=outbox.put) as runtime:
+            async with twin_server(settings, events=outbox.put) as control:
                 writer_stop = asyncio.Event()
                 async with asyncio.TaskGroup() as tg:
                     writer = tg.create_task(outbox.run_writer(historian, writer_stop))
-                    await runtime.run(stop)
+                    await control.runtime.run(stop)
                     writer_stop.set()
                     await writer
         finally:
@@ -90,7 +89,9 @@ async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
             outbox.close()
 
 
-def runtime_health(runtime: TwinRuntime) -> HealthProvider:
+def runtime_health(control: TwinControl) -> HealthProvider:
+    runtime = control.runtime
+
     def provider() -> dict[str, Any]:
         return {
             "ok": True,
@@ -99,7 +100,7 @@ def runtime_health(runtime: TwinRuntime) -> HealthProvider:
             "paused": runtime.clock.paused,
             "units": list(runtime.slots),
             "behind_s": round(runtime.behind_s, 3),
-            "run_id": runtime.control.run_id if runtime.control is not None else None,
+            "run_id": control.run_id,
         }
 
     return provider
@@ -282,10 +283,11 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                 runtime = None
                 if with_twin:
                     # Fault events share the bridge's durable outbox: one writer, one order.
-                    runtime = await stack.enter_async_context(twin_server(settings, events=outbox.put))
-                    services.health["runtime"] = runtime_health(runtime)
+                    control = await stack.enter_async_context(twin_server(settings, events=outbox.put))
+                    runtime = control.runtime
+                    services.health["runtime"] = runtime_health(control)
                     services.runtime = runtime
-                    services.control = runtime.control
+                    services.control = control
                 endpoint = settings.opcua_endpoint or (settings.opcua_url if with_twin else None)
                 async with asyncio.TaskGroup() as tg:
                     if runtime is not None:

@@ -16,20 +16,44 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from models.unit import TagSpec, Unit
 from twin.clock import SimClock
 from twin.sensors import Reading, SensorLayer
 
-if TYPE_CHECKING:
-    from twin.faults.manager import FaultManager
-    from twin.faults.service import TwinControl
-
 log = logging.getLogger(__name__)
 
 #: Receives (unit, readings, time_ns) after every publish period.
 Publisher = Callable[[str, dict[str, Reading], int], Awaitable[None]]
+
+
+class FaultLayer(Protocol):
+    """What the runtime asks of the faults on its plant (:class:`twin.faults.manager.FaultManager`).
+
+    The runtime steps and publishes; the fault layer moves faults on before every step and
+    rewrites what is published. Its state is part of the runtime's snapshot.
+    """
+
+    def update(self, now_s: float) -> None:
+        """Before every model step, at simulation time ``now_s``: start, drive and end faults."""
+        ...
+
+    def apply_readings(self, unit: str, readings: dict[str, Reading], step: int) -> dict[str, Reading]:
+        """One unit's readings as published (value and status); the input is not changed."""
+        ...
+
+    def timestamps(self, unit: str, readings: dict[str, Reading], now_ns: int) -> dict[int, dict[str, Reading]]:
+        """The readings grouped by the SourceTimestamp to publish them with."""
+        ...
+
+    def snapshot(self) -> dict[str, Any]:
+        """The faults' state as JSON-able data."""
+        ...
+
+    def restore(self, snap: dict[str, Any] | None) -> None:
+        """Restore :meth:`snapshot` output (``None``: no faults)."""
+        ...
 
 
 @dataclass
@@ -125,10 +149,8 @@ class TwinRuntime:
         self.publishers: list[Publisher] = []
         self.steps = 0
         self.behind_s = 0.0
-        #: Set by :class:`twin.faults.manager.FaultManager` when faults may be injected.
-        self.faults: FaultManager | None = None
-        #: The instructor service layer over this runtime, when one was made (``gmp-twin run``).
-        self.control: TwinControl | None = None
+        #: The fault layer, when faults may be injected (a fault manager installs itself here).
+        self.faults: FaultLayer | None = None
 
     def readings(self, name: str) -> dict[str, Reading]:
         slot = self.slots[name]

@@ -28,18 +28,18 @@ async def test_the_twin_role_wires_users_methods_and_session_drops(tmp_path: Pat
         opcua_allow_anonymous=False,
         speed=10.0,
     )
-    async with twin_server(settings) as runtime:
+    async with twin_server(settings) as control:
         stop = asyncio.Event()
-        task = asyncio.create_task(runtime.run(stop))
+        task = asyncio.create_task(control.runtime.run(stop))
         try:
-            assert isinstance(runtime.control, TwinControl)
-            assert runtime.control.manager.session_drop_handlers  # the server registered itself
+            assert isinstance(control, TwinControl)
+            assert control.manager.session_drop_handlers  # the server registered itself
             with pytest.raises(ua.uaerrors.BadIdentityTokenRejected):
                 async with Client(f"opc.tcp://127.0.0.1:{port}/"):
                     pass
             async with Client(f"opc.tcp://instructor:{INSTRUCTOR_PW}@127.0.0.1:{port}/") as instructor:
                 assert await _call(instructor, "InjectFault", json.dumps(BIAS), False) == "F1"
-            assert [f["id"] for f in runtime.control.faults("student")] == ["F1"]
+            assert [f["id"] for f in control.faults("student")] == ["F1"]
         finally:
             stop.set()
             await task

@@ -18,39 +18,22 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import math
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from historian.base import Point
-from twin.faults.catalog import (
-    DISTURBANCE_KINDS,
-    FaultBase,
-    PlantTargets,
-    UnitTargets,
-    check_fault,
-    disturbance_key,
-    parse_fault,
-)
+from models.unit import FaultHooks, fault_hooks
+from twin.faults.base import FaultBase, PlantTargets, UnitTargets
+from twin.faults.catalog import parse_fault
+from twin.faults.comm_faults import COMM_STATUS
 from twin.noise import gaussian
-from twin.sensors import STATUS_EU_EXCEEDED, STATUS_GOOD, STATUS_SENSOR_FAILURE, Reading
-
-if TYPE_CHECKING:
-    from twin.faults.scenarios import ScenarioRunner
-    from twin.runtime import TwinRuntime
+from twin.runtime import TwinRuntime
+from twin.sensors import STATUS_GOOD, Reading
 
 log = logging.getLogger(__name__)
-
-#: OPC UA status codes of ``comm_status``.
-COMM_STATUS: dict[str, int] = {
-    "bad": 0x80000000,  # Bad
-    "bad_no_communication": 0x80310000,  # BadNoCommunication
-    "uncertain": 0x40000000,  # Uncertain
-    "uncertain_last_usable": 0x40900000,  # UncertainLastUsableValue
-}
 
 EventSink = Callable[[Sequence[Point]], None]
 #: Called with the outage in seconds when a ``comm_session_drop`` starts.
@@ -58,9 +41,13 @@ SessionDropHandler = Callable[[float], Coroutine[Any, Any, None]]
 
 State = Literal["pending", "active", "ended", "cleared"]
 
-#: Sensor faults a unit's own logic sees when the tag feeds it (``unit.feedback``); extra
-#: noise and spikes only reach the published reading (the logic filters them).
-_FEEDBACK_KINDS = frozenset({"sensor_bias", "sensor_drift", "sensor_gain", "sensor_stuck", "sensor_dropout"})
+
+class ScenarioState(Protocol):
+    """What the manager keeps of the scenario runner: its state, saved with the faults'."""
+
+    def snapshot(self) -> dict[str, Any] | None: ...
+
+    def restore(self, snap: dict[str, Any] | None) -> None: ...
 
 
 @dataclass
@@ -119,22 +106,24 @@ def plant_targets(runtime: TwinRuntime) -> PlantTargets:
     """What each unit of the runtime offers as fault targets."""
     units = {}
     for name, slot in runtime.slots.items():
-        unit: Any = slot.unit
-        dist = getattr(unit, "disturbances", None)
-        acts = getattr(unit, "actuators", None)
+        hooks = fault_hooks(slot.unit)
         units[name] = UnitTargets(
-            unit_type=unit.unit_type,
+            unit_type=slot.unit.unit_type,
             measurements={s.name: (s.lo, s.hi) for s in slot.specs if s.kind == "measurement"},
             tags=tuple(s.name for s in slot.specs),
-            actuators=dict(acts.names) if acts is not None else {},
-            disturbances={k: (d.lo, d.hi, d.unit) for k, d in dist.specs.items()} if dist is not None else {},
-            machines=tuple(getattr(unit, "machines", ())),
+            actuators=dict(hooks.actuators.names),
+            disturbances={k: (d.lo, d.hi, d.unit) for k, d in hooks.disturbances.specs.items()},
+            machines=tuple(hooks.machines),
         )
     return PlantTargets(units)
 
 
 class FaultManager:
     """Inject, clear and apply faults on one runtime.
+
+    Satisfies :class:`twin.runtime.FaultLayer`: the runtime calls it before every model step
+    and on every set of readings; what each fault does is its kind's own
+    (:mod:`twin.faults.base`).
 
     Parameters
     ----------
@@ -155,12 +144,14 @@ class FaultManager:
         self.sinks: list[EventSink] = [sink] if sink else []
         self.session_drop_handlers: list[SessionDropHandler] = []
         self.faults: dict[str, ActiveFault] = {}
+        self.hooks: dict[str, FaultHooks] = {name: fault_hooks(slot.unit) for name, slot in runtime.slots.items()}
         self.targets = plant_targets(runtime)
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         #: Called with the simulation time after the faults were updated (the scenario runner).
         self.on_update: list[Callable[[float], None]] = []
-        self.scenarios: ScenarioRunner | None = None
+        #: The scenario runner, whose state is saved with the faults' (set by the runner).
+        self.scenarios: ScenarioState | None = None
         runtime.faults = self
 
     # -- injecting and clearing --------------------------------------------------------------
@@ -171,7 +162,7 @@ class FaultManager:
         if not isinstance(fault, FaultBase):
             fault = parse_fault(fault, self.targets)
         else:
-            check_fault(fault, self.targets)
+            fault.check(self.targets)
         fid = fault.id or f"F{next(self._ids)}"
         while fid in self.faults and self.faults[fid].state in ("pending", "active"):
             if fault.id:
@@ -191,7 +182,8 @@ class FaultManager:
             raise KeyError(f"no fault {fault_id!r}; faults: {', '.join(self.faults) or 'none'}")
         active = self.faults[fault_id]
         if active.state in ("pending", "active"):
-            self._undo(active)
+            if active.state == "active":
+                active.fault.undo(self._context(active, self.runtime.clock.sim_time_s))
             active.state = "cleared"
             active.ended_s = self.runtime.clock.sim_time_s
             self._event(active, "cleared", reason=reason)
@@ -224,87 +216,24 @@ class FaultManager:
             if active.state == "pending" and now_s >= active.start_s - eps:
                 active.state = "active"
                 active.started_s = now_s
-                self._start(active)
+                active.fault.on_start(self._context(active, now_s))
                 self._event(active, "started")
             if active.state != "active":
                 continue
+            ctx = self._context(active, now_s)
             end = active.end_s
             if end is not None and now_s >= end - eps:
-                if active.fault.kind_name() != "jam":  # a jam's dwell, set at its start, ends it
-                    self._undo(active)
+                active.fault.on_end(ctx)
                 active.state = "ended"
                 active.ended_s = now_s
                 self._event(active, "ended")
                 continue
-            self._drive(active, now_s)
+            active.fault.drive(ctx)
         for hook in self.on_update:
             hook(now_s)
 
-    def _unit(self, active: ActiveFault) -> Any:
-        return self.runtime.slots[active.fault.target.unit].unit
-
-    def _start(self, active: ActiveFault) -> None:
-        f, unit = active.fault, self._unit(active)
-        kind = f.kind_name()
-        if kind in ("sensor_stuck", "sensor_dropout") and f.target.tag is not None:
-            # Frozen at the reading of the moment it starts, whoever reads it later.
-            slot = self.runtime.slots[f.target.unit]
-            active.held = slot.sensors.measure(unit.read(), self.runtime.steps)[f.target.tag][0]
-        elif kind == "valve_stuck":
-            unit.actuators.set(f.target.actuator, stuck=True)
-        elif kind == "jam":
-            try:
-                unit.jam(f.target.machine, float(f.duration_s or 0.0))
-            except ValueError as exc:  # the machine cannot be Held in its state (stopped, idle)
-                log.warning("fault %s: %s", active.id, exc)
-        elif kind == "comm_session_drop":
-            outage = f.duration_s or 5.0
-            for handler in self.session_drop_handlers:
-                self._spawn(handler(outage))
-
-    def _drive(self, active: ActiveFault, now_s: float) -> None:
-        f, kind = active.fault, active.fault.kind_name()
-        if kind in _FEEDBACK_KINDS and self._feedback(active) is not None:
-            self._drive_feedback(active, now_s)
-        elif kind in DISTURBANCE_KINDS:
-            dist = self._unit(active).disturbances
-            key = disturbance_key(f)
-            nominal = dist.specs[key].nominal
-            dist.set(key, nominal + (float(f.magnitude or 0.0) - nominal) * active.level(now_s))
-        elif kind == "valve_sticking":
-            deadband = float(f.magnitude or 0.0) * active.level(now_s)
-            self._unit(active).actuators.set(f.target.actuator, deadband=deadband)
-
-    def _feedback(self, active: ActiveFault) -> Any:
-        """The unit's sensor feedback when the fault's tag feeds the unit's own logic, else None."""
-        fb = getattr(self._unit(active), "feedback", None)
-        return fb if fb is not None and active.fault.target.tag in fb.tags else None
-
-    def _drive_feedback(self, active: ActiveFault, now_s: float) -> None:
-        f, kind, fb = active.fault, active.fault.kind_name(), self._feedback(active)
-        mag, lvl, tag = float(f.magnitude or 0.0), active.level(now_s), f.target.tag
-        if kind == "sensor_bias":
-            fb.set(tag, offset=mag * lvl)
-        elif kind == "sensor_drift":
-            fb.set(tag, offset=mag * (now_s - active.start_s) / 3600.0)
-        elif kind == "sensor_gain":
-            fb.set(tag, gain=1.0 + (mag - 1.0) * lvl)
-        elif active.held is not None:  # stuck, dropout
-            fb.set(tag, held=float(active.held))
-
-    def _undo(self, active: ActiveFault) -> None:
-        f, kind = active.fault, active.fault.kind_name()
-        if active.state != "active":
-            return
-        unit = self._unit(active)
-        if kind in _FEEDBACK_KINDS and self._feedback(active) is not None:
-            self._feedback(active).clear(f.target.tag)
-        if kind in DISTURBANCE_KINDS:
-            unit.disturbances.reset(disturbance_key(f))
-        elif kind in ("valve_stuck", "valve_sticking"):
-            unit.actuators.clear(f.target.actuator)
-        elif kind == "jam" and hasattr(unit, "clear_jam"):
-            unit.clear_jam(f.target.machine)
+    def _context(self, active: ActiveFault, now_s: float, step: int = 0) -> _LiveFault:
+        return _LiveFault(self, active, now_s, step)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
@@ -325,75 +254,32 @@ class FaultManager:
 
     def apply_readings(self, unit: str, readings: dict[str, Reading], step: int) -> dict[str, Reading]:
         """Sensor and status faults on one unit's readings (a new dict; the input is not changed)."""
-        sensor, comm = self.live(unit, "sensor"), self.live(unit, "comm")
-        if not sensor and not comm:
+        touching = [
+            a
+            for a in self.faults.values()
+            if a.state == "active" and a.fault.reading_stage is not None and a.fault.target.unit == unit
+        ]
+        if not touching:
             return readings
         now = self.runtime.clock.sim_time_s
         out = dict(readings)
-        specs = self.runtime.slots[unit].sensors.specs
-        for active in sensor:
-            tag = active.fault.target.tag
-            if tag is None or tag not in out:
-                continue
-            value, status = out[tag]
-            spec = specs[tag]
-            fb = self._feedback(active)
-            if fb is not None and fb.tags[tag] and active.fault.kind_name() in _FEEDBACK_KINDS:
-                # The unit publishes what its faulty analyser predicted: only the status is ours to set.
-                if active.fault.kind_name() == "sensor_dropout":
-                    out[tag] = (value, STATUS_SENSOR_FAILURE)
-                continue
-            new, new_status = self._sensor(active, float(value), status, now, step)
-            if new_status != STATUS_SENSOR_FAILURE:
-                if not spec.lo <= new <= spec.hi:
-                    new_status = STATUS_EU_EXCEEDED  # the faulty transmitter saturates too
-                new = min(max(new, spec.lo), spec.hi)
-            out[tag] = (new, new_status)
-        for active in comm:
-            f: Any = active.fault
-            if f.kind_name() != "comm_status":
-                continue
-            code = COMM_STATUS[f.status]
-            for tag in [f.target.tag] if f.target.tag else list(out):
-                if tag in out:
-                    out[tag] = (out[tag][0], code)
+        # Stable sort: sensor faults first, in injection order, then statuses over them.
+        for active in sorted(touching, key=lambda a: a.fault.reading_stage or 0):
+            active.fault.apply_readings(out, self._context(active, now, step))
         return out
-
-    def _sensor(self, active: ActiveFault, value: float, status: int, now: float, step: int) -> tuple[float, int]:
-        f = active.fault
-        kind, mag, lvl = f.kind_name(), float(f.magnitude or 0.0), active.level(now)
-        if kind == "sensor_bias":
-            return value + mag * lvl, status
-        if kind == "sensor_drift":
-            return value + mag * (now - active.start_s) / 3600.0, status
-        if kind == "sensor_gain":
-            return value * (1.0 + (mag - 1.0) * lvl), status
-        if kind == "sensor_noise":
-            z = float(gaussian(_key(active.id, self.runtime.slots[f.target.unit].sensors.seed), np.array([step]))[0])
-            return value + mag * lvl * z, status
-        if kind == "sensor_spikes":
-            rate: float = getattr(f, "rate_per_h", 60.0)
-            key = _key(active.id, self.runtime.slots[f.target.unit].sensors.seed)
-            u, sign = gaussian(key, np.array([2 * step, 2 * step + 1], dtype=np.uint64))
-            # P(spike in one reading) from the rate and the reading period.
-            p = min(1.0, rate * self.runtime.dt_s / 3600.0)
-            return (value + math.copysign(mag * lvl, sign), status) if _phi(u) < p else (value, status)
-        if kind in ("sensor_stuck", "sensor_dropout"):
-            if active.held is None:
-                active.held = value
-            held = float(active.held)
-            return held, (STATUS_SENSOR_FAILURE if kind == "sensor_dropout" else status)
-        return value, status
 
     def timestamps(self, unit: str, readings: dict[str, Reading], now_ns: int) -> dict[int, dict[str, Reading]]:
         """Readings grouped by the SourceTimestamp to publish them with (frozen ones keep their start)."""
         frozen: dict[str, int] = {}
-        for active in self.live(unit, "comm"):
-            if active.fault.kind_name() != "comm_frozen_timestamp":
+        for active in self.faults.values():
+            if active.state != "active" or active.fault.target.unit != unit:
+                continue
+            tags = active.fault.frozen_tags(readings)
+            if not tags:
                 continue
             started = active.started_s if active.started_s is not None else active.start_s
             ts = self.runtime.clock.epoch_ns + round(started * 1e9)
-            for tag in [active.fault.target.tag] if active.fault.target.tag else list(readings):
+            for tag in tags:
                 frozen[tag] = ts
         if not frozen:
             return {now_ns: readings}
@@ -470,14 +356,66 @@ class FaultManager:
         self._ids = itertools.count(max(numbers, default=0) + 1)
 
 
+class _LiveFault:
+    """One active fault at one instant, as its kind sees the plant (a :class:`twin.faults.base.FaultContext`)."""
+
+    __slots__ = ("_active", "_manager", "_now_s", "step")
+
+    def __init__(self, manager: FaultManager, active: ActiveFault, now_s: float, step: int) -> None:
+        self._manager = manager
+        self._active = active
+        self._now_s = now_s
+        self.step = step
+
+    @property
+    def held(self) -> float | bool | None:
+        return self._active.held
+
+    @held.setter
+    def held(self, value: float | bool | None) -> None:
+        self._active.held = value
+
+    @property
+    def id(self) -> str:
+        return self._active.id
+
+    @property
+    def level(self) -> float:
+        return self._active.level(self._now_s)
+
+    @property
+    def elapsed_s(self) -> float:
+        return self._now_s - self._active.start_s
+
+    @property
+    def dt_s(self) -> float:
+        return self._manager.runtime.dt_s
+
+    @property
+    def unit(self) -> FaultHooks:
+        return self._manager.hooks[self._active.fault.target.unit]
+
+    def measure(self, tag: str) -> float | bool:
+        runtime = self._manager.runtime
+        slot = runtime.slots[self._active.fault.target.unit]
+        return slot.sensors.measure(slot.unit.read(), runtime.steps)[tag][0]
+
+    def tag_range(self, tag: str) -> tuple[float, float]:
+        spec = self._manager.runtime.slots[self._active.fault.target.unit].sensors.specs[tag]
+        return spec.lo, spec.hi
+
+    def draws(self, counters: np.ndarray) -> np.ndarray:
+        seed = self._manager.runtime.slots[self._active.fault.target.unit].sensors.seed
+        return gaussian(_key(self._active.id, seed), counters)
+
+    def drop_sessions(self, outage_s: float) -> None:
+        for handler in self._manager.session_drop_handlers:
+            self._manager._spawn(handler(outage_s))
+
+
 def _key(fault_id: str, seed: int) -> int:
     # A stable per-fault stream (Python's hash() of str is salted per process).
     return (seed * 1_000_003 + sum((i + 1) * ord(c) for i, c in enumerate(fault_id))) & 0x7FFFFFFF
 
 
-def _phi(z: float) -> float:
-    """Standard normal CDF: turns a counter-based normal draw into a uniform."""
-    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
-
-
-__all__ = ["COMM_STATUS", "STATUS_GOOD", "ActiveFault", "FaultManager", "plant_targets"]
+__all__ = ["COMM_STATUS", "STATUS_GOOD", "ActiveFault", "FaultManager", "ScenarioState", "plant_targets"]

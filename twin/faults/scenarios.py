@@ -25,15 +25,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from config_schema.files import ConfigError, load_yaml_model
-from twin.faults.catalog import Fault, PlantTargets
-
-if TYPE_CHECKING:
-    from twin.faults.manager import FaultManager
+from twin.faults.base import PlantTargets
+from twin.faults.catalog import Fault
+from twin.faults.manager import FaultManager
 
 SCENARIO_DIR = Path("config/scenarios")
 
