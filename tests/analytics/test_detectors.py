@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from analytics.detectors import DetectorsFile, load_detectors
+from analytics.detectors import (
+    REGISTRY,
+    DetectorBase,
+    DetectorsFile,
+    LiveDetector,
+    build_detector,
+    load_detectors,
+    parse_detector,
+)
 from config_schema.files import ConfigError
 from config_schema.tagmap import load_tagmap
 from gmp_twin.roles import load_monitoring_config
@@ -176,3 +184,45 @@ def test_default_file_on_a_smaller_plant_keeps_the_detectors_of_its_units(monkey
     explicit = Settings(detectors=REPO / "config/detectors.yaml")  # a file the user named: strict
     with pytest.raises(ConfigError, match="unknown unit 'bioreactor-1'"):
         load_monitoring_config(explicit, station)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "method: foo\n    tag: B102_flow",
+            ":4: 'detectors[0].method': Input should be 'shewhart', 'ewma', 'cusum' or 'pca'",
+        ),
+        ("tag: B102_flow\n    mean: 2\n    sigma: 0.1", ":2: 'detectors[0].method': required field is missing; add it"),
+        (
+            "method: ewma\n    tag: B102_flow\n    mean: 2\n    sigma: 0.1\n    colour: red",
+            "'colour': unknown key for method 'ewma' (allowed keys: name, unit, method, description,",
+        ),
+        (
+            "method: pca\n    tags: [B101_level, B102_flow]\n    reference_s: 60\n    reset_on_alarm: false",
+            "'reset_on_alarm' does not apply to method 'pca' (only to cusum, ewma, shewhart)",
+        ),
+        ("method: pca\n    reference_s: 60", "method 'pca' needs 'tags': two or more tags of the unit"),
+        ("method: cusum\n    mean: 1\n    sigma: 1", "method 'cusum' needs 'tag'"),
+    ],
+)
+def test_errors_of_the_method_union_name_the_field_not_the_union(
+    tmp_path: Path, units: dict[str, list[str]], body: str, expected: str
+) -> None:
+    path = write(tmp_path, f"detectors:\n  - name: d1\n    unit: mps-pa\n    {body}\n")
+    message = error_of(path, units)
+    assert expected in message, message
+    assert ".pca" not in message and ".ewma" not in message and ".cusum" not in message
+
+
+def test_every_method_is_registered_once_with_its_model_and_live_detector(units: dict[str, list[str]]) -> None:
+    config = load_detectors(REPO / "config/detectors.yaml")
+    for method, registration in REGISTRY.items():
+        assert registration.method == method
+        assert issubclass(registration.config, DetectorBase) and issubclass(registration.detector, LiveDetector)
+    for entry in config.detectors:
+        assert type(entry) is REGISTRY[entry.method].config
+        assert type(build_detector(entry)) is REGISTRY[entry.method].detector
+    # The same entry, validated alone, is the same model.
+    first = config.detectors[0].model_dump(by_alias=True, exclude_unset=True)
+    assert parse_detector(first, units) == config.detectors[0]
