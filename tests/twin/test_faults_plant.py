@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from models.unit import TagSpec
 from twin.faults.service import TwinControl
 from twin.plant import PlantConfig, build_plant, unit_steps
 from twin.runtime import TwinRuntime
@@ -196,3 +197,43 @@ def test_starved_and_blocked_line() -> None:
     r = _run(blocked, 1800, ["cartoner_stop_reason", "buffer4_level", "buffer4_level"])
     assert r["cartoner_stop_reason"][-1] == 2.0  # blocked
     assert r["buffer4_level"][-1] > r["buffer4_level"][0]
+
+
+class _Gauge:
+    """A unit with tags and no fault hooks (a real kit's shadow, say): faults reach only its readings."""
+
+    unit_type = "gauge"
+
+    def tag_specs(self) -> list[TagSpec]:
+        return [TagSpec("level", "Level", "cm", 0.0, 30.0)]
+
+    def step(self, dt_s: float) -> None:
+        pass
+
+    def read(self) -> dict[str, float]:
+        return {"level": 12.0}
+
+    def write(self, tag: str, value: float) -> None:
+        raise KeyError(tag)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {}
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        pass
+
+
+def test_a_unit_without_fault_hooks_offers_only_its_readings() -> None:
+    control = TwinControl(TwinRuntime({"gauge": _Gauge()}), site="lab")
+    units = control.catalog()["units"]
+    assert units["gauge"] == {
+        "type": "gauge", "measurements": {"level": [0.0, 30.0]}, "tags": ["level"],
+        "actuators": {}, "disturbances": {}, "machines": [],
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="gauge has no actuator 'valve'; actuators: none"):
+        control.inject({"kind": "valve_stuck", "target": {"unit": "gauge", "actuator": "valve"}})
+    with pytest.raises(ValueError, match="gauge \\(gauge\\) has no 'leak'"):
+        control.inject({"kind": "leak", "target": {"unit": "gauge"}, "magnitude": 1.0})
+    control.inject({"kind": "sensor_bias", "target": {"unit": "gauge", "tag": "level"}, "magnitude": 2.0})
+    control.runtime.step()
+    assert control.runtime.readings("gauge")["level"] == (14.0, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,49 @@ def test_a_unit_with_a_coarser_step_sees_the_same_simulated_time() -> None:
     assert coarse["B104_temperature"] > 20.2
     with pytest.raises(ValueError, match="whole multiple"):
         TwinRuntime({"x": MpsPaStation()}, unit_dt_s={"x": 0.25})
+
+
+class _Offset:
+    """A fault layer that is not the fault manager: the runtime needs only the FaultLayer protocol."""
+
+    def __init__(self) -> None:
+        self.updates: list[float] = []
+
+    def update(self, now_s: float) -> None:
+        self.updates.append(now_s)
+
+    def apply_readings(self, unit: str, readings: dict[str, Reading], step: int) -> dict[str, Reading]:
+        value, status = readings["B101_level"]
+        return {**readings, "B101_level": (float(value) + 100.0, status)}
+
+    def timestamps(self, unit: str, readings: dict[str, Reading], now_ns: int) -> dict[int, dict[str, Reading]]:
+        return {0: readings}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"updates": len(self.updates)}
+
+    def restore(self, snap: dict[str, Any] | None) -> None:
+        self.updates = [0.0] * int((snap or {}).get("updates", 0))
+
+
+async def test_the_runtime_drives_any_fault_layer() -> None:
+    rt, plain = make(), make()
+    layer = _Offset()
+    rt.faults = layer
+    published: list[tuple[int, float]] = []
+
+    async def publisher(unit: str, readings: dict[str, Reading], time_ns: int) -> None:
+        published.append((time_ns, float(readings["B101_level"][0])))
+
+    rt.publishers.append(publisher)
+    for _ in range(3):
+        rt.step()
+        plain.step()
+    assert layer.updates == pytest.approx([0.0, 0.1, 0.2])  # before each step, at the time it starts from
+    assert rt.readings("mps-pa")["B101_level"][0] == plain.readings("mps-pa")["B101_level"][0] + 100.0
+    await rt.publish()
+    assert published == [(0, rt.readings("mps-pa")["B101_level"][0])]
+    snap = rt.snapshot()
+    assert snap["faults"] == {"updates": 3}
+    rt.restore(snap)
+    assert len(layer.updates) == 3

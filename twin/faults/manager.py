@@ -245,13 +245,6 @@ class FaultManager:
         task.add_done_callback(self._tasks.discard)
 
     # -- readings -----------------------------------------------------------------------------
-    def live(self, unit: str, family: str) -> list[ActiveFault]:
-        return [
-            a
-            for a in self.faults.values()
-            if a.state == "active" and a.fault.family == family and a.fault.target.unit == unit
-        ]
-
     def apply_readings(self, unit: str, readings: dict[str, Reading], step: int) -> dict[str, Reading]:
         """Sensor and status faults on one unit's readings (a new dict; the input is not changed)."""
         touching = [
