@@ -20,7 +20,9 @@ PACKAGES = ("models", "config_schema", "historian", "twin", "plc_bridge", "analy
 
 def test_import_contracts_are_kept(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0, "run `lint-imports` to see the import"
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0, (
+        "run `lint-imports` to see the import"
+    )
 
 
 def strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:
