@@ -69,12 +69,12 @@ ValueError: hold_temperature_sp = 150.0 is outside the allowed range [110.0, 135
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any, ClassVar
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
-from models.params import WITHIN, Params, check_range, check_write
+from models.params import WITHIN, Params, check_fields, check_range, check_write
 from models.pid import Pid, PidTuning
 from models.steam import latent_heat_kj_kg, saturation_temperature_c
 from models.sterilisation import F0_REFERENCE_C, RECIPE_LIMITS, AutoclaveRecipe, F0Integrator, lethal_rate
@@ -151,26 +151,13 @@ class AutoclaveParams(Params):
     repeat_interval_min: float = 30.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, PidTuning):
-                continue
-            if not math.isfinite(v):
-                raise ValueError(f"{f.name} = {v!r} must be finite")
-            if f.name in ("autostart",):
-                if v not in (0, 1):
-                    raise ValueError(f"{f.name} = {v!r} must be 0 or 1")
-                object.__setattr__(self, f.name, bool(v))
-            elif f.name not in {r[0] for r in RECIPE_LIMITS} | {"wall_temperature_c", "load_initial_temperature_c"}:
-                if v <= 0 and f.name not in (
-                    "repeat_interval_min",
-                    "drain_vent_rate_per_s",
-                    "control_offset_c",
-                    "f0_required_min",
-                ):
-                    raise ValueError(f"{f.name} = {v!r} must be > 0")
-                if v < 0:
-                    raise ValueError(f"{f.name} = {v!r} must be >= 0")
+        check_fields(
+            self,
+            # Temperatures, and the recipe (checked with its own ranges below).
+            signed=("wall_temperature_c", "load_initial_temperature_c", *(r[0] for r in RECIPE_LIMITS)),
+            zero_ok=("repeat_interval_min", "drain_vent_rate_per_s", "control_offset_c", "f0_required_min"),
+            flags=("autostart",),
+        )
         self.recipe()  # validates the recipe fields
         object.__setattr__(self, "vacuum_pulses", int(self.vacuum_pulses))
         if not self.vacuum_ultimate_bar < self.pulse_low_bar < self.pulse_high_bar < self.steam_supply_pressure_bar:

@@ -106,13 +106,13 @@ import math
 import struct
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
-from models.params import Params, check_range, check_write, plain_as, require_manual
+from models.params import Params, check_fields, check_range, check_write, plain_as, require_manual
 from models.pat import PatAnalyser, PatParams
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec
@@ -549,46 +549,29 @@ class BioreactorParams(Params):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        nested = (FeedRecipe, PidTuning, PatParams)
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, nested) or f.name in ("continuous_harvest", "seed"):
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{f.name} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
         if not isinstance(self.recipe, FeedRecipe):
             raise ValueError("recipe must be a FeedRecipe (use FeedRecipe.from_steps)")
-        if self.seed != int(self.seed) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if self.continuous_harvest not in (True, False, 0, 1, 0.0, 1.0):
-            raise ValueError(f"continuous_harvest must be true/false (1/0), got {self.continuous_harvest!r}")
-        object.__setattr__(self, "continuous_harvest", bool(self.continuous_harvest))
-        object.__setattr__(self, "seed", int(self.seed))
         temps = ("ambient_temperature_c", "feed_temperature_c", "cooling_water_temperature_c",
                  "hot_water_temperature_c", "condenser_temperature_c", "t_min_c", "t_opt_c", "t_max_c",
                  "initial_temperature_c", "temperature_setpoint_c")  # fmt: skip
-        positive = (
-            "vessel_volume_l", "vessel_diameter_m", "impeller_diameter_m", "impeller_count",
-            "impeller_power_number", "agitation_max_rpm", "agitation_ramp_rpm_s", "kla_coefficient",
-            "kla_broth_factor", "broth_density_kg_l", "broth_cp_j_kg_k", "jacket_volume_l",
-            "mu_max_1_h", "ks_glucose_g_l", "yxs_g_g", "kp_glucose_g_l", "ki_glucose_g_l",
-            "yps_g_g", "maintenance_ks_glucose_g_l", "base_concentration_mol_l", "buffer_background_mmol_l_ph",
-            "glucose_feed_g_l", "feed_pump_max_l_h", "base_pump_max_l_h", "heat_per_o2_kj_mol",
-        )  # fmt: skip
         # Checked below with their allowed range in the message.
-        ranged = ("continuous_harvest", "seed", "initial_volume_l", "ph_setpoint", "do_setpoint_pct", "initial_ph",
-                  "aeration_l_min", "head_pressure_bar_g")  # fmt: skip
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, nested) or f.name in temps or f.name in ranged:
-                continue
-            if f.name in positive:
-                if value <= 0.0:
-                    raise ValueError(f"{f.name} must be > 0, got {value!r}")
-            elif value < 0.0:
-                raise ValueError(f"{f.name} must be >= 0, got {value!r}")
+        ranged = ("initial_volume_l", "ph_setpoint", "do_setpoint_pct", "initial_ph", "aeration_l_min",
+                  "head_pressure_bar_g")  # fmt: skip
+        check_fields(
+            self,
+            positive=(
+                "vessel_volume_l", "vessel_diameter_m", "impeller_diameter_m", "impeller_count",
+                "impeller_power_number", "agitation_max_rpm", "agitation_ramp_rpm_s", "kla_coefficient",
+                "kla_broth_factor", "broth_density_kg_l", "broth_cp_j_kg_k", "jacket_volume_l",
+                "mu_max_1_h", "ks_glucose_g_l", "yxs_g_g", "kp_glucose_g_l", "ki_glucose_g_l",
+                "yps_g_g", "maintenance_ks_glucose_g_l", "base_concentration_mol_l", "buffer_background_mmol_l_ph",
+                "glucose_feed_g_l", "feed_pump_max_l_h", "base_pump_max_l_h", "heat_per_o2_kj_mol",
+            ),
+            signed=temps + ranged,
+            whole=("seed",),
+            flags=("continuous_harvest",),
+            got=True,
+        )  # fmt: skip
         check_range("initial_volume_l", self.initial_volume_l, 0.0, self.vessel_volume_l, "l", open_lo=True)
         check_range("ph_setpoint", self.ph_setpoint, *SETPOINT_RANGES["ph_sp"])
         check_range("temperature_setpoint_c", self.temperature_setpoint_c, *SETPOINT_RANGES["temperature_sp"])
@@ -618,10 +601,8 @@ class BioreactorParams(Params):
                     f"recipe step {i}{name}: feed_rate_l_h = {s.feed_rate_l_h} exceeds the feed pump's "
                     f"{self.feed_pump_max_l_h} l/h (feed_pump_max_l_h)"
                 )
-        if self.temperature_tuning.out_min < -100.0 or self.temperature_tuning.out_max > 100.0:
-            raise ValueError("temperature_tuning: output limits must lie within -100…100 %")
-        if self.ph_tuning.out_min < 0.0 or self.ph_tuning.out_max > 100.0:
-            raise ValueError("ph_tuning: output limits must lie within 0…100 %")
+        self.temperature_tuning.check_limits("temperature_tuning", -100.0, 100.0)  # split range: cooling < 0
+        self.ph_tuning.check_limits("ph_tuning", 0.0, 100.0)
 
 
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:

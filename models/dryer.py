@@ -70,7 +70,7 @@ ValueError: inlet_temperature_sp = 120.0 is outside the allowed range [30.0, 90.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -85,7 +85,7 @@ from models.dryer_recipe import (
     lod_from_x,
     x_from_lod,
 )
-from models.params import ALLOWED, Params, check_range, check_write, require_manual
+from models.params import ALLOWED, Params, check_fields, check_range, check_write, require_manual
 from models.pid import Pid, PidTuning
 from models.steam import (
     adiabatic_saturation_temperature_c,
@@ -151,30 +151,17 @@ class FluidBedDryerParams(Params):
     repeat_interval_min: float = 30.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, PidTuning):
-                continue
-            if not (isinstance(v, int | float) and math.isfinite(v)):
-                raise ValueError(f"{f.name} = {v!r} must be a finite number")
-            if f.name in ("seed", "endpoint_scans", "autostart"):
-                if not float(v).is_integer() or (f.name == "autostart" and v not in (0, 1)):
-                    raise ValueError(f"{f.name} = {v!r} must be a whole number" + (" 0 or 1" * (f.name == "autostart")))
-                object.__setattr__(self, f.name, bool(v) if f.name == "autostart" else int(v))
-            elif v < 0 and f.name not in ("nir_bias_pct", "room_temperature_c", "initial_product_temperature_c"):
-                raise ValueError(f"{f.name} = {v!r} must be >= 0")
-        for name in (
-            "dry_solids_kg",
-            "ntu",
-            "heater_time_constant_s",
-            "fan_time_constant_s",
-            "nir_scan_interval_s",
-            "heater_power_kw",
-            "falling_rate_exponent",
-            "endpoint_scans",
-        ):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} = {getattr(self, name)!r} must be > 0")
+        check_fields(
+            self,
+            positive=(
+                "dry_solids_kg", "ntu", "heater_time_constant_s", "fan_time_constant_s", "nir_scan_interval_s",
+                "heater_power_kw", "falling_rate_exponent", "endpoint_scans",
+            ),
+            signed=("nir_bias_pct", "room_temperature_c", "initial_product_temperature_c", "seed"),
+            whole=("seed", "endpoint_scans"),
+            flags=("autostart",),
+            negative_first=True,
+        )  # fmt: skip
         if not self.equilibrium_lod_pct < self.critical_lod_pct < self.initial_lod_pct < 60.0:
             raise ValueError(
                 "need equilibrium_lod_pct < critical_lod_pct < initial_lod_pct, got "

@@ -76,8 +76,7 @@ ValueError: capper_speed_sp = -5 is outside the allowed range [1.0, 100.0] units
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -85,14 +84,13 @@ import numpy as np
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 from models.line_machines import LineCore, LossModel, MachineSpec, StopReason
 from models.packml import PackMLCommand, PackMLMode, PackMLState
-from models.params import WITHIN, Params, check_range, check_write
+from models.params import WITHIN, Params, check_fields, check_range, check_write
 from models.unit import TagSpec
 
 MACHINES: tuple[str, ...] = ("filler", "capper", "labeller", "checkweigher", "cartoner")
 #: ``line_cmd`` value that ends the current lot (changeover).
 CHANGEOVER_CMD = 11
 _INT_FIELDS = ("seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity", "buffer4_capacity")
-_BOOL_FIELDS = ("autostart",)
 _SPEEDS = frozenset(f"{m}_speed_upm" for m in MACHINES)  # checked against the rated speed
 
 
@@ -195,19 +193,13 @@ class FillingLineParams(Params):
     autostart: bool = True
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in _INT_FIELDS + _BOOL_FIELDS:
-                if not (isinstance(value, int | float) and float(value).is_integer()):
-                    raise ValueError(f"{f.name} = {value!r} must be a whole number")
-                if f.name in _BOOL_FIELDS and value not in (0, 1):
-                    raise ValueError(f"{f.name} = {value!r} must be 0 or 1")
-                object.__setattr__(self, f.name, bool(value) if f.name in _BOOL_FIELDS else int(value))
-                value = getattr(self, f.name)
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} = {value!r} must be finite")
-            if value < 0 and f.name != "seed" and f.name not in _SPEEDS:
-                raise ValueError(f"{f.name} = {value!r} must be >= 0")
+        check_fields(
+            self,
+            positive=("fill_target_g", "fill_tolerance_g", "microstop_median_s", "jam_median_min"),
+            signed=("seed", *_SPEEDS),
+            whole=_INT_FIELDS,
+            flags=("autostart",),
+        )
         for m in MACHINES:
             speed, rated = getattr(self, f"{m}_speed_upm"), getattr(self, f"{m}_rated_speed_upm")
             if not 0 < speed <= rated:
@@ -217,9 +209,6 @@ class FillingLineParams(Params):
         for i in range(1, 5):
             if getattr(self, f"buffer{i}_capacity") < 1:
                 raise ValueError(f"buffer{i}_capacity must be >= 1 unit")
-        for name in ("fill_target_g", "fill_tolerance_g", "microstop_median_s", "jam_median_min"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} = {getattr(self, name)!r} must be > 0")
         check_range("jam_scrap_probability", self.jam_scrap_probability, 0.0, 1.0, "", message=WITHIN)
 
 

@@ -88,11 +88,11 @@ ValueError: level_sp = 40.0 is outside the allowed range [0.0, 25.0] cm
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
-from models.params import WITHIN, Params, check_range, check_write, require_manual
+from models.params import WITHIN, Params, check_fields, check_range, check_write, require_manual
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec
 
@@ -217,25 +217,20 @@ class MpsPaParams(Params):
     temperature_tuning: PidTuning = field(default_factory=lambda: PidTuning(kp=40.0, ki=0.05))
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, PidTuning):
-                if value.out_min < 0.0 or value.out_max > 100.0:
-                    raise ValueError(f"{f.name}: output limits must lie within 0-100 %")
-                continue
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
-            if value < 0.0 and f.name not in ("ambient_temperature_c", "initial_temperature_c"):
-                raise ValueError(f"{f.name} must be >= 0, got {value!r}")
-        for name in (
-            "lower_tank_area_m2", "lower_tank_height_m", "upper_tank_area_m2",
-            "upper_tank_height_m", "pump_shutoff_pressure_mbar", "pump_free_flow_l_min",
-            "pump_time_constant_s", "vessel_time_constant_s", "water_density_kg_m3",
-            "water_cp_j_kg_k", "min_thermal_mass_kg", "gravity_m_s2",
-            "overflow_flow_l_min_at_1cm", "line_loss_mbar_at_5_l_min",
-        ):  # fmt: skip
-            if getattr(self, name) <= 0.0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        check_fields(
+            self,
+            positive=(
+                "lower_tank_area_m2", "lower_tank_height_m", "upper_tank_area_m2",
+                "upper_tank_height_m", "pump_shutoff_pressure_mbar", "pump_free_flow_l_min",
+                "pump_time_constant_s", "vessel_time_constant_s", "water_density_kg_m3",
+                "water_cp_j_kg_k", "min_thermal_mass_kg", "gravity_m_s2",
+                "overflow_flow_l_min_at_1cm", "line_loss_mbar_at_5_l_min",
+            ),
+            signed=("ambient_temperature_c", "initial_temperature_c"),
+            got=True,
+        )  # fmt: skip
+        for loop in LOOPS:  # the pump's speed and the heater's duty, %
+            getattr(self, f"{loop}_tuning").check_limits(f"{loop}_tuning", 0.0, 100.0)
         if self.upper_overflow_height_m > self.upper_tank_height_m:
             raise ValueError("upper_overflow_height_m must not exceed upper_tank_height_m")
         lower_capacity_l = self.lower_tank_area_m2 * self.lower_tank_height_m * 1000.0

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import numbers
 import typing
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, fields, is_dataclass
@@ -45,6 +46,7 @@ __all__ = [
     "OUT_OF_RANGE",
     "WITHIN",
     "Params",
+    "check_fields",
     "check_range",
     "check_write",
     "plain_as",
@@ -63,37 +65,6 @@ WITHIN = "{name} = {value!r} must be within {lo}-{hi} {unit}"
 _PLAIN = "params.plain"
 
 
-def range_message(
-    name: str,
-    value: Any,
-    lo: float,
-    hi: float,
-    unit: str,
-    *,
-    open_lo: bool = False,
-    open_hi: bool = False,
-    message: str = OUTSIDE,
-    number_format: str = "g",
-) -> str:
-    """The text of a range error (``number_format`` formats ``lo`` and ``hi``).
-
-    Examples
-    --------
-    >>> range_message("level_sp", 40.0, 0.0, 25.0, "cm", number_format="")
-    'level_sp = 40.0 is outside the allowed range [0.0, 25.0] cm'
-    """
-    text = message.format(
-        name=name,
-        value=value,
-        lo=format(lo, number_format),
-        hi=format(hi, number_format),
-        unit=unit,
-        left="(" if open_lo else "[",
-        right=")" if open_hi else "]",
-    )
-    return text.rstrip()  # a tag without a unit ends with its range
-
-
 def check_range(
     name: str,
     value: float,
@@ -104,15 +75,96 @@ def check_range(
     open_lo: bool = False,
     open_hi: bool = False,
     message: str = OUTSIDE,
+    number_format: str = "g",
+    shown: Any = None,
 ) -> None:
     """Raise ``ValueError`` (naming the field, its value and the range) unless ``lo ≤ value ≤ hi``.
 
-    ``open_lo`` / ``open_hi`` exclude the bound; NaN is always outside.
+    ``open_lo`` / ``open_hi`` exclude the bound; NaN is always outside. ``number_format``
+    formats the bounds in the message; ``shown`` is the value as the caller gave it, when
+    ``value`` is its conversion to float.
+
+    Examples
+    --------
+    >>> check_range("level_sp", 40.0, 0.0, 25.0, "cm", number_format="")
+    Traceback (most recent call last):
+    ...
+    ValueError: level_sp = 40.0 is outside the allowed range [0.0, 25.0] cm
     """
     above_lo = value > lo if open_lo else value >= lo
     below_hi = value < hi if open_hi else value <= hi
-    if not (above_lo and below_hi):
-        raise ValueError(range_message(name, value, lo, hi, unit, open_lo=open_lo, open_hi=open_hi, message=message))
+    if above_lo and below_hi:
+        return
+    text = message.format(
+        name=name,
+        value=value if shown is None else shown,
+        lo=format(lo, number_format),
+        hi=format(hi, number_format),
+        unit=unit,
+        left="(" if open_lo else "[",
+        right=")" if open_hi else "]",
+    )
+    raise ValueError(text.rstrip())  # a field without a unit ends with its range
+
+
+def check_fields(
+    params: Any,
+    *,
+    positive: Collection[str] = (),
+    zero_ok: Collection[str] | None = None,
+    signed: Collection[str] = (),
+    whole: Collection[str] = (),
+    flags: Collection[str] = (),
+    got: bool = False,
+    negative_first: bool = False,
+) -> None:
+    """Check every number field of a (frozen) parameter dataclass; nested dataclasses are skipped.
+
+    Every number must be finite and ``>= 0``, except the ``signed`` fields (any sign) and
+    the ``positive`` ones (``> 0``); with ``zero_ok``, every unsigned field not in it must be
+    ``> 0``. ``whole`` fields must be whole numbers and ``flags`` 0 or 1; both are converted
+    (``int`` / ``bool``) in place. The message names the field and its value, as
+    ``name = value must be …`` or, with ``got``, ``name must be …, got value``; with
+    ``negative_first`` a negative value is refused as ``>= 0`` even in a ``> 0`` field (the
+    dryer's wording).
+
+    Examples
+    --------
+    >>> from models.pid import PidTuning
+    >>> PidTuning(kp=math.inf)
+    Traceback (most recent call last):
+    ...
+    ValueError: kp must be finite, got inf
+    """
+
+    def bad(name: str, value: Any, what: str) -> ValueError:
+        return ValueError(f"{name} must be {what}, got {value!r}" if got else f"{name} = {value!r} must be {what}")
+
+    for f in fields(params):
+        name, value = f.name, getattr(params, f.name)
+        if is_dataclass(value):
+            continue
+        if name in flags:
+            if isinstance(value, str) or value not in (0, 1):
+                raise bad(name, value, "0 or 1")
+            object.__setattr__(params, name, bool(value))
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise bad(name, value, "a number")
+        if not math.isfinite(value):
+            raise bad(name, value, "finite")
+        if name in whole:
+            if not float(value).is_integer():
+                raise bad(name, value, "a whole number")
+            value = int(typing.cast(float, value))
+            object.__setattr__(params, name, value)
+        if name in signed:
+            continue
+        strict = name in positive if zero_ok is None else name not in zero_ok
+        if value < 0 and (negative_first or not strict):
+            raise bad(name, value, ">= 0")
+        if strict and value <= 0:
+            raise bad(name, value, "> 0")
 
 
 def check_write(
@@ -175,8 +227,8 @@ def check_write(
     if spec.kind == "mode" or tag in binary:
         if v not in (0.0, 1.0):
             raise ValueError(f"{tag} = {value!r} must be {binary_text}")
-    elif not spec.lo <= v <= spec.hi:
-        raise ValueError(range_message(tag, value, spec.lo, spec.hi, spec.unit, number_format=number_format))
+    else:
+        check_range(tag, v, spec.lo, spec.hi, spec.unit, number_format=number_format, shown=value)
     return v
 
 

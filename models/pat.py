@@ -52,13 +52,13 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from models.params import Params
+from models.params import Params, check_fields
 
 #: Band tables: (centre cm⁻¹, FWHM cm⁻¹, relative height). Positions from the usual Raman
 #: assignments; widths and relative heights assumed.
@@ -131,24 +131,18 @@ class PatParams(Params):
     calibration_seed: int = 2015
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
-        positive = (
-            "scan_interval_s", "glucose_counts_per_g_l", "titre_counts_per_g_l", "water_counts",
-            "shot_noise_factor", "calibration_batches", "samples_per_batch", "validation_batches",
-            "max_components",
+        check_fields(
+            self,
+            positive=(
+                "scan_interval_s", "glucose_counts_per_g_l", "titre_counts_per_g_l", "water_counts",
+                "shot_noise_factor", "calibration_batches", "samples_per_batch", "validation_batches",
+                "max_components",
+            ),
+            # Any sign here, or checked below with their own range.
+            signed=("wavenumber_min_cm1", "wavenumber_max_cm1", "water_temperature_coeff_per_k", "n_points",
+                    "derivative_window", "calibration_seed"),
+            got=True,
         )  # fmt: skip
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in (
-            "biomass_counts_per_g_l", "fluorescence_counts", "fluorescence_counts_per_g_l",
-            "fluorescence_drift_sd", "laser_power_sd", "read_noise_counts", "n_components",
-        ):  # fmt: skip
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not self.wavenumber_min_cm1 < self.wavenumber_max_cm1:
             raise ValueError("wavenumber_min_cm1 must be below wavenumber_max_cm1")
         if not 50 <= self.n_points <= 5000 or self.n_points != int(self.n_points):

@@ -25,6 +25,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from models.params import check_fields
+
 
 @dataclass(frozen=True)
 class PidTuning:
@@ -60,13 +62,23 @@ class PidTuning:
     derivative_filter_s: float = 0.0
 
     def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not math.isfinite(value):
-                raise ValueError(f"{name} must be finite, got {value!r}")
+        # Gains may be negative (a direct-acting loop), limits anywhere; the filter is a time.
+        check_fields(self, signed=("kp", "ki", "kd", "out_min", "out_max"), got=True)
         if not self.out_min < self.out_max:
             raise ValueError(f"out_min ({self.out_min}) must be below out_max ({self.out_max})")
-        if self.derivative_filter_s < 0.0:
-            raise ValueError(f"derivative_filter_s must be >= 0, got {self.derivative_filter_s}")
+
+    def check_limits(self, name: str, lo: float, hi: float, unit: str = "%") -> None:
+        """Refuse output limits outside what the actuator named ``name`` can do.
+
+        Examples
+        --------
+        >>> PidTuning(kp=1.0, out_max=120.0).check_limits("level_tuning", 0.0, 100.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: level_tuning: output limits must lie within 0-100 %
+        """
+        if self.out_min < lo or self.out_max > hi:
+            raise ValueError(f"{name}: output limits must lie within {lo:g}-{hi:g} {unit}")
 
 
 class Pid:
