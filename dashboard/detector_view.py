@@ -11,8 +11,8 @@ from typing import Any
 
 from dash import html
 
+from analytics.detectors import DetectorPoint
 from analytics.monitoring import MonitoringService
-from analytics.monitoring_detectors import DetectorPoint
 from dashboard.i18n import t
 from dashboard.shell import notice
 

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> from zoneinfo import ZoneInfo
->>> from analytics.monitoring_detectors import DetectorPoint
+>>> from analytics.detectors import DetectorPoint
 >>> contrib = {"t2": [{"variable": "L", "value": 9.0, "share": 0.9}, {"variable": "F", "value": 1.0, "share": 0.1}],
 ...            "spe": [{"variable": "F", "value": 0.5, "share": 0.5}, {"variable": "L", "value": 0.5, "share": 0.5}]}
 >>> pts = [DetectorPoint(i * 10**9, float("nan"), 2.0 + 10 * (i == 3), 0.0, 0.0, 9.2, i == 3,
@@ -27,7 +27,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.monitoring_detectors import DetectorPoint
+from analytics.detectors import DetectorPoint
 from dashboard.figures import finite, line
 from dashboard.i18n import t
 

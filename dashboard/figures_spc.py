@@ -1,12 +1,12 @@
 """Figure builders of the SPC page: a control chart from a live detector's points.
 
-Pure functions from :class:`~analytics.monitoring_detectors.DetectorPoint` lists to Plotly figures,
+Pure functions from :class:`~analytics.detectors.DetectorPoint` lists to Plotly figures,
 testable without a browser.
 
 Examples
 --------
 >>> from zoneinfo import ZoneInfo
->>> from analytics.monitoring_detectors import DetectorPoint
+>>> from analytics.detectors import DetectorPoint
 >>> pts = [DetectorPoint(i * 10**9, 15.0, 15.0 + 0.1 * i, 15.0, 14.7, 15.3, i == 4, ("WE1",) if i == 4 else ())
 ...        for i in range(5)]
 >>> fig = spc_figure(pts, "ewma", "B101_level (cm)", ZoneInfo("UTC"), "en")
@@ -26,7 +26,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from analytics.monitoring_detectors import DetectorPoint, rule_text
+from analytics.detectors import DetectorPoint, rule_text
 from dashboard.figures import finite, line
 from dashboard.i18n import t
 

@@ -12,7 +12,7 @@ from typing import Any
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
-from analytics.monitoring_detectors import DetectorPoint
+from analytics.detectors import DetectorPoint
 from dashboard.context import DashContext
 from dashboard.detector_view import detector_infos, detector_notice, detector_state
 from dashboard.figures_pca import contribution_figure, pca_figure

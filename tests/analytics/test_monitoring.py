@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from asyncua import ua
 
 from analytics.detectors import load_detectors
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError, MonitoringService
@@ -337,7 +338,7 @@ async def test_oee_points_for_a_machine_reporting_packml_states_and_counters(
 async def test_samples_with_a_bad_status_are_not_fed_to_the_detectors(historian: FlakyWrites, tmp_path: Path) -> None:
     good = samples("B101_level", [15.0] * 50, T0)
     bad = [
-        Point("process", p.tags, {"value": 0.0, "status": 0x808B0000}, p.time_ns + PERIOD // 2)  # BadSensorFailure
+        Point("process", p.tags, {"value": 0.0, "status": ua.StatusCodes.BadSensorFailure}, p.time_ns + PERIOD // 2)
         for p in good
     ]
     await historian.write(good + bad)
