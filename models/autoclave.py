@@ -459,13 +459,9 @@ class Autoclave(FaultHookDefaults):
     def write(self, tag: str, value: float) -> None:
         """Write a recipe setpoint (not while a cycle runs) or ``cycle_cmd``.
 
-        Raises
-        ------
-        KeyError
-            Unknown or read-only tag.
-        ValueError
-            Out of range (field and allowed range named), a recipe change during a cycle, a
-            start while a cycle runs or an abort while none does.
+        Besides the checks every unit makes (:func:`models.params.check_write`), refused with
+        ``ValueError``: a recipe change during a cycle, a start while a cycle runs or an abort
+        while none does.
         """
         v = check_write(self._specs, self.unit_type, tag, value)
         running = Phase.PREVACUUM <= self._phase <= Phase.DRYING

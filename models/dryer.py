@@ -482,13 +482,9 @@ class FluidBedDryer(FaultHookDefaults):
     def write(self, tag: str, value: float) -> None:
         """Write a setpoint, the heater loop's mode/output, or ``cycle_cmd``.
 
-        Raises
-        ------
-        KeyError
-            Unknown or read-only tag.
-        ValueError
-            Out of range (the message names the tag and the allowed range), ``heater_out``
-            in auto, a mode other than 0/1, or a command not allowed in the current phase.
+        Besides the checks every unit makes (:func:`models.params.check_write`), refused with
+        ``ValueError``: ``heater_out`` in auto, auto outside drying, or a command not allowed
+        in the current phase.
         """
         v = check_write(self._specs, self.unit_type, tag, value)
         if tag == "inlet_temperature_sp":

@@ -430,13 +430,9 @@ class FillingLine:
     def write(self, tag: str, value: float) -> None:
         """Write a setpoint or a command tag (see the module docstring).
 
-        Raises
-        ------
-        KeyError
-            Unknown or read-only tag; the message lists the writable tags.
-        ValueError
-            A value outside the tag's range, a command not allowed in a machine's state (named,
-            with the allowed commands), or a mode change while a machine is not at rest.
+        Besides the checks every unit makes (:func:`models.params.check_write`), refused with
+        ``ValueError``: a command that is not a whole number or not allowed in a machine's
+        state (named, with the allowed commands), a mode change while a machine is not at rest.
         """
         v = check_write(self._specs, self.unit_type, tag, value)
         core = self.core

@@ -735,13 +735,9 @@ class MpsPaStation(FaultHookDefaults):
     def write(self, tag: str, value: float) -> None:
         """Write a setpoint, mode or output tag.
 
-        Raises
-        ------
-        KeyError
-            Unknown or read-only tag; the message lists the writable tags.
-        ValueError
-            Value out of the tag's range (named in the message), not 0/1 for a mode or
-            V102_cmd, or ``<loop>_out`` written while that loop is in auto.
+        Besides the checks every unit makes (:func:`models.params.check_write`; ``V102_cmd``
+        takes only 0 or 1, like a mode), ``<loop>_out`` is refused (``ValueError``) while
+        that loop is in auto.
         """
         v = check_write(self._specs, self.unit_type, tag, value, binary=("V102_cmd",))
         if tag == "V102_cmd":

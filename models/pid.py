@@ -178,11 +178,11 @@ class Pid:
         """Advance the controller by ``dt`` seconds with measurement ``pv``; return the output."""
         if not dt > 0.0:
             raise ValueError(f"dt must be > 0, got {dt!r}")
-        t = self.tuning
         if not self._auto:
             self._last_pv = pv
             self._d_term = 0.0
             return self._output
+        t = self.tuning
         error = self.setpoint - pv
         p_term = t.kp * error
         if self._init_on_next_update or self._last_pv is None:
@@ -211,12 +211,17 @@ class Pid:
             room = t.out_min - p_term - d_term
             if candidate < room:
                 candidate = min(integral, room)
-        integral = candidate
-        self._integral = integral
+        self._integral = candidate
         self._d_term = d_term
         self._last_pv = pv
-        self._output = min(max(p_term + integral + d_term, t.out_min), t.out_max)
-        return self._output
+        # Clamp to the limits (as min(max(out, out_min), out_max), without two calls per update).
+        out = p_term + candidate + d_term
+        if t.out_min > out:
+            out = t.out_min
+        if t.out_max < out:
+            out = t.out_max
+        self._output = out
+        return out
 
     # -- persistence -----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
