@@ -2,14 +2,15 @@
 
 Every unit keeps its parameters in a frozen dataclass that mixes in :class:`Params` (plain
 data for snapshots and plant files, nested tunings, recipes and analysers included) and
-validates them in ``__post_init__`` with :func:`check_range`. Every unit's ``write()`` starts
-with :func:`check_write`, so an unknown tag, a read-only tag, a value that is not a number,
-a mode that is not 0/1 and a value outside the tag's range are refused with the same words on
-every unit.
+validates them in ``__post_init__`` with :func:`check_fields` (every number: finite, sign,
+whole numbers, flags) and :func:`check_range` (named ranges). Every unit's ``write()``
+starts with :func:`check_write`, so an unknown tag, a read-only tag, a value that is not a
+number, a mode that is not 0/1 and a value outside the tag's range are refused with the same
+words on every unit.
 
-The range messages come in the few wordings the units have always used (tests, the README
-and the teaching material quote them): :data:`OUTSIDE` (``x = 20 is outside the allowed
-range [3, 9] pH``), :data:`OUT_OF_RANGE`, :data:`ALLOWED` and :data:`WITHIN`.
+The range messages keep the few wordings the units have always used (tests and the README
+quote some of them): :data:`OUTSIDE` (``x = 20 is outside the allowed range [3, 9] pH``),
+:data:`OUT_OF_RANGE`, :data:`ALLOWED` and :data:`WITHIN`.
 
 Examples
 --------
