@@ -73,12 +73,12 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.disturbances import Disturbance
 from models.params import WITHIN, Params, check_fields, check_range, check_write
 from models.pid import Pid, PidTuning
 from models.steam import latent_heat_kj_kg, saturation_temperature_c
 from models.sterilisation import F0_REFERENCE_C, RECIPE_LIMITS, AutoclaveRecipe, F0Integrator, lethal_rate
-from models.unit import FaultHookDefaults, TagSpec
+from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
 #: Longest RK4 sub-step, seconds.
 MAX_SUBSTEP_S = 1.0
@@ -226,10 +226,8 @@ class Autoclave(FaultHookDefaults):
     ACTUATORS: ClassVar[dict[str, str]] = {"steam_valve": "Steam inlet valve, % open"}
 
     def __init__(self, params: AutoclaveParams | None = None) -> None:
-        self.disturbances = Disturbances(self.DISTURBANCES)
-        self.actuators = ActuatorHooks(self.ACTUATORS)
-        #: The load probe starts the hold: a miscalibrated probe starts it early or late.
-        self.feedback = SensorFeedback({"load_temperature": False})
+        # The load probe starts the hold: a miscalibrated probe starts it early or late.
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback={"load_temperature": False})
         self._set_params(params or AutoclaveParams())
         p = self._params
         self.recipe = p.recipe()

@@ -111,11 +111,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.disturbances import Disturbance
 from models.params import Params, check_fields, check_range, check_write, plain_as, require_manual
 from models.pat import PatAnalyser, PatParams
 from models.pid import Pid, PidTuning
-from models.unit import FaultHookDefaults, TagSpec
+from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
 #: Longest RK4 sub-step in seconds (accuracy); stability may ask for shorter ones.
 MAX_SUBSTEP_S = 10.0
@@ -699,9 +699,7 @@ class Bioreactor(FaultHookDefaults):
 
     def __init__(self, params: BioreactorParams | None = None) -> None:
         p = params if params is not None else BioreactorParams()
-        self.disturbances = Disturbances(self.DISTURBANCES)
-        self.actuators = ActuatorHooks(self.ACTUATORS)
-        self.feedback = SensorFeedback({})  # its logic reads no sensor a fault could bias
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
         self._set_params(p)
         self._t = 0.0
         v0 = p.initial_volume_l

@@ -75,7 +75,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.disturbances import Disturbance
 from models.dryer_recipe import (
     AIR_FLOW_M3_H,
     INLET_TEMPERATURE_C,
@@ -93,7 +93,7 @@ from models.steam import (
     relative_humidity,
     saturation_humidity_ratio,
 )
-from models.unit import FaultHookDefaults, TagSpec
+from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
 #: Longest RK4 sub-step, seconds.
 MAX_SUBSTEP_S = 1.0
@@ -223,10 +223,8 @@ class FluidBedDryer(FaultHookDefaults):
         p = params or FluidBedDryerParams()
         if seed is not None:
             p = replace(p, seed=seed)
-        self.disturbances = Disturbances(self.DISTURBANCES)
-        self.actuators = ActuatorHooks(self.ACTUATORS)
-        #: The NIR prediction decides the end-point; the model publishes what it predicted.
-        self.feedback = SensorFeedback({"nir_lod": True})
+        # The NIR prediction decides the end-point; the model publishes what it predicted.
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback={"nir_lod": True})
         self._set_params(p)
         self._rng = np.random.default_rng(p.seed)
         self.pid = Pid(p.heater_tuning, setpoint=p.inlet_temperature_sp_c, auto=True)

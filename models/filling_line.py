@@ -85,7 +85,7 @@ from models.disturbances import ActuatorHooks, Disturbance, Disturbances, Sensor
 from models.line_machines import LineCore, LossModel, MachineSpec, StopReason
 from models.packml import PackMLCommand, PackMLMode, PackMLState
 from models.params import WITHIN, Params, check_fields, check_range, check_write
-from models.unit import TagSpec
+from models.unit import TagSpec, declare_fault_hooks
 
 MACHINES: tuple[str, ...] = ("filler", "capper", "labeller", "checkweigher", "cartoner")
 #: ``line_cmd`` value that ends the current lot (changeover).
@@ -267,15 +267,17 @@ class FillingLine:
     DISTURBANCES: ClassVar[dict[str, Disturbance]] = line_disturbances(MACHINES)
     #: No continuous actuators: line faults act through the disturbances and :meth:`jam`.
     ACTUATORS: ClassVar[dict[str, str]] = {}
+    # The fault hooks (models.unit.FaultHooks), set by declare_fault_hooks in __init__.
+    disturbances: Disturbances
+    actuators: ActuatorHooks
+    feedback: SensorFeedback
 
     def __init__(self, params: FillingLineParams | None = None, *, seed: int | None = None) -> None:
         p = params or FillingLineParams()
         if seed is not None:
             p = replace(p, seed=seed)
         self._params = p
-        self.disturbances = Disturbances(self.DISTURBANCES)
-        self.actuators = ActuatorHooks(self.ACTUATORS)
-        self.feedback = SensorFeedback({})  # its logic reads no sensor a fault could bias
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
         self._build()
         self._specs = self._build_specs()
         #: Disturbance values the core runs with (``None``: check them all at the next step).

@@ -91,10 +91,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
+from models.disturbances import Disturbance
 from models.params import WITHIN, Params, check_fields, check_range, check_write, require_manual
 from models.pid import Pid, PidTuning
-from models.unit import FaultHookDefaults, TagSpec
+from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
 #: Longest RK4 sub-step in seconds; ``step(dt)`` uses ``ceil(dt / MAX_SUBSTEP_S)`` sub-steps.
 MAX_SUBSTEP_S = 0.1
@@ -325,9 +325,7 @@ class MpsPaStation(FaultHookDefaults):
 
     def __init__(self, params: MpsPaParams | None = None) -> None:
         p = params if params is not None else MpsPaParams()
-        self.disturbances = Disturbances(self.DISTURBANCES)
-        self.actuators = ActuatorHooks(self.ACTUATORS)
-        self.feedback = SensorFeedback({})  # its logic reads no sensor a fault could bias
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
         self._set_params(p)
         self._t = 0.0
         self._v_low = p.initial_lower_volume_l / 1000.0

@@ -16,10 +16,11 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from models.disturbances import ActuatorHooks, Disturbances, SensorFeedback
+from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
 
 TagKind = Literal["measurement", "switch", "setpoint", "mode", "output", "state"]
 
@@ -161,16 +162,14 @@ class FaultHookDefaults:
     """The optional :class:`FaultHooks` of a unit that has no machines: inherit it, set the rest.
 
     The unit still creates its own ``disturbances``, ``actuators`` and ``feedback`` in
-    ``__init__`` (empty ones when it has none), so no hook state is shared between units.
+    ``__init__`` with :func:`declare_fault_hooks` (empty ones when it has none), so no hook
+    state is shared between units.
 
     Examples
     --------
-    >>> from models.disturbances import Disturbance
     >>> class Tank(FaultHookDefaults):
     ...     def __init__(self) -> None:
-    ...         self.disturbances = Disturbances({"leak": Disturbance("Leak", "l/min", 0.0, 5.0)})
-    ...         self.actuators = ActuatorHooks({})
-    ...         self.feedback = SensorFeedback({})
+    ...         declare_fault_hooks(self, {"leak": Disturbance("Leak", "l/min", 0.0, 5.0)})
     >>> isinstance(Tank(), FaultHooks), Tank().machines
     (True, ())
     >>> Tank().jam("filler", 60.0)
@@ -198,9 +197,38 @@ class NoFaultHooks(FaultHookDefaults):
     """The hooks of a unit that declares none: empty, so faults can target only its readings."""
 
     def __init__(self) -> None:
-        self.disturbances = Disturbances({})
-        self.actuators = ActuatorHooks({})
-        self.feedback = SensorFeedback({})
+        declare_fault_hooks(self)
+
+
+def declare_fault_hooks(
+    unit: Any,
+    disturbances: Mapping[str, Disturbance] | None = None,
+    actuators: Mapping[str, str] | None = None,
+    feedback: Mapping[str, bool] | None = None,
+) -> None:
+    """Give ``unit`` its own hook state (one line in each unit's ``__init__``).
+
+    Parameters
+    ----------
+    disturbances : mapping, optional
+        The unit's ``DISTURBANCES``: name -> :class:`~models.disturbances.Disturbance`.
+    actuators : mapping, optional
+        The unit's ``ACTUATORS``: actuator -> description.
+    feedback : mapping, optional
+        Sensors the unit's own logic reads -> whether the unit publishes what it read.
+
+    Examples
+    --------
+    >>> class Pipe:
+    ...     pass
+    >>> pipe = Pipe()
+    >>> declare_fault_hooks(pipe, actuators={"V1": "Valve V1, % open"})
+    >>> sorted(pipe.actuators.names), pipe.disturbances.specs
+    (['V1'], {})
+    """
+    unit.disturbances = Disturbances(dict(disturbances or {}))
+    unit.actuators = ActuatorHooks(dict(actuators or {}))
+    unit.feedback = SensorFeedback(dict(feedback or {}))
 
 
 def fault_hooks(unit: object) -> FaultHooks:
