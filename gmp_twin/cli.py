@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
     tagmap.set_defaults(handler=_cmd_tagmap)
 
-    from gmp_twin import analyze_cli as analytics_cli
+    from gmp_twin import analyze as analytics_cli
     from gmp_twin import scenario_cli, simulate
 
     simulate.register(sub)
