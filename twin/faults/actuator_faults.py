@@ -53,13 +53,17 @@ class ValveSticking(ValveFault):
         ctx.unit.actuators.set(self.actuator, deadband=float(self.magnitude or 0.0) * ctx.level)
 
 
-class PumpWear(DisturbanceFault):
-    kind: Literal["pump_wear"] = "pump_wear"
+class ActuatorDisturbance(DisturbanceFault):
+    """An actuator that loses part of its effect (a unit disturbance of the fault's name)."""
+
     family = "actuator"
+
+
+class PumpWear(ActuatorDisturbance):
+    kind: Literal["pump_wear"] = "pump_wear"
     magnitude_help = "fraction of the pump's head lost, 0 to 0.9"
 
 
-class HeaterFailure(DisturbanceFault):
+class HeaterFailure(ActuatorDisturbance):
     kind: Literal["heater_failure"] = "heater_failure"
-    family = "actuator"
     magnitude_help = "fraction of the heater's power lost, 0 to 1 (1 = failed)"
