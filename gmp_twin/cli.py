@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.register(sub)
     analytics_cli.register(sub)
     scenario_cli.register(sub)
+    from gmp_twin import audit_cli
+
+    audit_cli.register(sub)
     return parser
 
 
