@@ -30,16 +30,12 @@ class DashContext:
         Time zone of the time axes.
     default_lang : str
         ``fr`` or ``en`` when the URL has no ``?lang=``.
-    instructor : bool
-        Instructor mode (``gmp-twin run --instructor``): the instructor console exists and hidden
-        faults may be shown. Off, the process serves student views only.
     """
 
     services: Services
     gateway: HistorianGateway
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
     default_lang: str = "fr"
-    instructor: bool = False
 
     @property
     def tagmaps(self) -> list[TagMap]:

@@ -10,6 +10,8 @@ Examples
 
 from __future__ import annotations
 
+from dashboard.auth.labels import AUTH_LABELS
+
 LANGS = ("fr", "en")
 
 LABELS: dict[str, dict[str, str]] = {
@@ -217,6 +219,9 @@ LABELS: dict[str, dict[str, str]] = {
     "scenario_state_ended": {"fr": "terminé", "en": "ended"},
     "elapsed": {"fr": "écoulé", "en": "elapsed"},
 }
+
+
+LABELS.update(AUTH_LABELS)
 
 
 def t(key: str, lang: str) -> str:

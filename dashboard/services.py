@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.monitoring import MonitoringService
+from audit import AuditTrail
 from config_schema.tagmap import TagMap
+from dashboard.auth.gate import Gate
 from historian.base import Historian
 from twin.faults.service import TwinControl
 from twin.runtime import TwinRuntime
@@ -47,6 +49,10 @@ class Services:
         ``None`` in a dashboard-only process or beside a real kit.
     runtime : TwinRuntime or None
         The simulation itself (``/api/clock``, snapshots); when left out, the control service's.
+    gate : Gate or None
+        Logins, sessions and role checks; ``None``: no users, every caller an anonymous viewer.
+    audit : AuditTrail or None
+        The audit trail (the same one ``control`` records to).
     """
 
     historian: Historian
@@ -55,6 +61,8 @@ class Services:
     monitoring: MonitoringService | None = None
     control: TwinControl | None = None
     runtime: TwinRuntime | None = None
+    gate: Gate | None = None
+    audit: AuditTrail | None = None
 
     @property
     def site(self) -> str:

@@ -87,13 +87,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     update: dict[str, Any] = {"run_id": settings.run_id or new_run_id()}
-    if args.instructor:
-        update["instructor"] = True
+    if args.local_console:
+        update["local_console"] = True
+    if args.anonymous_view:
+        update["anonymous_view"] = True
     settings = settings.model_copy(update=update)
     console = (
-        f"; instructor console on http://127.0.0.1:{settings.http_port}/instructor (this machine only)"
-        if settings.instructor and not args.no_twin
-        else ""
+        f"; browsers on this machine act as 'local-console' (instructor, audited): "
+        f"http://127.0.0.1:{settings.http_port}/instructor"
+        if settings.local_console
+        else f"; log in at http://{settings.http_host}:{settings.http_port}/login"
     )
     print(
         f"gmp-twin: OPC UA on opc.tcp://{settings.opcua_host}:{settings.opcua_port}, "
@@ -133,17 +136,24 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from dashboard.services import Services
+    from gmp_twin.identity import make_gate, open_identity
     from gmp_twin.roles import load_tagmaps, run_http
     from historian import open_historian
 
     settings = settings_from(args)
     tagmaps = load_tagmaps(settings)
+    identity = open_identity(settings)
 
     async def role(stop: asyncio.Event) -> None:
+        gate = make_gate(settings, identity)
         async with open_historian(settings.historian) as historian:
-            await run_http(settings, Services(historian=historian, tagmaps=tagmaps), stop)
+            services = Services(historian=historian, tagmaps=tagmaps, gate=gate, audit=identity.audit)
+            await run_http(settings, services, stop)
 
-    return _run_async(role)
+    try:
+        return _run_async(role)
+    finally:
+        identity.close()
 
 
 def _cmd_tagmap(args: argparse.Namespace) -> int:
@@ -181,10 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(run, every)
     run.add_argument("--no-twin", action="store_true", help="no simulation: bridge a real kit's tag map only")
     run.add_argument(
+        "--local-console",
         "--instructor",
+        dest="local_console",
         action="store_true",
-        help="instructor mode: the fault and scenario console at /instructor, for browsers on this machine "
-        "(env GMP_TWIN_INSTRUCTOR=true)",
+        help="browsers on this machine act as instructor without a login, audited as 'local-console' "
+        "(embedded mode only; env GMP_TWIN_LOCAL_CONSOLE=true; --instructor is the old name)",
+    )
+    run.add_argument(
+        "--anonymous-view",
+        action="store_true",
+        help="visitors without a login may view the dashboard, read only (env GMP_TWIN_ANONYMOUS_VIEW=true)",
     )
     run.set_defaults(handler=_cmd_run)
 
@@ -206,11 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     tagmap.set_defaults(handler=_cmd_tagmap)
 
     from gmp_twin import analyze as analytics_cli
-    from gmp_twin import scenario_cli, simulate
+    from gmp_twin import scenario_cli, simulate, users_cli
 
     simulate.register(sub)
     analytics_cli.register(sub)
     scenario_cli.register(sub)
+    users_cli.register(sub)
     from gmp_twin import audit_cli
 
     audit_cli.register(sub)

@@ -26,6 +26,7 @@ from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.services import HealthProvider, Services
+from gmp_twin.identity import Identity, make_gate, open_identity
 from gmp_twin.settings import Settings
 from historian import Historian, open_historian
 from historian.outbox import Outbox
@@ -34,8 +35,7 @@ from twin.clock import SimClock
 from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
 from twin.opcua_server import TwinOpcUaServer
-from twin.opcua_users import load_users
-from twin.plant import build_plant, load_plant, plant_tagmaps, unit_steps
+from twin.plant import build_plant, load_plant, plant_policy, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
 
 log = logging.getLogger(__name__)
@@ -43,23 +43,34 @@ log = logging.getLogger(__name__)
 
 # -- twin ---------------------------------------------------------------------------------
 @contextlib.asynccontextmanager
-async def twin_server(settings: Settings, events: EventSink | None = None) -> Any:
+async def twin_server(settings: Settings, identity: Identity, events: EventSink | None = None) -> Any:
     """Build the plant, start its OPC UA server; yield its :class:`TwinControl` (``control.runtime`` not running).
 
-    ``events`` receives the fault and scenario events (the ground truth of the run).
+    ``events`` receives the fault and scenario events (the ground truth of the run); every change
+    (OPC UA writes and methods, API, dashboard) goes to ``identity.audit``.
     """
     plant = load_plant(settings.plant)
     units = build_plant(plant, seed=settings.seed)
+    policy = plant_policy(plant, units)
     runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed, unit_dt_s=unit_steps(plant))
     endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
-    users = load_users(settings.opcua_users, settings.opcua_instructor_password, settings.opcua_student_password)
     control = TwinControl(
-        runtime, site=plant.site, run_id=settings.run_id, sink=events, scenario_dir=settings.scenarios
+        runtime,
+        site=plant.site,
+        run_id=settings.run_id,
+        sink=events,
+        scenario_dir=settings.scenarios,
+        audit=identity.audit,
+        policy=policy,
     )
+    identity.audit.sim_time = lambda: runtime.clock.sim_time_s
     control.bind_loop(asyncio.get_running_loop())
     log.info("run id %s (fault events carry it; `gmp-twin score --run %s`)", control.run_id, control.run_id)
     server = TwinOpcUaServer(
-        endpoint, on_write=runtime.write, users=users, allow_anonymous=settings.opcua_allow_anonymous, control=control
+        endpoint,
+        control=control,
+        authenticator=identity.authenticator,
+        allow_anonymous=settings.opcua_allow_anonymous,
     )
     async with server:
         for name, slot in runtime.slots.items():
@@ -72,10 +83,11 @@ async def twin_server(settings: Settings, events: EventSink | None = None) -> An
 
 async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
     """Role ``twin``: simulation + OPC UA server; fault events go to the historian via their own outbox."""
+    identity = open_identity(settings, announce=True)
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.events_outbox, max_rows=settings.outbox_max_rows, unit="twin")
         try:
-            async with twin_server(settings, events=outbox.put) as control:
+            async with twin_server(settings, identity, events=outbox.put) as control:
                 writer_stop = asyncio.Event()
                 async with asyncio.TaskGroup() as tg:
                     writer = tg.create_task(outbox.run_writer(historian, writer_stop))
@@ -87,6 +99,7 @@ async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
             if pending:
                 log.warning("%d fault events stay in %s for the next start", pending, outbox.path)
             outbox.close()
+            identity.close()
 
 
 def runtime_health(control: TwinControl) -> HealthProvider:
@@ -248,7 +261,6 @@ async def _serve_http(settings: Settings, services: Services, stop: asyncio.Even
         gateway,
         zone=ZoneInfo(settings.timezone),
         default_lang=settings.lang,
-        instructor=settings.instructor and services.control is not None,
     )
     dash_app = create_dash(ctx)
     api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
@@ -274,16 +286,19 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
     tagmaps = load_tagmaps(settings)
     detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)
+    identity = open_identity(settings)  # production mode refuses weak passwords here
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
         try:
-            services = Services(historian=historian, tagmaps=tagmaps)
+            services = Services(
+                historian=historian, tagmaps=tagmaps, gate=make_gate(settings, identity), audit=identity.audit
+            )
             async with contextlib.AsyncExitStack() as stack:
                 monitoring = stack.enter_context(monitoring_service(settings, services, detectors))
                 runtime = None
                 if with_twin:
                     # Fault events share the bridge's durable outbox: one writer, one order.
-                    control = await stack.enter_async_context(twin_server(settings, events=outbox.put))
+                    control = await stack.enter_async_context(twin_server(settings, identity, events=outbox.put))
                     runtime = control.runtime
                     services.health["runtime"] = runtime_health(control)
                     services.runtime = runtime
@@ -297,3 +312,4 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                     tg.create_task(run_http(settings, services, stop, sock))
         finally:
             outbox.close()
+            identity.close()

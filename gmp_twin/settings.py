@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,12 +23,29 @@ class Settings(BaseSettings):
     opcua_host: str = Field("127.0.0.1", description="address the twin's OPC UA server binds")
     opcua_port: int = Field(4840, ge=1, le=65535)
     opcua_endpoint: str | None = Field(None, description="endpoint the bridge connects to (overrides the tag map)")
-    opcua_users: Path | None = Field(
-        None, description="YAML file of OPC UA users {name, role: instructor|student, password_hash}"
+    opcua_allow_anonymous: bool = Field(
+        True, description="accept anonymous OPC UA sessions (read only: browse, read, subscribe; no write, no call)"
     )
-    opcua_instructor_password: SecretStr | None = Field(None, description="creates the OPC UA user 'instructor'")
-    opcua_student_password: SecretStr | None = Field(None, description="creates the OPC UA user 'student'")
-    opcua_allow_anonymous: bool = Field(True, description="accept anonymous OPC UA sessions (as students)")
+    opcua_username: str | None = Field(None, description="user the bridge logs in as (a users-file account)")
+    opcua_password: SecretStr | None = Field(None, description="password of opcua_username (environment only)")
+    mode: Literal["embedded", "production"] = Field(
+        "embedded",
+        description="production refuses weak or example passwords, the local console and a generated session secret",
+    )
+    users: Path = Field(Path("data/users.yaml"), description="the users file (OPC UA and HTTP), argon2 hashes")
+    audit: Path = Field(Path("data/audit.sqlite"), description="the append-only, hash-chained audit trail")
+    anonymous_view: bool = Field(False, description="let visitors without a login view the dashboard (read only)")
+    local_console: bool = Field(
+        False,
+        description="browsers on this machine act as instructor without a login, audited as 'local-console' "
+        "(`gmp-twin run --local-console`; embedded mode only)",
+    )
+    session_secret: SecretStr | None = Field(
+        None, description="key signing the session cookies; embedded default: generated into data/session-secret"
+    )
+    session_max_age_s: int = Field(12 * 3600, ge=60, description="a login lasts this long")
+    login_max_failures: int = Field(5, ge=1, le=100, description="failed logins before a lockout")
+    login_lockout_s: float = Field(900.0, ge=1, description="lockout after too many failed logins, seconds")
     http_host: str = Field("127.0.0.1", description="address the dashboard + API bind")
     http_port: int = Field(8050, ge=1, le=65535)
     historian: str = Field("sqlite:///data/gmp-twin.sqlite", description="historian URL")
@@ -45,7 +62,6 @@ class Settings(BaseSettings):
     seed: int = Field(0, description="seed of the sensor noise")
     timezone: str = Field("Europe/Paris", description="time zone of the dashboard's time axes")
     lang: str = Field("fr", pattern="^(fr|en)$", description="default dashboard language")
-    instructor: bool = Field(False, description="show the instructor console (/instructor) to local browsers")
     scenarios: Path = Field(Path("config/scenarios"), description="scenario library directory")
     run_id: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_.\-]{1,80}$", description="id of this run in the historian (default run-<UTC time>)"

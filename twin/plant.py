@@ -26,6 +26,7 @@ from config_schema.files import ConfigError, load_yaml_model
 from config_schema.tagmap import TagMap, tagmap_for_unit
 from models.registry import UNIT_TYPES, make_params, params_class, unit_class
 from models.unit import Unit
+from twin.access_policy import DEFAULT_SIGNED, AccessPolicy, SignedAction
 
 __all__ = [
     "UNIT_TYPES",
@@ -35,6 +36,7 @@ __all__ = [
     "build_unit",
     "load_plant",
     "make_params",
+    "plant_policy",
     "plant_tagmaps",
     "unit_class",
     "unit_steps",
@@ -55,6 +57,10 @@ class UnitConfig(BaseModel):
     initial: dict[str, float] = Field(default_factory=dict)
     #: Model step of this unit in seconds (a multiple of the runtime's 0.1 s); default 0.1.
     dt_s: float | None = Field(None, gt=0, le=60)
+    #: Tags a student (operator) may write; absent: the unit's setpoints. Instructors write any writable tag.
+    operator_writable: list[str] | None = None
+    #: GMP-critical tags: a write needs a reason, kept in the audit trail.
+    gmp_critical: list[str] = Field(default_factory=list)
 
     @field_validator("type")
     @classmethod
@@ -79,6 +85,8 @@ class PlantConfig(BaseModel):
 
     site: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
     units: list[UnitConfig] = Field(min_length=1)
+    #: Actions that need an electronic signature (password again + meaning), see twin.access_policy.
+    signatures: list[SignedAction] = Field(default_factory=lambda: list(DEFAULT_SIGNED))
     _source: str | None = PrivateAttr(default=None)
 
     @field_validator("units")
@@ -148,3 +156,16 @@ def plant_tagmaps(cfg: PlantConfig, units: dict[str, Unit], endpoint: str) -> li
         )
         for name, unit in units.items()
     ]
+
+
+def plant_policy(cfg: PlantConfig, units: dict[str, Unit]) -> AccessPolicy:
+    """The plant file's write and signature rules, checked against the built units' tags."""
+    try:
+        return AccessPolicy.build(
+            {name: unit.tag_specs() for name, unit in units.items()},
+            {u.name: u.operator_writable for u in cfg.units},
+            {u.name: u.gmp_critical for u in cfg.units},
+            cfg.signatures,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{cfg._source or 'plant'}: {exc}") from None

@@ -1,19 +1,37 @@
-"""Build the FastAPI application serving ``/api`` (the dashboard is mounted by the caller)."""
+"""Build the FastAPI application serving ``/api`` (the dashboard is mounted by the caller).
+
+Two errors map the same way on every route: an audit trail that cannot be written refuses the
+change (503, naming the store), and a role or policy refusal from the service layer is a 403.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
-from dashboard.api.routers import alarms, clock, faults, health, scenarios, tags
+from audit import AuditUnavailable
+from dashboard.api.routers import alarms, audit, clock, faults, health, scenarios, session, tags, writes
+from dashboard.auth import pages
 from dashboard.services import Services
 
-ROUTERS = (health, tags, alarms, clock, faults, scenarios)
+ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit)
+
+
+async def _audit_down(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": f"change refused: {exc}"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
 
 
 def create_api(services: Services) -> FastAPI:
     """The API app; ``services`` is reachable from routes through ``ServicesDep``."""
     app = FastAPI(title="gmp-twin", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.services = services
+    app.add_exception_handler(AuditUnavailable, _audit_down)
+    app.add_exception_handler(PermissionError, _forbidden)
     for module in ROUTERS:
         app.include_router(module.router, prefix="/api")
+    app.include_router(pages.router)  # /login, /logout, /account/password
     return app

@@ -1,55 +1,114 @@
-"""Who may drive the plant: instructor actions need the instructor bearer token.
+"""Who may call a route: every route declares exactly one access level, enforced here.
 
-Until the full control plane (logins, roles, audit trail) exists, instructor endpoints are
-protected by one secret, ``GMP_TWIN_INSTRUCTOR_TOKEN``. Without it they are disabled, so a
-classroom install never exposes pause, speed or snapshot controls to students by default.
+A route names its level with one of the ``Annotated`` dependencies below (``ViewerDep``,
+``StudentDep``, ``InstructorDep``, ``AdminDep``, ``PublicDep``), which also hand it the caller's
+:class:`access.Principal` (for the audit trail). The level is checked server-side on every call
+by :class:`Requires`; a refusal is audited by the :class:`dashboard.auth.gate.Gate` and answers
+401 (not logged in) or 403 (logged in, role too low), naming the level needed.
+
+``tests/dashboard/test_role_matrix.py`` reads the levels back from the routes (:func:`route_level`)
+and fails on a route without one; the README's role × action matrix is checked against them.
 """
 
 from __future__ import annotations
 
-import hmac
-import os
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.routing import APIRoute
 
-from twin.faults.service import Role
+from access import Principal
+from audit import Actor
+from dashboard.auth.gate import Gate, Level, allowed
+from dashboard.auth.sessions import COOKIE
+from dashboard.services import Services
 
-TOKEN_ENV = "GMP_TWIN_INSTRUCTOR_TOKEN"
+
+def gate_of(request: Request) -> Gate | None:
+    services: Services = request.app.state.services
+    return services.gate
 
 
-def require_instructor(authorization: Annotated[str | None, Header()] = None) -> str:
-    """FastAPI dependency: 403 unless ``Authorization: Bearer <instructor token>``."""
-    expected = os.environ.get(TOKEN_ENV, "")
-    if not expected:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"instructor controls are disabled: start gmp-twin with {TOKEN_ENV} set to a secret "
-            "and send it as 'Authorization: Bearer <token>'",
+def request_principal(request: Request) -> Principal:
+    """The caller of this request (resolved once per request)."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    gate = gate_of(request)
+    host = request.client.host if request.client else ""
+    port = request.client.port if request.client else None
+    if gate is None:
+        # No users configured in this process (an API built bare, in tests): read-only visitors.
+        principal = Principal("anonymous", "anonymous", via="http", client=host)
+    else:
+        principal = gate.principal(
+            cookie=request.cookies.get(COOKIE),
+            authorization=request.headers.get("authorization"),
+            host=host,
+            port=port,
         )
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+    request.state.principal = principal
+    return principal
+
+
+class Requires:
+    """FastAPI dependency: the caller must reach ``level``; returns the :class:`Principal`."""
+
+    def __init__(self, level: Level) -> None:
+        self.level = level
+
+    def __call__(self, request: Request) -> Principal:
+        principal = request_principal(request)
+        gate = gate_of(request)
+        ok = gate.allows(self.level, principal) if gate else allowed(self.level, principal, anonymous_view=True)
+        if ok:
+            return principal
+        route = request.scope.get("route")
+        what = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        if gate is not None:
+            gate.deny(principal, what, self.level)
+        if principal.role == "anonymous":
+            hint = "log in at /login, or send 'Authorization: Bearer <token>' (`gmp-twin users token NAME`)"
+            if principal.name == "invalid-token":
+                hint = (
+                    "the API token is unknown, revoked or its user disabled; make one with `gmp-twin users token NAME`"
+                )
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                f"{what} needs a {self.level} login: {hint}",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        if principal.must_change_password:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "change your one-time password first at /account/password")
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "instructor token missing or wrong: send 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
+            status.HTTP_403_FORBIDDEN, f"{what} needs the {self.level} role; {principal.name} is {principal.role}"
         )
-    return "instructor"
 
 
-InstructorDep = Annotated[str, Depends(require_instructor)]
+def requires(level: Level) -> Any:
+    return Depends(Requires(level))
 
 
-def viewer_role(authorization: Annotated[str | None, Header()] = None) -> Role:
-    """``instructor`` with the instructor token, ``student`` without any; a wrong token is refused.
-
-    A wrong token is a 401 rather than a silent student view, so an instructor's typo does not
-    look like "no hidden faults".
-    """
-    if authorization is None:
-        return "student"
-    require_instructor(authorization)
-    return "instructor"
+PublicDep = Annotated[Principal, requires("public")]
+AccountDep = Annotated[Principal, requires("account")]
+ViewerDep = Annotated[Principal, requires("viewer")]
+StudentDep = Annotated[Principal, requires("student")]
+InstructorDep = Annotated[Principal, requires("instructor")]
+AdminDep = Annotated[Principal, requires("admin")]
 
 
-RoleDep = Annotated[Role, Depends(viewer_role)]
+def actor(principal: Principal) -> Actor:
+    """The audit actor of an HTTP caller (``local-console`` keeps its own channel)."""
+    return principal.actor("local-console" if principal.via == "local-console" else "http")
+
+
+def route_level(route: APIRoute) -> list[str]:
+    """The access levels a route declares (exactly one for a well-formed route)."""
+    found: list[str] = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Requires):
+            found.append(dep.call.level)
+        stack.extend(dep.dependencies)
+    return found

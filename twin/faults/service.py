@@ -3,8 +3,14 @@
 :class:`TwinControl` owns the fault manager and the scenario runner of a running plant and
 decides what a role may see: an instructor sees every fault; a student sees only faults
 that are not hidden, and nothing at all of a hidden scenario's faults. Callers authenticate
-(bearer token, OPC UA user identity, instructor mode); this layer never trusts a role it
-was not told.
+(session, API token, OPC UA identity) and pass the :class:`audit.Actor`; this layer never
+trusts a role it was not told.
+
+Every change goes through here and into the audit trail (:class:`audit.AuditTrail`), accepted
+or refused: who, what (old → new), when (UTC and simulated), why, and the result. When the
+trail cannot be written the change is refused (:class:`audit.AuditUnavailable`). Tag writes
+follow the plant file's :class:`twin.access_policy.AccessPolicy` (operator-writable tags,
+GMP-critical tags that need a reason); actions it marks need an electronic signature.
 
 The runtime steps on the event loop thread. Dash callbacks run in worker threads, so a
 call from another thread is marshalled onto the loop (:meth:`TwinControl.call`), and
@@ -28,13 +34,17 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from audit import Actor, AuditTrail, Signature
+from twin.access_policy import DEFAULT_SIGNED, AccessPolicy
 from twin.faults.catalog import FAULT_TYPES
 from twin.faults.manager import EventSink, FaultManager
 from twin.faults.scenarios import SCENARIO_DIR, Scenario, ScenarioRunner, load_library, load_scenario
@@ -44,6 +54,17 @@ if TYPE_CHECKING:
 
 Role = Literal["instructor", "student"]
 T = TypeVar("T")
+SYSTEM = Actor.system()
+#: A scenario name is a file stem of the library, never a path.
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,79}$")
+
+
+class _Unaudited:
+    """The change record when no trail is configured (tests, offline playback)."""
+
+    new: Any = None
+    status: str = ""
+    detail: str = ""
 
 
 def new_run_id() -> str:
@@ -63,6 +84,10 @@ class TwinControl:
         Where events go (a durable outbox).
     scenario_dir : Path
         The scenario library.
+    audit : AuditTrail, optional
+        Where every change is recorded; ``None`` records nothing (tests, playback).
+    policy : AccessPolicy, optional
+        Who may write which tag; default: students the setpoints, nothing GMP-critical.
     """
 
     def __init__(
@@ -72,8 +97,14 @@ class TwinControl:
         run_id: str | None = None,
         sink: EventSink | None = None,
         scenario_dir: str | Path = SCENARIO_DIR,
+        audit: AuditTrail | None = None,
+        policy: AccessPolicy | None = None,
     ) -> None:
         self.runtime = runtime
+        self.audit = audit
+        self.policy = policy or AccessPolicy.build(
+            {name: slot.specs for name, slot in runtime.slots.items()}, {}, {}, DEFAULT_SIGNED
+        )
         self.run_id = run_id or new_run_id()
         self.manager = FaultManager(runtime, site=site, run_id=self.run_id, sink=sink)
         self.runner = ScenarioRunner(self.manager)
@@ -97,6 +128,77 @@ class TwinControl:
             return fn(*args, **kwargs)
 
         return asyncio.run_coroutine_threadsafe(job(), loop).result(timeout=15)
+
+    # -- audit --------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def audited(
+        self,
+        actor: Actor,
+        action: str,
+        obj: str,
+        *,
+        unit: str = "",
+        old: Any = None,
+        new: Any = None,
+        reason: str = "",
+        signature: Signature | None = None,
+    ) -> Iterator[Any]:
+        """Record a change (accepted or refused) around its body; refuse it when the trail is down."""
+        if self.audit is None:
+            yield _Unaudited()
+            return
+        with self.audit.change(
+            actor, action, obj, unit=unit, old=old, new=new, reason=reason, signature=signature
+        ) as change:
+            yield change
+
+    def _check_signature(self, action: str, actor: Actor, signature: Signature | None, change: Any) -> None:
+        """Part 11 §11.200: the actions the plant file marks need the acting person's signature."""
+        if not self.policy.needs_signature(action) or actor.role == "system":
+            return
+        if signature is None:
+            change.status = "SignatureRequired"
+            raise PermissionError(f"{action} needs an electronic signature: your password again and a meaning")
+        if actor.user not in (signature.user, "local-console"):
+            change.status = "SignatureRequired"
+            raise PermissionError(f"{action}: the signature is {signature.user}'s, not {actor.user}'s")
+
+    # -- tag writes ---------------------------------------------------------------------------
+    def write_tag(
+        self, unit: str, tag: str, value: float, *, actor: Actor = SYSTEM, reason: str = ""
+    ) -> dict[str, Any]:
+        """Write a setpoint, mode or output as ``actor`` (OPC UA, HTTP and dashboard alike).
+
+        ``PermissionError`` when the role may not write the tag or a GMP-critical write has no
+        reason; ``ValueError`` / ``KeyError`` when the unit refuses the value or the tag. Refusals
+        are audited as such.
+        """
+        old = self.call(self._current, unit, tag)
+        with self.audited(actor, "tag.write", f"{unit}.{tag}", unit=unit, old=old, new=value, reason=reason) as ch:
+            if not self.policy.may_write(actor.role if actor.role != "system" else "admin", unit, tag):
+                ch.status = "BadUserAccessDenied"
+                allowed = ", ".join(self.policy.operator_tags(unit)) or "none"
+                raise PermissionError(
+                    f"{actor.user} ({actor.role}) may not write {unit}.{tag}; a student may write: {allowed}"
+                )
+            if self.policy.needs_reason(unit, tag) and not reason.strip():
+                ch.status = "BadUserAccessDenied"
+                raise PermissionError(f"{unit}.{tag} is GMP-critical: give a reason with the write")
+            try:
+                self.call(self.runtime.write, unit, tag, value)
+            except ValueError:
+                ch.status = "BadOutOfRange"
+                raise
+            except KeyError:
+                ch.status = "BadNodeIdUnknown"
+                raise
+            ch.status = "Good"
+        return {"unit": unit, "tag": tag, "old": old, "new": value, "reason": reason, "user": actor.user}
+
+    def _current(self, unit: str, tag: str) -> float | None:
+        slot = self.runtime.slots.get(unit)
+        value = slot.unit.read().get(tag) if slot is not None else None
+        return None if value is None else float(value)
 
     # -- faults -------------------------------------------------------------------------------
     def catalog(self) -> dict[str, Any]:
@@ -123,15 +225,25 @@ class TwinControl:
         }
         return {"kinds": kinds, "units": units}
 
-    def inject(self, fault: dict[str, Any], hidden: bool = False) -> dict[str, Any]:
+    def inject(self, fault: dict[str, Any], hidden: bool = False, *, actor: Actor = SYSTEM) -> dict[str, Any]:
         """Inject a fault (plain data, validated); ``ValueError`` lists the valid options."""
-        return self.call(lambda: self.manager.inject(fault, hidden=hidden).view(self._now()))
+        unit = str((fault.get("target") or {}).get("unit", "")) if isinstance(fault.get("target"), dict) else ""
+        with self.audited(actor, "fault.inject", f"fault:{fault.get('kind', '?')}", unit=unit, new=fault) as ch:
+            view = self.call(lambda: self.manager.inject(fault, hidden=hidden).view(self._now()))
+            ch.new = {**fault, "id": view["id"], "hidden": hidden}
+        return view
 
-    def clear(self, fault_id: str) -> dict[str, Any]:
-        return self.call(lambda: self.manager.clear(fault_id).view(self._now()))
+    def clear(self, fault_id: str, *, actor: Actor = SYSTEM) -> dict[str, Any]:
+        with self.audited(actor, "fault.clear", f"fault:{fault_id}") as ch:
+            view = self.call(lambda: self.manager.clear(fault_id).view(self._now()))
+            ch.new = view.get("state")
+        return view
 
-    def clear_all(self) -> list[str]:
-        return self.call(self.manager.clear_all)
+    def clear_all(self, *, actor: Actor = SYSTEM) -> list[str]:
+        with self.audited(actor, "fault.clear_all", "faults") as ch:
+            cleared = self.call(self.manager.clear_all)
+            ch.new = cleared
+        return cleared
 
     def faults(self, role: Role, live_only: bool = False) -> list[dict[str, Any]]:
         """Faults a role may see: students never see hidden ones, nor instructors' notes."""
@@ -149,23 +261,40 @@ class TwinControl:
         return [s.summary(lang) for s in usable]
 
     def scenario(self, name: str) -> Scenario:
+        """A scenario of the library by file stem; ``KeyError`` for any other name (never a path)."""
         path = self.scenario_dir / f"{name}.yaml"
+        if not _SCENARIO_NAME.match(name) or path.resolve().parent != self.scenario_dir.resolve():
+            raise KeyError(f"no scenario {name!r}: give the name of a file in the library (letters, digits, - and _)")
         if not path.is_file():
             names = ", ".join(p.stem for p in sorted(self.scenario_dir.glob("*.yaml")))
             raise KeyError(f"no scenario {name!r} in {self.scenario_dir}; scenarios: {names}")
         return load_scenario(path, self.manager.targets)
 
-    def start_scenario(self, name: str, hidden: bool | None = None) -> dict[str, Any]:
-        scenario = self.scenario(name)
-        self.call(self.runner.start, scenario, hidden)
+    def start_scenario(
+        self, name: str, hidden: bool | None = None, *, actor: Actor = SYSTEM, signature: Signature | None = None
+    ) -> dict[str, Any]:
+        with self.audited(
+            actor, "scenario.start", f"scenario:{name}", new={"hidden": hidden}, signature=signature
+        ) as ch:
+            self._check_signature("scenario.start", actor, signature, ch)
+            scenario = self.scenario(name)
+            self.call(self.runner.start, scenario, hidden)
         return self.scenario_state("instructor") or {}
 
-    def stop_scenario(self) -> dict[str, Any] | None:
-        self.call(self.runner.stop)
+    def stop_scenario(self, *, actor: Actor = SYSTEM, signature: Signature | None = None) -> dict[str, Any] | None:
+        current = self.scenario_state("instructor")
+        name = current["name"] if current else "none"
+        with self.audited(actor, "scenario.stop", f"scenario:{name}", signature=signature) as ch:
+            self._check_signature("scenario.stop", actor, signature, ch)
+            self.call(self.runner.stop)
+            ch.new = (self.scenario_state("instructor") or {}).get("state")
         return self.scenario_state("instructor")
 
-    def hide_scenario(self, hidden: bool) -> dict[str, Any] | None:
-        self.call(self.runner.set_hidden, hidden)
+    def hide_scenario(self, hidden: bool, *, actor: Actor = SYSTEM) -> dict[str, Any] | None:
+        current = self.scenario_state("instructor")
+        name = current["name"] if current else "none"
+        with self.audited(actor, "scenario.hide", f"scenario:{name}", new={"hidden": hidden}):
+            self.call(self.runner.set_hidden, hidden)
         return self.scenario_state("instructor")
 
     def scenario_state(self, role: Role) -> dict[str, Any] | None:
@@ -187,7 +316,18 @@ class TwinControl:
             "run_id": self.run_id,
         }
 
-    def set_clock(self, speed: float | None = None, paused: bool | None = None) -> dict[str, Any]:
+    def set_clock(
+        self, speed: float | None = None, paused: bool | None = None, *, actor: Actor = SYSTEM
+    ) -> dict[str, Any]:
+        before = self.clock()
+        old = {"speed": before["speed"], "paused": before["paused"]}
+        new = {k: ("max" if k == "speed" and v is not None and math.isinf(v) else v)
+               for k, v in (("speed", speed), ("paused", paused)) if v is not None}  # fmt: skip
+        with self.audited(actor, "clock.set", "clock", old=old, new=new):
+            self._apply_clock(speed, paused)
+        return self.clock()
+
+    def _apply_clock(self, speed: float | None, paused: bool | None) -> None:
         def apply() -> None:
             if speed is not None:
                 self.runtime.set_speed(speed)
@@ -197,7 +337,6 @@ class TwinControl:
                 self.runtime.resume()
 
         self.call(apply)
-        return self.clock()
 
     def status(self, role: Role) -> dict[str, Any]:
         return {

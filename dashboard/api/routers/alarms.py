@@ -12,22 +12,25 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
-from dashboard.api.deps import MonitoringDep
+from dashboard.api.auth import StudentDep, ViewerDep, actor
+from dashboard.api.deps import MonitoringDep, ServicesDep
+from dashboard.auth.audited import audited
 
 router = APIRouter(tags=["alarms"])
 
 
 class AckBody(BaseModel):
-    """Who acknowledges, and why (kept in the historian event)."""
+    """Why (kept in the historian event and the audit trail); who is the logged-in user."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    user: str = Field(min_length=1, max_length=64, pattern=r"^[\w.@ \-]+$", description="operator name or id")
     comment: str = Field("", max_length=500, description="optional note (cause, action taken)")
 
 
 @router.get("/alarms")
-async def list_alarms(service: MonitoringDep, recent: Annotated[int, Query(ge=0, le=200)] = 50) -> dict[str, Any]:
+async def list_alarms(
+    service: MonitoringDep, _who: ViewerDep, recent: Annotated[int, Query(ge=0, le=200)] = 50
+) -> dict[str, Any]:
     """Annunciated alarms (active or unacknowledged, high priority first) and the latest transitions.
 
     Each alarm gives its ``state`` (``unack_active``, ``ack_active``, ``unack_rtn``), ``priority``,
@@ -43,12 +46,16 @@ async def list_alarms(service: MonitoringDep, recent: Annotated[int, Query(ge=0,
 )
 async def acknowledge(
     service: MonitoringDep,
+    services: ServicesDep,
+    who: StudentDep,
     body: AckBody,
     alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
 ) -> dict[str, Any]:
-    """Acknowledge an alarm; the ``alarm_acknowledged`` event (user, comment) goes to the historian."""
+    """Acknowledge an alarm as the logged-in user; the ``alarm_acknowledged`` event (user, comment)
+    goes to the historian and the acknowledgement to the audit trail."""
     try:
-        return service.acknowledge(alarm_id, body.user, body.comment)
+        with audited(services.audit, actor(who), "alarm.ack", f"alarm:{alarm_id}", reason=body.comment):
+            return service.acknowledge(alarm_id, who.name, body.comment)
     except AlarmNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except AlarmStateError as exc:
@@ -56,12 +63,12 @@ async def acknowledge(
 
 
 @router.get("/drift")
-async def drift(service: MonitoringDep) -> list[dict[str, Any]]:
+async def drift(service: MonitoringDep, _who: ViewerDep) -> list[dict[str, Any]]:
     """Every detector with its phase (warmup, reference, monitoring), parameters and latest point."""
     return service.drift_latest()
 
 
 @router.get("/oee")
-async def oee(service: MonitoringDep) -> list[dict[str, Any]]:
+async def oee(service: MonitoringDep, _who: ViewerDep) -> list[dict[str, Any]]:
     """OEE of every machine that reports PackML states and counters (empty list if none)."""
     return service.oee_views()

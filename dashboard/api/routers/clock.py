@@ -1,6 +1,7 @@
 """Simulation clock for instructors: speed (x N or max), pause/resume, single step, snapshots.
 
-Reading the clock is public; changing it needs the instructor token (see dashboard.api.auth).
+Reading the clock needs a viewer; changing it, or saving and restoring snapshots, needs the instructor
+role (see dashboard.api.auth). Every change is recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from dashboard.api.auth import InstructorDep
-from dashboard.api.deps import RuntimeDep
+from dashboard.api.auth import InstructorDep, ViewerDep, actor
+from dashboard.api.deps import RuntimeDep, ServicesDep
+from dashboard.auth.audited import audited
 from twin.runtime import TwinRuntime
 
 router = APIRouter(tags=["clock"])
@@ -57,42 +59,57 @@ def clock_state(runtime: TwinRuntime) -> dict[str, Any]:
 
 
 @router.get("/clock")
-async def get_clock(runtime: RuntimeDep) -> dict[str, Any]:
+async def get_clock(runtime: RuntimeDep, _who: ViewerDep) -> dict[str, Any]:
     return clock_state(runtime)
 
 
 @router.put("/clock")
-async def set_clock(body: ClockUpdate, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def set_clock(
+    body: ClockUpdate, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep
+) -> dict[str, Any]:
+    before = clock_state(runtime)
+    old = {"speed": before["speed"], "paused": before["paused"]}
+    with audited(services.audit, actor(who), "clock.set", "clock", old=old, new=body.model_dump(exclude_none=True)):
+        _apply(body, runtime)
+    return clock_state(runtime)
+
+
+def _apply(body: ClockUpdate, runtime: TwinRuntime) -> None:
     if body.speed is not None:
         runtime.set_speed(math.inf if body.speed == "max" else float(body.speed))
     if body.paused is True:
         runtime.pause()
     elif body.paused is False:
         runtime.resume()
-    return clock_state(runtime)
 
 
 @router.post("/clock/step")
-async def step_clock(body: StepRequest, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def step_clock(
+    body: StepRequest, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep
+) -> dict[str, Any]:
     if not runtime.clock.paused:
         raise HTTPException(status.HTTP_409_CONFLICT, 'pause the clock first (PUT /api/clock {"paused": true})')
-    await runtime.single_step(body.steps)
+    with audited(services.audit, actor(who), "clock.step", "clock", new={"steps": body.steps}):
+        await runtime.single_step(body.steps)
     return clock_state(runtime)
 
 
 @router.get("/snapshots")
-async def list_snapshots(runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_snapshots(runtime: RuntimeDep, _who: InstructorDep) -> list[dict[str, Any]]:
     return [{"name": p.stem, "bytes": p.stat().st_size} for p in _saved()]
 
 
 @router.post("/snapshots", status_code=status.HTTP_201_CREATED)
-async def save_snapshot(body: SnapshotRequest, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
-    path = runtime.save_snapshot(SNAPSHOT_DIR / f"{body.name}.json")
+async def save_snapshot(
+    body: SnapshotRequest, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep
+) -> dict[str, Any]:
+    with audited(services.audit, actor(who), "snapshot.save", f"snapshot:{body.name}"):
+        path = runtime.save_snapshot(SNAPSHOT_DIR / f"{body.name}.json")
     return {"name": body.name, "path": str(path), **clock_state(runtime)}
 
 
 @router.post("/snapshots/{name}/restore")
-async def restore_snapshot(name: str, _who: InstructorDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def restore_snapshot(name: str, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep) -> dict[str, Any]:
     if not re.fullmatch(_NAME, name):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"bad snapshot name {name!r}")
     path = SNAPSHOT_DIR / f"{name}.json"
@@ -100,7 +117,8 @@ async def restore_snapshot(name: str, _who: InstructorDep, runtime: RuntimeDep) 
         known = ", ".join(p.stem for p in _saved()) or "none"
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no snapshot {name!r}; saved snapshots: {known}")
     try:
-        runtime.load_snapshot(path)
+        with audited(services.audit, actor(who), "snapshot.restore", f"snapshot:{name}", old=clock_state(runtime)):
+            runtime.load_snapshot(path)
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return {"name": name, **clock_state(runtime)}

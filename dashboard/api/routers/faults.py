@@ -2,9 +2,9 @@
 
 Every call goes through the process's :class:`twin.faults.service.TwinControl`
 (``Services.control``, as ``ControlDep``), the same layer as the dashboard's instructor console.
-Reading the faults needs no token, but without the instructor token a caller gets the student view:
-hidden faults (an escape game's) and instructors' notes are left out. Injecting and clearing
-need the token (see :mod:`dashboard.api.auth`).
+Reading the faults needs a login (or anonymous viewing); below the instructor role a caller gets
+the student view: hidden faults (an escape game's) and instructors' notes are left out. Injecting
+and clearing need the instructor role (see :mod:`dashboard.api.auth`).
 
 The body of ``POST /api/faults`` is a fault of :mod:`twin.faults.catalog` plus an optional
 ``hidden`` flag. Its shape (kind, target field, magnitude type) is checked by FastAPI against
@@ -20,7 +20,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi import Path as PathParam
 from pydantic import Field, RootModel, create_model, model_validator
 
-from dashboard.api.auth import InstructorDep, RoleDep
+from dashboard.api.auth import InstructorDep, ViewerDep, actor
 from dashboard.api.deps import ControlDep
 from twin.faults.catalog import FAULT_TYPES, FaultBase
 from twin.faults.service import TwinControl
@@ -85,7 +85,7 @@ def _plant_error(body: FaultRequest, control: TwinControl, message: str) -> HTTP
 
 # -- routes -----------------------------------------------------------------------------------
 @router.get("/faults/catalog")
-async def catalog(control: ControlDep) -> dict[str, Any]:
+async def catalog(control: ControlDep, _who: ViewerDep) -> dict[str, Any]:
     """Fault kinds (family, target field needed, magnitude meaning) and every unit's targets.
 
     Public: it describes what can be injected, never what is.
@@ -95,10 +95,12 @@ async def catalog(control: ControlDep) -> dict[str, Any]:
 
 @router.get("/faults")
 async def list_faults(
-    control: ControlDep, role: RoleDep, live_only: Annotated[bool, Query(description="pending and active only")] = False
+    control: ControlDep,
+    who: ViewerDep,
+    live_only: Annotated[bool, Query(description="pending and active only")] = False,
 ) -> list[dict[str, Any]]:
-    """Faults of this run, oldest first; without the instructor token hidden faults are left out."""
-    return control.faults(role, live_only=live_only)
+    """Faults of this run, oldest first; below the instructor role hidden faults are left out."""
+    return control.faults("instructor" if who.may("instructor") else "student", live_only=live_only)
 
 
 @router.post(
@@ -106,7 +108,7 @@ async def list_faults(
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "a live fault has this id"}, 422: {"description": "invalid fault"}},
 )
-async def inject(body: FaultRequest, control: ControlDep, _who: InstructorDep) -> dict[str, Any]:
+async def inject(body: FaultRequest, control: ControlDep, who: InstructorDep) -> dict[str, Any]:
     """Inject a fault now (its ``start_s`` counts from now, in simulated seconds)."""
     fid = body.spec.id
     if fid is not None and any(f["id"] == fid for f in control.faults("instructor", live_only=True)):
@@ -114,23 +116,23 @@ async def inject(body: FaultRequest, control: ControlDep, _who: InstructorDep) -
             status.HTTP_409_CONFLICT, f"a fault with id {fid!r} is already active; clear it first or choose another id"
         )
     try:
-        return control.inject(body.fault(), hidden=body.hidden)
+        return control.inject(body.fault(), hidden=body.hidden, actor=actor(who))
     except ValueError as exc:
         raise _plant_error(body, control, str(exc)) from None
 
 
 @router.delete("/faults/{fault_id}", responses={404: {"description": "unknown fault id"}})
 async def clear(
-    control: ControlDep, _who: InstructorDep, fault_id: Annotated[str, PathParam(min_length=1, max_length=60)]
+    control: ControlDep, who: InstructorDep, fault_id: Annotated[str, PathParam(min_length=1, max_length=60)]
 ) -> dict[str, Any]:
     """End a fault now and restore nominal behaviour (a fault already over is returned as is)."""
     try:
-        return control.clear(fault_id)
+        return control.clear(fault_id, actor=actor(who))
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0])) from None
 
 
 @router.delete("/faults")
-async def clear_all(control: ControlDep, _who: InstructorDep) -> dict[str, list[str]]:
+async def clear_all(control: ControlDep, who: InstructorDep) -> dict[str, list[str]]:
     """Clear every pending or active fault, scenario faults included."""
-    return {"cleared": control.clear_all()}
+    return {"cleared": control.clear_all(actor=actor(who))}

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from dashboard.api.auth import PublicDep
 from dashboard.api.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-async def health(services: ServicesDep) -> JSONResponse:
+async def health(services: ServicesDep, _who: PublicDep) -> JSONResponse:
     """200 with ``status: ok`` when the historian answers, else 503 with ``status: degraded``."""
     historian_up = await services.historian.ping()
     components: dict[str, Any] = {"historian": {"url": _redact(services.historian.url), "up": historian_up}}

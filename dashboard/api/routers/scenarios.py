@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from config_schema.files import ConfigError
-from dashboard.api.auth import InstructorDep, RoleDep
+from dashboard.api.auth import InstructorDep, ViewerDep, actor
 from dashboard.api.deps import ControlDep
+from dashboard.api.signatures import SignatureBody, signature_of
 
 router = APIRouter(tags=["scenarios"])
 
@@ -29,6 +30,7 @@ class StartBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     hidden: bool | None = Field(None, description="override the scenario's own 'hidden' (null: keep it)")
+    signature: SignatureBody | None = Field(None, description="when the plant file requires one for scenario.start")
 
 
 class HiddenBody(BaseModel):
@@ -53,9 +55,9 @@ async def list_scenarios(
 
 
 @router.get("/scenarios/current")
-async def current_scenario(control: ControlDep, role: RoleDep) -> dict[str, Any] | None:
+async def current_scenario(control: ControlDep, who: ViewerDep) -> dict[str, Any] | None:
     """The last scenario started (``null`` if none); students see no fault of a hidden one."""
-    return control.scenario_state(role)
+    return control.scenario_state("instructor" if who.may("instructor") else "student")
 
 
 @router.post(
@@ -64,13 +66,19 @@ async def current_scenario(control: ControlDep, role: RoleDep) -> dict[str, Any]
 )
 async def start_scenario(
     control: ControlDep,
-    _who: InstructorDep,
+    who: InstructorDep,
+    request: Request,
     name: Annotated[str, PathParam(pattern=NAME)],
     body: StartBody | None = None,
 ) -> dict[str, Any]:
     """Start a scenario now; one still running is stopped (its faults cleared) first."""
     try:
-        return control.start_scenario(name, hidden=body.hidden if body else None)
+        return control.start_scenario(
+            name,
+            hidden=body.hidden if body else None,
+            actor=actor(who),
+            signature=signature_of(request, who, body.signature if body else None),
+        )
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0])) from None
     except ConfigError as exc:
@@ -79,16 +87,30 @@ async def start_scenario(
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
 
-@router.post("/scenarios/stop")
-async def stop_scenario(control: ControlDep, _who: InstructorDep) -> dict[str, Any] | None:
-    """Stop the running scenario and clear its faults (``null`` if none was ever started)."""
-    return control.stop_scenario()
+class StopBody(BaseModel):
+    """Body of ``POST /api/scenarios/stop``: the electronic signature ending an exercise needs."""
+
+    model_config = ConfigDict(extra="forbid")
+    signature: SignatureBody | None = Field(None, description="password and meaning (plant file: scenario.stop)")
+
+
+@router.post("/scenarios/stop", responses={403: {"description": "a signature is needed or wrong"}})
+async def stop_scenario(
+    control: ControlDep, who: InstructorDep, request: Request, body: StopBody | None = None
+) -> dict[str, Any] | None:
+    """Stop the running scenario and clear its faults (``null`` if none was ever started).
+
+    Ending an exercise needs an electronic signature when the plant file says so (the default):
+    ``{"signature": {"password": "…", "meaning": "approved"}}``.
+    """
+    signature = signature_of(request, who, body.signature if body else None)
+    return control.stop_scenario(actor=actor(who), signature=signature)
 
 
 @router.put("/scenarios/current/hidden", responses={409: {"description": "no scenario started"}})
-async def hide_scenario(body: HiddenBody, control: ControlDep, _who: InstructorDep) -> dict[str, Any] | None:
+async def hide_scenario(body: HiddenBody, control: ControlDep, who: InstructorDep) -> dict[str, Any] | None:
     """Hide the current scenario's faults from students, or reveal them (the debriefing)."""
     try:
-        return control.hide_scenario(body.hidden)
+        return control.hide_scenario(body.hidden, actor=actor(who))
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None

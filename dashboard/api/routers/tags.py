@@ -9,6 +9,7 @@ from typing import Any
 from asyncua import ua
 from fastapi import APIRouter
 
+from dashboard.api.auth import ViewerDep
 from dashboard.api.deps import ServicesDep
 
 router = APIRouter(tags=["tags"])
@@ -23,7 +24,7 @@ def status_text(code: int) -> str:
 
 
 @router.get("/tags")
-async def list_tags(services: ServicesDep) -> list[dict[str, Any]]:
+async def list_tags(services: ServicesDep, _who: ViewerDep) -> list[dict[str, Any]]:
     """One entry per tag of every tag map, with its latest historian value (or null)."""
     now_ns = time.time_ns()
     out: list[dict[str, Any]] = []
