@@ -320,6 +320,20 @@ class MonitoringService:
             self._put(self.alarms_.acknowledge(alarm_id, user, comment, now))
             return self.alarms_.view(alarm_id)
 
+    def shelve(self, alarm_id: str, user: str, duration_s: float, comment: str = "") -> dict[str, Any]:
+        """Shelve an alarm for ``duration_s`` seconds; returns the alarm (``AlarmError``: bad duration)."""
+        with self._lock:
+            now = max(time.time_ns(), self.last_data_ns + 1)
+            self._put(self.alarms_.shelve(alarm_id, user, duration_s, comment, now))
+            return self.alarms_.view(alarm_id)
+
+    def unshelve(self, alarm_id: str, user: str, comment: str = "") -> dict[str, Any]:
+        """Unshelve an alarm; an active one is annunciated again."""
+        with self._lock:
+            now = max(time.time_ns(), self.last_data_ns + 1)
+            self._put(self.alarms_.unshelve(alarm_id, user, comment, now))
+            return self.alarms_.view(alarm_id)
+
     # -- views (thread-safe snapshots, JSON-ready) -----------------------------------------------
     def alarm_view(self, alarm_id: str) -> dict[str, Any]:
         """One alarm: state, priority, rules, detector, times (``KeyError`` if unknown)."""

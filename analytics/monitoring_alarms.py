@@ -143,6 +143,21 @@ class DetectorAlarms:
         ep.acked_ns, ep.acked_by, ep.comment = time_ns, user, comment
         return self._points(events, comment)
 
+    def shelve(self, alarm_id: str, user: str, duration_s: float, comment: str, time_ns: int) -> list[Point]:
+        """Shelve an alarm for ``duration_s`` (ISA-18.2); ``AlarmError`` for a bad duration."""
+        self._known(alarm_id)
+        return self._points(self.manager.shelve(alarm_id, time_ns, user, duration_s), comment)
+
+    def unshelve(self, alarm_id: str, user: str, comment: str, time_ns: int) -> list[Point]:
+        """Unshelve an alarm (nothing happens when it is not shelved)."""
+        self._known(alarm_id)
+        return self._points(self.manager.unshelve(alarm_id, time_ns, user), comment)
+
+    def _known(self, alarm_id: str) -> None:
+        if alarm_id not in self.manager.alarms:
+            known = ", ".join(sorted(self.manager.alarms)) or "none (no detector configured)"
+            raise AlarmNotFoundError(f"unknown alarm {alarm_id!r}; alarms: {known}")
+
     def _points(self, events: list[AlarmEvent], comment: str = "") -> list[Point]:
         out = []
         for ev in events:

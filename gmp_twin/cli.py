@@ -116,7 +116,7 @@ def _cmd_twin(args: argparse.Namespace) -> int:
 
 
 def _cmd_bridge(args: argparse.Namespace) -> int:
-    from gmp_twin.roles import load_tagmaps, run_bridges
+    from gmp_twin.roles import bridge_login, load_tagmaps, run_bridges
     from historian import open_historian
     from historian.outbox import Outbox
 
@@ -127,7 +127,9 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
         async with open_historian(settings.historian) as historian:
             outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
             try:
-                await run_bridges(tagmaps, outbox, historian, stop, settings.opcua_endpoint)
+                await run_bridges(
+                    tagmaps, outbox, historian, stop, settings.opcua_endpoint, credentials=bridge_login(settings)
+                )
             finally:
                 outbox.close()
 

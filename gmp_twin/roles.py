@@ -136,9 +136,14 @@ async def run_bridges(
     stop: asyncio.Event,
     endpoint: str | None,
     health: dict[str, HealthProvider] | None = None,
+    credentials: tuple[str, str] | None = None,
 ) -> None:
-    """Role ``bridge``: one OPC UA client per tag map, one outbox writer into the historian."""
-    bridges = [Bridge(tm, outbox, endpoint=endpoint) for tm in tagmaps]
+    """Role ``bridge``: one OPC UA client per tag map, one outbox writer into the historian.
+
+    ``credentials`` (user, password) log the bridge in where anonymous sessions are refused.
+    """
+    user, password = credentials or (None, None)
+    bridges = [Bridge(tm, outbox, endpoint=endpoint, username=user, password=password) for tm in tagmaps]
     if health is not None:
         for bridge in bridges:
             health[f"bridge:{bridge.tagmap.unit}"] = _bridge_health(bridge)
@@ -162,6 +167,14 @@ async def run_bridges(
             )
         else:
             log.info("outbox flushed: nothing pending")
+
+
+def bridge_login(settings: Settings) -> tuple[str, str] | None:
+    """The bridge's OPC UA identity from ``GMP_TWIN_OPCUA_USERNAME`` / ``GMP_TWIN_OPCUA_PASSWORD``."""
+    if not settings.opcua_username:
+        return None
+    secret = settings.opcua_password.get_secret_value() if settings.opcua_password else ""
+    return settings.opcua_username, secret
 
 
 def _bridge_health(bridge: Bridge) -> HealthProvider:
@@ -307,7 +320,9 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                 async with asyncio.TaskGroup() as tg:
                     if runtime is not None:
                         tg.create_task(runtime.run(stop))
-                    tg.create_task(run_bridges(tagmaps, outbox, historian, stop, endpoint, services.health))
+                    tg.create_task(
+                        run_bridges(tagmaps, outbox, historian, stop, endpoint, services.health, bridge_login(settings))
+                    )
                     tg.create_task(monitoring.run(stop))
                     tg.create_task(run_http(settings, services, stop, sock))
         finally:

@@ -111,6 +111,10 @@ class Bridge:
         Reconnect backoff: doubles from min to max, with jitter.
     flush_period_s : float
         Notifications are batched into the sink at this period (one disk transaction each).
+    username, password : str, optional
+        A UserName identity for servers that refuse anonymous sessions (the twin in production).
+        Until encrypted endpoints exist (next issue), the server decides whether the password
+        is encrypted: asyncua encrypts it only with the server's certificate.
     """
 
     def __init__(
@@ -122,8 +126,12 @@ class Bridge:
         backoff_max_s: float = 30.0,
         flush_period_s: float = 0.05,
         request_timeout_s: float = 4.0,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.tagmap = tagmap
+        self._username = username
+        self._password = password
         self.sink = sink
         self.endpoint = endpoint or tagmap.endpoint
         self.backoff_min_s = backoff_min_s
@@ -218,6 +226,9 @@ class Bridge:
                 client = Client(self.endpoint, timeout=self.request_timeout_s, watchdog_intervall=1.0)
                 client.name = client.description = "gmp-twin bridge"
                 client.session_timeout = 600_000  # what servers grant anyway; avoids a warning
+                if self._username:
+                    client.set_user(self._username)
+                    client.set_password(self._password or "")
 
                 async def on_lost(exc: Exception, lost: asyncio.Event = lost) -> None:
                     self.stats.last_error = f"connection lost: {exc!r}"

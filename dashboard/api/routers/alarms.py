@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
-from dashboard.api.auth import StudentDep, ViewerDep, actor
+from dashboard.api.auth import InstructorDep, StudentDep, ViewerDep, actor
 from dashboard.api.deps import MonitoringDep, ServicesDep
 from dashboard.auth.audited import audited
 
@@ -60,6 +60,55 @@ async def acknowledge(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except AlarmStateError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+
+
+class ShelveBody(BaseModel):
+    """How long to shelve (ISA-18.2: a shelved alarm is tracked but not annunciated) and why."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    duration_s: float = Field(gt=0, le=7 * 86400, allow_inf_nan=False, description="seconds, up to the configured max")
+    comment: str = Field(min_length=1, max_length=500, description="why (required: shelving hides an alarm)")
+
+
+class UnshelveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    comment: str = Field("", max_length=500)
+
+
+@router.post("/alarms/{alarm_id}/shelve", responses={404: {"description": "unknown alarm id"}})
+async def shelve(
+    service: MonitoringDep,
+    services: ServicesDep,
+    who: InstructorDep,
+    body: ShelveBody,
+    alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
+) -> dict[str, Any]:
+    """Shelve an alarm for ``duration_s`` (instructors: shelving hides it from the students)."""
+    try:
+        with audited(
+            services.audit, actor(who), "alarm.shelve", f"alarm:{alarm_id}", new=body.duration_s, reason=body.comment
+        ):
+            return service.shelve(alarm_id, who.name, body.duration_s, body.comment)
+    except AlarmNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except ValueError as exc:  # AlarmError: duration beyond the configured maximum
+        raise HTTPException(422, [{"type": "value_error", "loc": ["body", "duration_s"], "msg": str(exc)}]) from None
+
+
+@router.post("/alarms/{alarm_id}/unshelve", responses={404: {"description": "unknown alarm id"}})
+async def unshelve(
+    service: MonitoringDep,
+    services: ServicesDep,
+    who: InstructorDep,
+    body: UnshelveBody,
+    alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
+) -> dict[str, Any]:
+    """Unshelve an alarm; an active one is annunciated again."""
+    try:
+        with audited(services.audit, actor(who), "alarm.unshelve", f"alarm:{alarm_id}", reason=body.comment):
+            return service.unshelve(alarm_id, who.name, body.comment)
+    except AlarmNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
 
 
 @router.get("/drift")
