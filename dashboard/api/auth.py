@@ -63,8 +63,7 @@ class Requires:
         ok = gate.allows(self.level, principal) if gate else allowed(self.level, principal, anonymous_view=True)
         if ok:
             return principal
-        route = request.scope.get("route")
-        what = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        what = f"{request.method} {request.url.path}"
         if gate is not None:
             gate.deny(principal, what, self.level)
         if principal.role == "anonymous":
