@@ -1,13 +1,19 @@
-"""Faults and scenarios API: instructor-only changes, role-filtered reads, errors naming the field."""
+"""Faults and scenarios API: instructor-only changes, role-filtered reads, errors naming the field.
+
+Callers are real users of a real users file (:func:`people.make_people`), authenticated by their
+API tokens; every change and every refusal lands in the real audit trail with its actor.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from people import PASSWORDS, People, make_people
 
 from dashboard.api.app import create_api
 from dashboard.services import Services
@@ -16,8 +22,6 @@ from twin.faults.service import TwinControl
 from twin.plant import PlantConfig, build_plant
 from twin.runtime import TwinRuntime
 
-TOKEN = "s3cret-for-tests"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BIAS = {"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 2}
 
 ESCAPE = """
@@ -38,92 +42,139 @@ faults:
 """
 
 
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    control: TwinControl
+    people: People
+
+    @property
+    def instructor(self) -> dict[str, str]:
+        return self.people.bearer("ines")
+
+    @property
+    def student(self) -> dict[str, str]:
+        return self.people.bearer("sam")
+
+    def last(self, action: str) -> Any:
+        """The newest audit record of ``action``."""
+        return self.people.audit.query(action=action, limit=1)[0]
+
+
 @pytest.fixture
-async def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[httpx.AsyncClient, TwinControl]]:
-    monkeypatch.setenv("GMP_TWIN_INSTRUCTOR_TOKEN", TOKEN)
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    people = make_people(tmp_path)
     library = tmp_path / "scenarios"
     library.mkdir()
     (library / "escape-level.yaml").write_text(ESCAPE)
     (library / "small-leak.yaml").write_text(LEAK)
     cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "mps-pa", "type": "mps_pa"}]})
-    control = TwinControl(TwinRuntime(build_plant(cfg)), site="lab", run_id="run-test", scenario_dir=library)
+    runtime = TwinRuntime(build_plant(cfg))
+    control = TwinControl(runtime, site="lab", run_id="run-test", scenario_dir=library, audit=people.audit)
     async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
-        state = Services(historian=historian, tagmaps=[], control=control)
+        state = Services(historian=historian, tagmaps=[], control=control, gate=people.gate, audit=people.audit)
         app = create_api(state)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            yield client, control
+            yield Api(client, control, people)
+    people.close()
 
 
-async def test_instructor_routes_need_the_token(
-    api: tuple[httpx.AsyncClient, TwinControl], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    client, control = api
-    calls = [
-        ("POST", "/api/faults", BIAS),
-        ("DELETE", "/api/faults/F1", None),
-        ("DELETE", "/api/faults", None),
-        ("GET", "/api/scenarios", None),
-        ("POST", "/api/scenarios/small-leak/start", None),
-        ("POST", "/api/scenarios/stop", None),
-        ("PUT", "/api/scenarios/current/hidden", {"hidden": True}),
-    ]
-    for method, url, body in calls:
+INSTRUCTOR_CALLS = [
+    ("POST", "/api/faults", BIAS),
+    ("DELETE", "/api/faults/F1", None),
+    ("DELETE", "/api/faults", None),
+    ("GET", "/api/scenarios", None),
+    ("POST", "/api/scenarios/small-leak/start", None),
+    ("POST", "/api/scenarios/stop", None),
+    ("PUT", "/api/scenarios/current/hidden", {"hidden": True}),
+]
+
+
+async def test_instructor_routes_refuse_anonymous_wrong_tokens_and_students(api: Api) -> None:
+    client, control = api.client, api.control
+    for method, url, body in INSTRUCTOR_CALLS:
         resp = await client.request(method, url, json=body)
         assert resp.status_code == 401 and "Bearer" in resp.json()["detail"], (method, url)
-        wrong = await client.request(method, url, json=body, headers={"Authorization": "Bearer nope"})
-        assert wrong.status_code == 401, (method, url)
-    # A wrong token on a read is refused too, not silently downgraded to the student view.
+        wrong = await client.request(method, url, json=body, headers={"Authorization": "Bearer gmpt_nope_nope"})
+        assert wrong.status_code == 401 and "unknown, revoked" in wrong.json()["detail"], (method, url)
+        student = await client.request(method, url, json=body, headers=api.student)
+        assert student.status_code == 403, (method, url)
+        assert "needs the instructor role; sam is student" in student.json()["detail"], (method, url)
+    # A wrong token on a read is refused too, not silently downgraded to an anonymous view.
     assert (await client.get("/api/faults", headers={"Authorization": "Bearer nope"})).status_code == 401
     assert control.faults("instructor") == [] and control.scenario_state("instructor") is None
 
-    monkeypatch.delenv("GMP_TWIN_INSTRUCTOR_TOKEN")
-    resp = await client.post("/api/faults", json=BIAS, headers=AUTH)
-    assert resp.status_code == 403 and "GMP_TWIN_INSTRUCTOR_TOKEN" in resp.json()["detail"]
+
+async def test_a_refused_injection_is_audited_as_access_denied(api: Api) -> None:
+    resp = await api.client.post("/api/faults", json=BIAS, headers=api.student)
+    assert resp.status_code == 403
+    denied = api.last("access.denied")
+    assert (denied.user, denied.role, denied.via, denied.object) == ("sam", "student", "http", "POST /api/faults")
+    assert (denied.result, denied.status) == ("refused", "403")
+    assert "needs instructor" in denied.detail
+    assert api.people.audit.query(action="fault") == []  # nothing was injected, so no fault record
+    anonymous = await api.client.delete("/api/faults")
+    assert anonymous.status_code == 401
+    assert (api.last("access.denied").user, api.last("access.denied").status) == ("anonymous", "401")
 
 
-async def test_inject_list_clear_round_trip(api: tuple[httpx.AsyncClient, TwinControl]) -> None:
-    client, control = api
-    resp = await client.post("/api/faults", json={**BIAS, "note": "watch the level chart"}, headers=AUTH)
+async def test_inject_list_clear_round_trip(api: Api) -> None:
+    client, control = api.client, api.control
+    resp = await client.post("/api/faults", json={**BIAS, "note": "watch the level chart"}, headers=api.instructor)
     assert resp.status_code == 201, resp.text
     fault = resp.json()
     assert (fault["id"], fault["kind"], fault["hidden"]) == ("F1", "sensor_bias", False)
     assert fault["state"] in ("pending", "active")  # active from the next model step
     assert [f["id"] for f in control.faults("instructor")] == ["F1"]
+    injected = api.last("fault.inject")
+    assert (injected.user, injected.role, injected.via, injected.unit, injected.result) == (
+        "ines",
+        "instructor",
+        "http",
+        "mps-pa",
+        "ok",
+    )
+    assert injected.new["id"] == "F1" and injected.new["magnitude"] == 2
 
-    listed = (await client.get("/api/faults", headers=AUTH)).json()
+    listed = (await client.get("/api/faults", headers=api.instructor)).json()
     assert [(f["id"], f["target"], f["magnitude"], f["note"]) for f in listed] == [
         ("F1", {"unit": "mps-pa", "tag": "B101_level"}, 2.0, "watch the level chart")
     ]
-    public = (await client.get("/api/faults")).json()
+    public = (await client.get("/api/faults", headers=api.student)).json()
     assert [f["id"] for f in public] == ["F1"] and "note" not in public[0]  # instructors' notes stay private
 
-    cleared = await client.delete("/api/faults/F1", headers=AUTH)
+    cleared = await client.delete("/api/faults/F1", headers=api.instructor)
     assert cleared.status_code == 200 and cleared.json()["state"] == "cleared"
-    assert (await client.get("/api/faults?live_only=true", headers=AUTH)).json() == []
+    assert (await client.get("/api/faults?live_only=true", headers=api.instructor)).json() == []
+    record = api.last("fault.clear")
+    assert (record.user, record.object, record.new, record.result) == ("ines", "fault:F1", "cleared", "ok")
 
-    missing = await client.delete("/api/faults/F9", headers=AUTH)
+    missing = await client.delete("/api/faults/F9", headers=api.instructor)
     assert missing.status_code == 404 and "F9" in missing.json()["detail"] and "F1" in missing.json()["detail"]
+    refused = api.last("fault.clear")
+    assert (refused.user, refused.object, refused.result) == ("ines", "fault:F9", "refused")
 
-    await client.post("/api/faults", json=BIAS, headers=AUTH)
-    await client.post("/api/faults", json={**BIAS, "kind": "sensor_noise", "magnitude": 0.2}, headers=AUTH)
-    resp = await client.delete("/api/faults", headers=AUTH)
+    await client.post("/api/faults", json=BIAS, headers=api.instructor)
+    await client.post("/api/faults", json={**BIAS, "kind": "sensor_noise", "magnitude": 0.2}, headers=api.instructor)
+    resp = await client.delete("/api/faults", headers=api.instructor)
     assert resp.status_code == 200 and resp.json() == {"cleared": ["F2", "F3"]}
+    assert (api.last("fault.clear_all").user, api.last("fault.clear_all").new) == ("ines", ["F2", "F3"])
     assert control.faults("instructor", live_only=True) == []
 
 
-async def test_student_view_hides_hidden_faults(api: tuple[httpx.AsyncClient, TwinControl]) -> None:
-    client, _ = api
-    await client.post("/api/faults", json=BIAS, headers=AUTH)
-    secret = await client.post("/api/faults", json={**BIAS, "magnitude": -1, "hidden": True}, headers=AUTH)
+async def test_student_view_hides_hidden_faults(api: Api) -> None:
+    client = api.client
+    await client.post("/api/faults", json=BIAS, headers=api.instructor)
+    secret = await client.post("/api/faults", json={**BIAS, "magnitude": -1, "hidden": True}, headers=api.instructor)
     assert secret.status_code == 201 and secret.json()["hidden"] is True
-    assert [f["id"] for f in (await client.get("/api/faults", headers=AUTH)).json()] == ["F1", "F2"]
-    assert [f["id"] for f in (await client.get("/api/faults")).json()] == ["F1"]
+    assert [f["id"] for f in (await client.get("/api/faults", headers=api.instructor)).json()] == ["F1", "F2"]
+    assert [f["id"] for f in (await client.get("/api/faults", headers=api.student)).json()] == ["F1"]
 
 
-async def test_catalog_is_public_and_reveals_no_fault(api: tuple[httpx.AsyncClient, TwinControl]) -> None:
-    client, _ = api
-    await client.post("/api/faults", json={**BIAS, "hidden": True}, headers=AUTH)
-    resp = await client.get("/api/faults/catalog")
+async def test_catalog_is_for_any_viewer_and_reveals_no_fault(api: Api) -> None:
+    client = api.client
+    await client.post("/api/faults", json={**BIAS, "hidden": True}, headers=api.instructor)
+    resp = await client.get("/api/faults/catalog", headers=api.student)
     assert resp.status_code == 200
     body = resp.json()
     assert set(body) == {"kinds", "units"}
@@ -138,11 +189,11 @@ def _error(resp: httpx.Response) -> tuple[list[Any], str]:
     return err["loc"], err["msg"]
 
 
-async def test_invalid_faults_name_the_field_and_the_valid_options(api: tuple[httpx.AsyncClient, TwinControl]) -> None:
-    client, control = api
+async def test_invalid_faults_name_the_field_and_the_valid_options(api: Api) -> None:
+    client, control = api.client, api.control
 
     async def post(body: dict[str, Any]) -> httpx.Response:
-        return await client.post("/api/faults", json=body, headers=AUTH)
+        return await client.post("/api/faults", json=body, headers=api.instructor)
 
     loc, msg = _error(await post({**BIAS, "kind": "sensor_wobble"}))
     assert "unknown fault kind 'sensor_wobble'" in msg and "sensor_bias" in msg and "valve_stuck" in msg
@@ -176,8 +227,8 @@ async def test_invalid_faults_name_the_field_and_the_valid_options(api: tuple[ht
     assert dup.status_code == 409 and "already active" in dup.json()["detail"]
 
 
-async def test_openapi_documents_the_fault_union(api: tuple[httpx.AsyncClient, TwinControl]) -> None:
-    client, _ = api
+async def test_openapi_documents_the_fault_union(api: Api) -> None:
+    client = api.client
     schema = (await client.get("/api/openapi.json")).json()
     body = schema["paths"]["/api/faults"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     union = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
@@ -187,37 +238,51 @@ async def test_openapi_documents_the_fault_union(api: tuple[httpx.AsyncClient, T
     assert {"kind", "target", "magnitude", "hidden"} <= set(bias)
 
 
-async def test_scenarios_start_hide_stop(api: tuple[httpx.AsyncClient, TwinControl]) -> None:
-    client, control = api
-    library = (await client.get("/api/scenarios?lang=fr", headers=AUTH)).json()
+async def test_scenarios_start_hide_stop(api: Api) -> None:
+    client, control = api.client, api.control
+    library = (await client.get("/api/scenarios?lang=fr", headers=api.instructor)).json()
     assert [(s["name"], s["title"], s["hidden"]) for s in library] == [
         ("escape-level", "Niveau mystère", True),
         ("small-leak", "Petite fuite", False),
     ]
-    assert (await client.get("/api/scenarios/current")).json() is None
+    assert (await client.get("/api/scenarios/current", headers=api.student)).json() is None
 
-    started = await client.post("/api/scenarios/escape-level/start", headers=AUTH)
+    started = await client.post("/api/scenarios/escape-level/start", headers=api.instructor)
     assert started.status_code == 200 and started.json()["state"] == "running" and started.json()["hidden"]
-    student = (await client.get("/api/scenarios/current")).json()
+    student = (await client.get("/api/scenarios/current", headers=api.student)).json()
     assert student["title"] == "Mystery level" and "fault_ids" not in student
-    assert (await client.get("/api/faults")).json() == []  # the escape game's fault is hidden
-    instructor = (await client.get("/api/scenarios/current", headers=AUTH)).json()
+    assert (await client.get("/api/faults", headers=api.student)).json() == []  # the escape game's fault is hidden
+    instructor = (await client.get("/api/scenarios/current", headers=api.instructor)).json()
     assert instructor["fault_ids"] == ["F1"]
 
-    revealed = await client.put("/api/scenarios/current/hidden", json={"hidden": False}, headers=AUTH)
+    revealed = await client.put("/api/scenarios/current/hidden", json={"hidden": False}, headers=api.instructor)
     assert revealed.status_code == 200 and revealed.json()["hidden"] is False
-    assert [f["id"] for f in (await client.get("/api/faults")).json()] == ["F1"]
+    assert [f["id"] for f in (await client.get("/api/faults", headers=api.student)).json()] == ["F1"]
 
-    stopped = await client.post("/api/scenarios/stop", headers=AUTH)
-    assert stopped.json()["state"] == "stopped"
+    # Ending an exercise needs the instructor's electronic signature (plant policy default).
+    unsigned = await client.post("/api/scenarios/stop", headers=api.instructor)
+    assert unsigned.status_code == 403 and "signature" in unsigned.json()["detail"]
+    assert (control.scenario_state("instructor") or {}).get("state") == "running"
+    signature = {"signature": {"password": PASSWORDS["ines"], "meaning": "approved"}}
+    stopped = await client.post("/api/scenarios/stop", json=signature, headers=api.instructor)
+    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
+    record = api.last("scenario.stop")
+    assert (record.user, record.object, record.result) == ("ines", "scenario:escape-level", "ok")
+    assert record.signature["user"] == "ines" and record.signature["meaning"] == "approved"
+    assert [r.action for r in api.people.audit.query(action="scenario", newest_first=False)] == [
+        "scenario.start",
+        "scenario.hide",
+        "scenario.stop",
+        "scenario.stop",
+    ]
     assert control.faults("instructor", live_only=True) == []
 
-    shown = await client.post("/api/scenarios/escape-level/start", json={"hidden": False}, headers=AUTH)
+    shown = await client.post("/api/scenarios/escape-level/start", json={"hidden": False}, headers=api.instructor)
     assert shown.json()["hidden"] is False
 
-    missing = await client.post("/api/scenarios/no-such/start", headers=AUTH)
+    missing = await client.post("/api/scenarios/no-such/start", headers=api.instructor)
     assert missing.status_code == 404 and "escape-level" in missing.json()["detail"]
-    bad = await client.post("/api/scenarios/..%2Fetc/start", headers=AUTH)
+    bad = await client.post("/api/scenarios/..%2Fetc/start", headers=api.instructor)
     assert bad.status_code in (404, 422)
 
 
@@ -230,10 +295,14 @@ async def test_without_the_control_service_routes_say_why(tmp_path: Path) -> Non
                 assert resp.status_code == 503 and "gmp-twin run" in resp.json()["detail"], url
 
 
-async def test_clock_router_finds_the_runtime_through_the_control_service(
-    api: tuple[httpx.AsyncClient, TwinControl],
-) -> None:
-    client, control = api
-    resp = await client.put("/api/clock", json={"speed": 10, "paused": True}, headers=AUTH)
+async def test_clock_router_finds_the_runtime_through_the_control_service(api: Api) -> None:
+    client, control = api.client, api.control
+    resp = await client.put("/api/clock", json={"speed": 10, "paused": True}, headers=api.instructor)
     assert resp.status_code == 200 and resp.json()["speed"] == 10
     assert control.clock()["paused"] is True
+    record = api.last("clock.set")
+    assert (record.user, record.old, record.new) == (
+        "ines",
+        {"speed": 1.0, "paused": False},
+        {"speed": 10.0, "paused": True},
+    )
