@@ -43,9 +43,7 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
     from gmp_twin.settings import Settings
 
     settings = Settings()
-    users = args.users or getattr(settings, "users", Path("data/users.yaml"))
-    audit = args.audit or getattr(settings, "audit", Path("data/audit.sqlite"))
-    return Path(users), Path(audit)
+    return args.users or settings.users, args.audit or settings.audit
 
 
 @contextlib.contextmanager
