@@ -21,7 +21,7 @@ from typing import Any
 
 from access import ROLES, UserStore, check_strength, generate_password
 from access.credentials_sheet import DEFAULT_URL, Credential, write_sheet
-from access.roster import read_roster
+from access.roster import RosterEntry, read_roster
 from audit import Actor, AuditTrail, AuditUnavailable
 
 Handler = Callable[[argparse.Namespace], int]
@@ -167,40 +167,55 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-@_refusals
+def _create_accounts(
+    store: UserStore, entries: list[RosterEntry], role: str, actor: Actor
+) -> tuple[list[Credential], list[str], list[str]]:
+    """Create the roster's new accounts; return (created, skipped, failed) and stop at an audit refusal."""
+    created: list[Credential] = []
+    skipped: list[str] = []
+    failed: list[str] = []
+    for entry in entries:
+        if entry.source != entry.name:
+            print(f"line {entry.line}: {entry.source!r} -> {entry.name}")
+        if store.get(entry.name) is not None:
+            skipped.append(entry.name)
+            print(f"line {entry.line}: {entry.name} exists already: skipped")
+            continue
+        try:
+            password = store.add(
+                entry.name,
+                role,
+                actor=actor,
+                password=generate_password(),
+                display_name=entry.display_name,
+                must_change_password=True,
+            )
+        except ValueError as exc:
+            failed.append(entry.name)
+            print(f"line {entry.line}: {entry.name} not created: {exc}", file=sys.stderr)
+            continue
+        except AuditUnavailable as exc:
+            # The accounts made so far exist: their passwords must still reach the sheet.
+            print(f"gmp-twin: refused: {exc}; this and the following accounts were not created", file=sys.stderr)
+            failed.append(entry.name)
+            break
+        created.append(Credential(entry.name, entry.display_name, password))
+    return created, skipped, failed
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     entries = read_roster(args.roster)
     if args.sheet:
         write_sheet(args.sheet, [], url=args.url)  # fail before creating accounts if it cannot be written
-    created: list[Credential] = []
-    skipped: list[str] = []
-    failed: list[str] = []
     actor = cli_actor()
     with _store(args) as store:
-        for entry in entries:
-            if entry.source != entry.name:
-                print(f"line {entry.line}: {entry.source!r} -> {entry.name}")
-            if store.get(entry.name) is not None:
-                skipped.append(entry.name)
-                print(f"line {entry.line}: {entry.name} exists already: skipped")
-                continue
-            try:
-                password = store.add(
-                    entry.name,
-                    args.role,
-                    actor=actor,
-                    password=generate_password(),
-                    display_name=entry.display_name,
-                    must_change_password=True,
-                )
-            except ValueError as exc:
-                failed.append(entry.name)
-                print(f"line {entry.line}: {entry.name} not created: {exc}", file=sys.stderr)
-                continue
-            created.append(Credential(entry.name, entry.display_name, password))
-        assert store.audit is not None
+        created, skipped, failed = _create_accounts(store, entries, args.role, actor)
         summary: dict[str, Any] = {"role": args.role, "created": [c.name for c in created], "skipped": skipped}
-        store.audit.append(actor, "user.import", f"roster:{Path(args.roster).name}", new=summary)
+        assert store.audit is not None
+        try:
+            store.audit.append(actor, "user.import", f"roster:{Path(args.roster).name}", new=summary)
+        except AuditUnavailable as exc:
+            print(f"gmp-twin: the import summary could not be recorded: {exc}", file=sys.stderr)
     print(f"{len(created)} created, {len(skipped)} skipped, {len(failed)} failed ({args.role}, from {args.roster})")
     if args.sheet:
         path = write_sheet(args.sheet, created, url=args.url)
