@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+from dashboard.audit_labels import AUDIT_LABELS
 from dashboard.auth.labels import AUTH_LABELS
 
 LANGS = ("fr", "en")
@@ -222,6 +223,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 LABELS.update(AUTH_LABELS)
+LABELS.update(AUDIT_LABELS)
 
 
 def t(key: str, lang: str) -> str:

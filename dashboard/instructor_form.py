@@ -12,6 +12,11 @@ Examples
 '1'
 >>> [c.id for c in scenario_bar([], None, "en")[1].children[:2]]
 ['ic-scenario', 'ic-scenario-hidden']
+>>> block = signature_block("en", needs_signature=True, local_console=False)
+>>> [getattr(c, "id", None) for c in block.children[2].children]
+['ic-signer-wrap', 'ic-sign-password-wrap', 'ic-sign-meaning-wrap', 'ic-scenario-stop']
+>>> block.children[2].children[0].style["display"], block.children[2].children[-1].children
+('none', 'Sign and stop')
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from audit import MEANINGS
 from dashboard import instructor_view as view
 from dashboard.i18n import t
 
@@ -103,10 +109,53 @@ def fault_list(lang: str) -> list[Any]:
     ]
 
 
+def signature_block(lang: str, needs_signature: bool, local_console: bool) -> html.Fieldset:
+    """Stop, with the electronic signature it needs (Part 11 §11.200): password again and a meaning.
+
+    The signer's user name is asked only at the local console (nobody is logged in there); its
+    field is always in the layout (hidden otherwise) because the stop callback reads it.
+    """
+    hidden = {**FIELD, "display": "none"}
+    signer = dcc.Input(id="ic-signer", type="text", maxLength=64, className="ack-input", autoComplete="username")
+    password = dcc.Input(
+        id="ic-sign-password", type="password", maxLength=1024, className="ack-input", autoComplete="current-password"
+    )
+    meaning = dcc.Dropdown(
+        id="ic-sign-meaning",
+        options=[{"label": t(f"meaning_{m}", lang), "value": m} for m in MEANINGS],
+        value="approved",
+        clearable=False,
+        style={"minWidth": "180px"},
+    )
+    shown = {**FIELD} if needs_signature else hidden
+    signer_shown = shown if local_console else hidden
+    stop = t("sign_and_stop" if needs_signature else "stop", lang)
+    fields = [
+        html.Div([html.Label(t("signer", lang), htmlFor="ic-signer"), signer], id="ic-signer-wrap", style=signer_shown),
+        html.Div(
+            [html.Label(t("password", lang), htmlFor="ic-sign-password"), password],
+            id="ic-sign-password-wrap",
+            style=shown,
+        ),
+        html.Div([html.Label(t("meaning", lang)), meaning], id="ic-sign-meaning-wrap", style=shown),
+        html.Button(stop, id="ic-scenario-stop", className="ack-btn"),
+    ]
+    help_ = html.P(t("signature_help", lang), className="muted") if needs_signature else ""
+    legend = html.Legend(t("signature", lang) if needs_signature else t("stop", lang))
+    return html.Fieldset([legend, help_, html.Div(fields, className="ack-bar")], className="signature", id="ic-sign")
+
+
 def scenario_bar(
-    scenarios: list[dict[str, Any]], current: dict[str, Any] | None, lang: str, library_error: str = ""
+    scenarios: list[dict[str, Any]],
+    current: dict[str, Any] | None,
+    lang: str,
+    library_error: str = "",
+    *,
+    needs_signature: bool = False,
+    local_console: bool = False,
 ) -> list[Any]:
-    """Scenario picker, hidden toggle, start and stop, the current scenario, a broken library file."""
+    """Scenario picker, hidden toggle, start, stop (signed when the plant file says so), the
+    current scenario, a broken library file."""
     return [
         html.H2(t("scenarios", lang)),
         html.Div(
@@ -123,11 +172,11 @@ def scenario_bar(
                     value=["hidden"] if current and current["hidden"] else [],
                 ),
                 html.Button(t("start", lang), id="ic-scenario-start", className="ack-btn"),
-                html.Button(t("stop", lang), id="ic-scenario-stop", className="ack-btn"),
-                html.Span(id="ic-scenario-result", className="ack-result"),
             ],
             className="ack-bar",
         ),
+        signature_block(lang, needs_signature, local_console),
+        html.Div(id="ic-scenario-result", className="ack-result"),
         html.Div(view.scenario_text(current, lang), id="ic-scenario-state", className="det-status"),
         html.Pre(library_error, className="notice", id="ic-library-error") if library_error else "",
     ]

@@ -2,8 +2,11 @@
 
 A page declares its :class:`Shell` once (path, title, the ids of its language store, refresh
 tick and other stores) and its layout is ``SHELL.layout(lang, body)``: the stores, the tick, the
-header (title, navigation, FR/EN switch), then the body. Element ids stay the page's own (the
-browser tests and callbacks use them).
+header (title, navigation, who is logged in, FR/EN switch), then the body. Element ids stay the
+page's own (the browser tests and callbacks use them).
+
+The navigation lists only the pages the caller may open (each page's ``gmp_level``, set by
+:func:`dashboard.app.create_dash`); the page itself is still checked server-side.
 
 Examples
 --------
@@ -20,18 +23,51 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import dash
 from dash import dcc, html
 
+from access import Principal
+from dashboard.auth.dash_guard import current_principal
+from dashboard.auth.gate import allowed
 from dashboard.i18n import LANGS, t
 
 #: Plotly's mode bar without its logo, on every chart.
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False}
 
 
+def who(principal: Principal, lang: str, path: str) -> html.Div:
+    """ "Logged in: Sam Martin (student)" and a logout button, or a login link.
+
+    >>> who(Principal("sam", "student", "Sam Martin"), "en", "/alarms").children[0].children
+    ['Logged in:', ' ', 'Sam Martin', ' (student)']
+    >>> who(Principal("anonymous", "anonymous"), "en", "/spc").children[-1].href
+    '/login?lang=en&next=/spc%3Flang%3Den'
+    """
+    login = html.A(
+        t("login_link", lang), href=f"/login?lang={lang}&next={quote(f'{path}?lang={lang}')}", id="login-link"
+    )
+    if principal.role == "anonymous":
+        return html.Div([html.Span(t("not_logged_in", lang), id="whoami", className="muted"), login], className="who")
+    role = t(f"role_{principal.role}", lang)
+    line = html.Span(
+        [t("logged_in_as", lang), " ", principal.display_name or principal.name, f" ({role})"], id="whoami"
+    )
+    if principal.via == "local-console":  # no session to end: a person logs in to act under their name
+        return html.Div([line, login], className="who")
+    logout = html.Form(
+        html.Button(t("logout", lang), type="submit", id="logout-button", className="link-btn"),
+        method="post",
+        action="/logout",
+        id="logout-form",
+    )
+    return html.Div([line, logout], className="who")
+
+
 def header(lang: str, title: str, path: str) -> html.Div:
-    """Page title, navigation between registered pages, and the FR/EN switch."""
+    """Page title, navigation between the pages the caller may open, who is logged in, FR/EN switch."""
+    principal = current_principal()
     links = [
         dcc.Link(
             t(page["name"], lang),
@@ -39,13 +75,12 @@ def header(lang: str, title: str, path: str) -> html.Div:
             className="nav active" if page["path"] == path else "nav",
         )
         for page in dash.page_registry.values()
-        if not page.get("hidden")
+        # Whoever sees a header passed the viewer level already (anonymous viewing or a login).
+        if not page.get("hidden") and allowed(page.get("gmp_level", "viewer"), principal, anonymous_view=True)
     ]
     langs = [dcc.Link(code.upper(), href=f"{path}?lang={code}", className="lang") for code in LANGS]
-    return html.Div(
-        [html.H1(title), html.Nav(links, className="navbar"), html.Div(langs, className="langs")],
-        className="header",
-    )
+    side = html.Div([who(principal, lang, path), html.Div(langs, className="langs")], className="header-side")
+    return html.Div([html.H1(title), html.Nav(links, className="navbar"), side], className="header")
 
 
 @dataclass(frozen=True)

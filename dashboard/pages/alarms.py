@@ -1,8 +1,11 @@
 """Alarm list page: annunciated alarms with priority colours and states, an Acknowledge button
 per unacknowledged alarm, and the latest transitions.
 
-Acknowledging calls the in-process monitoring service, the same layer as
-``POST /api/alarms/{id}/ack``, which writes the event (operator, comment) to the historian.
+Anyone who may view the dashboard sees the alarms; acknowledging needs the ``student`` role,
+checked in the callback (the page itself is for viewers) and refused, audited, otherwise. The
+acknowledger is the logged-in user, never a typed name. It calls the in-process monitoring
+service, the same layer as ``POST /api/alarms/{id}/ack``, which writes the event (user,
+comment) to the historian, and records ``alarm.ack`` in the audit trail.
 The table is re-rendered only when its content changed, so a click is never lost to a refresh.
 """
 
@@ -15,7 +18,12 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
+from access import Principal
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
+from audit import AuditUnavailable
+from dashboard.auth.audited import audited
+from dashboard.auth.dash_guard import current_principal
+from dashboard.auth.gate import LOCAL_CONSOLE
 from dashboard.context import DashContext
 from dashboard.i18n import t
 from dashboard.shell import Shell, notice, row_button, table
@@ -96,17 +104,37 @@ def events_table(recent: list[dict[str, Any]], zone: Any, lang: str) -> Any:
 
 
 def ack_bar(lang: str) -> html.Div:
-    """Operator and comment fields of an acknowledgement, and its result."""
+    """The comment of an acknowledgement and its result (the acknowledger is the logged-in user)."""
     return html.Div(
         [
-            html.Label(t("operator", lang)),
-            dcc.Input(id="ack-user", type="text", maxLength=64, debounce=False, className="ack-input"),
-            html.Label(t("comment", lang)),
+            html.Label(t("comment", lang), htmlFor="ack-comment"),
             dcc.Input(id="ack-comment", type="text", maxLength=500, className="ack-input wide"),
             html.Span(id="ack-result", className="ack-result"),
         ],
         className="ack-bar",
     )
+
+
+def acknowledge_as(ctx: DashContext, principal: Principal, alarm_id: str, comment: str, lang: str) -> str:
+    """Acknowledge ``alarm_id`` as ``principal`` (student or higher), audited; the result line."""
+    if not principal.may("student"):
+        if ctx.services.gate is not None:
+            ctx.services.gate.deny(principal, f"dash alarm.ack alarm:{alarm_id}", "student", via="dash")
+        role = t(f"role_{principal.role}", lang)
+        reason = t("ack_needs_student", lang).format(user=principal.name, role=role)
+        return t("not_allowed", lang).format(reason=reason)
+    service = ctx.services.monitoring
+    if service is None:
+        return t("no_monitoring", lang)
+    actor = principal.actor(LOCAL_CONSOLE if principal.via == LOCAL_CONSOLE else "dash")
+    try:
+        with audited(ctx.services.audit, actor, "alarm.ack", f"alarm:{alarm_id}", reason=comment):
+            service.acknowledge(alarm_id, principal.name, comment)
+    except AuditUnavailable as exc:
+        return t("audit_refused", lang).format(reason=exc)
+    except (AlarmNotFoundError, AlarmStateError) as exc:
+        return str(exc)
+    return f"{t('acknowledged_by', lang)} {principal.display_name or principal.name}: {alarm_id}"
 
 
 def register(app: Dash, ctx: DashContext) -> None:
@@ -154,31 +182,20 @@ def register(app: Dash, ctx: DashContext) -> None:
         Output("ack-result", "children"),
         Output("ack-version", "data"),
         Input({"type": "ack-btn", "alarm": ALL}, "n_clicks"),
-        State("ack-user", "value"),
         State("ack-comment", "value"),
         State("ack-version", "data"),
         State("alarms-lang", "data"),
         prevent_initial_call=True,
     )
-    def acknowledge(
-        clicks: list[int | None], user: str | None, comment: str | None, version: int, lang: str
-    ) -> tuple[Any, Any]:
+    def acknowledge(clicks: list[int | None], comment: str | None, version: int, lang: str) -> tuple[Any, Any]:
         trigger = dash.ctx.triggered_id
         # A re-rendered table fires this callback with n_clicks None: only real clicks count.
         if not isinstance(trigger, dict) or not any(c for c in clicks if c):
             return dash.no_update, dash.no_update
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update, dash.no_update
-        service = ctx.services.monitoring
-        if service is None:
-            return t("no_monitoring", lang), dash.no_update
-        if not (user or "").strip():
-            return t("operator_needed", lang), dash.no_update
-        try:
-            service.acknowledge(str(trigger["alarm"]), user.strip() if user else "", (comment or "").strip())
-        except (AlarmNotFoundError, AlarmStateError) as exc:
-            return str(exc), (version or 0) + 1
-        return f"{t('acknowledged_by', lang)} {user}: {trigger['alarm']}", (version or 0) + 1
+        result = acknowledge_as(ctx, current_principal(), str(trigger["alarm"]), (comment or "").strip(), lang)
+        return result, (version or 0) + 1
 
 
 def _jsonish(value: Any) -> Any:

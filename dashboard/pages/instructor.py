@@ -1,10 +1,21 @@
 """Instructor console: inject and clear faults, play scenarios, drive the simulation clock.
 
-The page exists only in instructor mode (``DashContext.instructor``): otherwise it is not
-registered, its callbacks do not exist, and ``/instructor`` is Dash's 404. Every action goes
-through :class:`twin.faults.service.TwinControl` (``ctx.services.control``), the same layer
-as ``/api/faults``, ``/api/scenarios`` and the OPC UA methods; the service marshals the calls
-from Dash's worker threads onto the simulation loop. Its error messages are shown verbatim.
+The page exists wherever a simulation runs in the process (``ctx.services.control``); without
+one it is not registered and ``/instructor`` is Dash's 404. It needs the ``instructor`` level
+(:data:`LEVEL`): the guard of :mod:`dashboard.auth.dash_guard` checks it server-side for the
+layout and for every callback registered here, whatever the browser shows. A browser on this
+machine is the instructor ``local-console`` only with ``--local-console`` (the gate decides).
+
+Every action goes through :class:`twin.faults.service.TwinControl` (``ctx.services.control``),
+the same layer as ``/api/faults``, ``/api/scenarios`` and the OPC UA methods, as the logged-in
+person (:func:`acting`), and so into the audit trail; the service marshals the calls from Dash's
+worker threads onto the simulation loop. Its error messages are shown verbatim; a refusal (role,
+signature, an audit trail that cannot be written) is shown translated.
+
+Stopping a scenario needs an electronic signature when the plant file says so (the default):
+the password again and a meaning, checked by :meth:`access.Authenticator.sign`
+(:func:`sign_stop`). At the local console, where nobody is logged in, the signer types their
+user name too and must be an instructor; the signature is theirs.
 
 The form offers only what the plant has: the kinds valid for the chosen unit, then that kind's
 targets (tag, actuator, parameter or machine), from ``TwinControl.catalog()``. The layout is
@@ -18,10 +29,13 @@ import math
 from typing import Any
 
 import dash
-import flask
 from dash import ALL, Dash, Input, Output, State, html
 
+from access import LoginRefused, Principal, at_least
+from audit import Actor, AuditUnavailable, Signature
 from dashboard import instructor_view as view
+from dashboard.auth.dash_guard import current_principal
+from dashboard.auth.gate import LOCAL_CONSOLE, Gate
 from dashboard.context import DashContext
 from dashboard.i18n import t
 from dashboard.instructor_form import FIELD, clock_bar, fault_form, fault_list, scenario_bar
@@ -30,63 +44,103 @@ from twin.faults.service import TwinControl
 
 PATH = "/instructor"
 PAGE = "instructor"
+#: The role the page and all its callbacks need (checked by the Dash guard).
+LEVEL = "instructor"
 SHELL = Shell(PATH, "instructor_title", lang_id="ic-lang", tick_id="ic-tick", stores=("ic-seen",))
 NO_CATALOG: dict[str, Any] = {"kinds": {}, "units": {}}
-
-
-#: Clients allowed to use the console: the twin's own machine. Students reach the same
-#: dashboard over the network, and logins are not there yet, so a remote browser gets nothing.
-LOCAL_ADDRESSES = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-def local_request() -> bool:
-    """True outside a request (tests, start-up) or for a browser on this machine."""
-    if not flask.has_request_context():
-        return True
-    return (flask.request.remote_addr or "") in LOCAL_ADDRESSES
+#: What a refused action raises: the role or a missing signature, a wrong signature password,
+#: an audit trail that cannot be written (the change is then not made).
+REFUSALS = (PermissionError, LoginRefused, AuditUnavailable)
 
 
 def control_of(ctx: DashContext) -> TwinControl | None:
-    """The control service of this process, if any, for a local browser only.
+    """The control service of this process (``None`` in a dashboard-only process)."""
+    return ctx.services.control
 
-    A dashboard-only process has none; a remote browser (a student's) gets none either.
+
+def acting() -> Actor:
+    """The audit actor of the person using the console (the local console keeps its own channel)."""
+    principal = current_principal()
+    return principal.actor(LOCAL_CONSOLE if principal.via == LOCAL_CONSOLE else "dash")
+
+
+def refusal_text(exc: Exception, lang: str) -> str:
+    """A refusal, translated: the signature, the audit trail, or the role (the reason verbatim).
+
+    >>> refusal_text(PermissionError("sam (student) may not"), "en")
+    'Action refused: sam (student) may not'
+    >>> refusal_text(LoginRefused(), "fr")
+    'Signature refusée : unknown user or wrong password'
     """
-    return ctx.services.control if local_request() else None
+    if isinstance(exc, LoginRefused):
+        return t("signature_refused", lang).format(reason=exc)
+    if isinstance(exc, AuditUnavailable):
+        return t("audit_refused", lang).format(reason=exc)
+    return t("not_allowed", lang).format(reason=exc)
 
 
-def _refusal(lang: str) -> str:
-    return t("no_control" if local_request() else "console_local_only", lang)
+def sign_stop(gate: Gate | None, principal: Principal, signer: str, password: str, meaning: str) -> Signature:
+    """The signature of the person stopping a scenario (Part 11 §11.50, §11.200).
+
+    A logged-in instructor signs as themselves. At the local console nobody is logged in, so
+    ``signer`` names the instructor who signs; their password is checked first (a wrong one is
+    refused the same way for an unknown name), then their role.
+
+    Raises
+    ------
+    LoginRefused
+        Wrong password or lockout (audited ``signature.failed``).
+    PermissionError
+        No users in this process, no signer named, or the signer is not an instructor.
+    """
+    if gate is None:
+        raise PermissionError("no users file in this process: nobody can sign")
+    if principal.via != LOCAL_CONSOLE:
+        return gate.authenticator.sign(principal, password, meaning)
+    name = signer.strip()
+    if not name:
+        raise PermissionError("the local console is not a person: give the signer's user name")
+    entry = gate.authenticator.store.get(name)
+    role = entry.role if entry is not None else "anonymous"
+    person = Principal(name, role, entry.display_name if entry else "", via=LOCAL_CONSOLE, client=principal.client)
+    signature = gate.authenticator.sign(person, password, meaning)
+    if not at_least(role, "instructor"):
+        gate.deny(person, "scenario.stop signature", "instructor", via=LOCAL_CONSOLE)
+        raise PermissionError(f"{name} is {role}: only an instructor signs this")
+    return signature
 
 
 # -- the page -------------------------------------------------------------------------------
-def console_body(control: TwinControl | None, lang: str) -> list[Any]:
+def console_body(control: TwinControl | None, lang: str, local_console: bool = False) -> list[Any]:
     """Clock bar, fault form, fault list and scenario bar; a notice without the service."""
     if control is None:
-        return [notice("no_control" if local_request() else "console_local_only", lang, id="ic-no-control")]
+        return [notice("no_control", lang, id="ic-no-control")]
     library_error = ""
     try:
         scenarios = control.scenarios(lang)
     except ValueError as exc:  # a broken file in the library: say which, keep the console usable
         scenarios, library_error = [], str(exc)
     current = control.scenario_state("instructor")
+    signed = control.policy.needs_signature("scenario.stop")
     return [
         *clock_bar(control.clock(), lang),
         *fault_form(control.catalog(), lang),
         *fault_list(lang),
-        *scenario_bar(scenarios, current, lang, library_error),
+        *scenario_bar(scenarios, current, lang, library_error, needs_signature=signed, local_console=local_console),
     ]
 
 
 def register(app: Dash, ctx: DashContext) -> None:
-    """Register the console and its callbacks, in instructor mode only."""
-    if not ctx.instructor:
+    """Register the console and its callbacks where a simulation runs in this process."""
+    if ctx.services.control is None:
         # The page registry is process-wide: drop a console an earlier app of this process registered.
         dash.page_registry.pop(PAGE, None)
         return
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        return SHELL.layout(lang, console_body(control_of(ctx), lang))
+        local = current_principal().via == LOCAL_CONSOLE
+        return SHELL.layout(lang, console_body(control_of(ctx), lang, local))
 
     dash.register_page(PAGE, path=PATH, layout=layout, name="instructor", title="gmp-twin instructor", order=20)
     _form_callbacks(app, ctx)
@@ -94,7 +148,7 @@ def register(app: Dash, ctx: DashContext) -> None:
     _clock_and_scenario_callbacks(app, ctx)
 
 
-# -- actions: what each callback does, given the service (None: refused) ----------------------
+# -- actions: what each callback does, given the service (None: refused) and who acts ---------
 def target_state(catalog: dict[str, Any], unit: str | None, kind: str | None, lang: str) -> tuple[Any, ...]:
     """Target options, the value picked for the instructor, the target label, its style, magnitude disabled."""
     field, choices = view.target_choices(catalog, unit, kind) if unit and kind else (None, [])
@@ -110,10 +164,10 @@ def target_state(catalog: dict[str, Any], unit: str | None, kind: str | None, la
     return options, value, t(field, lang) if field else t("target", lang), style, no_magnitude
 
 
-def inject_fault(control: TwinControl | None, form: dict[str, Any], hidden: bool, lang: str) -> str:
+def inject_fault(control: TwinControl | None, form: dict[str, Any], hidden: bool, lang: str, actor: Actor) -> str:
     """Inject the fault of the form (unit, kind, target, magnitude, start_s, ramp_s, duration_s)."""
     if control is None:
-        return _refusal(lang)
+        return t("no_control", lang)
     unit, kind = form["unit"], form["kind"]
     if not unit or not kind:
         return t("pick_unit_kind", lang)
@@ -122,23 +176,27 @@ def inject_fault(control: TwinControl | None, form: dict[str, Any], hidden: bool
         unit, kind, field, form["target"], form["magnitude"], form["start_s"], form["ramp_s"], form["duration_s"]
     )
     try:
-        made = control.inject(fault, hidden=hidden)
+        made = control.inject(fault, hidden=hidden, actor=actor)
+    except REFUSALS as exc:
+        return refusal_text(exc, lang)
     except ValueError as exc:
         return str(exc)  # the service's message names the field and the valid options
     return f"{t('injected', lang)}: {made['id']} — {made['description']}"
 
 
-def clear_faults(control: TwinControl | None, trigger: Any, lang: str) -> str:
+def clear_faults(control: TwinControl | None, trigger: Any, lang: str, actor: Actor) -> str:
     """Clear every live fault (``ic-clear-all``) or the row's fault (``{"fault": id}``)."""
     if control is None:
-        return _refusal(lang)
-    if trigger == "ic-clear-all":
-        ids = control.clear_all()
-    else:
-        try:
-            ids = [control.clear(str(trigger["fault"]))["id"]]
-        except KeyError as exc:
-            return str(exc.args[0])
+        return t("no_control", lang)
+    try:
+        if trigger == "ic-clear-all":
+            ids = control.clear_all(actor=actor)
+        else:
+            ids = [control.clear(str(trigger["fault"]), actor=actor)["id"]]
+    except REFUSALS as exc:
+        return refusal_text(exc, lang)
+    except KeyError as exc:
+        return str(exc.args[0])
     return f"{t('faults_cleared', lang)}: {', '.join(ids)}" if ids else t("nothing_to_clear", lang)
 
 
@@ -153,43 +211,65 @@ def console_refresh(control: TwinControl | None, seen: Any, lang: str) -> tuple[
     return table, view.clock_text(control.clock(), lang), scenario, stamp
 
 
-def drive_clock(control: TwinControl | None, trigger: Any, speed: str | None) -> Any:
+def drive_clock(control: TwinControl | None, trigger: Any, speed: str | None, lang: str, actor: Actor) -> Any:
     """Set the speed (``ic-speed``), pause or resume; the new speed and state in one line."""
     if control is None or trigger is None:
         return dash.no_update
-    if trigger == "ic-speed" and speed in view.SPEEDS:
-        state = control.set_clock(speed=math.inf if speed == "max" else float(speed))
-    elif trigger in ("ic-pause", "ic-resume"):
-        state = control.set_clock(paused=trigger == "ic-pause")
-    else:
-        return dash.no_update
+    try:
+        if trigger == "ic-speed" and speed in view.SPEEDS:
+            state = control.set_clock(speed=math.inf if speed == "max" else float(speed), actor=actor)
+        elif trigger in ("ic-pause", "ic-resume"):
+            state = control.set_clock(paused=trigger == "ic-pause", actor=actor)
+        else:
+            return dash.no_update
+    except REFUSALS as exc:
+        return refusal_text(exc, lang)
     return f"×{view.speed_value(state['speed'])}" + (" · ⏸" if state["paused"] else " · ▶")
 
 
-def drive_scenario(control: TwinControl | None, trigger: Any, name: str | None, hide: bool, lang: str) -> Any:
-    """Start, stop, or hide/reveal the running scenario; its new state in one line."""
+def drive_scenario(
+    control: TwinControl | None,
+    trigger: Any,
+    name: str | None,
+    hide: bool,
+    lang: str,
+    actor: Actor,
+    sign: Any = None,
+) -> Any:
+    """Start, stop, or hide/reveal the running scenario; its new state in one line.
+
+    ``sign`` makes the signature of a stop (a callable with no argument returning a
+    :class:`audit.Signature`, or ``None`` for none); the stop's line then shows its manifestation.
+    """
     if control is None:
-        return _refusal(lang)
+        return t("no_control", lang)
     state: dict[str, Any] | None
+    signature: Signature | None = None
     try:
         if trigger == "ic-scenario-start":
             if not name:
                 return t("pick_scenario", lang)
-            state = control.start_scenario(name, hidden=hide)
+            state = control.start_scenario(name, hidden=hide, actor=actor)
         elif trigger == "ic-scenario-stop":
-            state = control.stop_scenario()
+            signature = sign() if sign is not None else None
+            state = control.stop_scenario(actor=actor, signature=signature)
         elif trigger == "ic-scenario-hidden":
             current = control.scenario_state("instructor")
             if current is None or current["state"] != "running":
                 return dash.no_update  # the toggle only sets how the next scenario starts
-            state = control.hide_scenario(hide)
+            state = control.hide_scenario(hide, actor=actor)
         else:
             return dash.no_update
+    except REFUSALS as exc:
+        return refusal_text(exc, lang)
     except KeyError as exc:
         return str(exc.args[0])
     except ValueError as exc:  # includes a broken scenario file (ConfigError), named with its line
         return str(exc)
-    return view.scenario_text(state, lang)
+    text = view.scenario_text(state, lang)
+    if signature is None:
+        return text
+    return [text, html.Br(), html.Span(f"{t('signed', lang)}: {signature.manifestation()}", id="ic-manifestation")]
 
 
 def _clicked() -> bool:
@@ -247,7 +327,8 @@ def _fault_callbacks(app: Dash, ctx: DashContext) -> None:
     )
     def inject(_n: int | None, *values: Any) -> str:
         *fields, hidden, lang = values
-        return inject_fault(control_of(ctx), dict(zip(form, fields, strict=True)), "hidden" in (hidden or []), lang)
+        request = dict(zip(form, fields, strict=True))
+        return inject_fault(control_of(ctx), request, "hidden" in (hidden or []), lang, acting())
 
     @app.callback(
         Output("ic-clear-result", "children"),
@@ -259,7 +340,7 @@ def _fault_callbacks(app: Dash, ctx: DashContext) -> None:
     def clear(_all: int | None, _rows: list[int | None], lang: str) -> Any:
         if not _clicked():
             return dash.no_update
-        return clear_faults(control_of(ctx), dash.ctx.triggered_id, lang)
+        return clear_faults(control_of(ctx), dash.ctx.triggered_id, lang, acting())
 
     @app.callback(
         Output("ic-faults", "children"),
@@ -284,20 +365,45 @@ def _clock_and_scenario_callbacks(app: Dash, ctx: DashContext) -> None:
         Input("ic-speed", "value"),
         Input("ic-pause", "n_clicks"),
         Input("ic-resume", "n_clicks"),
+        State("ic-lang", "data"),
         prevent_initial_call=True,
     )
-    def clock(speed: str | None, _pause: int | None, _resume: int | None) -> Any:
-        return drive_clock(control_of(ctx), dash.ctx.triggered_id, speed)
+    def clock(speed: str | None, _pause: int | None, _resume: int | None, lang: str) -> Any:
+        return drive_clock(control_of(ctx), dash.ctx.triggered_id, speed, lang, acting())
 
     @app.callback(
         Output("ic-scenario-result", "children"),
+        Output("ic-sign-password", "value"),
         Input("ic-scenario-start", "n_clicks"),
         Input("ic-scenario-stop", "n_clicks"),
         Input("ic-scenario-hidden", "value"),
         State("ic-scenario", "value"),
+        State("ic-signer", "value"),
+        State("ic-sign-password", "value"),
+        State("ic-sign-meaning", "value"),
         State("ic-lang", "data"),
         prevent_initial_call=True,
     )
-    def scenario(_start: int | None, _stop: int | None, hidden: list[str] | None, name: str | None, lang: str) -> Any:
+    def scenario(
+        _start: int | None,
+        _stop: int | None,
+        hidden: list[str] | None,
+        name: str | None,
+        signer: str | None,
+        password: str | None,
+        meaning: str | None,
+        lang: str,
+    ) -> tuple[Any, str]:
         hide = "hidden" in (hidden or [])
-        return drive_scenario(control_of(ctx), dash.ctx.triggered_id, name, hide, lang)
+        principal = current_principal()
+        control = control_of(ctx)
+        sign = None
+        # Sign when the plant file asks for it, or when the instructor typed a password anyway.
+        if control is not None and (password or control.policy.needs_signature("scenario.stop")):
+
+            def sign() -> Signature:
+                gate = ctx.services.gate
+                return sign_stop(gate, principal, signer or "", password or "", meaning or "approved")
+
+        result = drive_scenario(control, dash.ctx.triggered_id, name, hide, lang, acting(), sign)
+        return result, ""  # the password field is emptied after every action
