@@ -174,7 +174,7 @@ async def test_one_time_password_allows_only_the_password_change_until_changed(s
     assert done.status_code == 303 and done.headers["location"] == "/alarms"
     assert (await site.client.get("/api/session")).json()["must_change_password"] is False
     assert (await site.client.get("/api/tags")).status_code == 200
-    assert site.people.store.get("tom").must_change_password is False  # type: ignore[union-attr]
+    assert site.people.store.get("tom").must_change_password is False
     assert ("password.change", "tom", "ok") in site.actions("password")
 
 
