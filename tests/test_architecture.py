@@ -15,7 +15,18 @@ import grimp
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("models", "config_schema", "audit", "access", "historian", "twin", "plc_bridge", "analytics", "dashboard", "gmp_twin")
+PACKAGES = (
+    "models",
+    "config_schema",
+    "audit",
+    "access",
+    "historian",
+    "twin",
+    "plc_bridge",
+    "analytics",
+    "dashboard",
+    "gmp_twin",
+)
 
 
 def test_import_contracts_are_kept(monkeypatch) -> None:
