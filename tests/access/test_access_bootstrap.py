@@ -72,3 +72,22 @@ def test_is_weak_hash_finds_the_example_password_among_hashes() -> None:
     from access import hash_password
 
     assert is_weak_hash(hash_password("alice-example-password"))
+
+
+def test_production_remembers_strong_hashes_and_rechecks_a_changed_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import access.bootstrap as bootstrap
+
+    store = UserStore(tmp_path / "users.yaml")
+    first_start(store, actor=ADMIN)
+    store.add("ana", "student", actor=ADMIN, password=generate_password())
+    checked: list[str] = []
+    monkeypatch.setattr(bootstrap, "is_weak_hash", lambda h: checked.append(h) or is_weak_hash(h))
+    assert production_problems(store) == []
+    assert len(checked) == 2
+    assert production_problems(store) == []
+    assert len(checked) == 2  # both remembered as strong: no argon2 verify this time
+    store.set_password("ana", "changeme", actor=ADMIN)
+    problems = production_problems(store)
+    assert len(checked) == 3 and "user 'ana' has a default or example password" in problems[0]
