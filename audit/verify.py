@@ -27,6 +27,7 @@ VerifyResult(ok=True, checked=2, first_bad_seq=None, problem='')
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,36 +69,48 @@ def _bad(checked: int, seq: int | None, problem: str) -> VerifyResult:
     return VerifyResult(False, checked, seq, problem)
 
 
-def verify(path: str | Path) -> VerifyResult:
+def verify(path: str | Path, *, head_wait_s: float = 0.15) -> VerifyResult:
     """Check the audit store at ``path`` (opened read-only) and its head anchor.
 
-    Returns a :class:`VerifyResult` naming the first broken record and what is wrong.
+    Returns a :class:`VerifyResult` naming the first broken record and what is wrong. The
+    store may be in use: the anchor is read before the records (so it can only be behind
+    them, never ahead, unless the tail was cut), and records after it are given
+    ``head_wait_s`` for their writer to move the anchor before they are reported.
     """
     store = Path(path)
+    try:
+        head = storage.read_head(store)
+    except ValueError as exc:
+        return _bad(0, None, str(exc))
     try:
         conn = storage.open_readonly(store)
     except (FileNotFoundError, sqlite3.Error) as exc:
         return _bad(0, None, f"cannot open the audit store: {exc}")
     try:
-        result = _check_chain(conn)
+        # One SELECT: one consistent snapshot, even while others append.
+        chain, anchored = _check_chain(conn, head[0] if head else 0)
     except sqlite3.Error as exc:
         return _bad(0, None, f"{store} is not a readable audit store: {exc}")
     finally:
         conn.close()
-    return _check_head(store, result) if result.ok else result
+    if not chain.ok:
+        return chain
+    return _check_head(store, chain, head, anchored, head_wait_s)
 
 
-def _check_chain(conn: sqlite3.Connection) -> VerifyResult:
-    expected, prev, checked = 1, GENESIS, 0
+def _check_chain(conn: sqlite3.Connection, anchor_seq: int) -> tuple[VerifyResult, str]:
+    """The chain from seq 1, and the hash of record ``anchor_seq`` (``""`` if not there)."""
+    expected, prev, checked, anchored = 1, GENESIS, 0, ""
     for row in conn.execute(storage.SELECT + " ORDER BY seq"):
         seq = row[0]
         if seq != expected:
             gone = f"record {expected}" if seq == expected + 1 else f"records {expected}..{seq - 1}"
-            return _bad(checked, expected, f"seq {expected}: missing, the next record is seq {seq} ({gone} deleted)")
+            missing = f"seq {expected}: missing, the next record is seq {seq} ({gone} deleted)"
+            return _bad(checked, expected, missing), ""
         try:
             record = storage.from_row(row)
         except ValueError as exc:
-            return _bad(checked, seq, f"seq {seq}: {exc} (edited)")
+            return _bad(checked, seq, f"seq {seq}: {exc} (edited)"), ""
         if record.prev_hash != prev:
             before = "GENESIS (seq 1 has no predecessor)" if seq == 1 else f"the hash {prev[:12]} of seq {seq - 1}"
             return _bad(
@@ -105,37 +118,49 @@ def _check_chain(conn: sqlite3.Connection) -> VerifyResult:
                 seq,
                 f"seq {seq}: prev_hash {record.prev_hash[:12]} does not match {before}: a record before it "
                 "was deleted, inserted or moved, or its prev_hash edited",
-            )
+            ), ""
         if chain_hash(prev, record) != record.hash:
-            return _bad(checked, seq, f"seq {seq}: content does not match its hash: the record was edited")
+            return _bad(checked, seq, f"seq {seq}: content does not match its hash: the record was edited"), ""
         prev, expected, checked = record.hash, expected + 1, checked + 1
-    return VerifyResult(True, checked, None, "", "" if prev == GENESIS else prev)
+        if seq == anchor_seq:
+            anchored = record.hash
+    return VerifyResult(True, checked, None, "", "" if prev == GENESIS else prev), anchored
 
 
-def _check_head(store: Path, chain: VerifyResult) -> VerifyResult:
+def _check_head(
+    store: Path, chain: VerifyResult, head: tuple[int, str] | None, anchored: str, wait_s: float
+) -> VerifyResult:
     last = chain.checked
-    head_file = storage.head_path(store)
-    try:
-        head = storage.read_head(store)
-    except ValueError as exc:
-        return _bad(last, None, str(exc))
-    if head is None:
-        if last == 0:
-            return chain
-        return _bad(
-            last,
-            None,
-            f"the chain of {last} records is intact, but the head anchor {head_file} is missing, so a "
-            "truncated tail cannot be ruled out (it is written after each append: it was deleted, or the "
-            "store was copied without it)",
-        )
-    head_seq, head_hash = head
+    head_seq, head_hash = head or (0, "")
     if head_seq > last:
         return _bad(
             last,
             last + 1,
             f"tail truncated: the head anchor names seq {head_seq} but the last record is seq {last} "
             f"(records {last + 1}..{head_seq} deleted)",
+        )
+    if head_seq and head_hash != anchored:
+        return _bad(
+            last,
+            head_seq,
+            f"seq {head_seq}: hash {anchored[:12]} differs from the head anchor's {head_hash[:12]}: "
+            "the chain was rewritten",
+        )
+    deadline = time.monotonic() + wait_s
+    while head_seq < last and time.monotonic() < deadline:
+        time.sleep(0.01)  # a writer between its commit and its anchor update
+        try:
+            head = storage.read_head(store) or head
+        except ValueError:
+            break
+        head_seq = max(head_seq, head[0] if head else 0)
+    if head is None and last:
+        return _bad(
+            last,
+            None,
+            f"the chain of {last} records is intact, but the head anchor {storage.head_path(store)} is missing, "
+            "so a truncated tail cannot be ruled out (it is written after each append: it was deleted, or "
+            "the store was copied without it)",
         )
     if head_seq < last:
         return _bad(
@@ -144,12 +169,5 @@ def _check_head(store: Path, chain: VerifyResult) -> VerifyResult:
             f"seq {head_seq + 1}..{last} come after the head anchor (seq {head_seq}): appended without "
             "AuditTrail, or the writer stopped between its commit and the anchor update (the next append "
             "rewrites the anchor)",
-        )
-    if head_hash != chain.head_hash:
-        return _bad(
-            last,
-            last,
-            f"seq {last}: hash {chain.head_hash[:12]} differs from the head anchor's {head_hash[:12]}: "
-            "the chain was rewritten",
         )
     return chain

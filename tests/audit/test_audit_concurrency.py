@@ -83,3 +83,22 @@ def test_threads_with_separate_trails_and_one_shared_trail(tmp_path: Path) -> No
         t.join(timeout=120)
     shared.close()
     _check(path, ["t0", "t1", "t2", "s0", "s1"], 60)
+
+
+def test_verify_while_another_process_appends(tmp_path: Path) -> None:
+    """verify() reads the anchor before the records: a live writer is never taken for tampering."""
+    path = tmp_path / "audit.sqlite"
+    AuditTrail(path).close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), "w", "300"], cwd=ROOT, stdin=subprocess.PIPE, text=True
+    )
+    assert writer.stdin is not None
+    writer.stdin.write("go\n")
+    writer.stdin.close()
+    results = []
+    while writer.poll() is None:
+        results.append(verify(path))
+    assert writer.wait(timeout=120) == 0
+    results.append(verify(path))
+    assert [r.problem for r in results if not r.ok] == []
+    assert results[-1].checked == 300
