@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dash
 import pytest
+from people import PASSWORDS, make_people
 
+from access import LoginRefused, Principal
+from audit import Actor
 from config_schema.tagmap import TagEntry
 from dashboard.app import create_dash
 from dashboard.context import DashContext
@@ -69,23 +73,63 @@ def test_loop_text_and_extend() -> None:
     assert extend["y"] == [[12.0], [15.0], []]
 
 
+INES = Actor("ines", "instructor", "dash", "127.0.0.1:5")
+
+
 def test_instructor_actions_refuse_without_the_service() -> None:
-    assert instructor.inject_fault(None, {}, False, "en") == instructor.t("no_control", "en")
-    assert instructor.clear_faults(None, "ic-clear-all", "en") == instructor.t("no_control", "en")
-    assert instructor.drive_clock(None, "ic-pause", None) is dash.no_update
+    assert instructor.inject_fault(None, {}, False, "en", INES) == instructor.t("no_control", "en")
+    assert instructor.clear_faults(None, "ic-clear-all", "en", INES) == instructor.t("no_control", "en")
+    assert instructor.drive_clock(None, "ic-pause", None, "en", INES) is dash.no_update
 
 
 def test_instructor_actions_drive_the_service(control: TwinControl) -> None:
     form = {"unit": "mps-pa", "kind": "sensor_bias", "target": "B101_level", "magnitude": 2.0}
     form |= {"start_s": None, "ramp_s": None, "duration_s": None}
-    result = instructor.inject_fault(control, form, hidden=True, lang="en")
+    result = instructor.inject_fault(control, form, hidden=True, lang="en", actor=INES)
     assert result.startswith("Fault injected: "), result
     (fault,) = control.faults("instructor")
     assert fault["hidden"] and fault["target"] == {"unit": "mps-pa", "tag": "B101_level"}
     table, _clock, _scenario, stamp = instructor.console_refresh(control, None, "en")
     assert "ic-faults-table" in _ids(table) and stamp == [[fault["id"], fault["state"], True]]
-    assert instructor.clear_faults(control, {"fault": fault["id"]}, "en").endswith(fault["id"])
-    assert instructor.drive_clock(control, "ic-speed", "10") == "×10 · ▶"
+    assert instructor.clear_faults(control, {"fault": fault["id"]}, "en", INES).endswith(fault["id"])
+    assert instructor.drive_clock(control, "ic-speed", "10", "en", INES) == "×10 · ▶"
+
+
+def test_console_actions_are_audited_as_the_person_and_refusals_shown(tmp_path: Path) -> None:
+    people = make_people(tmp_path)
+    try:
+        cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "mps-pa", "type": "mps_pa"}]})
+        control = TwinControl(TwinRuntime(build_plant(cfg)), site="lab", audit=people.audit)
+        assert instructor.drive_clock(control, "ic-pause", None, "en", INES) == "×1 · ⏸"
+        (record,) = people.audit.query(action="clock.set")
+        assert (record.user, record.via, record.new) == ("ines", "dash", {"paused": True})
+        # A student's actor is refused by the service (a stop needs a signature); the refusal is shown.
+        sam = Actor("sam", "student", "dash")
+        text = instructor.drive_scenario(control, "ic-scenario-stop", None, False, "en", sam)
+        assert text.startswith("Action refused: scenario.stop needs an electronic signature"), text
+        assert people.audit.query(action="scenario.stop")[0].result == "refused"
+    finally:
+        people.close()
+
+
+def test_a_signed_stop_at_the_local_console_is_the_named_instructors(tmp_path: Path) -> None:
+    people = make_people(tmp_path, local_console=True)
+    try:
+        console = Principal("local-console", "instructor", "local console", via="local-console", client="127.0.0.1")
+        with pytest.raises(PermissionError, match="signer's user name"):
+            instructor.sign_stop(people.gate, console, "", PASSWORDS["ines"], "approved")
+        with pytest.raises(LoginRefused):
+            instructor.sign_stop(people.gate, console, "ines", "wrong-password-1", "approved")
+        with pytest.raises(PermissionError, match="sam is student"):
+            instructor.sign_stop(people.gate, console, "sam", PASSWORDS["sam"], "approved")
+        assert people.audit.query(action="access.denied")[0].user == "sam"
+        signature = instructor.sign_stop(people.gate, console, "ines", PASSWORDS["ines"], "reviewed")
+        assert (signature.user, signature.printed_name, signature.meaning) == ("ines", "Inès Dupont", "reviewed")
+        ines = Principal("ines", "instructor", "Inès Dupont")
+        assert instructor.sign_stop(people.gate, ines, "ignored", PASSWORDS["ines"], "approved").user == "ines"
+        assert "Signature refused" in instructor.refusal_text(LoginRefused(), "en")
+    finally:
+        people.close()
 
 
 def test_target_state_hides_the_target_of_a_unit_wide_fault(control: TwinControl) -> None:
