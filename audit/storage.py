@@ -131,11 +131,15 @@ def write_head(store: Path, seq: int, hash_: str) -> None:
     """Replace the head anchor atomically (temporary file, fsync, ``os.replace``)."""
     target = head_path(store)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"seq": seq, "hash": hash_}) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"seq": seq, "hash": hash_}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def open_readonly(store: Path) -> sqlite3.Connection:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -130,7 +131,7 @@ class AuditTrail:
         """Cheap pre-flight before a change; raises :class:`AuditUnavailable`.
 
         Takes the write lock and makes a write that is rolled back (a read-only file passes
-        ``BEGIN IMMEDIATE`` alone).
+        ``BEGIN IMMEDIATE`` alone), and checks the head anchor's directory is writable.
         """
         with self._lock:
             conn = self._connection()
@@ -138,6 +139,10 @@ class AuditTrail:
                 storage.probe_write(conn)
             except sqlite3.Error as exc:
                 raise self._unavailable(exc) from exc
+            # SQLite can still write through an open -wal file in a read-only directory; the
+            # head anchor (a new file, then a rename) could not follow.
+            if not os.access(self.path.parent, os.W_OK | os.X_OK):
+                raise self._unavailable(OSError(f"directory {self.path.parent} is read-only: no head anchor"))
 
     def _sim_time(self) -> float | None:
         try:

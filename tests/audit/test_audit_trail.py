@@ -254,3 +254,30 @@ def test_unopenable_store_does_not_stop_construction(tmp_path: Path) -> None:
     with pytest.raises(AuditUnavailable):
         trail.append(ALICE, "login", "user:alice")
     trail.close()
+
+
+def test_read_only_directory_with_a_live_wal_refuses_too(tmp_path: Path) -> None:
+    """While another process has the store open, its -wal and -shm files exist and SQLite can
+    write through them even in a read-only directory; the head anchor could not follow, so
+    the change is refused all the same."""
+    store_dir = tmp_path / "store"
+    holder = AuditTrail(store_dir / "audit.sqlite")
+    holder.append(ALICE, "login", "user:alice")
+    for f in store_dir.iterdir():
+        f.chmod(0o666)
+    store_dir.chmod(0o555)
+    try:
+        proc = subprocess.run(
+            [*_readonly_python(), "-c", _TRY_CHANGE, str(store_dir / "audit.sqlite")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        store_dir.chmod(0o755)
+        holder.close()
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "read-only" in lines[0] and "head anchor" in lines[0], lines
+    assert lines[2] == "body not run"
