@@ -96,7 +96,7 @@ def audit_table(records: list[AuditRecord], names: dict[str, str], lang: str) ->
             html.Tr(
                 [
                     html.Td(r.seq, className="num"),
-                    html.Td(r.ts[:19].replace("T", " ")),
+                    html.Td(r.ts[:19].replace("T", " "), className="nowrap"),
                     html.Td("—" if r.sim_time_s is None else f"{r.sim_time_s:.1f}", className="num"),
                     html.Td(f"{display} ({r.user})" if display else r.user),
                     html.Td(r.role),

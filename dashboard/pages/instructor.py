@@ -26,6 +26,7 @@ this module (``inject_fault``, ``clear_faults``...), which takes the service and
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -96,7 +97,7 @@ def sign_stop(gate: Gate | None, principal: Principal, signer: str, password: st
     if gate is None:
         raise PermissionError("no users file in this process: nobody can sign")
     if principal.via != LOCAL_CONSOLE:
-        return gate.authenticator.sign(principal, password, meaning)
+        return gate.authenticator.sign(replace(principal, via="dash"), password, meaning)
     name = signer.strip()
     if not name:
         raise PermissionError("the local console is not a person: give the signer's user name")

@@ -53,6 +53,18 @@ detectors:
   - {name: level, unit: mps-pa, tag: B101_level, method: ewma, mean: 15.0, sigma: 0.1, lambda: 0.2, L: 3.0,
      sample_s: 1, priority: high, clear_after_s: 600}
 """
+#: The body Dash posts when the Pause button of the instructor console is clicked.
+PAUSE = {
+    "output": "ic-clock-result.children",
+    "outputs": {"id": "ic-clock-result", "property": "children"},
+    "inputs": [
+        {"id": "ic-speed", "property": "value", "value": "1"},
+        {"id": "ic-pause", "property": "n_clicks", "value": 1},
+        {"id": "ic-resume", "property": "n_clicks"},
+    ],
+    "state": [{"id": "ic-lang", "property": "data", "value": "en"}],
+    "changedPropIds": ["ic-pause.n_clicks"],
+}
 SEC = 1_000_000_000
 T0 = 1_700_000_000 * SEC
 
@@ -105,6 +117,8 @@ def serve(tmp_path: Path, people: People | None, monitoring: bool = False) -> It
             units = build_plant(PLANT)
             runtime = TwinRuntime(units, clock=SimClock(speed=10))
             audit = people.audit if people else None
+            if audit is not None:
+                audit.sim_time = lambda: runtime.clock.sim_time_s  # as gmp_twin.roles.twin_server does
             control = TwinControl(runtime, site="lab", run_id="run-console", scenario_dir=library, audit=audit)
             control.bind_loop(loop)
             tagmaps = plant_tagmaps(PLANT, units, "opc.tcp://127.0.0.1:4840")

@@ -16,6 +16,7 @@ from typing import Any
 
 import flask
 import pytest
+from browser_app import PAUSE
 from people import People, make_people
 
 from access import Principal
@@ -30,18 +31,6 @@ from twin.runtime import TwinRuntime
 
 REMOTE = {"REMOTE_ADDR": "192.168.1.23"}
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
-#: The body Dash posts when the Pause button of the console is clicked.
-PAUSE = {
-    "output": "ic-clock-result.children",
-    "outputs": {"id": "ic-clock-result", "property": "children"},
-    "inputs": [
-        {"id": "ic-speed", "property": "value", "value": "1"},
-        {"id": "ic-pause", "property": "n_clicks", "value": 1},
-        {"id": "ic-resume", "property": "n_clicks"},
-    ],
-    "state": [{"id": "ic-lang", "property": "data", "value": "en"}],
-    "changedPropIds": ["ic-pause.n_clicks"],
-}
 
 
 @pytest.fixture

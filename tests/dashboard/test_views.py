@@ -17,7 +17,8 @@ from config_schema.tagmap import TagEntry
 from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
-from dashboard.pages import instructor, station
+from dashboard.i18n import t
+from dashboard.pages import alarms, instructor, station
 from dashboard.services import Services
 from historian.base import Sample
 from twin.faults.service import TwinControl
@@ -137,3 +138,24 @@ def test_target_state_hides_the_target_of_a_unit_wide_fault(control: TwinControl
     assert (options, value, label, style["display"], no_magnitude) == ([], None, "Target", "none", False)
     options, value, *_ = instructor.target_state(control.catalog(), "mps-pa", "sensor_bias", "en")
     assert value is None and "B101_level" in [o["value"] for o in options]
+
+
+def test_an_anonymous_viewer_may_not_acknowledge_and_the_refusal_is_audited(tmp_path: Path) -> None:
+    people = make_people(tmp_path, anonymous_view=True)
+    loop = asyncio.new_event_loop()
+    try:
+        services = Services(historian=None, tagmaps=[], gate=people.gate, audit=people.audit)  # type: ignore[arg-type]
+        ctx = DashContext(services, HistorianGateway(None, loop))  # type: ignore[arg-type]
+        visitor = Principal("anonymous", "anonymous", via="http", client="10.0.0.9:4242")
+        text = alarms.acknowledge_as(ctx, visitor, "level", "", "en")
+        assert (
+            text == "Action refused: acknowledging needs a login (student role or higher); you are anonymous (visitor)"
+        )
+        (denied,) = people.audit.query(action="access.denied")
+        assert (denied.user, denied.object, denied.status) == ("anonymous", "dash alarm.ack alarm:level", "401")
+        # A student gets past the role check (here: no monitoring service in this process).
+        sam = Principal("sam", "student", "Sam Martin")
+        assert alarms.acknowledge_as(ctx, sam, "level", "", "en") == t("no_monitoring", "en")
+    finally:
+        loop.close()
+        people.close()
