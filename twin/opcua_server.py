@@ -3,36 +3,48 @@
 Address space: ``Objects/Plant/<unit>/<tag>``, node ids ``ns=<idx>;s=<unit>.<tag>`` in the
 namespace ``urn:gmp-twin:plant``. Analog tags are ``AnalogItemType`` with ``EURange`` and
 ``EngineeringUnits`` (UNECE codes); switches and modes are Booleans. Setpoints, modes and
-controller outputs are writable; a client write is validated by the unit itself and
-rejected with ``BadOutOfRange`` (or ``BadTypeMismatch``) when the unit refuses it, so a
-student sees at once why a setpoint of 500 cm was not taken.
+controller outputs are writable. Values carry the simulation clock as SourceTimestamp.
 
-Values carry the simulation clock as SourceTimestamp.
+Identities (:mod:`twin.opcua_users`) come from the users file: anonymous sessions (unless
+turned off) only browse, read and subscribe; students write the operator-writable tags;
+instructors and admins every writable tag and the methods of ``Objects/Twin``
+(:mod:`twin.opcua_methods`).
 
-Identities (:mod:`twin.opcua_users`): anonymous sessions (unless turned off) and UserName
-sessions of students browse, read, subscribe and write setpoints; only an instructor
-identity may call the methods of ``Objects/Twin/Instructor`` (:mod:`twin.opcua_methods`).
+Every client write of a plant tag goes through :meth:`TwinControl.write_tag` as the session's
+user, so it is audited, accepted or refused, with its status: ``BadUserAccessDenied`` (role,
+plant-file policy, or a GMP-critical tag written without a reason: use
+``Objects/Twin/Operator/WriteWithReason``), ``BadOutOfRange`` (the unit refuses the value),
+``BadNodeIdUnknown``, ``BadTypeMismatch``, and ``BadResourceUnavailable`` when the audit trail
+cannot be written (the value is then left unchanged: no change without its record). The
+operations of one Write request are independent: one refused write does not fail the others.
+
+Without a :class:`TwinControl` (tests, benchmarks) the server has no write policy and no audit:
+every session writes the writable tags through ``on_write``.
+
 The security policy is None, so a UserName token's password crosses the network in clear
-(asyncua encrypts it only when the server has a certificate): use it on a trusted network.
+(asyncua encrypts it only when the server has a certificate): use it on a trusted network
+until encrypted endpoints come (issue #12).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Server, ua
 from asyncua.common.instantiate_util import instantiate
-from asyncua.server.address_space import NodeData
+from asyncua.crypto.permission_rules import User, UserRole
 
+from access import Authenticator
+from audit import AuditUnavailable
 from models.unit import TagSpec
 from twin.engineering_units import eu_information
 from twin.faults.service import TwinControl
-from twin.opcua_methods import OBJECT_NAME, PARENT_NAME, InstructorMethods
-from twin.opcua_users import OpcUaUser, TwinRuleset, TwinUserManager
+from twin.opcua_methods import PARENT_NAME, TwinMethods, write_status
+from twin.opcua_users import MUST_CHANGE, TwinRuleset, TwinUser, TwinUserManager
 from twin.sensors import Reading
 
 log = logging.getLogger(__name__)
@@ -68,42 +80,50 @@ class TwinOpcUaServer:
     ----------
     endpoint : str
         e.g. ``"opc.tcp://127.0.0.1:4840/"``.
-    on_write : WriteHandler
-        Applies a client write to the simulation, raising to refuse it.
-    server_name : str
-    users : Mapping[str, OpcUaUser], optional
-        UserName identities (:func:`twin.opcua_users.load_users`); none: only anonymous.
-    allow_anonymous : bool
-        Accept anonymous sessions (as students).
     control : TwinControl, optional
-        Adds the instructor methods over it (else call :meth:`add_instructor_methods`).
+        Client writes go through :meth:`TwinControl.write_tag` (policy, audit) and the methods
+        of ``Objects/Twin`` are added over it (else call :meth:`add_methods`).
+    authenticator : Authenticator, optional
+        UserName logins and signatures from the users file; None: only anonymous sessions.
+    allow_anonymous : bool
+        Accept anonymous (read-only) sessions.
+    on_write : WriteHandler, optional
+        Without ``control`` only: applies a client write, raising ValueError/KeyError to refuse it.
+    server_name : str
     """
 
     def __init__(
         self,
         endpoint: str,
-        on_write: WriteHandler,
-        server_name: str = "gmp-twin",
-        users: Mapping[str, OpcUaUser] | None = None,
-        allow_anonymous: bool = True,
+        *,
         control: TwinControl | None = None,
+        authenticator: Authenticator | None = None,
+        allow_anonymous: bool = True,
+        on_write: WriteHandler | None = None,
+        server_name: str = "gmp-twin",
     ) -> None:
         self.endpoint = endpoint
         self.on_write = on_write
+        self.authenticator = authenticator
         self.allow_anonymous = allow_anonymous
-        self.user_manager = TwinUserManager(users or {}, allow_anonymous=allow_anonymous)
-        self.ruleset = TwinRuleset(allow_anonymous=allow_anonymous)
+        self.user_manager = TwinUserManager(authenticator, allow_anonymous=allow_anonymous)
+        self.ruleset = TwinRuleset()
         self.server = Server(user_manager=self.user_manager)
+        self.user_manager.attach(self.server.iserver)
+        # Each operation of a Write request on its own (asyncua would fail the whole request
+        # when one value setter raises); asyncua 2.1 internals, pinned in pyproject.toml.
+        service = self.server.iserver.attribute_service
+        self._asyncua_write = service.write
+        service.write = self._write
         self.control = control
         self.server_name = server_name
         self.ns = 0
         self._nodes: dict[tuple[str, str], ua.NodeId] = {}
         self._specs: dict[tuple[str, str], TagSpec] = {}
-        # DataValues we publish ourselves; the setter lets these through unvalidated.
-        self._own_values: set[int] = set()
+        self._tags: dict[ua.NodeId, tuple[str, TagSpec]] = {}
         self._plant: Any = None
-        #: Method node ids by name, once :meth:`add_instructor_methods` ran.
-        self.instructor_methods: dict[str, ua.NodeId] = {}
+        #: Method node ids by name, once :meth:`add_methods` ran.
+        self.methods: dict[str, ua.NodeId] = {}
         self._drop_lock = asyncio.Lock()
         self._drops: set[asyncio.Task[Any]] = set()
         self._closing = False
@@ -121,7 +141,7 @@ class TwinOpcUaServer:
             build_date=datetime.now(UTC),
         )
         # Development profile: no security on loopback; production security is a later step.
-        # The ruleset gates every request by role (instructor methods), the tokens which logins exist.
+        # The ruleset gates every request by role (methods), the tokens which logins exist.
         self.server.set_security_policy([ua.SecurityPolicyType.NoSecurity], permission_ruleset=self.ruleset)
         tokens: list[type] = [ua.UserNameIdentityToken]
         if self.allow_anonymous:
@@ -132,7 +152,7 @@ class TwinOpcUaServer:
             ua.NodeId("Plant", self.ns), ua.QualifiedName("Plant", self.ns)
         )
         if self.control is not None:
-            await self.add_instructor_methods(self.control)
+            await self.add_methods(self.control)
         return self
 
     async def start(self) -> None:
@@ -150,21 +170,28 @@ class TwinOpcUaServer:
         except Exception:  # stop() on a never-started server
             log.debug("OPC UA server stop failed", exc_info=True)
 
-    async def add_instructor_methods(self, control: TwinControl) -> ua.NodeId:
-        """Create ``Objects/Twin/Instructor`` with the instructor methods over ``control``.
+    async def add_methods(self, control: TwinControl) -> ua.NodeId:
+        """Create ``Objects/Twin/Instructor`` and ``Objects/Twin/Operator`` with their methods over ``control``.
 
-        Returns the object's node id (``s=Twin.Instructor``); method ids are ``s=Twin.Instructor.<Name>``.
+        Returns the ``Twin`` object's node id; method ids are ``s=Twin.<Object>.<Name>``.
         """
         self.control = control
-        methods = InstructorMethods(control)
-        twin = await self.server.nodes.objects.add_object(
-            ua.NodeId(PARENT_NAME, self.ns), ua.QualifiedName(PARENT_NAME, self.ns)
-        )
-        obj_id = ua.NodeId(f"{PARENT_NAME}.{OBJECT_NAME}", self.ns)
-        obj = await twin.add_object(obj_id, ua.QualifiedName(OBJECT_NAME, self.ns))
-        await _describe(obj, "Instructor controls: faults and scenarios (instructor identity only)")
+        self.ruleset.audit = control.audit
+        methods = TwinMethods(control, self.authenticator, written=self._show)
+        twin_id = ua.NodeId(PARENT_NAME, self.ns)
+        twin = await self.server.nodes.objects.add_object(twin_id, ua.QualifiedName(PARENT_NAME, self.ns))
+        about = {
+            "Instructor": "Instructor controls: faults and scenarios (instructor or admin identity)",
+            "Operator": "Operator actions: writes with a reason, for GMP-critical tags (student identity or above)",
+        }
+        objects: dict[str, Any] = {}
         for spec in methods.specs:
-            method_id = ua.NodeId(f"{obj_id.Identifier}.{spec.name}", self.ns)
+            if spec.parent not in objects:
+                obj_id = ua.NodeId(f"{PARENT_NAME}.{spec.parent}", self.ns)
+                objects[spec.parent] = await twin.add_object(obj_id, ua.QualifiedName(spec.parent, self.ns))
+                await _describe(objects[spec.parent], about[spec.parent])
+            obj = objects[spec.parent]
+            method_id = ua.NodeId(f"{obj.nodeid.Identifier}.{spec.name}", self.ns)
             node = await obj.add_method(
                 method_id,
                 ua.QualifiedName(spec.name, self.ns),
@@ -173,9 +200,9 @@ class TwinOpcUaServer:
                 [a.argument() for a in spec.outputs],
             )
             await _describe(node, spec.description)
-            self.instructor_methods[spec.name] = method_id
-            self.ruleset.instructor_methods.add(method_id)
-        return obj_id
+            self.methods[spec.name] = method_id
+            self.ruleset.methods[method_id] = (spec.name, spec.needs)
+        return twin_id
 
     async def drop_sessions(self, outage_s: float) -> None:
         """A server restart: close every client connection and session, refuse connections
@@ -229,9 +256,9 @@ class TwinOpcUaServer:
             )
             if spec.writable:
                 await node.set_writable(True)
-                self.server.set_attribute_value_setter(node_id, self._make_setter(unit, spec))
             self._nodes[(unit, spec.name)] = node_id
             self._specs[(unit, spec.name)] = spec
+            self._tags[node_id] = (unit, spec)
 
     async def _add_analog(
         self, parent: Any, node_id: ua.NodeId, qname: ua.QualifiedName, spec: TagSpec, value: float
@@ -263,24 +290,102 @@ class TwinOpcUaServer:
             await self.server.delete_nodes([child])
         return node
 
-    def _make_setter(self, unit: str, spec: TagSpec) -> Callable[[NodeData, ua.AttributeIds, ua.DataValue], None]:
-        def setter(node: NodeData, attr: ua.AttributeIds, dv: ua.DataValue) -> None:
-            if id(dv) not in self._own_values:
-                value = dv.Value.Value if dv.Value is not None else None
-                if isinstance(value, bool):
-                    value = float(value)
-                if not isinstance(value, int | float):
-                    raise ua.uaerrors.BadTypeMismatch()
+    # -- client writes ----------------------------------------------------------------------
+    async def _write(self, params: ua.WriteParameters, user: User = User(role=UserRole.Admin)) -> list[ua.StatusCode]:  # noqa: B008 (asyncua's own default)
+        """asyncua's Write service, one operation at a time; plant tags by :meth:`_client_write`."""
+        results: list[ua.StatusCode] = []
+        for op in params.NodesToWrite:
+            tag = self._tags.get(op.NodeId)
+            if isinstance(user, TwinUser) and tag is not None and op.AttributeId == ua.AttributeIds.Value:
+                results.append(ua.StatusCode(await self._client_write(user, *tag, op.Value)))
+            elif isinstance(user, TwinUser) and user.read_only:
+                results.append(ua.StatusCode(ua.StatusCodes.BadUserAccessDenied))
+            else:  # other nodes and attributes, and the server's own writes: asyncua's checks
                 try:
-                    self.on_write(unit, spec.name, float(value))
-                except (ValueError, KeyError) as exc:
-                    log.warning("refused client write %s.%s = %r: %s", unit, spec.name, value, exc)
-                    raise ua.uaerrors.BadOutOfRange() from None
-                log.info("client wrote %s.%s = %r", unit, spec.name, value)
-            node.attributes[attr].value = dv
-            node.attributes[attr].value_callback = None
+                    results += await self._asyncua_write(ua.WriteParameters(NodesToWrite=[op]), user=user)
+                except ua.UaStatusCodeError as exc:
+                    results.append(ua.StatusCode(exc.code))
+        return results
 
-        return setter
+    async def _client_write(self, user: TwinUser, unit: str, spec: TagSpec, dv: ua.DataValue) -> int:
+        """Apply (or refuse, audited) one client write of ``unit.tag``; returns its status code."""
+        want = ua.VariantType.Boolean if spec.is_boolean else ua.VariantType.Double
+        variant = dv.Value
+        if variant is None or variant.VariantType != want or variant.Value is None:
+            got = variant.VariantType.name if variant is not None else "no value"
+            return self._refuse(user, unit, spec, None, ua.StatusCodes.BadTypeMismatch, f"{got}, expected {want.name}")
+        value = float(variant.Value)
+        if self.control is None:
+            status = self._bare_write(unit, spec, value)
+        elif user.principal.must_change_password:
+            status = self._refuse(user, unit, spec, value, ua.StatusCodes.BadUserAccessDenied, MUST_CHANGE)
+        else:
+            status = self._controlled_write(user, unit, spec, value)
+        if status == ua.StatusCodes.Good:
+            await self._show(unit, spec.name, value)
+        return status
+
+    def _controlled_write(self, user: TwinUser, unit: str, spec: TagSpec, value: float) -> int:
+        assert self.control is not None
+        who = f"{user.principal.name} ({user.principal.client})"
+        try:
+            self.control.write_tag(unit, spec.name, value, actor=user.actor())
+        except AuditUnavailable:
+            log.exception(
+                "refused write %s.%s = %r by %s: the audit trail cannot record it", unit, spec.name, value, who
+            )
+            return ua.StatusCodes.BadResourceUnavailable
+        except (PermissionError, ValueError, KeyError) as exc:
+            log.warning("refused write %s.%s = %r by %s: %s", unit, spec.name, value, who, exc)
+            if isinstance(exc, PermissionError) and self.control.policy.needs_reason(unit, spec.name):
+                log.warning(
+                    "%s.%s is GMP-critical: write it with Objects/Twin/Operator/WriteWithReason(tag, value, reason)",
+                    unit,
+                    spec.name,
+                )
+            return write_status(exc)
+        log.info("%s wrote %s.%s = %r", who, unit, spec.name, value)
+        return ua.StatusCodes.Good
+
+    def _bare_write(self, unit: str, spec: TagSpec, value: float) -> int:
+        """A write on a server without TwinControl: no policy, no audit (tests, benchmarks)."""
+        if not spec.writable or self.on_write is None:
+            return ua.StatusCodes.BadUserAccessDenied
+        try:
+            self.on_write(unit, spec.name, value)
+        except (ValueError, KeyError) as exc:
+            log.warning("refused client write %s.%s = %r: %s", unit, spec.name, value, exc)
+            return ua.StatusCodes.BadOutOfRange
+        log.info("client wrote %s.%s = %r", unit, spec.name, value)
+        return ua.StatusCodes.Good
+
+    def _refuse(self, user: TwinUser, unit: str, spec: TagSpec, value: Any, status: int, why: str) -> int:
+        """Log and audit a write refused before it reaches TwinControl; returns ``status``."""
+        name = ua.StatusCode(status).name
+        log.warning("refused write %s.%s = %r by %s: %s (%s)", unit, spec.name, value, user.principal.name, why, name)
+        audit = self.control.audit if self.control is not None else None
+        if audit is not None:
+            try:
+                audit.append(
+                    user.actor(), "tag.write", f"{unit}.{spec.name}", unit=unit, new=value,
+                    result="refused", status=name, detail=why,
+                )  # fmt: skip
+            except AuditUnavailable:
+                log.exception("could not record the refused write of %s.%s", unit, spec.name)
+        return status
+
+    async def _show(self, unit: str, tag: str, value: float) -> None:
+        """Show a value just written on its node (the next publication carries the simulation time)."""
+        spec = self._specs[(unit, tag)]
+        variant = (
+            ua.Variant(bool(value), ua.VariantType.Boolean)
+            if spec.is_boolean
+            else ua.Variant(float(value), ua.VariantType.Double)
+        )
+        now = datetime.now(UTC)
+        await self.server.write_attribute_value(
+            self._nodes[(unit, tag)], ua.DataValue(variant, SourceTimestamp=now, ServerTimestamp=now)
+        )
 
     async def publish(self, unit: str, readings: dict[str, Reading], time_ns: int) -> None:
         """Write the current readings of a unit, stamped with the simulation time."""
@@ -294,8 +399,4 @@ class TwinOpcUaServer:
                 else ua.Variant(float(value), ua.VariantType.Double)
             )
             dv = ua.DataValue(variant, StatusCode=ua.StatusCode(status), SourceTimestamp=ts, ServerTimestamp=now)
-            self._own_values.add(id(dv))
-            try:
-                await self.server.write_attribute_value(self._nodes[(unit, tag)], dv)
-            finally:
-                self._own_values.discard(id(dv))
+            await self.server.write_attribute_value(self._nodes[(unit, tag)], dv)
