@@ -21,6 +21,7 @@ from asyncua import Client, ua
 from conftest import free_port
 from people import PASSWORDS, SETUP, People, make_people
 
+from access import WEAK_PASSWORDS, UserStore, load_users, production_problems, verify_password
 from audit import AuditRecord, AuditTrail, verify
 from models.mps_pa import MpsPaStation
 from twin.access_policy import DEFAULT_SIGNED, AccessPolicy
@@ -507,3 +508,27 @@ async def test_a_session_drop_fault_disconnects_clients_who_reconnect_after(twin
     assert outage >= 1.8
     # The dropped instructor session was closed: its logout is recorded.
     assert [r.user for r in twin.records("logout")] == ["ines"]
+
+
+# -- the example users file -----------------------------------------------------------------------
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "config" / "users.example.yaml"
+
+
+def test_the_example_users_file_loads_and_no_password_logs_in(tmp_path: Path) -> None:
+    users = load_users(EXAMPLE).users
+    assert {u.name: u.role for u in users} == {"alice": "instructor", "bob": "student"}
+    # Nothing written in the file (comment words, whole comment lines, names) nor any weak or
+    # formerly shipped example password verifies against its hashes.
+    text = EXAMPLE.read_text()
+    comments = [line.lstrip("# ").strip() for line in text.splitlines() if line.lstrip().startswith("#")]
+    words = {w.strip("`\"'(),.:;") for line in comments for w in line.split()}
+    candidates = (set(WEAK_PASSWORDS) | set(comments) | words | {u.name for u in users} | {"Alice Martin"}) - {""}
+    for user in users:
+        guessed = [c for c in sorted(candidates) if verify_password(c, user.password_hash)]
+        assert guessed == [], f"{user.name}'s example password is {guessed}"
+    # Production mode does not flag it as weak (only a real password set with the CLI makes it usable).
+    copy = tmp_path / "users.yaml"
+    copy.write_text(text)
+    assert [p for p in production_problems(UserStore(copy)) if "password" in p] == []
+    print(f"{len(candidates)} candidate passwords checked against {len(users)} hashes")
