@@ -54,8 +54,8 @@ log = logging.getLogger(__name__)
 
 #: Why a session that logged in with a one-time password may not change anything yet.
 MUST_CHANGE = (
-    "logged in with a one-time password: the OPC UA session is read-only until the password "
-    "is changed on the dashboard's login page"
+    "logged in with a one-time password: the OPC UA session is read-only; change the password "
+    "on the dashboard's login page, then connect again"
 )
 ANONYMOUS_READ_ONLY = "anonymous OPC UA sessions are read-only: log in with a user name and password"
 

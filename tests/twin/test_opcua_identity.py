@@ -360,6 +360,32 @@ async def test_a_one_time_password_session_is_read_only_until_changed(twin: Twin
     assert (call.user, call.object, call.detail) == ("newbie", "method:WriteWithReason", MUST_CHANGE)
 
 
+async def test_repeated_failures_lock_the_user_out_over_opc_ua_too(tmp_path: Path) -> None:
+    people = make_people(tmp_path, max_failures=2)
+    try:
+        async with run_twin(people) as twin:
+            for _ in range(2):
+                with pytest.raises(ua.uaerrors.BadUserAccessDenied):
+                    async with Client(twin.url("ines", "guess-guess-guess")):
+                        pass
+            with pytest.raises(ua.uaerrors.BadUserAccessDenied):  # the right password, but locked
+                async with Client(twin.url("ines")):
+                    pass
+            async with Client(twin.url("sam")):  # others are not locked out (one host: higher limit)
+                pass
+            actions = [(r.user, r.action) for r in twin.records("login")]
+        assert actions == [
+            ("ines", "login.failed"),
+            ("ines", "login.failed"),
+            ("ines", "login.locked"),
+            ("ines", "login.failed"),
+            ("sam", "login"),
+        ]
+        assert "locked out" in twin.records("login.failed")[-1].detail
+    finally:
+        people.close()
+
+
 # -- scenarios and the electronic signature ------------------------------------------------------
 async def test_scenarios_start_by_library_name_and_stop_with_a_signature(twin: Twin) -> None:
     async with Client(twin.url("ines")) as ines:
