@@ -365,3 +365,5 @@ async def test_audit_api_filters_and_exports_for_instructors_only(site: Site) ->
         ("tag.write", "sam", "mps-pa.level_sp"),
     ]
     assert (await site.client.get("/api/audit?format=xml", headers=instructor)).status_code == 422
+    bad_time = await site.client.get("/api/audit?since=yesterday", headers=instructor)
+    assert bad_time.status_code == 422 and bad_time.json()["detail"][0]["loc"] == ["query", "since"]

@@ -11,13 +11,25 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import PlainTextResponse
+from pydantic import AfterValidator
 
 from audit import AuditTrail
 from audit.export import export
+from audit.record import normalize_ts
 from dashboard.api.auth import InstructorDep
 from dashboard.api.deps import ServicesDep
 
 router = APIRouter(tags=["audit"])
+
+
+def _iso_time(value: str | None) -> str | None:
+    """A ``since``/``until`` that is not ISO 8601 is a 422 naming the parameter, not a 500."""
+    if value:
+        normalize_ts(value)
+    return value
+
+
+IsoTime = Annotated[str | None, AfterValidator(_iso_time)]
 
 
 def _trail(services: Any) -> AuditTrail:
@@ -37,8 +49,8 @@ async def audit_records(
         str | None, Query(alias="object", max_length=120, description="prefix, e.g. mps-pa.level_sp")
     ] = None,
     action: Annotated[str | None, Query(max_length=40, description="prefix, e.g. tag or fault.inject")] = None,
-    since: Annotated[str | None, Query(max_length=40, description="UTC, ISO 8601")] = None,
-    until: Annotated[str | None, Query(max_length=40, description="UTC, ISO 8601")] = None,
+    since: Annotated[IsoTime, Query(max_length=40, description="UTC, ISO 8601")] = None,
+    until: Annotated[IsoTime, Query(max_length=40, description="UTC, ISO 8601")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> list[dict[str, Any]] | PlainTextResponse:
