@@ -110,8 +110,9 @@ class TwinOpcUaServer:
         self.ruleset = TwinRuleset()
         self.server = Server(user_manager=self.user_manager)
         self.user_manager.attach(self.server.iserver)
-        # Each operation of a Write request on its own (asyncua would fail the whole request
-        # when one value setter raises); asyncua 2.1 internals, pinned in pyproject.toml.
+        # asyncua's Write service, replaced by one that takes each operation on its own (one
+        # refusal must not fail the request) and plant tags through TwinControl; asyncua 2.1
+        # internals, pinned in pyproject.toml.
         service = self.server.iserver.attribute_service
         self._asyncua_write = service.write
         service.write = self._write
