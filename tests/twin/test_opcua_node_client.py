@@ -1,24 +1,16 @@
 """An independent, non-Python client: node-opcua logs in as a student and as an instructor.
 
-``node-opcua-client`` is installed once, outside the repository, into
-``$GMP_TWIN_NODE_OPCUA_DIR`` (default ``~/.cache/gmp-twin/node-opcua``); ``make test`` installs
-Node.js and npm (``make system-deps``). Skipped only when node/npm are missing or npm cannot
-install the package (offline).
+The client and its installation are in ``tests/node_opcua.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import free_port
+from node_opcua import install_node_client, run_node_client
 from people import PASSWORDS, People, make_people
 
 from audit import verify
@@ -28,75 +20,10 @@ from twin.faults.service import TwinControl
 from twin.opcua_server import TwinOpcUaServer
 from twin.runtime import TwinRuntime
 
-NODE_OPCUA = "node-opcua-client@2.182.2"
-BIAS = {"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 3.0}
-
-CLIENT_JS = r"""
-// usage: node client.js ENDPOINT USER PASSWORD FAULT_JSON LEVEL_SP -> one JSON line
-const {
-  OPCUAClient, MessageSecurityMode, SecurityPolicy, UserTokenType, DataType, AttributeIds,
-} = require("node-opcua-client");
-
-const statusOf = (err) => (String(err.message || err).match(/Bad[A-Za-z]+/) || [String(err.message || err)])[0];
-
-async function main() {
-  const [endpoint, userName, password, faultJson, levelSp] = process.argv.slice(2);
-  const client = OPCUAClient.create({
-    securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None,
-    endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
-  });
-  await client.connect(endpoint);
-  const out = {};
-  try {
-    const session = await client.createSession({ type: UserTokenType.UserName, userName, password });
-    const ns = (await session.readNamespaceArray()).indexOf("urn:gmp-twin:plant");
-    try {
-      const status = await session.write({
-        nodeId: `ns=${ns};s=mps-pa.level_sp`, attributeId: AttributeIds.Value,
-        value: { value: { dataType: DataType.Double, value: Number(levelSp) } },
-      });
-      out.write = status.name;
-    } catch (err) { out.write = statusOf(err); }
-    try {
-      const inject = await session.call({
-        objectId: `ns=${ns};s=Twin.Instructor`, methodId: `ns=${ns};s=Twin.Instructor.InjectFault`,
-        inputArguments: [{ dataType: DataType.String, value: faultJson }, { dataType: DataType.Boolean, value: false }],
-      });
-      out.inject = { status: inject.statusCode.name, output: (inject.outputArguments || []).map((v) => v.value) };
-    } catch (err) { out.inject = { status: statusOf(err), output: [] }; }
-    await session.close();
-  } catch (err) {
-    out.error = String(err.message || err);
-  } finally {
-    await client.disconnect();
-  }
-  console.log(JSON.stringify(out));
-}
-main().catch((err) => { console.log(JSON.stringify({ error: String(err.message || err) })); process.exit(1); });
-"""
-
 
 @pytest.fixture(scope="module")
-def node_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The client script, next to an installed ``node-opcua-client``."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node/npm not on PATH")
-    default = Path.home() / ".cache" / "gmp-twin" / "node-opcua"
-    root = Path(os.environ.get("GMP_TWIN_NODE_OPCUA_DIR", default))
-    if not (root / "node_modules" / "node-opcua-client").is_dir():
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            subprocess.run(
-                ["npm", "install", "--prefix", str(root), "--no-audit", "--no-fund", NODE_OPCUA],
-                check=True,
-                capture_output=True,
-                timeout=600,
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"cannot install {NODE_OPCUA} with npm: {exc}")
-    script = root / "gmp-twin-client.js"
-    script.write_text(CLIENT_JS)
-    return script
+def node_client() -> Path:
+    return install_node_client()
 
 
 @pytest.fixture
@@ -120,34 +47,22 @@ async def endpoint(people: People) -> AsyncIterator[tuple[str, TwinControl]]:
         yield url, control
 
 
-async def _run(script: Path, url: str, user: str, password: str, level_sp: float) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        "node", str(script), url, user, password, json.dumps(BIAS), str(level_sp),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
-    assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
-
-
 async def test_node_opcua_student_writes_a_setpoint_is_refused_a_fault_instructor_injects(
     node_client: Path, endpoint: tuple[str, TwinControl], people: People
 ) -> None:
     url, control = endpoint
     unit = control.runtime.slots["mps-pa"].unit
-    student = await _run(node_client, url, "sam", PASSWORDS["sam"], 12.0)
+    student = await run_node_client(node_client, url, "sam", PASSWORDS["sam"], 12.0)
     assert student == {"write": "Good", "inject": {"status": "BadUserAccessDenied", "output": []}}, student
     assert unit.read()["level_sp"] == 12.0
     assert control.faults("instructor") == []
 
-    instructor = await _run(node_client, url, "ines", PASSWORDS["ines"], 9.5)
+    instructor = await run_node_client(node_client, url, "ines", PASSWORDS["ines"], 9.5)
     assert instructor == {"write": "Good", "inject": {"status": "Good", "output": ["F1"]}}, instructor
     assert [f["id"] for f in control.faults("instructor")] == ["F1"]
     assert unit.read()["level_sp"] == 9.5
 
-    wrong = await _run(node_client, url, "ines", "not-the-password", 1.0)
+    wrong = await run_node_client(node_client, url, "ines", "not-the-password", 1.0)
     assert "BadUserAccessDenied" in wrong["error"]
     assert len(control.faults("instructor")) == 1
 

@@ -1,0 +1,100 @@
+"""node-opcua, the independent (non-Python) OPC UA client of the tests: installed once, one script.
+
+``node-opcua-client`` is installed once, outside the repository, into
+``$GMP_TWIN_NODE_OPCUA_DIR`` (default ``~/.cache/gmp-twin/node-opcua``); ``make test`` installs
+Node.js and npm (``make system-deps``). Tests skip only when node/npm are missing or npm cannot
+install the package (offline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+NODE_OPCUA = "node-opcua-client@2.182.2"
+BIAS = {"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 3.0}
+
+CLIENT_JS = r"""
+// usage: node client.js ENDPOINT USER PASSWORD FAULT_JSON LEVEL_SP -> one JSON line
+const {
+  OPCUAClient, MessageSecurityMode, SecurityPolicy, UserTokenType, DataType, AttributeIds,
+} = require("node-opcua-client");
+
+const statusOf = (err) => (String(err.message || err).match(/Bad[A-Za-z]+/) || [String(err.message || err)])[0];
+
+async function main() {
+  const [endpoint, userName, password, faultJson, levelSp] = process.argv.slice(2);
+  const client = OPCUAClient.create({
+    securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None,
+    endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
+  });
+  await client.connect(endpoint);
+  const out = {};
+  try {
+    const session = await client.createSession({ type: UserTokenType.UserName, userName, password });
+    const ns = (await session.readNamespaceArray()).indexOf("urn:gmp-twin:plant");
+    try {
+      const status = await session.write({
+        nodeId: `ns=${ns};s=mps-pa.level_sp`, attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.Double, value: Number(levelSp) } },
+      });
+      out.write = status.name;
+    } catch (err) { out.write = statusOf(err); }
+    try {
+      const inject = await session.call({
+        objectId: `ns=${ns};s=Twin.Instructor`, methodId: `ns=${ns};s=Twin.Instructor.InjectFault`,
+        inputArguments: [{ dataType: DataType.String, value: faultJson }, { dataType: DataType.Boolean, value: false }],
+      });
+      out.inject = { status: inject.statusCode.name, output: (inject.outputArguments || []).map((v) => v.value) };
+    } catch (err) { out.inject = { status: statusOf(err), output: [] }; }
+    await session.close();
+  } catch (err) {
+    out.error = String(err.message || err);
+  } finally {
+    await client.disconnect();
+  }
+  console.log(JSON.stringify(out));
+}
+main().catch((err) => { console.log(JSON.stringify({ error: String(err.message || err) })); process.exit(1); });
+"""
+
+
+def install_node_client() -> Path:
+    """The client script, next to an installed ``node-opcua-client`` (skips the test when impossible)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm not on PATH")
+    default = Path.home() / ".cache" / "gmp-twin" / "node-opcua"
+    root = Path(os.environ.get("GMP_TWIN_NODE_OPCUA_DIR", default))
+    if not (root / "node_modules" / "node-opcua-client").is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(
+                ["npm", "install", "--prefix", str(root), "--no-audit", "--no-fund", NODE_OPCUA],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            pytest.skip(f"cannot install {NODE_OPCUA} with npm: {exc}")
+    script = root / "gmp-twin-client.js"
+    script.write_text(CLIENT_JS)
+    return script
+
+
+async def run_node_client(script: Path, url: str, user: str, password: str, level_sp: float) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        "node", str(script), url, user, password, json.dumps(BIAS), str(level_sp),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+    assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
