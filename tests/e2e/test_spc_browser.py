@@ -1,9 +1,11 @@
 """A drifting tag raises an SPC alarm that a student sees and acknowledges in a real browser.
 
 `gmp-twin run` (one process, real OPC UA TCP, SQLite historian) with a Shewhart detector on
-the level; an independent OPC UA client moves the level setpoint; headless Chromium shows
-the alarm and the rule that fired on the SPC page, the alarm list acknowledges it, and the
-events are in the historian.
+the level and a users file made with `gmp-twin users add`; an independent OPC UA client,
+logged in as the instructor, moves the level setpoint; headless Chromium logs in as the
+student, shows the alarm and the rule that fired on the SPC page, the alarm list acknowledges
+it under the student's name, the events are in the historian, and the audit trail holds both
+changes and passes `gmp-twin audit verify`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import pytest
 from asyncua.sync import Client
 from conftest import chromium, free_port
 
+from audit import AuditTrail
+
 REPO = Path(__file__).resolve().parents[2]
 GMP_TWIN = str(Path(sys.executable).with_name("gmp-twin"))
 
@@ -42,8 +46,15 @@ detectors:
 """
 
 
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as resp:
+PEOPLE = {
+    "sam": ("student", "Sam Martin", "student-pass-4821"),
+    "ines": ("instructor", "Inès Dupont", "instr-pass-7310"),
+}
+
+
+def get_json(url: str, cookie: str = "") -> Any:
+    request = urllib.request.Request(url, headers={"Cookie": f"gmp_twin_session={cookie}"} if cookie else {})
+    with urllib.request.urlopen(request, timeout=5) as resp:
         return json.loads(resp.read())
 
 
@@ -66,6 +77,12 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
     (work / "detectors.yaml").write_text(DETECTORS)
     http_port, opc_port = free_port(), free_port()
     log = work / "gmp-twin.log"
+    env = {**os.environ, "GMP_TWIN_LANG": "en"}
+    for name, (role, display, password) in PEOPLE.items():
+        subprocess.run(
+            [GMP_TWIN, "users", "add", name, "--role", role, "--display-name", display, "--password-stdin"],
+            cwd=work, input=password + "\n", text=True, check=True, capture_output=True, env=env, timeout=60,
+        )  # fmt: skip
     with log.open("w") as out:
         proc = subprocess.Popen(
             [
@@ -86,7 +103,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, P
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "GMP_TWIN_LANG": "en"},
+            env=env,
         )
     http = f"http://127.0.0.1:{http_port}"
     try:
@@ -126,7 +143,12 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
         )
 
     try:
-        driver.get(f"{http}/spc?lang=en&detector=level-spc")
+        driver.get(f"{http}/login?lang=en&next=/spc%3Flang%3Den%26detector%3Dlevel-spc")
+        driver.find_element(By.ID, "username").send_keys("sam")
+        driver.find_element(By.ID, "password").send_keys(PEOPLE["sam"][2])
+        driver.find_element(By.ID, "login-submit").click()
+        wait_for("logged in", lambda: "Sam Martin (student)" in text("whoami"), 30, log)
+        cookie = driver.get_cookie("gmp_twin_session")["value"]
         wait_for("the SPC chart monitors", lambda: "monitoring" in text("spc-status"), 30, log)
         wait_for(
             "points on the chart",
@@ -137,10 +159,13 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
             30,
             log,
         )
-        assert get_json(f"{http}/api/alarms")["active"] == []  # the station runs normally
+        assert get_json(f"{http}/api/alarms", cookie)["active"] == []  # the station runs normally
         assert alarm_markers() == 0
 
-        with Client(opcua) as client:  # an instructor's client, independent of the bridge
+        client = Client(opcua)  # an instructor's client, independent of the bridge
+        client.set_user("ines")
+        client.set_password(PEOPLE["ines"][2])
+        with client:
             ns = client.get_namespace_index("urn:gmp-twin:plant")
             client.get_node(f"ns={ns};s=mps-pa.level_sp").write_value(18.0)
             written = time.monotonic()
@@ -148,7 +173,7 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
         wait_for("the alarm on the SPC page", lambda: "active, unacknowledged" in text("spc-alarm-state"), 60, log)
         seconds = time.monotonic() - written
         print(f"\nsetpoint write -> alarm on the SPC page: {seconds:.1f} s")
-        active = get_json(f"{http}/api/alarms")["active"]
+        active = get_json(f"{http}/api/alarms", cookie)["active"]
         assert [(a["alarm_id"], a["priority"], a["state"]) for a in active] == [("level-spc", "high", "unack_active")]
         first_rule = active[0]["rules"][0]
         assert first_rule in {"WE1", "WE2", "WE3", "WE4"}
@@ -164,17 +189,16 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
         wait_for(
             "the alarm in the alarm list", lambda: driver.execute_script(state_js) == "active, unacknowledged", 20, log
         )
-        driver.find_element(By.ID, "ack-user").send_keys("student1")
         driver.find_element(By.ID, "ack-comment").send_keys("setpoint changed on purpose")
         driver.find_element(By.CSS_SELECTOR, 'button.ack-btn[data-alarm="level-spc"]').click()
         wait_for("the acknowledged state", lambda: driver.execute_script(state_js) == "active, acknowledged", 20, log)
-        assert "student1" in text("ack-result")
+        assert text("ack-result") == "Acknowledged by Sam Martin: level-spc"
         assert not driver.find_elements(By.CSS_SELECTOR, 'button.ack-btn[data-alarm="level-spc"]')
         driver.save_screenshot(str(work / "alarms.png"))
     finally:
         driver.quit()
 
-    assert get_json(f"{http}/api/alarms")["active"][0]["acknowledged_by"] == "student1"
+    assert get_json(f"{http}/api/alarms", cookie)["active"][0]["acknowledged_by"] == "sam"
 
     def events() -> list[tuple[str, dict[str, Any]]]:
         with sqlite3.connect(f"file:{work / 'data/gmp-twin.sqlite'}?mode=ro", uri=True) as conn:
@@ -194,8 +218,23 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
     raised = next(f for k, f in stored if k == "alarm_raised")
     acked = next(f for k, f in stored if k == "alarm_acknowledged")
     assert (raised["detector"], raised["rules"].split(",")[0]) == ("level-spc", first_rule)
-    assert (acked["user"], acked["comment"]) == ("student1", "setpoint changed on purpose")
+    assert (acked["user"], acked["comment"]) == ("sam", "setpoint changed on purpose")
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
     assert "Traceback" not in log.read_text()
+
+    # Who did what is in the audit trail, and its chain is intact.
+    trail = AuditTrail(work / "data/audit.sqlite")
+    try:
+        (write,) = trail.query(action="tag.write")
+        (ack,) = trail.query(action="alarm.ack")
+    finally:
+        trail.close()
+    assert (write.user, write.via, write.object, write.new, write.result) == (
+        "ines", "opcua", "mps-pa.level_sp", 18.0, "ok"
+    )  # fmt: skip
+    assert (ack.user, ack.role, ack.object, ack.reason) == ("sam", "student", "alarm:level-spc",
+                                                            "setpoint changed on purpose")  # fmt: skip
+    verified = subprocess.run([GMP_TWIN, "audit", "verify"], cwd=work, capture_output=True, text=True, timeout=60)
+    assert verified.returncode == 0 and "audit trail intact" in verified.stdout, verified.stdout + verified.stderr
