@@ -44,5 +44,6 @@ def create_dash(ctx: DashContext) -> Dash:
                 entry["gmp_level"] = level
                 guard.page_levels[entry["path"]] = level
     guard.install(app)
+    app.gmp_guard = guard  # type: ignore[attr-defined]  # the role matrix reads the levels back
     app.layout = html.Div([dash.page_container])
     return app

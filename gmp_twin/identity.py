@@ -40,8 +40,10 @@ class Identity:
         self.audit.close()
 
 
-def open_identity(settings: Settings, announce: bool = True) -> Identity:
+def open_identity(settings: Settings, announce: bool = True, http: bool = True) -> Identity:
     """Open the audit trail and the users file; first start or production checks as the mode says.
+
+    ``http``: this process serves the dashboard (then production needs a session secret).
 
     Raises :class:`ConfigError` (naming the file and the fix) when production mode must not start.
     """
@@ -55,7 +57,7 @@ def open_identity(settings: Settings, announce: bool = True) -> Identity:
             problems = production_problems(users)
             if settings.local_console:
                 problems.append("GMP_TWIN_LOCAL_CONSOLE: the local console bypass is for embedded mode only")
-            if settings.session_secret is None:
+            if http and settings.session_secret is None:
                 problems.append("GMP_TWIN_SESSION_SECRET: set a random secret of 32+ characters (no generated one)")
             if problems:
                 raise ConfigError("production mode refuses to start:\n  " + "\n  ".join(problems))

@@ -134,12 +134,11 @@ def http_rows(api: FastAPI) -> list[Row]:
 
 # -- Dash -----------------------------------------------------------------------------------
 def dash_guard(dash: Dash) -> DashGuard:
-    """The guard :func:`dashboard.app.create_dash` installed (its ``before_request`` hook)."""
-    for hook in dash.server.before_request_funcs.get(None, []):
-        owner = getattr(hook, "__self__", None)
-        if isinstance(owner, DashGuard):
-            return owner
-    raise ValueError("this Dash app has no DashGuard: build it with dashboard.app.create_dash")
+    """The guard :func:`dashboard.app.create_dash` installed."""
+    guard = getattr(dash, "gmp_guard", None)
+    if not isinstance(guard, DashGuard):
+        raise ValueError("this Dash app has no DashGuard: build it with dashboard.app.create_dash")
+    return guard
 
 
 def callback_outputs(key: str) -> list[str]:

@@ -83,7 +83,7 @@ async def twin_server(settings: Settings, identity: Identity, events: EventSink 
 
 async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
     """Role ``twin``: simulation + OPC UA server; fault events go to the historian via their own outbox."""
-    identity = open_identity(settings, announce=True)
+    identity = open_identity(settings, announce=True, http=False)
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.events_outbox, max_rows=settings.outbox_max_rows, unit="twin")
         try:

@@ -29,7 +29,7 @@ class AckBody(BaseModel):
 
 @router.get("/alarms")
 async def list_alarms(
-    service: MonitoringDep, _who: ViewerDep, recent: Annotated[int, Query(ge=0, le=200)] = 50
+    _who: ViewerDep, service: MonitoringDep, recent: Annotated[int, Query(ge=0, le=200)] = 50
 ) -> dict[str, Any]:
     """Annunciated alarms (active or unacknowledged, high priority first) and the latest transitions.
 
@@ -45,9 +45,9 @@ async def list_alarms(
     responses={404: {"description": "unknown alarm id"}, 409: {"description": "nothing to acknowledge"}},
 )
 async def acknowledge(
+    who: StudentDep,
     service: MonitoringDep,
     services: ServicesDep,
-    who: StudentDep,
     body: AckBody,
     alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
 ) -> dict[str, Any]:
@@ -77,9 +77,9 @@ class UnshelveBody(BaseModel):
 
 @router.post("/alarms/{alarm_id}/shelve", responses={404: {"description": "unknown alarm id"}})
 async def shelve(
+    who: InstructorDep,
     service: MonitoringDep,
     services: ServicesDep,
-    who: InstructorDep,
     body: ShelveBody,
     alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
 ) -> dict[str, Any]:
@@ -97,9 +97,9 @@ async def shelve(
 
 @router.post("/alarms/{alarm_id}/unshelve", responses={404: {"description": "unknown alarm id"}})
 async def unshelve(
+    who: InstructorDep,
     service: MonitoringDep,
     services: ServicesDep,
-    who: InstructorDep,
     body: UnshelveBody,
     alarm_id: Annotated[str, Path(min_length=1, max_length=80)],
 ) -> dict[str, Any]:
@@ -112,12 +112,12 @@ async def unshelve(
 
 
 @router.get("/drift")
-async def drift(service: MonitoringDep, _who: ViewerDep) -> list[dict[str, Any]]:
+async def drift(_who: ViewerDep, service: MonitoringDep) -> list[dict[str, Any]]:
     """Every detector with its phase (warmup, reference, monitoring), parameters and latest point."""
     return service.drift_latest()
 
 
 @router.get("/oee")
-async def oee(service: MonitoringDep, _who: ViewerDep) -> list[dict[str, Any]]:
+async def oee(_who: ViewerDep, service: MonitoringDep) -> list[dict[str, Any]]:
     """OEE of every machine that reports PackML states and counters (empty list if none)."""
     return service.oee_views()

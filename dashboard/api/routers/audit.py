@@ -41,8 +41,8 @@ def _trail(services: Any) -> AuditTrail:
 
 @router.get("/audit", response_model=None)
 async def audit_records(
-    services: ServicesDep,
     _who: InstructorDep,
+    services: ServicesDep,
     user: Annotated[str | None, Query(max_length=64)] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
     obj: Annotated[

@@ -59,13 +59,13 @@ def clock_state(runtime: TwinRuntime) -> dict[str, Any]:
 
 
 @router.get("/clock")
-async def get_clock(runtime: RuntimeDep, _who: ViewerDep) -> dict[str, Any]:
+async def get_clock(_who: ViewerDep, runtime: RuntimeDep) -> dict[str, Any]:
     return clock_state(runtime)
 
 
 @router.put("/clock")
 async def set_clock(
-    body: ClockUpdate, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep
+    who: InstructorDep, body: ClockUpdate, runtime: RuntimeDep, services: ServicesDep
 ) -> dict[str, Any]:
     before = clock_state(runtime)
     old = {"speed": before["speed"], "paused": before["paused"]}
@@ -85,7 +85,7 @@ def _apply(body: ClockUpdate, runtime: TwinRuntime) -> None:
 
 @router.post("/clock/step")
 async def step_clock(
-    body: StepRequest, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep
+    who: InstructorDep, body: StepRequest, runtime: RuntimeDep, services: ServicesDep
 ) -> dict[str, Any]:
     if not runtime.clock.paused:
         raise HTTPException(status.HTTP_409_CONFLICT, 'pause the clock first (PUT /api/clock {"paused": true})')
@@ -95,13 +95,13 @@ async def step_clock(
 
 
 @router.get("/snapshots")
-async def list_snapshots(runtime: RuntimeDep, _who: InstructorDep) -> list[dict[str, Any]]:
+async def list_snapshots(_who: InstructorDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [{"name": p.stem, "bytes": p.stat().st_size} for p in _saved()]
 
 
 @router.post("/snapshots", status_code=status.HTTP_201_CREATED)
 async def save_snapshot(
-    body: SnapshotRequest, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep
+    who: InstructorDep, body: SnapshotRequest, runtime: RuntimeDep, services: ServicesDep
 ) -> dict[str, Any]:
     with audited(services.audit, actor(who), "snapshot.save", f"snapshot:{body.name}"):
         path = runtime.save_snapshot(SNAPSHOT_DIR / f"{body.name}.json")
@@ -109,9 +109,9 @@ async def save_snapshot(
 
 
 @router.post("/snapshots/{name}/restore")
-async def restore_snapshot(name: str, who: InstructorDep, runtime: RuntimeDep, services: ServicesDep) -> dict[str, Any]:
+async def restore_snapshot(who: InstructorDep, name: str, runtime: RuntimeDep, services: ServicesDep) -> dict[str, Any]:
     if not re.fullmatch(_NAME, name):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"bad snapshot name {name!r}")
+        raise HTTPException(422, f"bad snapshot name {name!r}")
     path = SNAPSHOT_DIR / f"{name}.json"
     if not path.exists():
         known = ", ".join(p.stem for p in _saved()) or "none"

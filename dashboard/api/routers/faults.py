@@ -85,7 +85,7 @@ def _plant_error(body: FaultRequest, control: TwinControl, message: str) -> HTTP
 
 # -- routes -----------------------------------------------------------------------------------
 @router.get("/faults/catalog")
-async def catalog(control: ControlDep, _who: ViewerDep) -> dict[str, Any]:
+async def catalog(_who: ViewerDep, control: ControlDep) -> dict[str, Any]:
     """Fault kinds (family, target field needed, magnitude meaning) and every unit's targets.
 
     Public: it describes what can be injected, never what is.
@@ -95,8 +95,8 @@ async def catalog(control: ControlDep, _who: ViewerDep) -> dict[str, Any]:
 
 @router.get("/faults")
 async def list_faults(
-    control: ControlDep,
     who: ViewerDep,
+    control: ControlDep,
     live_only: Annotated[bool, Query(description="pending and active only")] = False,
 ) -> list[dict[str, Any]]:
     """Faults of this run, oldest first; below the instructor role hidden faults are left out."""
@@ -108,7 +108,7 @@ async def list_faults(
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "a live fault has this id"}, 422: {"description": "invalid fault"}},
 )
-async def inject(body: FaultRequest, control: ControlDep, who: InstructorDep) -> dict[str, Any]:
+async def inject(who: InstructorDep, body: FaultRequest, control: ControlDep) -> dict[str, Any]:
     """Inject a fault now (its ``start_s`` counts from now, in simulated seconds)."""
     fid = body.spec.id
     if fid is not None and any(f["id"] == fid for f in control.faults("instructor", live_only=True)):
@@ -123,7 +123,7 @@ async def inject(body: FaultRequest, control: ControlDep, who: InstructorDep) ->
 
 @router.delete("/faults/{fault_id}", responses={404: {"description": "unknown fault id"}})
 async def clear(
-    control: ControlDep, who: InstructorDep, fault_id: Annotated[str, PathParam(min_length=1, max_length=60)]
+    who: InstructorDep, control: ControlDep, fault_id: Annotated[str, PathParam(min_length=1, max_length=60)]
 ) -> dict[str, Any]:
     """End a fault now and restore nominal behaviour (a fault already over is returned as is)."""
     try:
@@ -133,6 +133,6 @@ async def clear(
 
 
 @router.delete("/faults")
-async def clear_all(control: ControlDep, who: InstructorDep) -> dict[str, list[str]]:
+async def clear_all(who: InstructorDep, control: ControlDep) -> dict[str, list[str]]:
     """Clear every pending or active fault, scenario faults included."""
     return {"cleared": control.clear_all(actor=actor(who))}

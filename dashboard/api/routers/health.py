@@ -14,7 +14,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-async def health(services: ServicesDep, _who: PublicDep) -> JSONResponse:
+async def health(_who: PublicDep, services: ServicesDep) -> JSONResponse:
     """200 with ``status: ok`` when the historian answers, else 503 with ``status: degraded``."""
     historian_up = await services.historian.ping()
     components: dict[str, Any] = {"historian": {"url": _redact(services.historian.url), "up": historian_up}}

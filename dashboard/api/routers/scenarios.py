@@ -45,7 +45,7 @@ def _library_error(exc: ConfigError) -> HTTPException:
 
 @router.get("/scenarios")
 async def list_scenarios(
-    control: ControlDep, _who: InstructorDep, lang: Annotated[Literal["fr", "en"], Query()] = "en"
+    _who: InstructorDep, control: ControlDep, lang: Annotated[Literal["fr", "en"], Query()] = "en"
 ) -> list[dict[str, Any]]:
     """The scenarios this plant can run (name, title, briefing, units, hidden, duration, faults)."""
     try:
@@ -55,7 +55,7 @@ async def list_scenarios(
 
 
 @router.get("/scenarios/current")
-async def current_scenario(control: ControlDep, who: ViewerDep) -> dict[str, Any] | None:
+async def current_scenario(who: ViewerDep, control: ControlDep) -> dict[str, Any] | None:
     """The last scenario started (``null`` if none); students see no fault of a hidden one."""
     return control.scenario_state("instructor" if who.may("instructor") else "student")
 
@@ -65,8 +65,8 @@ async def current_scenario(control: ControlDep, who: ViewerDep) -> dict[str, Any
     responses={404: {"description": "unknown scenario"}, 409: {"description": "the plant cannot run it"}},
 )
 async def start_scenario(
-    control: ControlDep,
     who: InstructorDep,
+    control: ControlDep,
     request: Request,
     name: Annotated[str, PathParam(pattern=NAME)],
     body: StartBody | None = None,
@@ -96,7 +96,7 @@ class StopBody(BaseModel):
 
 @router.post("/scenarios/stop", responses={403: {"description": "a signature is needed or wrong"}})
 async def stop_scenario(
-    control: ControlDep, who: InstructorDep, request: Request, body: StopBody | None = None
+    who: InstructorDep, control: ControlDep, request: Request, body: StopBody | None = None
 ) -> dict[str, Any] | None:
     """Stop the running scenario and clear its faults (``null`` if none was ever started).
 
@@ -108,7 +108,7 @@ async def stop_scenario(
 
 
 @router.put("/scenarios/current/hidden", responses={409: {"description": "no scenario started"}})
-async def hide_scenario(body: HiddenBody, control: ControlDep, who: InstructorDep) -> dict[str, Any] | None:
+async def hide_scenario(who: InstructorDep, body: HiddenBody, control: ControlDep) -> dict[str, Any] | None:
     """Hide the current scenario's faults from students, or reveal them (the debriefing)."""
     try:
         return control.hide_scenario(body.hidden, actor=actor(who))

@@ -67,7 +67,7 @@ def login_status(exc: LoginRefused) -> int:
 
 
 @router.post("/session", responses={401: {"description": "wrong user or password"}, 429: {"description": "locked"}})
-async def login(body: LoginBody, request: Request, response: Response, _who: PublicDep) -> dict[str, Any]:
+async def login(_who: PublicDep, body: LoginBody, request: Request, response: Response) -> dict[str, Any]:
     """Log in with a user name and password; sets the session cookie."""
     gate = _gate(request)
     host = request.client.host if request.client else ""
@@ -87,7 +87,7 @@ async def current(who: PublicDep) -> dict[str, Any]:
 
 
 @router.delete("/session")
-async def logout(request: Request, response: Response, _who: PublicDep) -> dict[str, Any]:
+async def logout(_who: PublicDep, request: Request, response: Response) -> dict[str, Any]:
     """Log out: the session ends on the server and the cookie is removed."""
     gate = gate_of(request)
     principal = gate.logout(request.cookies.get(COOKIE)) if gate else None
@@ -96,7 +96,7 @@ async def logout(request: Request, response: Response, _who: PublicDep) -> dict[
 
 
 @router.put("/session/password", responses={401: {"description": "old password wrong"}})
-async def change_password(body: PasswordBody, request: Request, response: Response, who: AccountDep) -> dict[str, Any]:
+async def change_password(who: AccountDep, body: PasswordBody, request: Request, response: Response) -> dict[str, Any]:
     """Change your password (required after a one-time password); your other sessions end."""
     gate = _gate(request)
     try:

@@ -24,7 +24,7 @@ def status_text(code: int) -> str:
 
 
 @router.get("/tags")
-async def list_tags(services: ServicesDep, _who: ViewerDep) -> list[dict[str, Any]]:
+async def list_tags(_who: ViewerDep, services: ServicesDep) -> list[dict[str, Any]]:
     """One entry per tag of every tag map, with its latest historian value (or null)."""
     now_ns = time.time_ns()
     out: list[dict[str, Any]] = []

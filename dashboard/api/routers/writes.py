@@ -36,9 +36,9 @@ class WriteBody(BaseModel):
     },
 )
 async def write_tag(
+    who: StudentDep,
     body: WriteBody,
     control: ControlDep,
-    who: StudentDep,
     unit: Annotated[str, PathParam(min_length=1, max_length=40)],
     tag: Annotated[str, PathParam(min_length=1, max_length=80)],
 ) -> dict[str, Any]:
