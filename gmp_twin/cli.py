@@ -98,14 +98,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if settings.local_console
         else f"; log in at http://{settings.http_host}:{settings.http_port}/login"
     )
-    print(
+    banner = (
         f"gmp-twin: OPC UA on opc.tcp://{settings.opcua_host}:{settings.opcua_port}, "
         f"dashboard on http://{settings.http_host}:{settings.http_port} "
-        f"(historian {settings.historian}); run id {settings.run_id}{console}; Ctrl-C to stop",
-        file=sys.stderr,
-        flush=True,
+        f"(historian {settings.historian}); run id {settings.run_id}{console}; Ctrl-C to stop"
     )
-    return _run_async(lambda stop: run_all(settings, stop, with_twin=not args.no_twin))
+    return _run_async(lambda stop: run_all(settings, stop, with_twin=not args.no_twin, banner=banner))
 
 
 def _cmd_twin(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -294,12 +295,17 @@ async def _serve_http(settings: Settings, services: Services, stop: asyncio.Even
 
 
 # -- all in one ---------------------------------------------------------------------------
-async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True) -> None:
-    """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process."""
+async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True, banner: str = "") -> None:
+    """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process.
+
+    ``banner`` is printed once the start-up checks passed (production mode may refuse to start).
+    """
     tagmaps = load_tagmaps(settings)
     detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)
     identity = open_identity(settings)  # production mode refuses weak passwords here
+    if banner:
+        print(banner, file=sys.stderr, flush=True)
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
         try:
