@@ -47,7 +47,6 @@ AUDIT_LABELS: dict[str, dict[str, str]] = {
     "result_refused": {"fr": "refusé", "en": "refused"},
     "result_error": {"fr": "erreur", "en": "error"},
     # The page header and the alarm page.
-    "role_local-console": {"fr": "console locale", "en": "local console"},
     "ack_needs_student": {
         "fr": "acquitter demande une connexion (rôle étudiant·e au moins) ; vous êtes {user} ({role})",
         "en": "acknowledging needs a login (student role or higher); you are {user} ({role})",

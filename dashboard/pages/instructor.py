@@ -26,6 +26,7 @@ this module (``inject_fault``, ``clear_faults``...), which takes the service and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -235,7 +236,7 @@ def drive_scenario(
     hide: bool,
     lang: str,
     actor: Actor,
-    sign: Any = None,
+    sign: Callable[[], Signature] | None = None,
 ) -> Any:
     """Start, stop, or hide/reveal the running scenario; its new state in one line.
 
@@ -398,13 +399,15 @@ def _clock_and_scenario_callbacks(app: Dash, ctx: DashContext) -> None:
         hide = "hidden" in (hidden or [])
         principal = current_principal()
         control = control_of(ctx)
-        sign = None
+        sign: Callable[[], Signature] | None = None
         # Sign when the plant file asks for it, or when the instructor typed a password anyway.
         if control is not None and (password or control.policy.needs_signature("scenario.stop")):
 
-            def sign() -> Signature:
+            def sign_now() -> Signature:
                 gate = ctx.services.gate
                 return sign_stop(gate, principal, signer or "", password or "", meaning or "approved")
+
+            sign = sign_now
 
         result = drive_scenario(control, dash.ctx.triggered_id, name, hide, lang, acting(), sign)
         return result, ""  # the password field is emptied after every action

@@ -18,7 +18,7 @@ from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.i18n import t
-from dashboard.pages import alarms, instructor, station
+from dashboard.pages import alarms, audit, instructor, station
 from dashboard.services import Services
 from historian.base import Sample
 from twin.faults.service import TwinControl
@@ -156,6 +156,28 @@ def test_an_anonymous_viewer_may_not_acknowledge_and_the_refusal_is_audited(tmp_
         # A student gets past the role check (here: no monitoring service in this process).
         sam = Principal("sam", "student", "Sam Martin")
         assert alarms.acknowledge_as(ctx, sam, "level", "", "en") == t("no_monitoring", "en")
+    finally:
+        loop.close()
+        people.close()
+
+
+def test_the_audit_page_in_french_says_which_zone_the_times_are_typed_in(tmp_path: Path) -> None:
+    people = make_people(tmp_path)
+    loop = asyncio.new_event_loop()
+    try:
+        services = Services(historian=None, tagmaps=[], gate=people.gate, audit=people.audit)  # type: ignore[arg-type]
+        ctx = DashContext(services, HistorianGateway(None, loop), zone=ZoneInfo("Europe/Paris"))  # type: ignore[arg-type]
+        layout = audit.filters_bar(ctx, "fr")
+        zone = next(c for c in layout.children if "au-zone" in _ids(c)).children[1]
+        assert [o["label"] for o in zone.options] == ["UTC", "heure locale (Europe/Paris)"]
+        records = people.audit.query(limit=3)
+        table = audit.audit_table(records, {"sam": "Sam Martin"}, "fr")
+        headings = [th.children for th in table.children[0].children.children]
+        assert headings[:4] == ["N°", "Heure (UTC)", "Temps simulé (s)", "Utilisateur"]
+        assert [tr.children[0].children for tr in table.children[1].children] == [r.seq for r in records]
+        assert records[0].seq > records[-1].seq  # newest first
+        with pytest.raises(ValueError, match="yesterday"):
+            audit.query_filters({"since": "yesterday"}, None)
     finally:
         loop.close()
         people.close()
