@@ -2,8 +2,9 @@
 
 An action the plant file marks (ending an exercise by default) carries
 ``{"signature": {"password": "…", "meaning": "approved"}}``: the signer is the logged-in user,
-who types the password again. A wrong password is refused (401), audited as
-``signature.failed``, and counts towards the login lockout.
+who types the password again (at the local console, ``"user"`` names the instructor who signs).
+A wrong password is refused (401), audited as ``signature.failed``, and counts towards the
+login lockout.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ class SignatureBody(BaseModel):
     """The signer's password again, and what the signature means."""
 
     model_config = ConfigDict(extra="forbid")
-    password: SecretStr = Field(description="the logged-in user's password, typed again")
+    password: SecretStr = Field(description="the signer's password, typed again")
     meaning: Literal["reviewed", "approved", "performed"] = Field(description="what the signature means")
+    user: str = Field(
+        "", max_length=64, description="the signer: yourself (leave empty), or at the local console the instructor"
+    )
 
 
 def signature_of(request: Request, who: Principal, body: SignatureBody | None) -> Signature | None:
@@ -33,9 +37,9 @@ def signature_of(request: Request, who: Principal, body: SignatureBody | None) -
     services: Services = request.app.state.services
     if services.gate is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no users file in this process: nobody can sign")
-    if who.name == "local-console":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "log in to sign: the local console is not a person")
     try:
-        return services.gate.authenticator.sign(who, body.password.get_secret_value(), body.meaning)
+        return services.gate.sign(who, body.password.get_secret_value(), body.meaning, body.user)
+    except PermissionError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"signature refused: {exc}") from None
     except LoginRefused as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"signature refused: {exc}") from None

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from access import ANONYMOUS, Authenticator, LoginRefused, Principal, at_least
-from audit import AuditTrail, AuditUnavailable
+from audit import AuditTrail, AuditUnavailable, Signature
 from dashboard.auth.sessions import SessionStore
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,38 @@ class Gate:
         client = f"{host}:{port}" if port else host
         principal = self.authenticator.login(name, password, via="http", client=client)
         return principal, self.sessions.open(principal)
+
+    def sign(self, principal: Principal, password: str, meaning: str, signer: str = "") -> Signature:
+        """The electronic signature of a person (Part 11 §11.50, §11.200), for the API and the console.
+
+        A logged-in user signs as themselves (``signer`` empty or their own name). The local
+        console is not a person: ``signer`` names the instructor who signs. The password is
+        checked first (a wrong one is refused the same way for an unknown name), then the role.
+
+        Raises
+        ------
+        LoginRefused
+            Wrong password or lockout (audited ``signature.failed``).
+        PermissionError
+            No signer named at the local console, another user named, or a signer below instructor.
+        """
+        if principal.via != "local-console":
+            if signer.strip() not in ("", principal.name):
+                raise PermissionError(f"{principal.name} cannot sign for {signer.strip()}")
+            return self.authenticator.sign(principal, password, meaning)
+        name = signer.strip()
+        if not name:
+            raise PermissionError("the local console is not a person: give the signer's user name")
+        entry = self.authenticator.store.get(name)
+        role = entry.role if entry is not None else "anonymous"
+        person = Principal(
+            name, role, entry.display_name if entry else "", via="local-console", client=principal.client
+        )
+        signature = self.authenticator.sign(person, password, meaning)
+        if not at_least(role, "instructor"):
+            self.deny(person, "signature", "instructor", via="local-console")
+            raise PermissionError(f"{name} is {role}: only an instructor signs this")
+        return signature
 
     def logout(self, cookie: str | None) -> Principal | None:
         principal = self.sessions.close(cookie)

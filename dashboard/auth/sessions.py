@@ -14,7 +14,7 @@ Examples
 'alice'
 >>> store.principal(cookie[:-2] + "xx") is None  # altered: refused
 True
->>> store.close(cookie); store.principal(cookie) is None
+>>> _ = store.close(cookie); store.principal(cookie) is None
 True
 """
 

@@ -367,3 +367,22 @@ async def test_audit_api_filters_and_exports_for_instructors_only(site: Site) ->
     assert (await site.client.get("/api/audit?format=xml", headers=instructor)).status_code == 422
     bad_time = await site.client.get("/api/audit?since=yesterday", headers=instructor)
     assert bad_time.status_code == 422 and bad_time.json()["detail"][0]["loc"] == ["query", "since"]
+
+
+async def test_at_the_local_console_a_named_instructor_signs(site: Site) -> None:
+    site.people.gate.local_console = True  # this client is 127.0.0.1: the local console
+    assert (await site.client.post("/api/scenarios/small-leak/start")).status_code == 200
+    nobody = {"signature": {"password": PASSWORDS["ines"], "meaning": "approved"}}
+    refused = await site.client.post("/api/scenarios/stop", json=nobody)
+    assert refused.status_code == 403 and "give the signer's user name" in refused.json()["detail"]
+    student = {"signature": {"user": "sam", "password": PASSWORDS["sam"], "meaning": "approved"}}
+    assert (await site.client.post("/api/scenarios/stop", json=student)).status_code == 403
+    named = {"signature": {"user": "ines", "password": PASSWORDS["ines"], "meaning": "reviewed"}}
+    ok = await site.client.post("/api/scenarios/stop", json=named)
+    assert ok.status_code == 200 and ok.json()["state"] == "stopped"
+    record = site.people.audit.query(action="scenario.stop", limit=1)[0]
+    assert (record.user, record.via, record.signature and record.signature["user"]) == (
+        "local-console",
+        "local-console",
+        "ines",
+    )
