@@ -101,10 +101,6 @@ LABELS: dict[str, dict[str, str]] = {
     "acknowledge": {"fr": "Acquitter", "en": "Acknowledge"},
     "operator": {"fr": "Opérateur", "en": "Operator"},
     "comment": {"fr": "Commentaire", "en": "Comment"},
-    "operator_needed": {
-        "fr": "Indiquez votre nom d'opérateur avant d'acquitter.",
-        "en": "Enter your operator name before acknowledging.",
-    },
     "acknowledged_by": {"fr": "Acquittée par", "en": "Acknowledged by"},
     "priority": {"fr": "Priorité", "en": "Priority"},
     "state": {"fr": "État", "en": "State"},
@@ -151,12 +147,6 @@ LABELS: dict[str, dict[str, str]] = {
     "instructor_title": {
         "fr": "Console formateur — pannes, scénarios, horloge",
         "en": "Instructor console — faults, scenarios, clock",
-    },
-    "console_local_only": {
-        "fr": "La console formateur ne répond qu'au navigateur de la machine du jumeau (localhost). "
-        "Depuis un autre poste, passez par un tunnel SSH.",
-        "en": "The instructor console only answers a browser on the twin's own machine (localhost). "
-        "From another computer, use an SSH tunnel.",
     },
     "no_control": {
         "fr": "Aucune simulation ne tourne dans ce processus : pas de pannes ni de scénarios à piloter ici.",
