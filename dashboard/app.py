@@ -36,8 +36,9 @@ def create_dash(ctx: DashContext) -> Dash:
         before_pages = {name: id(entry.get("layout")) for name, entry in dash.page_registry.items()}
         before_callbacks = set(app.callback_map)
         page.register(app, ctx)
-        for key in set(app.callback_map) - before_callbacks:
-            guard.callback_levels[key] = level
+        for key in app.callback_map:  # registration order: the role matrix lists them so
+            if key not in before_callbacks:
+                guard.callback_levels[key] = level
         for name, entry in dash.page_registry.items():
             if before_pages.get(name) != id(entry.get("layout")):
                 entry["layout"] = guard_layout(guard, level, entry["layout"])

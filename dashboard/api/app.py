@@ -27,7 +27,15 @@ async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
 
 def create_api(services: Services) -> FastAPI:
     """The API app; ``services`` is reachable from routes through ``ServicesDep``."""
-    app = FastAPI(title="gmp-twin", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # ReDoc and the OAuth2 redirect page are unused; they would only sit outside /api.
+    app = FastAPI(
+        title="gmp-twin",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.services = services
     app.add_exception_handler(AuditUnavailable, _audit_down)
     app.add_exception_handler(PermissionError, _forbidden)
