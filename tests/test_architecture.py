@@ -8,6 +8,7 @@ import that runs upwards. The cycle check covers every import, including those u
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -31,9 +32,17 @@ PACKAGES = (
 
 def test_import_contracts_are_kept(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0, (
-        "run `lint-imports` to see the import"
-    )
+    # import-linter configures logging with dictConfig, which disables every existing logger of
+    # this process: later tests reading log records (caplog) would see nothing. Put them back.
+    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    disabled = {lg.name: lg.disabled for lg in loggers}
+    try:
+        assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0, (
+            "run `lint-imports` to see the import"
+        )
+    finally:
+        for lg in loggers:
+            lg.disabled = disabled[lg.name]
 
 
 def strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:
