@@ -36,8 +36,11 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _page(title: str, body: str, lang: str) -> HTMLResponse:
-    langs = " ".join(f'<a class="lang" href="?lang={code}">{code.upper()}</a>' for code in LANGS)
+def _page(title: str, body: str, lang: str, next_: str = "/") -> HTMLResponse:
+    # The language switch keeps where the user was going.
+    langs = " ".join(
+        f'<a class="lang" href="?lang={code}&amp;next={html.escape(quote(next_))}">{code.upper()}</a>' for code in LANGS
+    )
     return HTMLResponse(
         f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -62,7 +65,7 @@ def login_form(lang: str, next_: str, error: str = "", username: str = "") -> HT
 {_field("username", t("username", lang), "text", username, "username")}
 {_field("password", t("password", lang), auto="current-password")}
 <button type="submit" id="login-submit">{t("login_button", lang)}</button></form>"""
-    return _page(t("login_title", lang), body, lang)
+    return _page(t("login_title", lang), body, lang, next_)
 
 
 def _lang(value: str | None) -> str:
@@ -129,7 +132,7 @@ def password_form(lang: str, next_: str, first: bool, message: str = "", error: 
 {_field("new_password", t("new_password", lang), auto="new-password")}
 {_field("new_password2", t("new_password_again", lang), auto="new-password")}
 <button type="submit" id="password-submit">{t("change_button", lang)}</button></form>"""
-    return _page(t("password_title", lang), body, lang)
+    return _page(t("password_title", lang), body, lang, next_)
 
 
 @router.get("/account/password", response_class=HTMLResponse)
