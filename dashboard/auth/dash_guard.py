@@ -24,6 +24,7 @@ import flask
 from dash import Dash, html
 
 from access import Principal
+from audit import Actor
 from dashboard.auth.gate import Gate, allowed
 from dashboard.auth.sessions import COOKIE
 from dashboard.i18n import t
@@ -43,6 +44,12 @@ def current_principal() -> Principal:
         if isinstance(principal, Principal):
             return principal
     return Principal("anonymous", "anonymous", via="http")
+
+
+def current_actor() -> Actor:
+    """The audit actor of the Dash request being served (the local console keeps its own channel)."""
+    principal = current_principal()
+    return principal.actor("local-console" if principal.via == "local-console" else "dash")
 
 
 def _resolve(gate: Gate | None) -> Principal:

@@ -36,7 +36,7 @@ from dash import ALL, Dash, Input, Output, State, html
 from access import LoginRefused, Principal
 from audit import Actor, AuditUnavailable, Signature
 from dashboard import instructor_view as view
-from dashboard.auth.dash_guard import current_principal
+from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.auth.gate import LOCAL_CONSOLE, Gate
 from dashboard.context import DashContext
 from dashboard.i18n import t
@@ -62,8 +62,7 @@ def control_of(ctx: DashContext) -> TwinControl | None:
 
 def acting() -> Actor:
     """The audit actor of the person using the console (the local console keeps its own channel)."""
-    principal = current_principal()
-    return principal.actor(LOCAL_CONSOLE if principal.via == LOCAL_CONSOLE else "dash")
+    return current_actor()
 
 
 def refusal_text(exc: Exception, lang: str) -> str:
