@@ -7,7 +7,7 @@ so every role (access, twin, dashboard, CLI) can use it.
 """
 
 from audit.record import MEANINGS, Actor, AuditRecord, Signature
-from audit.trail import AuditTrail, AuditUnavailable, Change
+from audit.trail import AuditTrail, AuditUnavailable, Change, audited
 from audit.verify import VerifyResult, verify
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "Change",
     "Signature",
     "VerifyResult",
+    "audited",
     "verify",
 ]

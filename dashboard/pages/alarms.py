@@ -20,8 +20,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from access import Principal
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
-from audit import AuditUnavailable
-from dashboard.auth.audited import audited
+from audit import AuditUnavailable, audited
 from dashboard.auth.dash_guard import current_principal
 from dashboard.auth.gate import LOCAL_CONSOLE
 from dashboard.context import DashContext

@@ -39,11 +39,11 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from audit import Actor, AuditTrail, Signature
+from audit import Actor, AuditTrail, Change, Signature, audited
 from twin.access_policy import DEFAULT_SIGNED, AccessPolicy
 from twin.faults.catalog import FAULT_TYPES
 from twin.faults.manager import EventSink, FaultManager
@@ -57,14 +57,6 @@ T = TypeVar("T")
 SYSTEM = Actor.system()
 #: A scenario name is a file stem of the library, never a path.
 _SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,79}$")
-
-
-class _Unaudited:
-    """The change record when no trail is configured (tests, offline playback)."""
-
-    new: Any = None
-    status: str = ""
-    detail: str = ""
 
 
 def new_run_id() -> str:
@@ -130,29 +122,11 @@ class TwinControl:
         return asyncio.run_coroutine_threadsafe(job(), loop).result(timeout=15)
 
     # -- audit --------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def audited(
-        self,
-        actor: Actor,
-        action: str,
-        obj: str,
-        *,
-        unit: str = "",
-        old: Any = None,
-        new: Any = None,
-        reason: str = "",
-        signature: Signature | None = None,
-    ) -> Iterator[Any]:
+    def audited(self, actor: Actor, action: str, obj: str, **fields: Any) -> contextlib.AbstractContextManager[Change]:
         """Record a change (accepted or refused) around its body; refuse it when the trail is down."""
-        if self.audit is None:
-            yield _Unaudited()
-            return
-        with self.audit.change(
-            actor, action, obj, unit=unit, old=old, new=new, reason=reason, signature=signature
-        ) as change:
-            yield change
+        return audited(self.audit, actor, action, obj, **fields)
 
-    def _check_signature(self, action: str, actor: Actor, signature: Signature | None, change: Any) -> None:
+    def _check_signature(self, action: str, actor: Actor, signature: Signature | None, change: Change) -> None:
         """Part 11 §11.200: the actions the plant file marks need the acting person's signature."""
         if not self.policy.needs_signature(action) or actor.role == "system":
             return

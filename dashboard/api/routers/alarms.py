@@ -12,9 +12,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
+from audit import audited
 from dashboard.api.auth import InstructorDep, StudentDep, ViewerDep, actor
 from dashboard.api.deps import MonitoringDep, ServicesDep
-from dashboard.auth.audited import audited
 
 router = APIRouter(tags=["alarms"])
 

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit import audited
 from dashboard.api.auth import InstructorDep, ViewerDep, actor
 from dashboard.api.deps import RuntimeDep, ServicesDep
-from dashboard.auth.audited import audited
 from twin.runtime import TwinRuntime
 
 router = APIRouter(tags=["clock"])
