@@ -221,3 +221,13 @@ async def serving(runtime: Any, port: int) -> AsyncIterator[str]:
         finally:
             stop.set()
             await task
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> Iterator[Any]:
+    """Named users (``tests/people.py``: sam, ines, ada) over a real users file and audit trail."""
+    from people import make_people
+
+    made = make_people(tmp_path)
+    yield made
+    made.close()

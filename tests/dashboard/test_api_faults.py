@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from people import PASSWORDS, People, make_people
+from scenario_texts import LEAK
 
 from dashboard.api.app import create_api
 from dashboard.services import Services
@@ -32,13 +33,6 @@ hidden: true
 duration_s: 600
 faults:
   - {kind: sensor_bias, target: {unit: mps-pa, tag: B101_level}, magnitude: 1.5, note: the level reads high}
-"""
-LEAK = """
-title: {en: Small leak, fr: Petite fuite}
-units: [mps-pa]
-duration_s: 300
-faults:
-  - {kind: leak, target: {unit: mps-pa}, magnitude: 0.5, start_s: 10}
 """
 
 

@@ -25,6 +25,7 @@ from conftest import free_port
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from people import People, make_people
+from scenario_texts import LEAK
 from schemathesis.checks import FailureGroup, not_a_server_error
 from schemathesis.core.result import Ok
 
@@ -40,13 +41,6 @@ from twin.runtime import TwinRuntime
 
 #: Examples per operation, caller and mode (valid data, then invalid data).
 EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 15, schemathesis.GenerationMode.NEGATIVE: 10}
-LEAK = """
-title: {en: Small leak, fr: Petite fuite}
-units: [mps-pa]
-duration_s: 300
-faults:
-  - {kind: leak, target: {unit: mps-pa}, magnitude: 0.5, start_s: 10}
-"""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from people import PASSWORDS, SETUP, People, make_people
+from scenario_texts import LEAK
 
 from access import Principal
 from audit import AuditTrail, verify
@@ -30,13 +31,6 @@ from twin.runtime import TwinRuntime
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "http://testserver"
-LEAK = """
-title: {en: Small leak, fr: Petite fuite}
-units: [mps-pa]
-duration_s: 300
-faults:
-  - {kind: leak, target: {unit: mps-pa}, magnitude: 0.5, start_s: 10}
-"""
 
 
 @dataclass

@@ -10,14 +10,14 @@ method that the plant policy or ``METHOD_ROLES`` does not know fails the test by
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from asyncua import Client, Node, ua
 from conftest import free_port
-from people import PASSWORDS, People, make_people
+from people import PASSWORDS, People
 
 from access import at_least
 from twin.access_policy import AccessPolicy
@@ -41,13 +41,6 @@ class Served:
         user = ROLES[role]
         host = self.endpoint.removeprefix("opc.tcp://")
         return self.endpoint if user is None else f"opc.tcp://{user}:{PASSWORDS[user]}@{host}"
-
-
-@pytest.fixture
-def people(tmp_path: Path) -> Iterator[People]:
-    p = make_people(tmp_path)
-    yield p
-    p.close()
 
 
 @pytest.fixture

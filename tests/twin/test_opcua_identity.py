@@ -11,7 +11,7 @@ import contextlib
 import json
 import sqlite3
 import statistics
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,13 +105,6 @@ async def run_twin(
         finally:
             stop.set()
             await task
-
-
-@pytest.fixture
-def people(tmp_path: Path) -> Iterator[People]:
-    p = make_people(tmp_path)
-    yield p
-    p.close()
 
 
 @pytest.fixture

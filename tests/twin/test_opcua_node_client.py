@@ -5,13 +5,13 @@ The client and its installation are in ``tests/node_opcua.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from conftest import free_port
 from node_opcua import install_node_client, run_node_client
-from people import PASSWORDS, People, make_people
+from people import PASSWORDS, People
 
 from audit import verify
 from models.mps_pa import MpsPaStation
@@ -24,13 +24,6 @@ from twin.runtime import TwinRuntime
 @pytest.fixture(scope="module")
 def node_client() -> Path:
     return install_node_client()
-
-
-@pytest.fixture
-def people(tmp_path: Path) -> Iterator[People]:
-    p = make_people(tmp_path)
-    yield p
-    p.close()
 
 
 @pytest.fixture
