@@ -1,7 +1,8 @@
 """Export audit records as CSV (for a spreadsheet) or JSON lines (for a program).
 
 CSV: a header row, one column per record field (``old``, ``new`` and ``signature`` as JSON
-text) and a last column ``manifestation`` with the signature as it is shown (printed name,
+text; a text a spreadsheet would run as a formula gets a leading ``'``) and a last column
+``manifestation`` with the signature as it is shown (printed name,
 UTC date and time, meaning). JSON lines: each record as canonical JSON with its ``hash``, so
 the chain can be re-checked from the export alone: ``sha256(prev_hash + line without
 "hash")`` equals ``hash``.
@@ -57,5 +58,23 @@ def export(path: str | Path, fmt: Literal["csv", "jsonl"], out: TextIO, **filter
     writer.writerow([*FIELDS, "manifestation"])
     for record in records:
         row = [dumps(getattr(record, f)) if f in _JSON_FIELDS else getattr(record, f) for f in FIELDS]
-        writer.writerow([*("" if v is None else v for v in row), record.signature_manifestation()])
+        cells = [*("" if v is None else v for v in row), record.signature_manifestation()]
+        writer.writerow([spreadsheet_safe(c) for c in cells])
     return len(records)
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``), quoted.
+
+    A reason typed by a user ends up here; the JSON-lines export keeps the exact text.
+
+    >>> print(spreadsheet_safe('=HYPERLINK("http://x")'), spreadsheet_safe("-0.5"), spreadsheet_safe(3.0))
+    '=HYPERLINK("http://x") -0.5 3.0
+    """
+    if not isinstance(cell, str) or not cell or cell[0] not in "=+-@\t\r":
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
