@@ -171,3 +171,24 @@ def _check_head(
             "rewrites the anchor)",
         )
     return chain
+
+
+def missing_anchors(path: str | Path, anchors: list[str]) -> list[str]:
+    """The anchors (hashes, or their first 12+ hex digits, kept from an earlier verify) not in the chain.
+
+    The hash chain cannot tell a whole trail rewritten by someone with the file from the original;
+    a head hash written down elsewhere (printed by ``gmp-twin audit verify``) can: it must still be
+    the hash of a record.
+    """
+    missing = []
+    conn = storage.open_readonly(Path(path))
+    try:
+        for anchor in anchors:
+            digits = anchor.strip().lower()
+            if len(digits) < 12 or any(c not in "0123456789abcdef" for c in digits):
+                missing.append(f"{anchor} (not a hash: give 12 or more hex digits)")
+            elif conn.execute("SELECT 1 FROM audit WHERE hash LIKE ? LIMIT 1", (digits + "%",)).fetchone() is None:
+                missing.append(anchor)
+    finally:
+        conn.close()
+    return missing

@@ -27,14 +27,20 @@ def audit_path(args: argparse.Namespace) -> Path:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from audit import verify
+    from audit.verify import missing_anchors
 
     path = audit_path(args)
     if not path.is_file():
         raise ConfigError(f"no audit store at {path} (give --audit PATH or set GMP_TWIN_AUDIT)")
     result = verify(path)
     if result.ok:
+        missing = missing_anchors(path, args.anchor or [])
+        if missing:
+            print(f"audit trail REWRITTEN ({path}): anchor(s) not in the chain: {', '.join(missing)}")
+            return 1
         head = f", head {result.head_hash[:12]}" if result.head_hash else ""
-        print(f"audit trail intact: {result.checked} records{head} ({path})")
+        anchors = f", {len(args.anchor)} anchor(s) found" if args.anchor else ""
+        print(f"audit trail intact: {result.checked} records{head}{anchors} ({path})")
         return 0
     where = f" at seq {result.first_bad_seq}" if result.first_bad_seq is not None else ""
     print(f"audit trail BROKEN{where} ({path}): {result.problem}")
@@ -77,6 +83,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
 
     ver = audit_sub.add_parser("verify", parents=[common], help="check the chain; exit 1 naming the first bad record")
+    ver.add_argument(
+        "--anchor",
+        action="append",
+        metavar="HASH",
+        help="a head hash printed by an earlier verify and kept elsewhere (repeatable): it must still be in the "
+        "chain, which catches a trail rewritten whole",
+    )
     ver.set_defaults(handler=_cmd_verify)
 
     exp = audit_sub.add_parser("export", parents=[common], help="write the records as CSV or JSON lines")

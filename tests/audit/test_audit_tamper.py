@@ -194,3 +194,23 @@ def test_installed_command_exit_codes(store: Path) -> None:
         [str(exe), "audit", "verify"], capture_output=True, text=True, timeout=60, env={"GMP_TWIN_AUDIT": str(store)}
     )
     assert bad.returncode == 1 and "BROKEN at seq 4" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_a_trail_rewritten_whole_is_caught_by_a_kept_anchor(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", "--audit", str(store)]) == 0
+    kept = capsys.readouterr().out.split("head ")[1][:12]  # what an instructor writes down
+    assert main(["audit", "verify", "--audit", str(store), "--anchor", kept]) == 0
+    assert "1 anchor(s) found" in capsys.readouterr().out
+    # Someone with the file writes a whole new trail, self-consistent, with its own head.
+    forged = AuditTrail(tmp_path / "forged.sqlite")
+    for i in range(N):
+        forged.append(ALICE, "tag.write", "mps-pa.level_sp", unit="mps-pa", old=10.0 + i, new=99.0, reason="")
+    forged.close()
+    store.write_bytes(forged.path.read_bytes())
+    head_path(store).write_bytes(head_path(forged.path).read_bytes())
+    assert verify(store).ok  # the chain alone cannot tell
+    assert main(["audit", "verify", "--audit", str(store), "--anchor", kept]) == 1
+    assert f"anchor(s) not in the chain: {kept}" in capsys.readouterr().out
+    assert main(["audit", "verify", "--audit", str(store), "--anchor", "xyz"]) == 1
