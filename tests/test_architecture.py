@@ -21,6 +21,7 @@ PACKAGES = (
     "config_schema",
     "audit",
     "access",
+    "pki",
     "historian",
     "twin",
     "plc_bridge",
