@@ -26,11 +26,13 @@ pydantic_core._pydantic_core.ValidationError: 1 validation error for TagMap
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from asyncua import ua
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from config_schema.files import load_yaml_model
 from models.unit import TagKind, TagSpec
@@ -56,6 +58,128 @@ class SubscriptionSettings(_Strict):
     max_items_per_subscription: int = Field(1000, ge=1, le=100_000)
 
 
+SecurityPolicyName = Literal["None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"]
+SecurityModeName = Literal["None", "Sign", "SignAndEncrypt"]
+_PINNED = re.compile(r"^sha1:[0-9A-Fa-f:]{40,59}$")
+
+
+class TagMapSecurity(_Strict):
+    """How the bridge secures its channel to the server (``security:`` in a tag map).
+
+    ``certificate`` / ``private_key`` are the bridge's application instance certificate; when
+    both are absent one is generated in the PKI folder (``own/``), when given but missing it is
+    generated at those paths. ``server_trust`` decides which server certificates are accepted:
+    ``pki`` (the PKI folder's ``trusted/`` list; an unknown one is filed under ``rejected/`` for
+    ``gmp-twin pki trust``), ``sha1:<thumbprint>`` (exactly that certificate) or ``tofu`` (trust
+    the first certificate seen for this endpoint and refuse any other one later).
+    """
+
+    policy: SecurityPolicyName = "None"
+    mode: SecurityModeName = "None"
+    certificate: Path | None = None
+    private_key: Path | None = None
+    server_trust: str = "pki"
+
+    @field_validator("server_trust")
+    @classmethod
+    def _trust_form(cls, value: str) -> str:
+        if value in ("pki", "tofu") or _PINNED.match(value):
+            return value
+        raise ValueError(
+            f"server_trust {value!r}: expected pki (the trusted folder), tofu (trust on first use) "
+            "or sha1:<40 hex digits> (the server certificate's thumbprint, as `gmp-twin pki list` shows it)"
+        )
+
+    @model_validator(mode="after")
+    def _policy_and_mode_agree(self) -> TagMapSecurity:
+        if (self.policy == "None") != (self.mode == "None"):
+            raise ValueError(
+                f"policy {self.policy} with mode {self.mode}: policy None goes with mode None, "
+                "a secure policy with Sign or SignAndEncrypt"
+            )
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("give both certificate and private_key, or neither (one is then generated)")
+        return self
+
+    @property
+    def secure(self) -> bool:
+        return self.policy != "None"
+
+    @property
+    def pinned_thumbprint(self) -> str | None:
+        """The pinned SHA-1 thumbprint, upper-case hex without colons, if ``server_trust`` pins one."""
+        if not self.server_trust.startswith("sha1:"):
+            return None
+        return self.server_trust[5:].replace(":", "").upper()
+
+
+class TagMapIdentity(_Strict):
+    """Who the bridge logs in as (``identity:`` in a tag map).
+
+    The password never sits in the tag map: it comes from an environment variable
+    (``password_env``) or a secret file (``password_file``, e.g. a Docker secret). With
+    ``kind: certificate`` the X.509 user certificate is ``certificate`` / ``private_key``
+    (default: the bridge's application certificate).
+    """
+
+    kind: Literal["anonymous", "username", "certificate"] = "anonymous"
+    username: str | None = None
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_file: Path | None = None
+    certificate: Path | None = None
+    private_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TagMapIdentity:
+        if self.kind == "username":
+            if not self.username:
+                raise ValueError("kind username needs username")
+            if self.password_env and self.password_file:
+                raise ValueError("give password_env or password_file, not both")
+        elif self.username or self.password_env or self.password_file:
+            raise ValueError(f"username and password_env/password_file only go with kind username, not {self.kind}")
+        if (self.certificate is None) != (self.private_key is None):
+            raise ValueError("give both certificate and private_key, or neither")
+        if self.certificate is not None and self.kind != "certificate":
+            raise ValueError(f"certificate and private_key only go with kind certificate, not {self.kind}")
+        return self
+
+    def password(self) -> str | None:
+        """The password from ``password_env`` or ``password_file``; ``None`` when neither is set.
+
+        Raises
+        ------
+        LookupError
+            The variable is unset or the file unreadable (the message names which, never a value).
+        """
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise LookupError(f"identity.password_env: environment variable {self.password_env} is not set")
+            return value
+        if self.password_file:
+            try:
+                return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise LookupError(
+                    f"identity.password_file: cannot read {self.password_file} ({exc.strerror})"
+                ) from None
+        return None
+
+
+class Deadband(_Strict):
+    """A DataChangeFilter deadband: ``absolute`` (engineering units) or ``percent`` (of EURange)."""
+
+    type: Literal["absolute", "percent"]
+    value: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _percent_range(self) -> Deadband:
+        if self.type == "percent" and self.value > 100:
+            raise ValueError(f"a percent deadband is 0..100 (% of the EURange), not {self.value}")
+        return self
+
+
 class TagEntry(_Strict):
     """One tag: its name in the historian, its node on the server, its unit and range."""
 
@@ -70,6 +194,10 @@ class TagEntry(_Strict):
     #: Normal operating range / proven acceptable range of a critical parameter (ICH Q8).
     nor: tuple[float, float] | None = None
     par: tuple[float, float] | None = None
+    #: Sampling interval of this tag on the server (default: the subscription's).
+    sampling_ms: float | None = Field(None, ge=0, le=3_600_000)
+    #: Report only changes larger than this (applied by the server, where it supports it).
+    deadband: Deadband | None = None
 
     @field_validator("node")
     @classmethod
@@ -113,7 +241,52 @@ class TagMap(_Strict):
     #: The bridge refuses every write unless this is true (a real PLC is never written by accident).
     allow_writes: bool = False
     subscription: SubscriptionSettings = SubscriptionSettings()
+    security: TagMapSecurity | None = None
+    identity: TagMapIdentity | None = None
     tags: list[TagEntry] = Field(min_length=1)
+    # Where the map came from, for messages that name file and line (set by load_tagmap).
+    _file: Path | None = PrivateAttr(None)
+    _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # Same content is the same map, wherever it was loaded from.
+        return isinstance(other, TagMap) and self.__dict__ == other.__dict__
+
+    @property
+    def file(self) -> str:
+        """The tag map file (or ``<tag map of unit U>`` for one built in code)."""
+        return str(self._file) if self._file else f"<tag map of unit {self.unit}>"
+
+    def where(self, *path: str | int) -> str:
+        """``file:line: field`` for a field of this map (``where("tags", 3, "node")``).
+
+        >>> TagMap.model_validate({"endpoint": "opc.tcp://h:4840", "site": "s", "unit": "u",
+        ...     "tags": [{"name": "x", "node": "ns=2;s=x"}]}).where("security", "policy")
+        '<tag map of unit u>: security.policy'
+        """
+        line = None
+        for n in range(len(path), 0, -1):
+            line = self._lines.get(tuple(path[:n]))
+            if line is not None:
+                break
+        field = ""
+        for part in path:
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else part)
+        return f"{self.file}:{line}: {field}" if line else f"{self.file}: {field}"
+
+    def tag_where(self, name: str) -> str:
+        """``file:line`` of a tag's ``node`` field."""
+        for i, tag in enumerate(self.tags):
+            if tag.name == name:
+                return self.where("tags", i, "node")
+        return self.file
+
+    @model_validator(mode="after")
+    def _keep_lines(self, info: ValidationInfo) -> TagMap:
+        context = info.context or {}
+        if "lines" in context:
+            self._lines = dict(context["lines"])
+        return self
 
     @field_validator("tags")
     @classmethod
@@ -138,7 +311,10 @@ class TagMap(_Strict):
 
 def load_tagmap(path: str | Path) -> TagMap:
     """Load and validate a tag map file; raise :class:`config_schema.files.ConfigError`."""
-    return load_yaml_model(path, TagMap)
+    path = Path(path)
+    tagmap = load_yaml_model(path, TagMap)
+    tagmap._file = path
+    return tagmap
 
 
 def tagmap_for_unit(
