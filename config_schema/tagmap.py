@@ -198,6 +198,10 @@ class TagEntry(_Strict):
     sampling_ms: float | None = Field(None, ge=0, le=3_600_000)
     #: Report only changes larger than this (applied by the server, where it supports it).
     deadband: Deadband | None = None
+    #: As the server declared them when the map was browsed (``gmp-twin tagmap --browse``):
+    #: the OPC UA DataType name and the node's AccessLevel (writes still need allow_writes).
+    data_type: str | None = None
+    access: Literal["read", "readwrite"] | None = None
 
     @field_validator("node")
     @classmethod
