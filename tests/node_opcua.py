@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 NODE_OPCUA = "node-opcua-client@2.182.2"
+NODE_OPCUA_SERVER = "node-opcua@2.182.2"  # the whole SDK: servers for the stand-in PLCs
 BIAS = {"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 3.0}
 
 CLIENT_JS = r"""
@@ -66,25 +67,40 @@ main().catch((err) => { console.log(JSON.stringify({ error: String(err.message |
 """
 
 
-def install_node_client() -> Path:
-    """The client script, next to an installed ``node-opcua-client`` (skips the test when impossible)."""
+def _installed(package: str) -> Path:
+    """The folder whose ``node_modules`` holds ``package`` (``name@version``), installed once with npm.
+
+    Skips the test when node/npm are missing or npm cannot install it (offline).
+    """
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node/npm not on PATH")
     default = Path.home() / ".cache" / "gmp-twin" / "node-opcua"
     root = Path(os.environ.get("GMP_TWIN_NODE_OPCUA_DIR", default))
-    if not (root / "node_modules" / "node-opcua-client").is_dir():
+    if not (root / "node_modules" / package.rsplit("@", 1)[0]).is_dir():
         root.mkdir(parents=True, exist_ok=True)
         try:
             subprocess.run(
-                ["npm", "install", "--prefix", str(root), "--no-audit", "--no-fund", NODE_OPCUA],
+                ["npm", "install", "--prefix", str(root), "--no-audit", "--no-fund", package],
                 check=True,
                 capture_output=True,
                 timeout=600,
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"cannot install {NODE_OPCUA} with npm: {exc}")
-    script = root / "gmp-twin-client.js"
+            pytest.skip(f"cannot install {package} with npm: {exc}")
+    return root
+
+
+def install_node_client() -> Path:
+    """The client script, next to an installed ``node-opcua-client`` (skips the test when impossible)."""
+    script = _installed(NODE_OPCUA) / "gmp-twin-client.js"
     script.write_text(CLIENT_JS)
+    return script
+
+
+def install_node_server(js: str, name: str) -> Path:
+    """A server script ``name`` holding ``js``, next to an installed ``node-opcua`` (server and client)."""
+    script = _installed(NODE_OPCUA_SERVER) / name
+    script.write_text(js)
     return script
 
 
