@@ -6,17 +6,29 @@ may renumber namespaces), splits the tags over subscriptions of at most
 ``max_items_per_subscription`` items, and turns every data change into a ``process``
 point keyed by its SourceTimestamp.
 
+How it connects (security policy, trust, identity) is :mod:`plc_bridge.connection`'s job;
+which items it monitors, and the retry of a tag the server refused, is
+:mod:`plc_bridge.subscriptions`'. A refusal a retry cannot fix (policy, password,
+certificate) is logged once, clearly, and retried slowly (a ``gmp-twin pki trust`` is picked
+up without a restart). A server that went away is probed cheaply (a TCP connect) between
+backoff steps, so data flows again about a second after it listens again, however long the
+outage lasted.
+
 Losses are counted, never hidden:
 
 - a server-side queue overflow (the Overflow info bit on a value) counts one dropped
   notification per flagged value;
-- the time the bridge was disconnected is written to the historian as a ``data_gap``
-  event, since the values of that window are gone.
+- the time without data is written to the historian as a ``data_gap`` event, since the
+  values of that window are gone: after a lost connection, and at start for the hole since
+  the unit's last value in the historian (a bridge killed and restarted). A gap runs from
+  the last value before the hole to the first newer value after it (SourceTimestamps, so
+  the simulated clock of a twin running faster than real time is handled alike).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -24,12 +36,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeNotif
 
 from config_schema.tagmap import TagEntry, TagMap
-from historian.base import Point
+from historian.base import Historian, Point
+from pki.store import Pki
+from plc_bridge.connection import ConnectionRefusedByPolicy, describe, open_client
+from plc_bridge.subscriptions import TagSubscriptions
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +76,13 @@ class BridgeStats:
     last_error: str | None = None
     last_notification_wall: float | None = None
     gaps: int = 0
+    #: True while the server refuses us for a reason only a person can fix (see last_error).
+    refused: bool = False
+    #: Tag name -> {node, status, attempts} for the tags the server refused.
+    failed_tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tag_retries: int = 0
+    deadband_refused: list[str] = field(default_factory=list)
+    per_tag: dict[str, int] = field(default_factory=dict)
     latest: dict[str, tuple[float | None, int, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,9 +90,12 @@ class BridgeStats:
             "connected": self.connected,
             "connects": self.connects,
             "connect_failures": self.connect_failures,
+            "refused": self.refused,
             "notifications": self.notifications,
             "dropped_notifications": self.dropped_notifications,
             "data_gaps": self.gaps,
+            "failed_tags": self.failed_tags,
+            "deadband_refused": self.deadband_refused,
             "last_error": self.last_error,
         }
 
@@ -78,6 +104,23 @@ def _time_ns(ts: datetime | None) -> int:
     if ts is None:
         return time.time_ns()
     return int(ts.timestamp() * 1_000_000) * 1000
+
+
+def _host_port(endpoint: str) -> tuple[str, int]:
+    parts = urlsplit(endpoint)
+    return parts.hostname or "localhost", parts.port or 4840
+
+
+async def _listening(host: str, port: int, timeout_s: float) -> bool:
+    """Does anything accept a TCP connection there (a cheap probe, no OPC UA session)?"""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=timeout_s)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
 
 
 class _Handler:
@@ -112,9 +155,21 @@ class Bridge:
     flush_period_s : float
         Notifications are batched into the sink at this period (one disk transaction each).
     username, password : str, optional
-        A UserName identity for servers that refuse anonymous sessions (the twin in production).
-        Until encrypted endpoints exist (next issue), the server decides whether the password
-        is encrypted: asyncua encrypts it only with the server's certificate.
+        A UserName identity for servers that refuse anonymous sessions (the twin in
+        production), used when the tag map has no ``identity:`` block.
+    pki : Pki, optional
+        PKI folder for the bridge's certificate and the trusted servers (default ``data/pki``).
+    historian : Historian, optional
+        Where to look up the unit's last value at start, for the ``data_gap`` of a restart.
+    probe_period_s : float
+        While waiting out a backoff after the server went away, try a TCP connect this often
+        and reconnect as soon as it listens again.
+    refused_retry_s : float
+        Retry period after a refusal (policy, password, certificate).
+    tag_retry_min_s, tag_retry_max_s : float
+        Backoff of a tag the server refused (unknown node id...), retried on its own.
+    min_start_gap_s : float
+        A hole at start shorter than this is not a gap (a quick restart).
     """
 
     def __init__(
@@ -128,12 +183,32 @@ class Bridge:
         request_timeout_s: float = 4.0,
         username: str | None = None,
         password: str | None = None,
+        pki: Pki | None = None,
+        historian: Historian | None = None,
+        probe_period_s: float = 0.5,
+        refused_retry_s: float = 30.0,
+        tag_retry_min_s: float = 2.0,
+        tag_retry_max_s: float = 60.0,
+        min_start_gap_s: float = 1.0,
     ) -> None:
         self.tagmap = tagmap
         self._username = username
         self._password = password
+        self._pki = pki
+        self._historian = historian
         self.sink = sink
-        self.endpoint = endpoint or tagmap.endpoint
+        # The URL may carry user:password@ (the old way): kept private, shown without it.
+        self._endpoint = endpoint or tagmap.endpoint
+        self.endpoint = describe(self._endpoint)
+        self.probe_period_s = probe_period_s
+        self.refused_retry_s = refused_retry_s
+        self.tag_retry_min_s = tag_retry_min_s
+        self.tag_retry_max_s = tag_retry_max_s
+        self.min_start_gap_s = min_start_gap_s
+        self._gap_start_ns: int | None = None
+        self._gap_reason = ""
+        self._last_data_ns: int | None = None
+        self._items: TagSubscriptions | None = None
         self.backoff_min_s = backoff_min_s
         self.backoff_max_s = backoff_max_s
         self.flush_period_s = flush_period_s
@@ -157,8 +232,13 @@ class Bridge:
             value = float(raw)
             fields["value"] = value
         time_ns = _time_ns(dv.SourceTimestamp or dv.ServerTimestamp)
+        if self._gap_start_ns is not None and time_ns > self._gap_start_ns:
+            self._close_gap(time_ns)
+        if self._last_data_ns is None or time_ns > self._last_data_ns:
+            self._last_data_ns = time_ns
         self._pending.append(Point("process", {**self._base_tags, "tag": tag.name}, fields, time_ns))
         self.stats.notifications += 1
+        self.stats.per_tag[tag.name] = self.stats.per_tag.get(tag.name, 0) + 1
         self.stats.last_notification_wall = time.time()
         self.stats.latest[tag.name] = (value, int(status), time_ns)
 
@@ -171,6 +251,46 @@ class Bridge:
     def _event(self, kind: str, time_ns: int, **fields: float | int | str) -> None:
         self._pending.append(
             Point("event", {"site": self.tagmap.site, "unit": self.tagmap.unit, "kind": kind}, fields, time_ns)
+        )
+
+    # -- gaps -------------------------------------------------------------------------
+    async def _open_start_gap(self) -> None:
+        """At start: a gap opens at the unit's last value in the historian (if any)."""
+        if self._historian is None:
+            return
+        try:
+            latest = await self._historian.latest(site=self.tagmap.site, unit=self.tagmap.unit)
+        except Exception as exc:
+            log.warning(
+                "%s: cannot read the last value of unit %s (%s); no start gap check",
+                self.endpoint,
+                self.tagmap.unit,
+                exc,
+            )
+            return
+        times = [s.time_ns for key, s in latest.items() if key.source == self.tagmap.source]
+        if times:
+            self._gap_start_ns = max(times)
+            self._gap_reason = "start"
+
+    def _close_gap(self, end_ns: int) -> None:
+        start_ns, reason = self._gap_start_ns, self._gap_reason
+        assert start_ns is not None
+        self._gap_start_ns = None
+        duration_s = (end_ns - start_ns) / 1e9
+        if reason == "start" and duration_s < self.min_start_gap_s:
+            return
+        self.stats.gaps += 1
+        why = "while the bridge was not running" if reason == "start" else f"from {self.endpoint} (connection lost)"
+        log.warning("data gap of %.1f s for unit %s %s", duration_s, self.tagmap.unit, why)
+        self._event(
+            "data_gap",
+            end_ns,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            duration_s=duration_s,
+            reason=reason,
+            message=f"no data {why} for {duration_s:.1f} s",
         )
 
     # -- connection -------------------------------------------------------------------
@@ -192,94 +312,139 @@ class Bridge:
             resolved[tag.name] = node_id
         return resolved
 
-    async def _subscribe(self, client: Client, node_ids: dict[str, ua.NodeId]) -> None:
-        settings = self.tagmap.subscription
+    async def _subscribe(self, client: Client, node_ids: dict[str, ua.NodeId]) -> TagSubscriptions:
         by_node = {node_ids[t.name]: t for t in self.tagmap.tags}
-        names = list(node_ids)
-        step = settings.max_items_per_subscription
-        for start in range(0, len(names), step):
-            chunk = [client.get_node(node_ids[n]) for n in names[start : start + step]]
-            sub = await client.create_subscription(settings.publishing_interval_ms, _Handler(self, by_node))
-            # Trigger on timestamps too: a value re-sent unchanged (heartbeat) proves it is current.
-            # asyncua's public subscribe_data_change takes no filter, hence the low-level call.
-            results = await sub._subscribe(
-                chunk,
-                mfilter=ua.DataChangeFilter(Trigger=ua.DataChangeTrigger.StatusValueTimestamp),
-                queuesize=settings.queue_size,
-                sampling_interval=settings.sampling_interval_ms,
+        items = TagSubscriptions(
+            client,
+            self.tagmap,
+            node_ids,
+            _Handler(self, by_node),
+            self.endpoint,
+            retry_min_s=self.tag_retry_min_s,
+            retry_max_s=self.tag_retry_max_s,
+        )
+        await items.create_all()
+        if len(items.failed) == len(self.tagmap.tags):
+            raise ConnectionError(
+                f"{self.tagmap.file}: the server at {self.endpoint} refused every tag "
+                f"({next(iter(items.failed.values())).status} for {self.tagmap.tags[0].node}); "
+                "check namespace_uri and the node ids"
             )
-            for node, result in zip(chunk, results if isinstance(results, list) else [results], strict=True):
-                if isinstance(result, ua.StatusCode):
-                    raise ConnectionError(
-                        f"{self.endpoint}: cannot monitor {node.nodeid.to_string()} ({result.name}); "
-                        "check the node id in the tag map"
-                    )
+        return items
+
+    def _publish_item_stats(self) -> None:
+        items = self._items
+        if items is None:
+            return
+        self.stats.failed_tags = {name: f.as_dict() for name, f in items.failed.items()}
+        self.stats.deadband_refused = sorted(items.deadband_refused)
+
+    async def _retry_tags(self, lost: asyncio.Event) -> None:
+        """Retry the refused tags on their own schedule while the connection holds."""
+        while not lost.is_set():
+            await asyncio.sleep(min(self.tag_retry_min_s, 1.0))
+            items = self._items
+            if items is None or not items.failed:
+                continue
+            try:
+                self.stats.tag_retries += await items.retry_due()
+            except (OSError, TimeoutError, ConnectionError, ua.UaError) as exc:
+                log.debug("tag retry failed: %s", exc)
+            self._publish_item_stats()
+
+    async def _wait_backoff(self, stop: asyncio.Event, delay: float, probe: bool) -> None:
+        """Wait ``delay`` (or until stop); with ``probe``, end early once the port listens again."""
+        deadline = time.monotonic() + delay
+        host, port = _host_port(self._endpoint)
+        was_closed = False
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(remaining, self.probe_period_s) if probe else remaining)
+            if not probe or stop.is_set():
+                continue
+            listening = await _listening(host, port, timeout_s=min(1.0, self.probe_period_s * 2))
+            if listening and was_closed:
+                log.info("%s listens again; reconnecting now", self.endpoint)
+                return
+            was_closed = was_closed or not listening
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connect, collect, and reconnect with backoff until ``stop`` is set."""
         flusher = asyncio.create_task(self._flush_loop(stop))
         backoff = self.backoff_min_s
-        disconnected_since: int | None = None
+        reported: str | None = None
+        await self._open_start_gap()
         try:
             while not stop.is_set():
                 lost = asyncio.Event()
-                client = Client(self.endpoint, timeout=self.request_timeout_s, watchdog_intervall=1.0)
-                client.name = client.description = "gmp-twin bridge"
-                client.session_timeout = 600_000  # what servers grant anyway; avoids a warning
-                if self._username:
-                    client.set_user(self._username)
-                    client.set_password(self._password or "")
 
                 async def on_lost(exc: Exception, lost: asyncio.Event = lost) -> None:
-                    self.stats.last_error = f"connection lost: {exc!r}"
+                    self.stats.last_error = f"connection lost: {describe(str(exc)) or type(exc).__name__}"
                     lost.set()
 
-                client.connection_lost_callback = on_lost
                 try:
-                    await asyncio.wait_for(client.connect(), timeout=self.request_timeout_s * 2)
+                    client = await open_client(
+                        self._endpoint,
+                        self.tagmap.security,
+                        self.tagmap.identity,
+                        pki=self._pki,
+                        timeout_s=self.request_timeout_s,
+                        tagmap=self.tagmap,
+                        username=self._username,
+                        password=self._password,
+                    )
+                    client.connection_lost_callback = on_lost
                     try:
                         self._node_ids = await self._resolve(client)
-                        await self._subscribe(client, self._node_ids)
+                        self._items = await self._subscribe(client, self._node_ids)
                     except BaseException:
                         await client.disconnect()
                         raise
+                except ConnectionRefusedByPolicy as exc:
+                    self.stats.connect_failures += 1
+                    self.stats.connected = False
+                    self.stats.refused = True
+                    self.stats.last_error = str(exc)
+                    if str(exc) != reported:  # one clear message, not one per retry
+                        log.error("%s (retrying every %.0f s)", exc, self.refused_retry_s)
+                        reported = str(exc)
+                    await self._wait_backoff(stop, self.refused_retry_s, probe=False)
+                    continue
                 except (OSError, TimeoutError, ConnectionError, ua.UaError) as exc:
                     self.stats.connect_failures += 1
                     self.stats.connected = False
-                    self.stats.last_error = f"{self.endpoint}: {str(exc) or type(exc).__name__}"
+                    self.stats.refused = False
+                    reason = str(exc) or type(exc).__name__
+                    self.stats.last_error = f"{self.endpoint}: {reason}"
                     delay = backoff * random.uniform(0.8, 1.2)
-                    log.warning("OPC UA %s unreachable (%s); retrying in %.1f s", self.endpoint, exc, delay)
+                    log.warning("OPC UA %s unreachable (%s); retrying in %.1f s", self.endpoint, reason, delay)
                     backoff = min(backoff * 2, self.backoff_max_s)
-                    try:
-                        await asyncio.wait_for(stop.wait(), timeout=delay)
-                    except TimeoutError:
-                        pass
+                    await self._wait_backoff(stop, delay, probe=True)
                     continue
                 self._client = client
                 self.stats.connected = True
+                self.stats.refused = False
                 self.stats.connects += 1
+                self._publish_item_stats()
                 backoff = self.backoff_min_s
-                now = time.time_ns()
-                if disconnected_since is not None:
-                    self.stats.gaps += 1
-                    self._event(
-                        "data_gap",
-                        now,
-                        start_ns=disconnected_since,
-                        duration_s=(now - disconnected_since) / 1e9,
-                        message=f"no data from {self.endpoint} for {(now - disconnected_since) / 1e9:.1f} s",
-                    )
-                    disconnected_since = None
-                log.info("bridge connected to %s (%d tags)", self.endpoint, len(self._node_ids))
+                reported = None
+                ok = len(self._node_ids) - len(self._items.failed if self._items else {})
+                log.info("bridge connected to %s (%d of %d tags)", self.endpoint, ok, len(self._node_ids))
                 stop_wait = asyncio.create_task(stop.wait())
                 lost_wait = asyncio.create_task(lost.wait())
+                retrier = asyncio.create_task(self._retry_tags(lost))
                 await asyncio.wait({stop_wait, lost_wait}, return_when=asyncio.FIRST_COMPLETED)
-                stop_wait.cancel()
-                lost_wait.cancel()
+                for task in (stop_wait, lost_wait, retrier):
+                    task.cancel()
                 self.stats.connected = False
                 self._client = None
                 if lost.is_set():
-                    disconnected_since = time.time_ns()
+                    if self._gap_start_ns is None:
+                        self._gap_start_ns = self._last_data_ns or time.time_ns()
+                        self._gap_reason = "connection"
                     log.warning("connection to %s lost; reconnecting", self.endpoint)
                 try:
                     await asyncio.wait_for(client.disconnect(), timeout=2.0)
@@ -313,6 +478,8 @@ class Bridge:
             raise WriteRefused(f"tag {tag!r} is a {entry.kind}, not writable")
         if self._client is None:
             raise ConnectionError(f"not connected to {self.endpoint}")
+        if self._items is not None and tag not in self._items.monitored:
+            raise ConnectionError(f"tag {tag!r} is not available on {self.endpoint} ({self.tagmap.tag_where(tag)})")
         node = self._client.get_node(self._node_ids[tag])
         variant = (
             ua.Variant(bool(value), ua.VariantType.Boolean)

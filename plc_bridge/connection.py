@@ -14,12 +14,10 @@ Credentials never reach a log line or a message: endpoints are shown through
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from asyncua import Client, ua
@@ -28,9 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from config_schema.tagmap import TagMap, TagMapIdentity, TagMapSecurity
-
-if TYPE_CHECKING:
-    from pki.store import Pki
+from pki.store import Pki, thumbprint
 
 __all__ = [
     "ConnectionRefusedByPolicy",
@@ -102,11 +98,6 @@ def url_credentials(endpoint: str) -> tuple[str | None, str | None]:
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
     return user, password
-
-
-def thumbprint(der: bytes) -> str:
-    """SHA-1 of a DER certificate, upper-case hex, as UaExpert and ``gmp-twin pki list`` show it."""
-    return hashlib.sha1(der).hexdigest().upper()  # a fingerprint, not a signature
 
 
 class _Where:
@@ -212,8 +203,6 @@ async def open_client(
 
 
 def _default_pki() -> Pki:
-    from pki.store import Pki  # only secure channels need a PKI
-
     return Pki(DEFAULT_PKI)
 
 
@@ -277,7 +266,7 @@ def _check_server_trust(
     file_hint = f" in {tagmap.file}" if tagmap is not None else ""
     raise ServerCertificateUntrusted(
         f"{field}: the server certificate of {shown} (thumbprint {thumb}) is not trusted; it was filed at "
-        f"{info.path}. Trust it with `gmp-twin pki trust {thumb[:8]} --pki {pki.root}` (or copy it into "
+        f"{info.path}. Trust it with `{pki.trust_hint(info)}` (or copy it into "
         f"{pki.root / 'trusted' / 'certs'}), or pin it with server_trust: sha1:{thumb}{file_hint}",
         thumb,
         info.path,
@@ -403,7 +392,7 @@ async def _explain(
         return ConnectionRefusedByPolicy(
             f"{where('security', 'certificate')}: {shown} did not accept the bridge's certificate "
             f"{own_cert[0]} (thumbprint {thumb}, {name}); trust it on the server (the twin: "
-            f"`gmp-twin pki trust {thumb[:8]}`; a PLC: its certificate manager)"
+            f"`gmp-twin pki trust {thumb[:16]}`; a PLC: its certificate manager)"
         )
     insecure = security is None or not security.secure
     if code in _POLICY_REFUSED or (insecure and code in _CLIENT_CERT_REFUSED):
