@@ -40,9 +40,12 @@ from asyncua.crypto.permission_rules import User, UserRole
 
 from access import Authenticator
 from audit import AuditUnavailable
+from historian import Historian
 from models.unit import TagSpec
 from twin.engineering_units import eu_information
 from twin.faults.service import TwinControl
+from twin.opcua_deadband import install_deadbands
+from twin.opcua_history import HistorianHistory, HistoryTag, install_history
 from twin.opcua_methods import PARENT_NAME, TwinMethods, write_status
 from twin.opcua_users import MUST_CHANGE, TwinRuleset, TwinUser, TwinUserManager
 from twin.sensors import Reading
@@ -90,6 +93,11 @@ class TwinOpcUaServer:
     on_write : WriteHandler, optional
         Without ``control`` only: applies a client write, raising ValueError/KeyError to refuse it.
     server_name : str
+    historian : Historian, optional
+        HistoryRead of the plant tags is served from it (:mod:`twin.opcua_history`); their
+        variables are then ``Historizing`` with the ``HistoryRead`` access level.
+    site : str, optional
+        ``site`` tag of the historian series (None: any).
     """
 
     def __init__(
@@ -101,6 +109,8 @@ class TwinOpcUaServer:
         allow_anonymous: bool = True,
         on_write: WriteHandler | None = None,
         server_name: str = "gmp-twin",
+        historian: Historian | None = None,
+        site: str | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.on_write = on_write
@@ -116,6 +126,10 @@ class TwinOpcUaServer:
         service = self.server.iserver.attribute_service
         self._asyncua_write = service.write
         service.write = self._write
+        # Deadbands and HistoryRead: two more asyncua 2.1 services completed (see their modules).
+        install_deadbands(self.server.iserver)
+        self.history = HistorianHistory(self._history_tag, historian, site=site)
+        install_history(self.server.iserver, self.history)
         self.control = control
         self.server_name = server_name
         self.ns = 0
@@ -260,6 +274,20 @@ class TwinOpcUaServer:
             self._nodes[(unit, spec.name)] = node_id
             self._specs[(unit, spec.name)] = spec
             self._tags[node_id] = (unit, spec)
+            if self.history.historian is not None:
+                await self._historizing(node)
+
+    def _history_tag(self, node_id: ua.NodeId) -> HistoryTag | None:
+        tag = self._tags.get(node_id)
+        return HistoryTag(tag[0], tag[1].name, tag[1].is_boolean) if tag is not None else None
+
+    async def _historizing(self, node: Any) -> None:
+        """Mark a plant variable as historized: ``Historizing`` and the ``HistoryRead`` access bits."""
+        await node.write_attribute(ua.AttributeIds.Historizing, ua.DataValue(ua.Variant(True, ua.VariantType.Boolean)))
+        for attr in (ua.AttributeIds.AccessLevel, ua.AttributeIds.UserAccessLevel):
+            level = (await node.read_attribute(attr)).Value.Value
+            level |= ua.AccessLevel.HistoryRead.mask
+            await node.write_attribute(attr, ua.DataValue(ua.Variant(level, ua.VariantType.Byte)))
 
     async def _add_analog(
         self, parent: Any, node_id: ua.NodeId, qname: ua.QualifiedName, spec: TagSpec, value: float
@@ -389,9 +417,18 @@ class TwinOpcUaServer:
         )
 
     async def publish(self, unit: str, readings: dict[str, Reading], time_ns: int) -> None:
-        """Write the current readings of a unit, stamped with the simulation time."""
+        """Write the current readings of a unit, stamped with the simulation time.
+
+        SourceTimestamp is the simulation time of the readings. ServerTimestamp is
+        ``max(wall clock, SourceTimestamp)``, so it is never earlier than SourceTimestamp:
+        the runtime steps one publish period (0.2 s) ahead of the wall before it publishes,
+        and an accelerated run's simulated time runs ahead of the wall (the virtual PLC's
+        clock runs fast; both timestamps then carry simulated time). When simulated time lags
+        the wall (paused, slowed down, a frozen-timestamp fault) ServerTimestamp is the wall
+        clock, so a client sees how old the value is.
+        """
         ts = _ua_time(time_ns)
-        now = datetime.now(UTC)
+        now = max(datetime.now(UTC), ts)
         for tag, (value, status) in readings.items():
             spec = self._specs[(unit, tag)]
             variant = (
