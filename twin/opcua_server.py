@@ -21,9 +21,9 @@ operations of one Write request are independent: one refused write does not fail
 Without a :class:`TwinControl` (tests, benchmarks) the server has no write policy and no audit:
 every session writes the writable tags through ``on_write``.
 
-The security policy is None, so a UserName token's password crosses the network in clear
-(asyncua encrypts it only when the server has a certificate): use it on a trusted network
-until encrypted endpoints come (issue #12).
+Security (:mod:`twin.opcua_security`): with a PKI folder the server has a certificate and
+Basic256Sha256 / Aes128_Sha256_RsaOaep / Aes256_Sha256_RsaPss endpoints (Sign, SignAndEncrypt);
+policy None and anonymous sessions only when bound to loopback (or ``insecure``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from twin.faults.service import TwinControl
 from twin.opcua_deadband import install_deadbands
 from twin.opcua_history import HistorianHistory, HistoryTag, install_history
 from twin.opcua_methods import PARENT_NAME, TwinMethods, write_status
+from twin.opcua_security import SecurityPlan, ServerSecurity, configure_security
 from twin.opcua_users import MUST_CHANGE, TwinRuleset, TwinUser, TwinUserManager
 from twin.sensors import Reading
 
@@ -93,6 +94,8 @@ class TwinOpcUaServer:
     on_write : WriteHandler, optional
         Without ``control`` only: applies a client write, raising ValueError/KeyError to refuse it.
     server_name : str
+    security : ServerSecurity, optional
+        PKI folder and ``insecure``; default: no certificate (policy None, loopback only).
     historian : Historian, optional
         HistoryRead of the plant tags is served from it (:mod:`twin.opcua_history`); their
         variables are then ``Historizing`` with the ``HistoryRead`` access level.
@@ -109,10 +112,13 @@ class TwinOpcUaServer:
         allow_anonymous: bool = True,
         on_write: WriteHandler | None = None,
         server_name: str = "gmp-twin",
+        security: ServerSecurity | None = None,
         historian: Historian | None = None,
         site: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.security = security if security is not None else ServerSecurity()
+        self.security_plan: SecurityPlan | None = None
         self.on_write = on_write
         self.authenticator = authenticator
         self.allow_anonymous = allow_anonymous
@@ -155,13 +161,10 @@ class TwinOpcUaServer:
             build_number="0",
             build_date=datetime.now(UTC),
         )
-        # Development profile: no security on loopback; production security is a later step.
-        # The ruleset gates every request by role (methods), the tokens which logins exist.
-        self.server.set_security_policy([ua.SecurityPolicyType.NoSecurity], permission_ruleset=self.ruleset)
-        tokens: list[type] = [ua.UserNameIdentityToken]
-        if self.allow_anonymous:
-            tokens.insert(0, ua.AnonymousIdentityToken)
-        self.server.set_identity_tokens(tokens)
+        # Endpoints and tokens by bind address; the ruleset gates every request by role (methods).
+        self.security_plan = await configure_security(
+            self.server, self.user_manager, self.ruleset, self.endpoint, self.security, self.allow_anonymous
+        )
         self.ns = await self.server.register_namespace(NAMESPACE_URI)
         self._plant = await self.server.nodes.objects.add_folder(
             ua.NodeId("Plant", self.ns), ua.QualifiedName("Plant", self.ns)

@@ -30,20 +30,26 @@ Two asyncua 2.1 hooks (asyncua is pinned, see ``pyproject.toml``) carry it:
   role is too low for the method (audited ``access.denied``); it also records the caller, so a
   method handler can check again (:func:`caller`).
 
-X.509 identity tokens are not offered yet (issue #12); the users file already maps a client
-certificate's SHA-256 fingerprint to a user (:meth:`access.UserStore.user_for_certificate`).
+X.509 identity tokens (offered when the server has a certificate, :mod:`twin.opcua_security`)
+log in the user whose users-file ``certificates`` list the token certificate's SHA-256
+fingerprint (:meth:`access.UserStore.user_for_certificate`), audited ``login`` (or
+``login.failed``) like a UserName login; asyncua has checked that the client holds its key.
+When the server refuses policy None (bound beyond loopback), every ActivateSession over a None
+channel is refused with ``BadSecurityModeRejected`` (:class:`twin.opcua_security.ChannelGuard`).
 """
 
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from asyncua import ua
-from asyncua.common.utils import Buffer
+from asyncua.common.utils import Buffer, ServiceError
+from asyncua.crypto import uacrypto
 from asyncua.crypto.permission_rules import USER_TYPES, PermissionRuleset, User, UserRole
 from asyncua.ua.ua_binary import struct_from_binary
 
@@ -105,6 +111,8 @@ def refusal(principal: Principal, needed: str | None) -> str | None:
 _caller: contextvars.ContextVar[User | None] = contextvars.ContextVar("gmp_twin_opcua_caller", default=None)
 #: The session created or re-activated on this connection's task (set by TwinUserManager.attach).
 _session: contextvars.ContextVar[Any] = contextvars.ContextVar("gmp_twin_opcua_session", default=None)
+#: The X.509 identity token certificate asyncua has just verified on this connection's task.
+_x509: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("gmp_twin_opcua_x509", default=None)
 
 
 def caller() -> TwinUser | None:
@@ -137,6 +145,8 @@ class TwinUserManager:
     def __init__(self, authenticator: Authenticator | None, allow_anonymous: bool = True) -> None:
         self.authenticator = authenticator
         self.allow_anonymous = allow_anonymous
+        #: Set by :func:`twin.opcua_security.configure_security` when None channels are refused.
+        self.channel_guard: Any = None
 
     def attach(self, iserver: Any) -> None:
         """Learn which session each connection creates or re-activates, and when it closes.
@@ -161,8 +171,16 @@ class TwinUserManager:
                 _session.set(session)
             return session
 
+        verify_x509: Callable[..., bytes] = iserver.verify_x509_token
+
+        def verify_x509_token(isession: Any, token: ua.X509IdentityToken, signature: ua.SignatureData) -> bytes:
+            data = verify_x509(isession, token, signature)  # raises unless the client signed with its key
+            _x509.set(data)  # get_user, called next, is told only "certificate=": this says which kind
+            return data
+
         iserver.create_session = create_session
         iserver.lookup_external_session = lookup_external_session
+        iserver.verify_x509_token = verify_x509_token
 
     def _record_logout(self, session: Any) -> None:
         close = session.close_session
@@ -183,9 +201,21 @@ class TwinUserManager:
     def get_user(
         self, iserver: Any, username: str | None = None, password: str | None = None, certificate: Any = None
     ) -> User | None:
-        # ``certificate`` is the secure channel's client certificate for every token type; X509
-        # identity tokens never get here (the server does not offer them), so it is no identity.
-        client = session_client(_session.get())
+        # ``certificate`` is the channel's client certificate, or the X.509 token's certificate
+        # (then ``_x509`` holds it too): only the latter is an identity.
+        session = _session.get()
+        client = session_client(session)
+        token_certificate = _x509.get()
+        _x509.set(None)
+        if self.channel_guard is not None and not self.channel_guard.secure(session):
+            log.warning(
+                "OPC UA session refused (%s): security policy None is not offered beyond loopback; "
+                "connect with Basic256Sha256 Sign or SignAndEncrypt",
+                client,
+            )
+            raise ServiceError(ua.StatusCodes.BadSecurityModeRejected)
+        if token_certificate is not None:
+            return self._certificate_login(token_certificate, client)
         if username is None:
             if not self.allow_anonymous:
                 log.warning("OPC UA anonymous session refused (%s): anonymous access is off", client)
@@ -208,6 +238,41 @@ class TwinUserManager:
             log.warning("OPC UA session of %s (%s) is read-only: %s", principal.name, client, MUST_CHANGE)
         else:
             log.info("OPC UA session of %s (%s), %s", principal.name, principal.role, client)
+        return TwinUser(role=UserRole.User, name=principal.name, principal=principal)
+
+    def _certificate_login(self, data: bytes, client: str) -> User | None:
+        """The users-file user mapped to the X.509 token's certificate, audited like a password login."""
+        der = uacrypto.der_from_x509(uacrypto.x509_from_der(data))  # the first of a chain
+        sha256 = hashlib.sha256(der).hexdigest()
+        auth = self.authenticator
+        user = auth.store.user_for_certificate(sha256) if auth is not None else None
+        if user is None or auth is None:
+            why = "no users file" if auth is None else "certificate mapped to no enabled user"
+            log.warning("OPC UA certificate login refused (%s): sha256 %s, %s", client, sha256, why)
+            if auth is not None and auth.audit is not None:
+                try:
+                    auth.audit.append(
+                        Actor("x509:" + sha256[:16], "anonymous", "opcua", client),
+                        "login.failed",
+                        f"certificate:{sha256}",
+                        result="refused",
+                        status="BadUserAccessDenied",
+                        detail=f"login refused: {why}",
+                    )
+                except AuditUnavailable:
+                    log.exception("could not record the refused certificate login")
+            return None
+        # No one-time password is involved: the mapping itself was set up by an admin.
+        principal = Principal(user.name, user.role, user.display_name, "opcua", client)
+        if auth.audit is not None:
+            try:
+                auth.audit.append(
+                    principal.actor(), "login", f"user:{user.name}", detail=f"X.509 certificate sha256 {sha256}"
+                )
+            except AuditUnavailable:
+                log.exception("OPC UA certificate login of %s refused: the audit trail cannot record it", user.name)
+                return None
+        log.info("OPC UA session of %s (%s) by certificate, %s", principal.name, principal.role, client)
         return TwinUser(role=UserRole.User, name=principal.name, principal=principal)
 
 
