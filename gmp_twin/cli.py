@@ -55,6 +55,8 @@ def settings_from(args: argparse.Namespace) -> Any:
     from gmp_twin.settings import Settings
 
     overrides = {dest: getattr(args, dest) for _, dest, _, _ in _SETTING_FLAGS if getattr(args, dest, None) is not None}
+    if getattr(args, "insecure", False):
+        overrides["opcua_insecure"] = True
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -181,6 +183,12 @@ def _cmd_tagmap(args: argparse.Namespace) -> int:
     return 0
 
 
+_INSECURE_HELP = (
+    "OPC UA: offer security policy None and anonymous sessions even when bound beyond loopback "
+    "(an isolated lab network only; env GMP_TWIN_OPCUA_INSECURE=true)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gmp-twin", description="Digital twin of a GMP-like training pilot plant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -203,10 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="visitors without a login may view the dashboard, read only (env GMP_TWIN_ANONYMOUS_VIEW=true)",
     )
+    run.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     run.set_defaults(handler=_cmd_run)
 
     twin = sub.add_parser("twin", help="simulation + OPC UA server only")
     _add_setting_flags(twin, {"plant", "opcua_host", "opcua_port", "speed", "seed", "historian", "scenarios", "run_id"})
+    twin.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     twin.set_defaults(handler=_cmd_twin)
 
     bridge = sub.add_parser("bridge", help="OPC UA -> outbox -> historian only")
@@ -232,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gmp_twin import audit_cli
 
     audit_cli.register(sub)
+    from gmp_twin import pki_cli
+
+    pki_cli.register(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -21,7 +22,7 @@ from a2wsgi import WSGIMiddleware
 
 from analytics.detectors import DetectorsFile, load_detectors
 from analytics.monitoring import MonitoringService
-from config_schema.tagmap import TagMap, load_tagmap
+from config_schema.tagmap import TagMap, TagMapSecurity, load_tagmap
 from dashboard.api.app import create_api
 from dashboard.app import create_dash
 from dashboard.context import DashContext
@@ -31,10 +32,12 @@ from gmp_twin.identity import Identity, make_gate, open_identity
 from gmp_twin.settings import Settings
 from historian import Historian, open_historian
 from historian.outbox import Outbox
+from pki import Pki
 from plc_bridge.bridge import Bridge
 from twin.clock import SimClock
 from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
+from twin.opcua_security import ServerSecurity, is_loopback
 from twin.opcua_server import TwinOpcUaServer
 from twin.plant import build_plant, load_plant, plant_policy, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
@@ -72,6 +75,7 @@ async def twin_server(settings: Settings, identity: Identity, events: EventSink 
         control=control,
         authenticator=identity.authenticator,
         allow_anonymous=settings.opcua_allow_anonymous,
+        security=ServerSecurity(Pki(settings.pki), insecure=settings.opcua_insecure),
     )
     async with server:
         for name, slot in runtime.slots.items():
@@ -127,7 +131,14 @@ def load_tagmaps(settings: Settings) -> list[TagMap]:
         return [load_tagmap(p) for p in settings.tagmap]
     plant = load_plant(settings.plant)
     endpoint = settings.opcua_endpoint or settings.opcua_url
-    return plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint)
+    tagmaps = plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint)
+    # The twin offers policy None on loopback only: elsewhere its own tag maps connect encrypted
+    # (certificates of one PKI folder trust each other; the login comes from opcua_username).
+    local = is_loopback(urlparse(endpoint).hostname) and is_loopback(settings.opcua_host)
+    if local or settings.opcua_insecure:
+        return tagmaps
+    secure = TagMapSecurity(policy="Basic256Sha256", mode="SignAndEncrypt")
+    return [tm.model_copy(update={"security": secure}) for tm in tagmaps]
 
 
 async def run_bridges(

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     opcua_allow_anonymous: bool = Field(
         True, description="accept anonymous OPC UA sessions (read only: browse, read, subscribe; no write, no call)"
     )
+    opcua_insecure: bool = Field(
+        False, description="offer OPC UA security policy None and anonymous sessions beyond loopback (`--insecure`)"
+    )
+    pki: Path = Field(
+        Path("data/pki"), description="OPC UA certificates: own (generated at first start), trusted, rejected"
+    )
     opcua_username: str | None = Field(None, description="user the bridge logs in as (a users-file account)")
     opcua_password: SecretStr | None = Field(None, description="password of opcua_username (environment only)")
     mode: Literal["embedded", "production"] = Field(

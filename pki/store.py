@@ -9,8 +9,10 @@ The layout is the usual one (UaExpert, node-opcua, the OPC UA GDS)::
     <root>/issuers/certs/              CA certificates (kept for the layout; not used for trust yet)
 
 A peer is trusted when its exact certificate is in ``trusted/certs`` (a self-signed
-application certificate, as every OPC UA device makes by default). The folder is read again
-at every check, so ``gmp-twin pki trust`` takes effect without a restart.
+application certificate, as every OPC UA device makes by default) or in ``own/certs``: the
+applications sharing one folder (the twin's server and its bridge, ``gmp-twin run``) are one
+installation and trust each other. The folder is read again at every check, so
+``gmp-twin pki trust`` takes effect without a restart.
 """
 
 from __future__ import annotations
@@ -214,10 +216,14 @@ class Pki:
         """The certificates in ``rejected/certs``."""
         return self._list(self.rejected_dir)
 
+    def own(self) -> list[CertInfo]:
+        """The certificates in ``own/certs`` (this installation's applications)."""
+        return self._list(self._dir("own", "certs"))
+
     def is_trusted(self, der: bytes) -> bool:
-        """Whether this exact certificate is in ``trusted/certs``."""
+        """Whether this exact certificate is in ``trusted/certs`` or ``own/certs``."""
         wanted = hashlib.sha256(der).hexdigest()
-        return any(info.sha256 == wanted for info in self.trusted())
+        return any(info.sha256 == wanted for info in self.trusted() + self.own())
 
     def _store(self, der: bytes, folder: Path) -> CertInfo:
         info = CertInfo.of(der, folder)

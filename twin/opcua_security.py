@@ -25,9 +25,10 @@ the user manager asks it, at ActivateSession, whether the session's channel is s
 
 A client's application certificate must be in the PKI folder's ``trusted/certs``; an unknown
 one is filed under ``rejected/certs`` with one log line naming its thumbprint and the
-``gmp-twin pki trust`` command (:meth:`pki.Pki.validator`). The server's own certificate is
-trusted too, so a bridge sharing the folder (``gmp-twin run`` bound beyond loopback) connects
-with it.
+``gmp-twin pki trust`` command (:meth:`pki.Pki.validator`). The certificates in the folder's
+``own/certs`` are trusted too, so a bridge sharing the folder (``gmp-twin run`` bound beyond
+loopback) connects with its own certificate; the server's certificate is also copied to
+``trusted/certs`` for peers that only look there.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ async def configure_security(
         await server.set_application_uri(uri)
         await server.load_certificate(str(cert_path))
         await server.load_private_key(str(key_path))
-        # A client using this same folder's certificate (the embedded bridge) is this application.
+        # For a bridge sharing the folder that checks only trusted/ (it is this installation).
         security.pki.add_trusted(cert_path.read_bytes())
         server.set_certificate_validator(security.pki.validator(peer="client"))
     server.set_security_policy(list(plan.policies), permission_ruleset=ruleset)
