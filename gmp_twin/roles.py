@@ -37,6 +37,7 @@ from plc_bridge.bridge import Bridge
 from twin.clock import SimClock
 from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
+from twin.opcua_alarms import AlarmEventTee, PlantAlarms
 from twin.opcua_security import ServerSecurity, is_loopback
 from twin.opcua_server import TwinOpcUaServer
 from twin.plant import build_plant, load_plant, plant_policy, plant_tagmaps, unit_steps
@@ -47,11 +48,18 @@ log = logging.getLogger(__name__)
 
 # -- twin ---------------------------------------------------------------------------------
 @contextlib.asynccontextmanager
-async def twin_server(settings: Settings, identity: Identity, events: EventSink | None = None) -> Any:
+async def twin_server(
+    settings: Settings,
+    identity: Identity,
+    events: EventSink | None = None,
+    historian: Historian | None = None,
+    alarms: PlantAlarms | None = None,
+) -> Any:
     """Build the plant, start its OPC UA server; yield its :class:`TwinControl` (``control.runtime`` not running).
 
     ``events`` receives the fault and scenario events (the ground truth of the run); every change
-    (OPC UA writes and methods, API, dashboard) goes to ``identity.audit``.
+    (OPC UA writes and methods, API, dashboard) goes to ``identity.audit``. ``historian`` serves
+    OPC UA HistoryRead; ``alarms`` publishes the monitoring service's alarms as A&C events.
     """
     plant = load_plant(settings.plant)
     units = build_plant(plant, seed=settings.seed)
@@ -75,11 +83,15 @@ async def twin_server(settings: Settings, identity: Identity, events: EventSink 
         control=control,
         authenticator=identity.authenticator,
         allow_anonymous=settings.opcua_allow_anonymous,
+        historian=historian,
+        site=plant.site,
         security=ServerSecurity(Pki(settings.pki), insecure=settings.opcua_insecure),
     )
     async with server:
         for name, slot in runtime.slots.items():
             await server.add_unit(name, slot.unit.unit_type, slot.specs, runtime.readings(name))
+        if alarms is not None:
+            await alarms.attach(server.server, server.ns, server.ruleset, server.source_node)
         runtime.publishers.append(server.publish)
         control.manager.session_drop_handlers.append(server.drop_sessions)
         await server.start()
@@ -92,7 +104,7 @@ async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.events_outbox, max_rows=settings.outbox_max_rows, unit="twin")
         try:
-            async with twin_server(settings, identity, events=outbox.put) as control:
+            async with twin_server(settings, identity, events=outbox.put, historian=historian) as control:
                 writer_stop = asyncio.Event()
                 async with asyncio.TaskGroup() as tg:
                     writer = tg.create_task(outbox.run_writer(historian, writer_stop))
@@ -328,7 +340,12 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                 runtime = None
                 if with_twin:
                     # Fault events share the bridge's durable outbox: one writer, one order.
-                    control = await stack.enter_async_context(twin_server(settings, identity, events=outbox.put))
+                    # The monitoring service's alarm transitions become OPC UA A&C events; an
+                    # OPC UA Acknowledge goes to its acknowledge, as the dashboard's does.
+                    alarms = PlantAlarms(acknowledge=monitoring.acknowledge, audit=identity.audit)
+                    monitoring.outbox = AlarmEventTee(monitoring.outbox, alarms.notify)
+                    twin = twin_server(settings, identity, events=outbox.put, historian=historian, alarms=alarms)
+                    control = await stack.enter_async_context(twin)
                     runtime = control.runtime
                     services.health["runtime"] = runtime_health(control)
                     services.runtime = runtime

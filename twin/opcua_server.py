@@ -280,6 +280,10 @@ class TwinOpcUaServer:
             if self.history.historian is not None:
                 await self._historizing(node)
 
+    def source_node(self, unit: str, tag: str) -> ua.NodeId | None:
+        """The variable of ``unit.tag`` (an alarm's SourceNode), None if the plant has no such tag."""
+        return self._nodes.get((unit, tag))
+
     def _history_tag(self, node_id: ua.NodeId) -> HistoryTag | None:
         tag = self._tags.get(node_id)
         return HistoryTag(tag[0], tag[1].name, tag[1].is_boolean) if tag is not None else None
