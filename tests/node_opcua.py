@@ -114,3 +114,132 @@ async def run_node_client(script: Path, url: str, user: str, password: str, leve
     assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+SECURE_CLIENT_JS = r"""
+// usage: node secure-client.js ENDPOINT USER PASSWORD CERT.pem KEY.pem PKI_DIR APP_URI LEVEL_SP -> one JSON line
+// Basic256Sha256 SignAndEncrypt with the client's own certificate; the server's certificate must
+// be in PKI_DIR/trusted/certs (unknown ones are refused, not accepted automatically).
+const {
+  OPCUAClient, MessageSecurityMode, SecurityPolicy, UserTokenType, DataType, AttributeIds,
+} = require("node-opcua-client");
+const { OPCUACertificateManager } = require("node-opcua-certificate-manager");
+
+const statusOf = (err) => (String(err.message || err).match(/Bad[A-Za-z]+/) || [String(err.message || err)])[0];
+
+async function main() {
+  const [endpoint, userName, password, certificateFile, privateKeyFile, rootFolder, applicationUri, levelSp] =
+    process.argv.slice(2);
+  const clientCertificateManager = new OPCUACertificateManager({
+    rootFolder, automaticallyAcceptUnknownCertificate: false,
+  });
+  await clientCertificateManager.initialize();
+  const client = OPCUAClient.create({
+    applicationName: "gmp-twin-tests-node", applicationUri,
+    securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256,
+    certificateFile, privateKeyFile, clientCertificateManager,
+    endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
+  });
+  const out = {};
+  try {
+    await client.connect(endpoint);
+    const session = await client.createSession({ type: UserTokenType.UserName, userName, password });
+    out.channel = {
+      mode: MessageSecurityMode[client.securityMode], policy: String(client.securityPolicy).split("#").pop(),
+    };
+    const ns = (await session.readNamespaceArray()).indexOf("urn:gmp-twin:plant");
+    const status = await session.write({
+      nodeId: `ns=${ns};s=mps-pa.level_sp`, attributeId: AttributeIds.Value,
+      value: { value: { dataType: DataType.Double, value: Number(levelSp) } },
+    });
+    out.write = status.name;
+    await session.close();
+  } catch (err) {
+    out.error = statusOf(err);
+    out.detail = String(err.message || err).slice(0, 300);
+  } finally {
+    await client.disconnect();
+  }
+  console.log(JSON.stringify(out));
+}
+main().catch((err) => { console.log(JSON.stringify({ error: String(err.message || err) })); process.exit(1); });
+"""
+
+
+def install_node_secure_client() -> Path:
+    """The Basic256Sha256 SignAndEncrypt client script (own certificate, trust list), next to ``node-opcua-client``."""
+    script = install_node_client().parent / "gmp-twin-secure-client.js"
+    script.write_text(SECURE_CLIENT_JS)
+    return script
+
+
+async def run_node_secure_client(
+    script: Path,
+    url: str,
+    user: str,
+    password: str,
+    *,
+    cert_pem: Path,
+    key_pem: Path,
+    pki_dir: Path,
+    application_uri: str,
+    level_sp: float,
+) -> dict[str, Any]:
+    """Run the secure client once; its JSON result (``channel``, ``write`` or ``error``)."""
+    proc = await asyncio.create_subprocess_exec(
+        "node", str(script), url, user, password, str(cert_pem), str(key_pem), str(pki_dir), application_uri,
+        str(level_sp), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+    assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+HISTORY_JS = r"""
+// usage: node history.js ENDPOINT TAG START_MS END_MS -> one JSON line (anonymous session)
+const { OPCUAClient, MessageSecurityMode, SecurityPolicy } = require("node-opcua-client");
+
+async function main() {
+  const [endpoint, tag, start, end] = process.argv.slice(2);
+  const client = OPCUAClient.create({
+    securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None,
+    endpointMustExist: false, connectionStrategy: { maxRetry: 0 },
+  });
+  await client.connect(endpoint);
+  const out = {};
+  try {
+    const session = await client.createSession();
+    const ns = (await session.readNamespaceArray()).indexOf("urn:gmp-twin:plant");
+    const result = await session.readHistoryValue(
+      { nodeId: `ns=${ns};s=${tag}` }, new Date(Number(start)), new Date(Number(end)));
+    const values = (result.historyData && result.historyData.dataValues) || [];
+    out.status = result.statusCode.name;
+    out.values = values.map((dv) => dv.value.value);
+    out.times_ms = values.map((dv) => dv.sourceTimestamp.getTime());
+    await session.close();
+  } catch (err) {
+    out.error = String(err.message || err);
+  } finally {
+    await client.disconnect();
+  }
+  console.log(JSON.stringify(out));
+}
+main().catch((err) => { console.log(JSON.stringify({ error: String(err.message || err) })); process.exit(1); });
+"""
+
+
+async def run_node_history(url: str, tag: str, start_ms: int, end_ms: int) -> dict[str, Any]:
+    """HistoryRead (raw) of ``unit.tag`` over ``[start_ms, end_ms)`` by node-opcua: status, values, times."""
+    script = _installed(NODE_OPCUA) / "gmp-twin-history.js"
+    script.write_text(HISTORY_JS)
+    proc = await asyncio.create_subprocess_exec(
+        "node", str(script), url, tag, str(start_ms), str(end_ms),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+    assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
