@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from asyncua import Client, ua
 from conftest import free_port
+from node_opcua import run_node_history
 
 from historian import Historian, Point, open_historian
 from models.mps_pa import MpsPaStation
@@ -154,3 +155,12 @@ async def test_processed_average_and_refusals(served: Served) -> None:
         params = ua.HistoryReadParameters(HistoryReadDetails=_raw(start, end), NodesToRead=[rv])
         [folder] = await client.uaclient.history_read(params)
         assert folder.StatusCode.value == ua.StatusCodes.BadHistoryOperationUnsupported
+
+
+async def test_node_opcua_reads_the_last_5_minutes(served: Served) -> None:
+    """The same HistoryRead by an independent client (node-opcua, installed by tests/node_opcua.py)."""
+    end_ms = served.now_ns // 1_000_000
+    got = await run_node_history(served.url, "mps-pa.B101_level", end_ms - 300_000, end_ms)
+    assert got.get("status") == "Good", got
+    assert got["times_ms"] == [t // 1_000_000 for t in served.times]
+    assert got["values"] == served.values
