@@ -7,9 +7,11 @@ any password in the URL replaced by ``***``.
 
 from __future__ import annotations
 
+import re
+from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-__all__ = ["DEFAULT_URL", "EXAMPLE_URLS", "bad_url", "host_port", "query_params", "redact"]
+__all__ = ["DEFAULT_URL", "EXAMPLE_URLS", "bad_url", "host_port", "query_params", "redact", "redact_all"]
 
 DEFAULT_URL = "sqlite:///data/gmp-twin.sqlite"
 
@@ -36,6 +38,27 @@ def redact(url: str) -> str:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
     return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+#: ``scheme://user:password@`` anywhere in a text (a URL inside an error message).
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^\s:/@]*):(?P<secret>[^\s/@]*)@")
+
+
+def redact_all(value: Any) -> Any:
+    """``value`` with every URL password in it replaced by ``***`` (strings, lists, dicts).
+
+    For whole payloads such as ``/api/health``, where a URL may sit inside an error text.
+
+    >>> redact_all({"a": ["error at opc.tcp://op:pw@plc:4840/x"], "b": 1})
+    {'a': ['error at opc.tcp://op:***@plc:4840/x'], 'b': 1}
+    """
+    if isinstance(value, str):
+        return _USERINFO.sub(r"\g<scheme>\g<user>:***@", value)
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_all(v) for v in value)
+    return value
 
 
 def bad_url(url: str, problem: str) -> ValueError:

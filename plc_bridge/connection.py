@@ -58,6 +58,31 @@ _CLIENT_CERT_REFUSED = {
 }
 
 
+class _HideIdentityTokens(logging.Filter):
+    """asyncua logs every request at DEBUG, ActivateSession's user token included.
+
+    Over a SignAndEncrypt channel the token's password is not encrypted again (the channel is),
+    so that debug line would show it in clear: it is replaced by the request's type only.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if any(isinstance(a, ua.ActivateSessionRequest | ua.ActivateSessionParameters) for a in args):
+            record.args = tuple(
+                "ActivateSessionRequest(identity token hidden)"
+                if isinstance(a, ua.ActivateSessionRequest | ua.ActivateSessionParameters)
+                else a
+                for a in args
+            )
+        return True
+
+
+def _hide_identity_tokens() -> None:
+    target = logging.getLogger("asyncua.client.ua_client.UASocketProtocol")
+    if not any(isinstance(f, _HideIdentityTokens) for f in target.filters):
+        target.addFilter(_HideIdentityTokens())
+
+
 class ConnectionRefusedByPolicy(ConnectionError):
     """The server refused the connection for a reason a retry will not fix.
 
@@ -150,6 +175,7 @@ async def open_client(
     OSError, TimeoutError, ConnectionError
         The server could not be reached (retry later).
     """
+    _hide_identity_tokens()
     where = _Where(tagmap)
     shown = describe(endpoint)
     url_user, url_password = url_credentials(endpoint)
@@ -197,8 +223,18 @@ async def open_client(
     except ua.UaError as exc:
         if "No matching endpoints" not in str(exc):
             raise
-        # The channel opened but the session's endpoint list has no such policy/mode.
-        raise ConnectionRefusedByPolicy(f"{where('security', 'policy')}: {shown}: {exc}") from None
+        # The session's endpoint list has no such policy/mode (a secure-only server, no security: block).
+        raise await _explain(
+            ua.UaStatusCodeError(ua.StatusCodes.BadSecurityPolicyRejected),
+            client,
+            shown,
+            security,
+            kind,
+            user,
+            where,
+            own_cert,
+            timeout_s,
+        ) from None
     return client
 
 

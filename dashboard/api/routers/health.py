@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from dashboard.api.auth import PublicDep
 from dashboard.api.deps import ServicesDep
+from historian.urls import redact, redact_all
 
 router = APIRouter(tags=["health"])
 
@@ -17,17 +18,10 @@ router = APIRouter(tags=["health"])
 async def health(_who: PublicDep, services: ServicesDep) -> JSONResponse:
     """200 with ``status: ok`` when the historian answers, else 503 with ``status: degraded``."""
     historian_up = await services.historian.ping()
-    components: dict[str, Any] = {"historian": {"url": _redact(services.historian.url), "up": historian_up}}
+    components: dict[str, Any] = {"historian": {"url": redact(services.historian.url), "up": historian_up}}
     for name, provider in services.health.items():
         components[name] = provider()
     ok = historian_up and all(c.get("ok", True) for c in components.values() if isinstance(c, dict))
-    body = {"status": "ok" if ok else "degraded", "site": services.site, "components": components}
+    # Every component's text goes through the same redaction: a URL inside an error message too.
+    body = {"status": "ok" if ok else "degraded", "site": services.site, "components": redact_all(components)}
     return JSONResponse(body, status_code=200 if ok else 503)
-
-
-def _redact(url: str) -> str:
-    # Never echo credentials that may sit in a URL.
-    if "@" in url:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}"
-    return url
