@@ -167,7 +167,9 @@ async def run_bridges(
     ``credentials`` (user, password) log the bridge in where anonymous sessions are refused.
     """
     user, password = credentials or (None, None)
-    bridges = [Bridge(tm, outbox, endpoint=endpoint, username=user, password=password) for tm in tagmaps]
+    bridges = [
+        Bridge(tm, outbox, endpoint=endpoint, username=user, password=password, historian=historian) for tm in tagmaps
+    ]
     if health is not None:
         for bridge in bridges:
             health[f"bridge:{bridge.tagmap.unit}"] = _bridge_health(bridge)
