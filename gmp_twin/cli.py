@@ -119,6 +119,7 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
     from gmp_twin.roles import bridge_login, load_tagmaps, run_bridges
     from historian import open_historian
     from historian.outbox import Outbox
+    from pki import Pki
 
     settings = settings_from(args)
     tagmaps = load_tagmaps(settings)
@@ -128,7 +129,13 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
             outbox = Outbox(settings.outbox, max_rows=settings.outbox_max_rows)
             try:
                 await run_bridges(
-                    tagmaps, outbox, historian, stop, settings.opcua_endpoint, credentials=bridge_login(settings)
+                    tagmaps,
+                    outbox,
+                    historian,
+                    stop,
+                    settings.opcua_endpoint,
+                    credentials=bridge_login(settings),
+                    pki=Pki(settings.pki),
                 )
             finally:
                 outbox.close()

@@ -14,7 +14,6 @@ import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -38,7 +37,7 @@ from twin.clock import SimClock
 from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
 from twin.opcua_alarms import AlarmEventTee, PlantAlarms
-from twin.opcua_security import ServerSecurity, is_loopback
+from twin.opcua_security import ServerSecurity
 from twin.opcua_server import TwinOpcUaServer
 from twin.plant import build_plant, load_plant, plant_policy, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
@@ -144,10 +143,10 @@ def load_tagmaps(settings: Settings) -> list[TagMap]:
     plant = load_plant(settings.plant)
     endpoint = settings.opcua_endpoint or settings.opcua_url
     tagmaps = plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint)
-    # The twin offers policy None on loopback only: elsewhere its own tag maps connect encrypted
-    # (certificates of one PKI folder trust each other; the login comes from opcua_username).
-    local = is_loopback(urlparse(endpoint).hostname) and is_loopback(settings.opcua_host)
-    if local or settings.opcua_insecure:
+    # The twin offers policy None on loopback only, and a bridge role cannot tell where the twin
+    # binds: the twin's own tag maps always connect encrypted, unless --insecure. Certificates of
+    # one PKI folder trust each other (gmp-twin run); elsewhere `gmp-twin pki trust` once.
+    if settings.opcua_insecure:
         return tagmaps
     secure = TagMapSecurity(policy="Basic256Sha256", mode="SignAndEncrypt")
     return [tm.model_copy(update={"security": secure}) for tm in tagmaps]
@@ -161,14 +160,17 @@ async def run_bridges(
     endpoint: str | None,
     health: dict[str, HealthProvider] | None = None,
     credentials: tuple[str, str] | None = None,
+    pki: Pki | None = None,
 ) -> None:
     """Role ``bridge``: one OPC UA client per tag map, one outbox writer into the historian.
 
-    ``credentials`` (user, password) log the bridge in where anonymous sessions are refused.
+    ``credentials`` (user, password) log the bridge in where anonymous sessions are refused;
+    ``pki`` holds the bridge's certificate and the servers it trusts (Settings ``pki``).
     """
     user, password = credentials or (None, None)
     bridges = [
-        Bridge(tm, outbox, endpoint=endpoint, username=user, password=password, historian=historian) for tm in tagmaps
+        Bridge(tm, outbox, endpoint=endpoint, username=user, password=password, historian=historian, pki=pki)
+        for tm in tagmaps
     ]
     if health is not None:
         for bridge in bridges:
@@ -357,7 +359,16 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
                     if runtime is not None:
                         tg.create_task(runtime.run(stop))
                     tg.create_task(
-                        run_bridges(tagmaps, outbox, historian, stop, endpoint, services.health, bridge_login(settings))
+                        run_bridges(
+                            tagmaps,
+                            outbox,
+                            historian,
+                            stop,
+                            endpoint,
+                            services.health,
+                            bridge_login(settings),
+                            Pki(settings.pki),
+                        )
                     )
                     tg.create_task(monitoring.run(stop))
                     tg.create_task(run_http(settings, services, stop, sock))

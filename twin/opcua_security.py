@@ -42,7 +42,8 @@ from urllib.parse import urlparse
 
 from asyncua import Server, ua
 
-from pki import Pki
+from pki import Pki, Validator
+from twin.opcua_users import current_session
 
 log = logging.getLogger(__name__)
 
@@ -176,17 +177,42 @@ class ChannelGuard:
     def __init__(self, server: Server) -> None:
         self.server = server
 
-    def secure(self, session: Any) -> bool:
-        """Whether every connection carrying ``session`` has a Sign or SignAndEncrypt channel."""
+    def modes(self, session: Any) -> list[ua.MessageSecurityMode]:
+        """The security modes of the connections carrying ``session``."""
         bserver = self.server.bserver
-        modes = []
+        found = []
         for protocol in list(bserver.clients) if bserver is not None else []:
             processor = getattr(protocol, "processor", None)
-            if processor is None or processor.session is not session:
+            if processor is None or session is None or processor.session is not session:
                 continue
-            policy = processor._connection.security_policy  # asyncua 2.1: the channel's policy
-            modes.append(policy.Mode)
+            found.append(processor._connection.security_policy.Mode)  # asyncua 2.1: the channel's policy
+        return found
+
+    def secure(self, session: Any) -> bool:
+        """Whether every connection carrying ``session`` has a Sign or SignAndEncrypt channel."""
+        modes = self.modes(session)
         return bool(modes) and all(m != ua.MessageSecurityMode.None_ for m in modes)
+
+    def open(self, session: Any) -> bool:
+        """Whether ``session`` is known to be carried by None channels only."""
+        modes = self.modes(session)
+        return bool(modes) and all(m == ua.MessageSecurityMode.None_ for m in modes)
+
+
+def client_certificate_check(pki: Pki, guard: ChannelGuard) -> Validator:
+    """The server's client-certificate check: the PKI folder's, except on a None channel.
+
+    A None channel does not use the client's certificate (OPC UA Part 4, CreateSession), yet
+    clients such as node-opcua send one (to encrypt the password): it is then not judged.
+    """
+    check = pki.validator(peer="client")
+
+    async def validate(cert: Any, app_description: Any = None) -> None:
+        if guard.open(current_session()):
+            return
+        await check(cert, app_description)
+
+    return validate
 
 
 async def configure_security(
@@ -207,6 +233,7 @@ async def configure_security(
         See :func:`plan_security`.
     """
     plan = plan_security(endpoint, security, allow_anonymous)
+    guard = ChannelGuard(server)
     if security.pki is not None:
         uri = application_uri()
         hostnames = [plan.host, socket.gethostname(), socket.getfqdn(), "localhost", "127.0.0.1"]
@@ -217,10 +244,10 @@ async def configure_security(
         await server.load_private_key(str(key_path))
         # For a bridge sharing the folder that checks only trusted/ (it is this installation).
         security.pki.add_trusted(cert_path.read_bytes())
-        server.set_certificate_validator(security.pki.validator(peer="client"))
+        server.set_certificate_validator(client_certificate_check(security.pki, guard))
     server.set_security_policy(list(plan.policies), permission_ruleset=ruleset)
     server.set_identity_tokens(list(plan.tokens))
-    user_manager.channel_guard = None if plan.allow_none else ChannelGuard(server)
+    user_manager.channel_guard = None if plan.allow_none else guard
     if not plan.loopback and plan.allow_none:
         log.warning("OPC UA server bound to %s with --insecure: policy None and anonymous sessions offered", plan.host)
     log.info("OPC UA %s", plan.describe())
@@ -234,6 +261,7 @@ __all__ = [
     "SecurityPlan",
     "ServerSecurity",
     "application_uri",
+    "client_certificate_check",
     "configure_security",
     "is_loopback",
     "plan_security",

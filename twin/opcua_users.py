@@ -115,6 +115,11 @@ _session: contextvars.ContextVar[Any] = contextvars.ContextVar("gmp_twin_opcua_s
 _x509: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("gmp_twin_opcua_x509", default=None)
 
 
+def current_session() -> Any:
+    """The session being created or activated on this connection's task (None outside)."""
+    return _session.get()
+
+
 def caller() -> TwinUser | None:
     """The session user of the client request being served; None outside a client request."""
     user = _caller.get()
@@ -346,6 +351,7 @@ __all__ = [
     "TwinUser",
     "TwinUserManager",
     "caller",
+    "current_session",
     "deny",
     "refusal",
     "session_client",

@@ -35,6 +35,7 @@ from conftest import free_port
 
 from audit import verify
 from historian import open_historian
+from pki import Pki
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -239,8 +240,15 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
                 break
             time.sleep(0.5)
         assert fresh and len(fresh) == len(tags), [log.read_text() for log in logs]  # the bridge logged in
+        with pytest.raises(ua.UaError, match="No matching endpoints"):  # bound to 0.0.0.0: no policy None
+            with Client(f"opc.tcp://127.0.0.1:{opc_port}", timeout=5) as none_client:
+                none_client.get_namespace_array()
+        # A certificate in the twin's PKI folder (own/: trusted), so only the anonymous identity is refused.
+        cert, key = Pki(tmp_path / "data" / "pki").ensure_own("urn:compose-test", ["localhost"], name="test-client")
+        anonymous_client = Client(f"opc.tcp://127.0.0.1:{opc_port}", timeout=5)
+        anonymous_client.set_security_string(f"Basic256Sha256,SignAndEncrypt,{cert},{key}")
         with pytest.raises(ua.UaStatusCodeError) as no_anonymous:  # GMP_TWIN_OPCUA_ALLOW_ANONYMOUS=false
-            with Client(f"opc.tcp://127.0.0.1:{opc_port}", timeout=5) as anonymous_client:
+            with anonymous_client:
                 anonymous_client.get_namespace_array()
         assert "Identity" in type(no_anonymous.value).__name__ or "Access" in type(no_anonymous.value).__name__, repr(
             no_anonymous.value

@@ -19,6 +19,7 @@ import pytest
 from asyncua import Client, ua
 from asyncua.crypto import security_policies
 from conftest import free_port
+from cryptography import x509
 from people import PASSWORDS, People
 
 from access import ClientCertificate, load_users
@@ -129,8 +130,15 @@ async def test_bound_beyond_loopback_offers_only_secure_endpoints_without_anonym
 async def test_loopback_and_insecure_offer_none_and_anonymous(tmp_path: Path, people: People) -> None:
     for host, insecure in (("127.0.0.1", False), ("0.0.0.0", True)):
         async with secure_twin(tmp_path / host, people, host=host, insecure=insecure) as made:
-            async with Client(made.url, timeout=30) as client:  # policy None, anonymous: the embedded bridge
+            async with Client(made.url, timeout=30) as client:  # policy None, anonymous
                 assert await client.nodes.server_state.read_value() == ua.ServerState.Running
+            # A None channel ignores the client certificate a client sends anyway (node-opcua does).
+            _, cert, _ = client_pki(tmp_path / host, "unknown")
+            client = Client(made.url, timeout=30)
+            client.user_certificate = x509.load_der_x509_certificate(cert.read_bytes())  # in CreateSession
+            async with client:
+                assert await client.nodes.server_state.read_value() == ua.ServerState.Running
+            assert made.pki.rejected() == []
             assert made.server.security_plan is not None and made.server.security_plan.allow_anonymous
 
 
