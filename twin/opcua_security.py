@@ -25,10 +25,12 @@ the user manager asks it, at ActivateSession, whether the session's channel is s
 
 A client's application certificate must be in the PKI folder's ``trusted/certs``; an unknown
 one is filed under ``rejected/certs`` with one log line naming its thumbprint and the
-``gmp-twin pki trust`` command (:meth:`pki.Pki.validator`). The certificates in the folder's
-``own/certs`` are trusted too, so a bridge sharing the folder (``gmp-twin run`` bound beyond
-loopback) connects with its own certificate; the server's certificate is also copied to
-``trusted/certs`` for peers that only look there.
+``gmp-twin pki trust`` command (:meth:`pki.Pki.validator`); a None channel's client
+certificate is not judged (it secures nothing; node-opcua sends one anyway). The certificates
+in the folder's ``own/certs`` are trusted too: the twin's own tag maps (``gmp-twin run``, the
+``bridge`` role) always connect Basic256Sha256 SignAndEncrypt, unless ``--insecure``, and a
+bridge sharing the folder is trusted with no step, wherever the twin binds. A bridge with its
+own folder (another machine, another container) needs one ``gmp-twin pki trust`` on each side.
 """
 
 from __future__ import annotations
