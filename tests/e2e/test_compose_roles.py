@@ -123,6 +123,10 @@ def test_compose_publishes_on_loopback_by_default_and_people_are_shared(compose:
         assert (env["GMP_TWIN_USERS"], env["GMP_TWIN_AUDIT"]) == ("/people/users.yaml", "/people/audit.sqlite")
         assert "people:/people" in compose["services"][name]["volumes"], name
     assert "people" in compose["volumes"]
+    for name in ("twin", "bridge"):  # one PKI folder: the twin and its bridge trust each other
+        assert service(compose, name, SECRETS)[1]["GMP_TWIN_PKI"] == "/pki"
+        assert "pki:/pki" in compose["services"][name]["volumes"], name
+    assert "pki" in compose["volumes"]
     text = (REPO / "docker-compose.yml").read_text()
     assert "docker compose run --rm dashboard gmp-twin users add NAME --role admin" in text
     assert "INSTRUCTOR_TOKEN" not in text and "INSTRUCTOR_PASSWORD" not in text  # retired
@@ -164,7 +168,7 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
             value = value.replace("/app/", f"{REPO}/").replace("/data/", f"{tmp_path}/")
             value = value.replace("/people/", f"{tmp_path}/people/")
             value = value.replace("opc.tcp://twin:4840", f"opc.tcp://127.0.0.1:{opc_port}")
-            env[key] = value
+            env[key] = f"{tmp_path}/pki" if value == "/pki" else value  # the shared pki volume
         if "GMP_TWIN_HISTORIAN" in env:
             assert env["GMP_TWIN_HISTORIAN"].startswith("influxdb2://influxdb:8086")
             env["GMP_TWIN_HISTORIAN"] = influx  # no InfluxDB 2.x here: the 1.x fixture stands in
@@ -244,7 +248,7 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
             with Client(f"opc.tcp://127.0.0.1:{opc_port}", timeout=5) as none_client:
                 none_client.get_namespace_array()
         # A certificate in the twin's PKI folder (own/: trusted), so only the anonymous identity is refused.
-        cert, key = Pki(tmp_path / "data" / "pki").ensure_own("urn:compose-test", ["localhost"], name="test-client")
+        cert, key = Pki(tmp_path / "pki").ensure_own("urn:compose-test", ["localhost"], name="test-client")
         anonymous_client = Client(f"opc.tcp://127.0.0.1:{opc_port}", timeout=5)
         anonymous_client.set_security_string(f"Basic256Sha256,SignAndEncrypt,{cert},{key}")
         with pytest.raises(ua.UaStatusCodeError) as no_anonymous:  # GMP_TWIN_OPCUA_ALLOW_ANONYMOUS=false
