@@ -250,26 +250,27 @@ async def _raw(endpoint: str, first: int, n: int, stall_s: float) -> None:
 
     progress = _Progress()
 
+    initial = overflows = 0
+
     class Counter:
+        """Counts every notification (the initial 0s too), the counting values, and Overflow flags."""
+
         def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
+            nonlocal initial, overflows
+            initial += 1
+            status = data.monitored_item.Value.StatusCode
+            if status is not None and status.value & 0x480 == 0x480:  # InfoType DataValue + Overflow
+                overflows += 1
             if val:
                 progress.count += 1
                 progress.last_ns = time.time_ns()
-
-    initial = 0
-
-    class Initial(Counter):
-        def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
-            nonlocal initial
-            initial += 1
-            super().datachange_notification(node, val, data)
 
     reader = await _stdin_reader()
     async with Client(endpoint, timeout=30) as client:
         idx = await client.get_namespace_index(NAMESPACE_URI)
         step = int(SUBSCRIPTION["max_items_per_subscription"])
         for s in range(first, first + n, step):
-            sub = await client.create_subscription(SUBSCRIPTION["publishing_interval_ms"], Initial())
+            sub = await client.create_subscription(SUBSCRIPTION["publishing_interval_ms"], Counter())
             nodes = [client.get_node(ua.NodeId(_node(i), idx)) for i in range(s, min(s + step, first + n))]
             await sub._subscribe(
                 nodes,
@@ -278,7 +279,15 @@ async def _raw(endpoint: str, first: int, n: int, stall_s: float) -> None:
             )
         cpu0 = _cpu_s()
         complete = await _until_done(reader, progress, lambda: initial >= n, stall_s)
-    _say({"received": progress.count, "last_ns": progress.last_ns, "complete": complete, "cpu_s": _cpu_s() - cpu0})
+    _say(
+        {
+            "received": progress.count,
+            "last_ns": progress.last_ns,
+            "complete": complete,
+            "cpu_s": _cpu_s() - cpu0,
+            "dropped_notifications": overflows,
+        }
+    )
 
 
 async def _bridge(endpoint: str, first: int, n: int, url: str, workdir: Path, stall_s: float) -> None:
@@ -474,6 +483,7 @@ async def _phase(
             "received": received,
             "values_per_s": round(received / span_s),
             "lost": expected - received,
+            "dropped_notifications": sum(d["dropped_notifications"] for d in done),
         }
     stored = _stored(url, n)
     lost = sum(max(0, c - s) for c, s in zip(counts, stored, strict=True))

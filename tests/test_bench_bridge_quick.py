@@ -34,6 +34,7 @@ def test_quick_run_prints_the_figures_and_loses_nothing() -> None:
     assert raw["published"] > 0
     assert raw["received"] == raw["published"]
     assert raw["lost"] == 0
+    assert raw["dropped_notifications"] == 0
     legs = ["sqlite", "sqlite_2_processes"]
     if shutil.which("influxd"):
         legs += ["influxdb1", "influxdb1_2_processes"]
