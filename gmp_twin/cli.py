@@ -166,7 +166,11 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_tagmap(args: argparse.Namespace) -> int:
-    """Print the tag map of a simulated unit as the twin serves it."""
+    """Print the tag map of a simulated unit as the twin serves it (or browse a server: ``--browse``)."""
+    if args.browse:
+        from gmp_twin.browse_cli import cmd_browse
+
+        return cmd_browse(args, settings_from(args).pki)
     from config_schema.tagmap import tagmap_for_unit
     from twin.opcua_server import NAMESPACE_URI
     from twin.plant import build_plant, load_plant
@@ -234,9 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang", "detectors"})
     dash.set_defaults(handler=_cmd_dashboard)
 
-    tagmap = sub.add_parser("tagmap", help="print the tag map of a simulated unit")
+    tagmap = sub.add_parser("tagmap", help="print the tag map of a simulated unit, or browse a real kit's server")
     _add_setting_flags(tagmap, {"plant", "opcua_host", "opcua_port"})
     tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
+    from gmp_twin.browse_cli import add_browse_flags
+
+    add_browse_flags(tagmap)
     tagmap.set_defaults(handler=_cmd_tagmap)
 
     from gmp_twin import analyze as analytics_cli

@@ -197,7 +197,8 @@ async def walk(client: Client, root: ua.NodeId | None = None, *, max_variables: 
                 browse_name=name,
                 path=path,
                 data_type=type_name,
-                scalar=_value(rank) in (-1, None),
+                # -1 Scalar; -2 Any and -3 ScalarOrOneDimension (AnalogItemType's default) may hold one
+                scalar=(_value(rank) if isinstance(_value(rank), int) else -1) < 0,
                 numeric=numeric,
                 writable=bool((_value(acc) or 0) & ua.AccessLevel.CurrentWrite.mask),
                 description=(text.Text or "") if isinstance(text, ua.LocalizedText) else "",
@@ -317,7 +318,7 @@ async def browse_tagmap(
                 await client.get_node(root_id).read_browse_name()
             except ua.UaStatusCodeError as exc:
                 raise ValueError(
-                    f"--root {root}: {describe(endpoint)} has no such node ({exc.code_as_name()})"
+                    f"--root {root}: {describe(endpoint)} has no such node ({ua.StatusCode(exc.code).name})"
                 ) from None
         variables = await walk(client, root_id)
         namespaces = await client.get_namespace_array()

@@ -21,18 +21,21 @@ count a bridge is compared with.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from asyncua.sync import Client
+from asyncua import Client as AsyncClient
+from asyncua import ua
 from conftest import free_port
 from node_opcua import install_node_server
 
@@ -233,9 +236,14 @@ class StandIn:
 
 def _server_thumbprint(endpoint: str) -> str:
     """SHA-1 of the certificate the server announces in GetEndpoints (no session needed)."""
-    client = Client(endpoint, timeout=10)
-    endpoints = client.connect_and_get_server_endpoints()
-    return thumbprint(endpoints[0].ServerCertificate)
+
+    async def endpoints() -> list[ua.EndpointDescription]:
+        return await AsyncClient(endpoint, timeout=10).connect_and_get_server_endpoints()
+
+    # Its own thread and loop: callers may be inside a running event loop (async tests).
+    with ThreadPoolExecutor(1) as pool:
+        found = pool.submit(asyncio.run, endpoints()).result(timeout=60)
+    return thumbprint(found[0].ServerCertificate)
 
 
 @contextmanager
@@ -254,9 +262,10 @@ def stand_in(
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     namespace = S7_URI if flavor == "s7" else CODESYS_URI
+    published_log = work / f"{flavor}-published.json"
     config = {
         "flavor": flavor, "port": port, "user": user, "mode": mode, "anonymous": anonymous,
-        "period_ms": period_ms, "pki": str(work / f"{flavor}-pki"), "log": str(work / f"{flavor}-published.json"),
+        "period_ms": period_ms, "pki": str(work / f"{flavor}-pki"), "log": str(published_log),
         "namespace": namespace, "device": CODESYS_DEVICE,
     }  # fmt: skip
     config_file = work / f"{flavor}-standin.json"
@@ -273,7 +282,7 @@ def stand_in(
             proc.kill()
             raise AssertionError(f"{flavor} stand-in did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.1)
-    server = StandIn(flavor, f"opc.tcp://127.0.0.1:{port}", namespace, user, password, proc, Path(config["log"]))
+    server = StandIn(flavor, f"opc.tcp://127.0.0.1:{port}", namespace, user, password, proc, published_log)
     try:
         server.thumbprint = _server_thumbprint(server.endpoint)
         yield server
