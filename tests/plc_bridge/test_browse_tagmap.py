@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,8 +13,11 @@ from conftest import free_port, serving
 from node_opcua_servers import CODESYS_DEVICE, CODESYS_URI, S7_URI, StandIn, stand_in
 
 from config_schema.tagmap import TagMap, TagMapIdentity, TagMapSecurity, load_tagmap
+from historian import open_historian
+from historian.outbox import Outbox
 from models.mps_pa import MpsPaStation
 from pki.store import Pki
+from plc_bridge.bridge import Bridge
 from plc_bridge.browse import Browsed, browse_tagmap
 from plc_bridge.festo_names import KIT_SIGNALS
 from twin.opcua_server import NAMESPACE_URI
@@ -103,3 +109,50 @@ async def test_root_limits_the_walk_and_a_wrong_root_is_named(tmp_path: Path, mo
     assert all(t.node.startswith('ns=3;s="DB_Control".') for t in browsed.tagmap.tags)
     assert "B101_level" in browsed.festo.missing and "level_sp" in browsed.festo.matched
     assert yaml.safe_load(browsed.to_yaml())["tags"][0]["name"] == "level_sp"
+
+
+async def test_codesys_stand_in_browsed_map_ingests_every_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browsed map feeds the real bridge: every value published after a tag's first row reaches SQLite."""
+    with stand_in("codesys", tmp_path / "plc", period_ms=250) as server:
+        monkeypatch.setenv(ENV, server.password)
+        tm = _reloaded(await _browse(server, tmp_path), tmp_path)
+        async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
+            outbox = Outbox(tmp_path / "outbox.sqlite")
+            bridge = Bridge(tm, outbox, pki=Pki(tmp_path / "pki"))
+            stop = asyncio.Event()
+            tasks = [asyncio.create_task(bridge.run(stop)), asyncio.create_task(outbox.run_writer(historian, stop))]
+            await _until(lambda: outbox.stats()["written_total"] >= 13 * 20, "20 values per tag")
+            published = server.freeze()
+            by_node = {t.node: t.name for t in tm.tags}
+
+            async def compared() -> dict[str, tuple[set[tuple[int, float]], set[tuple[int, float]]]]:
+                """(rows, published values from the tag's first row on) per tag."""
+                names = list(by_node.values())
+                series = (await historian.query_range("mps-pa", names, 0, time.time_ns() + 10**12, 10**5, "lab")).series
+                out = {}
+                for node, values in published.items():
+                    got = {(s.time_ns // 1_000_000, s.value) for s in series.get(by_node[node], [])}
+                    first = min((ms for ms, _ in got), default=2**62)
+                    out[by_node[node]] = (got, {(ms, float(v)) for ms, v in values if ms >= first})
+                return out
+
+            deadline = time.monotonic() + 30  # the last values drain: server publish, bridge flush, writer
+            result = await compared()
+            while any(want - got for got, want in result.values()):
+                assert time.monotonic() < deadline, "values published before the freeze never reached SQLite"
+                await asyncio.sleep(0.2)
+                result = await compared()
+            stop.set()
+            await asyncio.gather(*tasks)
+            outbox.close()
+    for tag, (got, want) in result.items():
+        assert got == want and len(want) >= 15, tag
+
+
+async def _until(predicate: Callable[[], bool], what: str, limit_s: float = 60.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
