@@ -100,8 +100,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if settings.local_console
         else f"; log in at http://{settings.http_host}:{settings.http_port}/login"
     )
+    source = (
+        f"bridging {', '.join(str(p) for p in settings.tagmap) or 'the plant file'}"
+        if args.no_twin
+        else f"OPC UA on opc.tcp://{settings.opcua_host}:{settings.opcua_port}"
+    )
     banner = (
-        f"gmp-twin: OPC UA on opc.tcp://{settings.opcua_host}:{settings.opcua_port}, "
+        f"gmp-twin: {source}, "
         f"dashboard on http://{settings.http_host}:{settings.http_port} "
         f"(historian {settings.historian}); run id {settings.run_id}{console}; Ctrl-C to stop"
     )
