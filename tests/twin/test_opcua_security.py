@@ -356,3 +356,26 @@ async def test_the_password_never_crosses_the_wire_in_clear(
                 pass
 
         assert secret in await through_relay(port, clear)
+
+
+async def test_no_password_in_the_debug_logs_of_server_or_bridge_client(
+    twin: SecureTwin, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncua logs requests at DEBUG; over SignAndEncrypt the token itself is not encrypted again,
+    so a debug line could carry the password. Both sides, in one process, at DEBUG."""
+    from config_schema.tagmap import TagMapIdentity, TagMapSecurity
+    from plc_bridge.connection import open_client  # the bridge's client factory (installs its log filter)
+
+    _, cert, key = client_pki(tmp_path)
+    twin.pki.add_trusted(cert.read_bytes())
+    security = TagMapSecurity(policy="Basic256Sha256", mode="SignAndEncrypt", certificate=cert, private_key=key,
+                              server_trust="pki")  # fmt: skip
+    identity = TagMapIdentity(kind="username", username="sam", password_env="GMP_TWIN_TEST_SAM_PW")
+    monkeypatch.setenv("GMP_TWIN_TEST_SAM_PW", PASSWORDS["sam"])
+    with caplog.at_level(logging.DEBUG):
+        client = await open_client(twin.url, security, identity, pki=twin.pki)
+        await write_level_sp(client, 12.0)
+        await client.disconnect()
+    assert twin.control.runtime.slots["mps-pa"].unit.read()["level_sp"] == 12.0
+    assert "ActivateSession" in caplog.text or "activate" in caplog.text.lower()  # DEBUG really was on
+    assert PASSWORDS["sam"] not in caplog.text
