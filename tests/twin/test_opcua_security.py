@@ -372,10 +372,12 @@ async def test_no_password_in_the_debug_logs_of_server_or_bridge_client(
                               server_trust="pki")  # fmt: skip
     identity = TagMapIdentity(kind="username", username="sam", password_env="GMP_TWIN_TEST_SAM_PW")
     monkeypatch.setenv("GMP_TWIN_TEST_SAM_PW", PASSWORDS["sam"])
-    with caplog.at_level(logging.DEBUG):
-        client = await open_client(twin.url, security, identity, pki=twin.pki)
-        await write_level_sp(client, 12.0)
-        await client.disconnect()
+    # Earlier tests (the CLI) set asyncua's logger to WARNING: DEBUG on it explicitly, restored after.
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="asyncua")
+    client = await open_client(twin.url, security, identity, pki=twin.pki)
+    await write_level_sp(client, 12.0)
+    await client.disconnect()
     assert twin.control.runtime.slots["mps-pa"].unit.read()["level_sp"] == 12.0
     assert "ActivateSession" in caplog.text or "activate" in caplog.text.lower()  # DEBUG really was on
     assert PASSWORDS["sam"] not in caplog.text
