@@ -104,16 +104,20 @@ def install_node_server(js: str, name: str) -> Path:
     return script
 
 
-async def run_node_client(script: Path, url: str, user: str, password: str, level_sp: float) -> dict[str, Any]:
+async def run_script(args: list[str], timeout_s: float = 60) -> dict[str, Any]:
+    """Run ``node ARGS``; its last JSON line (every script here prints one)."""
     proc = await asyncio.create_subprocess_exec(
-        "node", str(script), url, user, password, json.dumps(BIAS), str(level_sp),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        "node", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout_s)
     lines = [line for line in out.decode().splitlines() if line.startswith("{")]
     assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+async def run_node_client(script: Path, url: str, user: str, password: str, level_sp: float) -> dict[str, Any]:
+    return await run_script([str(script), url, user, password, json.dumps(BIAS), str(level_sp)], timeout_s=60)
 
 
 SECURE_CLIENT_JS = r"""
@@ -186,15 +190,10 @@ async def run_node_secure_client(
     level_sp: float,
 ) -> dict[str, Any]:
     """Run the secure client once; its JSON result (``channel``, ``write`` or ``error``)."""
-    proc = await asyncio.create_subprocess_exec(
-        "node", str(script), url, user, password, str(cert_pem), str(key_pem), str(pki_dir), application_uri,
-        str(level_sp), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
-    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
-    assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return await run_script(
+        [str(script), url, user, password, str(cert_pem), str(key_pem), str(pki_dir), application_uri, str(level_sp)],
+        timeout_s=90,
+    )
 
 
 HISTORY_JS = r"""
@@ -234,12 +233,4 @@ async def run_node_history(url: str, tag: str, start_ms: int, end_ms: int) -> di
     """HistoryRead (raw) of ``unit.tag`` over ``[start_ms, end_ms)`` by node-opcua: status, values, times."""
     script = _installed(NODE_OPCUA) / "gmp-twin-history.js"
     script.write_text(HISTORY_JS)
-    proc = await asyncio.create_subprocess_exec(
-        "node", str(script), url, tag, str(start_ms), str(end_ms),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
-    assert lines, f"node-opcua printed no result; stderr: {err.decode()[-2000:]}"
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return await run_script([str(script), url, tag, str(start_ms), str(end_ms)], timeout_s=60)
