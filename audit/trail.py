@@ -358,19 +358,8 @@ class AuditTrail:
 
 
 @contextmanager
-def audited(
-    trail: AuditTrail | None,
-    actor: Actor,
-    action: str,
-    obj: str,
-    *,
-    unit: str = "",
-    old: Any = None,
-    new: Any = None,
-    reason: str = "",
-    signature: Signature | None = None,
-) -> Iterator[Change]:
-    """:meth:`AuditTrail.change`, or nothing recorded when a process keeps no trail (tests, playback).
+def audited(trail: AuditTrail | None, actor: Actor, action: str, obj: str, **fields: Any) -> Iterator[Change]:
+    """:meth:`AuditTrail.change` (same keywords), or nothing recorded when a process keeps no trail.
 
     >>> with audited(None, Actor.system(), "clock.set", "clock") as change:
     ...     change.new = {"speed": 10}
@@ -378,7 +367,7 @@ def audited(
     'Good'
     """
     if trail is None:
-        yield Change(new=new)
+        yield Change(new=fields.get("new"))
         return
-    with trail.change(actor, action, obj, unit=unit, old=old, new=new, reason=reason, signature=signature) as change:
+    with trail.change(actor, action, obj, **fields) as change:
         yield change
