@@ -137,6 +137,21 @@ class _XbarChart(_ShewhartChart):
     dispersion: Literal["range", "s"] = "range"
     subgroup_size: int
 
+    def __init__(
+        self,
+        mean: float,
+        sigma: float,
+        subgroup_size: int,
+        rules: RuleSpec,
+        L: float = 3.0,
+        dispersion_alarms: bool = True,
+        reset_on_alarm: bool = True,
+        nan_policy: NanPolicy = "skip",
+    ) -> None:
+        self._init_shewhart(rules, L)
+        self.dispersion_alarms = dispersion_alarms
+        self._init_xbar(mean, sigma, subgroup_size, reset_on_alarm, nan_policy)
+
     def _init_xbar(self, mean: float, sigma: float, subgroup_size: int, reset_on_alarm: bool, nan_policy: str) -> None:
         n = int(subgroup_size)
         if n != subgroup_size or n < 2 or (self.dispersion == "range" and n > 25):
@@ -215,21 +230,6 @@ class XbarRChart(_XbarChart):
     method = "xbar_r"
     dispersion = "range"
 
-    def __init__(
-        self,
-        mean: float,
-        sigma: float,
-        subgroup_size: int,
-        rules: RuleSpec,
-        L: float = 3.0,
-        dispersion_alarms: bool = True,
-        reset_on_alarm: bool = True,
-        nan_policy: NanPolicy = "skip",
-    ) -> None:
-        self._init_shewhart(rules, L)
-        self.dispersion_alarms = dispersion_alarms
-        self._init_xbar(mean, sigma, subgroup_size, reset_on_alarm, nan_policy)
-
 
 class XbarSChart(_XbarChart):
     """X̄-S chart: like :class:`XbarRChart` with subgroup standard deviations (limits from c4).
@@ -245,18 +245,3 @@ class XbarSChart(_XbarChart):
 
     method = "xbar_s"
     dispersion = "s"
-
-    def __init__(
-        self,
-        mean: float,
-        sigma: float,
-        subgroup_size: int,
-        rules: RuleSpec,
-        L: float = 3.0,
-        dispersion_alarms: bool = True,
-        reset_on_alarm: bool = True,
-        nan_policy: NanPolicy = "skip",
-    ) -> None:
-        self._init_shewhart(rules, L)
-        self.dispersion_alarms = dispersion_alarms
-        self._init_xbar(mean, sigma, subgroup_size, reset_on_alarm, nan_policy)
