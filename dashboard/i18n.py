@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dashboard.audit_labels import AUDIT_LABELS
 from dashboard.auth.labels import AUTH_LABELS
+from dashboard.labels_history import LABELS as HISTORY_LABELS
 from dashboard.operate_labels import OPERATE_LABELS
 
 LANGS = ("fr", "en")
@@ -216,6 +217,7 @@ LABELS: dict[str, dict[str, str]] = {
 LABELS.update(AUTH_LABELS)
 LABELS.update(AUDIT_LABELS)
 LABELS.update(OPERATE_LABELS)
+LABELS.update(HISTORY_LABELS)
 
 
 def t(key: str, lang: str) -> str:
