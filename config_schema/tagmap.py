@@ -35,7 +35,7 @@ from asyncua import ua
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from config_schema.files import load_yaml_model
-from models.unit import TagKind, TagSpec
+from models.unit import BandsWhen, TagKind, TagSpec
 
 NODE_ID_FORMS = (
     'ns=<index>;s=<string> (S7-1500: ns=3;s="DB_PA"."B101_Level"; '
@@ -194,6 +194,12 @@ class TagEntry(_Strict):
     #: Normal operating range / proven acceptable range of a critical parameter (ICH Q8).
     nor: tuple[float, float] | None = None
     par: tuple[float, float] | None = None
+    #: Label key of each value of a discrete tag (PackML state, phase, mode, switch).
+    states: dict[int, str] | None = None
+    #: ``[phase_tag, [values]]``: the NOR/PAR hold only in those phases of the unit.
+    bands_when: BandsWhen | None = None
+    #: Calibrated range of a soft sensor (PAT): predictions outside it are clipped and flagged.
+    calibrated: tuple[float, float] | None = None
     #: Sampling interval of this tag on the server (default: the subscription's).
     sampling_ms: float | None = Field(None, ge=0, le=3_600_000)
     #: Report only changes larger than this (applied by the server, where it supports it).
@@ -219,6 +225,8 @@ class TagEntry(_Strict):
         for name, band in (("nor", self.nor), ("par", self.par)):
             if band is not None and band[0] >= band[1]:
                 raise ValueError(f"{name} {list(band)}: the low bound must be below the high bound")
+        if self.calibrated is not None and self.calibrated[0] >= self.calibrated[1]:
+            raise ValueError(f"calibrated {list(self.calibrated)}: the low bound must be below the high bound")
         if self.nor and self.par and not (self.par[0] <= self.nor[0] and self.nor[1] <= self.par[1]):
             raise ValueError(f"nor {list(self.nor)} must lie inside par {list(self.par)}")
         return self
@@ -351,6 +359,9 @@ def tagmap_for_unit(
                 loop=s.loop,
                 nor=s.nor,
                 par=s.par,
+                states=s.states,
+                bands_when=s.bands_when,
+                calibrated=s.calibrated,
             )
             for s in specs
         ],

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dashboard.audit_labels import AUDIT_LABELS
 from dashboard.auth.labels import AUTH_LABELS
 from dashboard.labels_history import LABELS as HISTORY_LABELS
+from dashboard.labels_units import LABELS as UNITS_LABELS
 from dashboard.operate_labels import OPERATE_LABELS
 
 LANGS = ("fr", "en")
@@ -218,6 +219,7 @@ LABELS.update(AUTH_LABELS)
 LABELS.update(AUDIT_LABELS)
 LABELS.update(OPERATE_LABELS)
 LABELS.update(HISTORY_LABELS)
+LABELS.update(UNITS_LABELS)
 
 
 def t(key: str, lang: str) -> str:

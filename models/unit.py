@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from models.disturbances import ActuatorHooks, Disturbance, Disturbances, SensorFeedback
@@ -26,6 +26,29 @@ TagKind = Literal["measurement", "switch", "setpoint", "mode", "output", "state"
 
 #: Kinds a client may write. ``output`` is a controller output, honoured in manual mode.
 WRITABLE_KINDS: frozenset[str] = frozenset({"setpoint", "mode", "output"})
+
+#: ``(phase_tag, phase values)``: a tag's NOR/PAR hold only while ``phase_tag`` is one of the values.
+BandsWhen = tuple[str, tuple[int, ...]]
+
+
+def bands_hold(bands_when: BandsWhen | None, values: Mapping[str, float | None]) -> bool:
+    """Whether a tag's NOR/PAR bands apply now, given the unit's latest ``values``.
+
+    Bands without a phase condition always hold; with one, they hold only while the phase
+    tag reads one of the listed values (an unknown phase: they do not).
+
+    Examples
+    --------
+    >>> bands_hold(None, {})
+    True
+    >>> [bands_hold(("phase", (1,)), {"phase": p}) for p in (0.0, 1.0, 2.0, None)]
+    [False, True, False, False]
+    """
+    if bands_when is None:
+        return True
+    phase_tag, phases = bands_when
+    value = values.get(phase_tag)
+    return value is not None and value == value and round(value) in phases
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,16 @@ class TagSpec:
         Normal operating range and proven acceptable range (ICH Q8) of a critical process
         parameter or quality attribute; ``nor`` lies inside ``par``. The dashboard draws them
         as bands.
+    states : dict of int to str or None
+        For a discrete tag (PackML state, phase, mode, switch): the label key of each value
+        (``{0: "state.mode.manual", 1: "state.mode.auto"}``); the dashboard shows the label,
+        never the number. Keys live in the dashboard's catalogue; models stay language-free.
+    bands_when : (str, tuple of int) or None
+        ``(phase_tag, phase values)``: the NOR/PAR hold only in those phases of the unit
+        (dryer: drying; autoclave: hold; bioreactor: fed-batch). ``None``: always.
+    calibrated : tuple of float or None
+        Range over which a soft sensor (PAT model) is calibrated; a prediction outside it is
+        shown clipped to the range and flagged.
     """
 
     name: str
@@ -67,6 +100,9 @@ class TagSpec:
     loop: str | None = None
     nor: tuple[float, float] | None = None
     par: tuple[float, float] | None = None
+    states: dict[int, str] | None = field(default=None, hash=False)
+    bands_when: BandsWhen | None = None
+    calibrated: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if (
@@ -75,6 +111,8 @@ class TagSpec:
             and not (self.par[0] <= self.nor[0] < self.nor[1] <= self.par[1])
         ):
             raise ValueError(f"{self.name}: NOR {self.nor} must lie inside PAR {self.par}")
+        if self.calibrated is not None and not self.calibrated[0] < self.calibrated[1]:
+            raise ValueError(f"{self.name}: calibrated range {self.calibrated} must be (low, high)")
 
     @property
     def critical(self) -> bool:
