@@ -32,6 +32,7 @@ from access import Principal
 from dashboard.auth.dash_guard import current_principal
 from dashboard.auth.gate import allowed
 from dashboard.i18n import LANGS, t
+from dashboard.time_basis import time_basis_banner
 
 #: Plotly's mode bar without its logo, on every chart.
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False}
@@ -79,7 +80,10 @@ def header(lang: str, title: str, path: str) -> html.Div:
         if not page.get("hidden") and allowed(page.get("gmp_level", "viewer"), principal, anonymous_view=True)
     ]
     langs = [dcc.Link(code.upper(), href=f"{path}?lang={code}", className="lang") for code in LANGS]
-    side = html.Div([who(principal, lang, path), html.Div(langs, className="langs")], className="header-side")
+    side = html.Div(
+        [time_basis_banner(lang), who(principal, lang, path), html.Div(langs, className="langs")],
+        className="header-side",
+    )
     return html.Div([html.H1(title), html.Nav(links, className="navbar"), side], className="header")
 
 

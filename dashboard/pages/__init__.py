@@ -6,6 +6,7 @@ modules :func:`dashboard.app.create_dash` registers.
 
 from __future__ import annotations
 
+from dashboard import time_basis
 from dashboard.pages import alarms, audit, instructor, oee, operate, pca, spc, station, units
 
-PAGES = [station, units, operate, spc, pca, oee, alarms, audit, instructor]
+PAGES = [station, units, operate, spc, pca, oee, alarms, audit, instructor, time_basis]
