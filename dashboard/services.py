@@ -8,26 +8,73 @@ then answers 503 with the reason, a page shows a notice.
 Examples
 --------
 >>> services = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
->>> services.site, services.monitoring, services.clock_runtime() is None
-('', None, True)
+>>> services.site, services.monitoring, services.clock_runtime() is None, services.plant_control() is None
+('', None, True, True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from analytics.monitoring import MonitoringService
-from audit import AuditTrail
+from audit import Actor, AuditTrail, Signature
 from config_schema.tagmap import TagMap
 from dashboard.auth.gate import Gate
 from historian.base import Historian
-from twin.faults.service import TwinControl
+from twin.faults.service import Role, TwinControl
 from twin.runtime import TwinRuntime
 
 #: A component's health as a dict (``ok`` plus its counters), for ``GET /api/health``.
 HealthProvider = Callable[[], dict[str, Any]]
+
+
+class PlantControl(Protocol):
+    """Faults, scenarios, the clock and tag writes of the simulated plant, by role.
+
+    :class:`twin.faults.service.TwinControl` in the process that runs the simulation;
+    :class:`dashboard.remote_control.RemoteControl` in a dashboard-only process (the compose
+    split), which calls the twin's OPC UA methods for the logged-in person. Every change names
+    its ``actor``; the twin records it in the audit trail. Errors are the same on both:
+    ``ValueError`` (invalid), ``KeyError`` (unknown), ``PermissionError`` (refused),
+    :class:`audit.AuditUnavailable` (not recordable).
+    """
+
+    @property
+    def run_id(self) -> str: ...
+
+    def catalog(self) -> dict[str, Any]: ...
+
+    def inject(self, fault: dict[str, Any], hidden: bool = False, *, actor: Actor = ...) -> dict[str, Any]: ...
+
+    def clear(self, fault_id: str, *, actor: Actor = ...) -> dict[str, Any]: ...
+
+    def clear_all(self, *, actor: Actor = ...) -> list[str]: ...
+
+    def faults(self, role: Role, live_only: bool = False) -> list[dict[str, Any]]: ...
+
+    def scenarios(self, lang: str = "en") -> list[dict[str, Any]]: ...
+
+    def start_scenario(
+        self, name: str, hidden: bool | None = None, *, actor: Actor = ..., signature: Signature | None = None
+    ) -> dict[str, Any]: ...
+
+    def stop_scenario(self, *, actor: Actor = ..., signature: Signature | None = None) -> dict[str, Any] | None: ...
+
+    def hide_scenario(self, hidden: bool, *, actor: Actor = ...) -> dict[str, Any] | None: ...
+
+    def scenario_state(self, role: Role) -> dict[str, Any] | None: ...
+
+    def clock(self) -> dict[str, Any]: ...
+
+    def set_clock(
+        self, speed: float | None = None, paused: bool | None = None, *, actor: Actor = ...
+    ) -> dict[str, Any]: ...
+
+    def write_tag(
+        self, unit: str, tag: str, value: float, *, actor: Actor = ..., reason: str = ""
+    ) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -53,6 +100,9 @@ class Services:
         Logins, sessions and role checks; ``None``: no users, every caller an anonymous viewer.
     audit : AuditTrail or None
         The audit trail (the same one ``control`` records to).
+    remote_control : PlantControl or None
+        The twin of another process, driven over its OPC UA methods (the compose split's
+        dashboard, :class:`dashboard.remote_control.RemoteControl`); used when ``control`` is None.
     """
 
     historian: Historian
@@ -63,6 +113,7 @@ class Services:
     runtime: TwinRuntime | None = None
     gate: Gate | None = None
     audit: AuditTrail | None = None
+    remote_control: PlantControl | None = None
 
     @property
     def site(self) -> str:
@@ -74,3 +125,7 @@ class Services:
         if self.runtime is not None:
             return self.runtime
         return self.control.runtime if self.control is not None else None
+
+    def plant_control(self) -> PlantControl | None:
+        """Who drives faults, scenarios and the clock: the in-process ``control``, else ``remote_control``."""
+        return self.control if self.control is not None else self.remote_control

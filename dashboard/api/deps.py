@@ -11,14 +11,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from analytics.monitoring import MonitoringService
-from dashboard.services import Services
-from twin.faults.service import TwinControl
+from dashboard.services import PlantControl, Services
 from twin.runtime import TwinRuntime
 
 NO_MONITORING = "the monitoring service does not run in this process"
 NO_CONTROL = (
-    "no simulation runs in this process (dashboard-only role or a real kit): faults and scenarios "
-    "are driven through the API of the process started with `gmp-twin run`"
+    "no simulation runs in this process and no twin is connected (a real kit, or the dashboard role "
+    "without GMP_TWIN_OPCUA_ENDPOINT): faults and scenarios need a twin"
 )
 NO_RUNTIME = (
     "no simulation runs in this process (dashboard-only role or a real kit); "
@@ -46,11 +45,12 @@ def get_monitoring(services: ServicesDep) -> MonitoringService:
     return services.monitoring
 
 
-def get_control(services: ServicesDep) -> TwinControl:
-    """The fault and scenario service of this process, or 503 when none runs here."""
-    if services.control is None:
+def get_control(services: ServicesDep) -> PlantControl:
+    """The fault and scenario service (in this process, or the twin's over OPC UA), or 503 when there is none."""
+    control = services.plant_control()
+    if control is None:
         raise _unavailable(NO_CONTROL)
-    return services.control
+    return control
 
 
 def get_runtime(services: ServicesDep) -> TwinRuntime:
@@ -62,5 +62,5 @@ def get_runtime(services: ServicesDep) -> TwinRuntime:
 
 
 MonitoringDep = Annotated[MonitoringService, Depends(get_monitoring)]
-ControlDep = Annotated[TwinControl, Depends(get_control)]
+ControlDep = Annotated[PlantControl, Depends(get_control)]
 RuntimeDep = Annotated[TwinRuntime, Depends(get_runtime)]

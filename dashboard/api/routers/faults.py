@@ -22,8 +22,8 @@ from pydantic import Field, RootModel, create_model, model_validator
 
 from dashboard.api.auth import InstructorDep, ViewerDep, actor
 from dashboard.api.deps import ControlDep
+from dashboard.services import PlantControl
 from twin.faults.catalog import FAULT_TYPES, FaultBase
-from twin.faults.service import TwinControl
 
 router = APIRouter(tags=["faults"])
 
@@ -70,7 +70,7 @@ class FaultRequest(RootModel[Any]):
         return bool(getattr(self.spec, "hidden", False))
 
 
-def _plant_error(body: FaultRequest, control: TwinControl, message: str) -> HTTPException:
+def _plant_error(body: FaultRequest, control: PlantControl, message: str) -> HTTPException:
     """A 422 in FastAPI's error shape, located on the field the plant check refused."""
     target = body.spec.target
     if target.unit not in control.catalog()["units"]:
