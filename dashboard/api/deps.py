@@ -17,7 +17,8 @@ from twin.runtime import TwinRuntime
 NO_MONITORING = "the monitoring service does not run in this process"
 NO_CONTROL = (
     "no simulation runs in this process and no twin is connected (a real kit, or the dashboard role "
-    "without GMP_TWIN_OPCUA_ENDPOINT): faults and scenarios need a twin"
+    "without GMP_TWIN_OPCUA_ENDPOINT): faults and scenarios are driven in the process started with "
+    "`gmp-twin run`, or through the twin the dashboard role connects to"
 )
 NO_RUNTIME = (
     "no simulation runs in this process (dashboard-only role or a real kit); "
