@@ -17,8 +17,7 @@ from dashboard.i18n import LANGS, catalogue, fmt_datetime, fmt_number, label_mod
 from dashboard.i18n_catalog import CATALOGUE_LANGS, load_texts, po_path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("models", "config_schema", "audit", "access", "pki", "historian", "twin", "plc_bridge", "analytics")
-PACKAGES += ("dashboard", "gmp_twin")
+PACKAGES = "models config_schema audit access pki historian twin plc_bridge analytics dashboard gmp_twin".split()
 
 
 def _fields(text: str) -> set[str]:
