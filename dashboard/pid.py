@@ -1,7 +1,9 @@
 """A P&ID-like overview of the MPS PA station as a Plotly figure (shapes + annotations).
 
-Tank fills follow the measured levels, the pump and heater light up when running and the
-ball valve shows open/closed, so a student reads the state of the station at a glance.
+Tank fills follow the measured levels, the pump and heater are filled dark when running and
+hollow when stopped, and the valves likewise (ISA-101: equipment states in greys, colour kept
+for alarms), so a student reads the state of the station at a glance. Labels sit beside the
+symbols on a white background so that none overlaps a fill or another label.
 
 Examples
 --------
@@ -17,13 +19,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import t
+from dashboard.i18n import fmt_number, t
 
-WATER = "rgba(31,119,180,0.55)"
+WATER = "rgba(90,120,160,0.40)"
 STEEL = "#555"
-ON = "#2ca02c"
-OFF = "#bbbbbb"
-HOT = "#d62728"
+ON = "#3c3c3c"  # running / open: filled dark
+OFF = "#ffffff"  # stopped / closed: hollow
+HOT = "#3c3c3c"
+LABEL_BG = "rgba(255,255,255,0.9)"
 
 #: Instrument tags shown on the drawing, with their position and ISA-style label.
 INSTRUMENTS: list[tuple[str, str, float, float]] = [
@@ -80,13 +83,15 @@ def pid_figure(
     if lower is not None:
         frac = min(max(lower / lower_volume_max, 0.0), 1.0)
         rect(1.05, 0.35, 3.95, 0.35 + 2.9 * frac, fillcolor=WATER, line={"width": 0})
-    note(2.5, 0.0, t("lower_tank", lang))
+    note(2.5, -0.15, t("lower_tank", lang))
 
     # Heater E104 in the lower tank.
     heater_w = _num(values, "E104_power")
     heater_on = (_num(values, "E104_on") or 0.0) > 0.5
-    rect(1.4, 0.6, 3.6, 0.9, fillcolor=HOT if heater_on else OFF, line={"width": 0})
-    note(2.5, 1.15, t("heater", lang) + (f" {heater_w:.0f} W" if heater_w is not None else ""))
+    rect(1.4, 0.6, 3.6, 0.9, fillcolor=HOT if heater_on else OFF, line={"color": STEEL, "width": 1})
+    # Above the element, inside the tank, on its own white box: readable over the water fill.
+    heater = t("heater", lang) + (f" {heater_w:.0f} W" if heater_w is not None else "")
+    note(2.5, 1.3, heater, bgcolor=LABEL_BG, font={"size": 11})
 
     # Pump P101 and the riser to the upper tank through the flow meter, pressure vessel and V106.
     speed = _num(values, "P101_speed")
@@ -103,7 +108,7 @@ def pid_figure(
             "line": {"color": STEEL},
         }
     )
-    note(6.5, 1.6, t("pump", lang) + (f" {speed:.0f} %" if speed is not None else ""))
+    note(6.5, 1.65, t("pump", lang) + (f" {speed:.0f} %" if speed is not None else ""), bgcolor=LABEL_BG)
     v106 = _num(values, "V106_opening")
     shapes.append(
         {
@@ -130,14 +135,14 @@ def pid_figure(
 
     for name, label, x, y in INSTRUMENTS:
         value = _num(values, name)
-        shown = "—" if value is None else f"{value:.1f} {units.get(name, '')}".strip()
+        shown = "—" if value is None else f"{fmt_number(value, lang, 1)} {units.get(name, '')}".strip()
         note(
             x,
             y,
             f"<b>{label}</b><br>{shown}",
             align="left",
             xanchor="left",
-            bgcolor="rgba(255,255,255,0.85)",
+            bgcolor=LABEL_BG,
             bordercolor=STEEL,
             borderwidth=1,
         )
@@ -147,7 +152,7 @@ def pid_figure(
         shapes=shapes,
         annotations=notes,
         xaxis={"range": [0, 10], "visible": False, "fixedrange": True},
-        yaxis={"range": [-0.4, 10.2], "visible": False, "fixedrange": True, "scaleanchor": "x"},
+        yaxis={"range": [-0.5, 10.2], "visible": False, "fixedrange": True, "scaleanchor": "x"},
         margin={"l": 5, "r": 5, "t": 5, "b": 5},
         height=420,
         plot_bgcolor="white",

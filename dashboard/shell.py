@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import dash
@@ -31,11 +31,21 @@ from dash import dcc, html
 from access import Principal
 from dashboard.auth.dash_guard import current_principal
 from dashboard.auth.gate import allowed
-from dashboard.i18n import LANGS, t
+from dashboard.figures import empty_figure
+from dashboard.i18n import LANGS, graph_config, t
 from dashboard.time_basis import time_basis_banner
 
-#: Plotly's mode bar without its logo, on every chart.
+#: Plotly's mode bar without its logo, on every chart (prefer :func:`chart_config`: it adds the locale).
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False}
+
+
+def chart_config(lang: str, **extra: Any) -> dcc.Graph.Config:
+    """``dcc.Graph`` config in ``lang``: Plotly's locale (French dates, decimal comma), no logo.
+
+    >>> chart_config("fr", displayModeBar=False)
+    {'displaylogo': False, 'locale': 'fr', 'displayModeBar': False}
+    """
+    return cast(dcc.Graph.Config, graph_config(lang, **extra))
 
 
 def who(principal: Principal, lang: str, path: str) -> html.Div:
@@ -120,9 +130,10 @@ def notice(key: str, lang: str, **kwargs: Any) -> html.P:
     return html.P(t(key, lang), className="notice", **kwargs)
 
 
-def chart_card(id_: str | dict[str, str], **graph: Any) -> html.Div:
-    """One chart in a card."""
-    return html.Div(dcc.Graph(id=id_, config=GRAPH_CONFIG, **graph), className="chart-card")
+def chart_card(id_: str | dict[str, str], lang: str = "en", **graph: Any) -> html.Div:
+    """One chart in a card; "No data yet" until its callback draws it (not Plotly's empty -1..6 axes)."""
+    graph.setdefault("figure", empty_figure(lang))
+    return html.Div(dcc.Graph(id=id_, config=chart_config(lang), **graph), className="chart-card")
 
 
 def table(keys: Sequence[str], rows: Sequence[Any], lang: str, class_name: str, **kwargs: Any) -> html.Table:

@@ -1,7 +1,10 @@
 """Station page: P&ID overview, all tags and the four control loops of the MPS PA station.
 
 Live traces use ``dcc.Interval`` + ``extendData``: each tick sends only the samples newer
-than what the browser already has, downsampled by the historian query.
+than what the browser already has, downsampled by the historian query. A loop chart that had
+nothing to draw ("No data yet") is rebuilt whole when its first values arrive. Values are shown
+through :func:`dashboard.tag_format.format_value` (state names, decimal comma, quality), and the
+"newest point" line below the charts is on the same clock as their axes.
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ from config_schema.tagmap import TagEntry, TagMap
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.figures import hold_to, loop_figure, times
-from dashboard.i18n import t
+from dashboard.i18n import fmt_datetime, t
 from dashboard.pid import pid_figure
-from dashboard.shell import GRAPH_CONFIG, Shell
-from dashboard.tag_view import fmt, head_time, tag_table
+from dashboard.shell import Shell, chart_config
+from dashboard.tag_format import format_value
+from dashboard.tag_view import head_time, tag_grid, tag_rows
 from historian.base import Sample
 
 log = logging.getLogger(__name__)
 
 PATH = "/"
 LOOPS = ("level", "flow", "pressure", "temperature")
-SHELL = Shell(PATH, "title", lang_id="lang", tick_id="tick")
+SHELL = Shell(PATH, "title", lang_id="lang", tick_id="tick", stores=("loops-empty",))
+TAG_GRID = "tags-station"
 WINDOW_S = 600
 MAX_POINTS = 600
 #: Trace order of a loop chart (measured value, setpoint, controller output), extended by index.
@@ -79,26 +84,29 @@ def loop_history_figure(
     return loop_figure(loop, roles["pv"].unit, xy("pv"), hold_to(xy("sp"), now), hold_to(xy("out"), now), lang)
 
 
-def loop_card(loop: str, fig: go.Figure) -> html.Div:
+def loop_card(loop: str, fig: go.Figure, lang: str = "en") -> html.Div:
     """A loop's live value line above its chart."""
     return html.Div(
         [
             html.Div(id={"type": "loop-value", "loop": loop}, className="loop-value"),
-            dcc.Graph(id={"type": "loop-graph", "loop": loop}, figure=fig, config=GRAPH_CONFIG),
+            dcc.Graph(id={"type": "loop-graph", "loop": loop}, figure=fig, config=chart_config(lang)),
         ],
         className="loop-card",
     )
 
 
 def station_body(cards: list[html.Div], lang: str) -> list[Any]:
-    """Banner, P&ID and tag table side by side, the loop charts, the 'updated' stamp."""
-    pid = dcc.Graph(id="pid", config={"displayModeBar": False}, figure=pid_figure({}, {}, lang))
+    """Banner, P&ID and tag table side by side, the loop charts, the newest point's time."""
+    pid = dcc.Graph(id="pid", config=chart_config(lang, displayModeBar=False), figure=pid_figure({}, {}, lang))
     return [
         html.Div(id="banner", className="banner"),
         html.Div(
             [
                 html.Div([html.H2(t("overview", lang)), pid], className="pid-card"),
-                html.Div([html.H2(t("tags", lang)), html.Div(id="tag-table")], className="table-card"),
+                html.Div(
+                    [html.H2(t("tags", lang)), html.Div(tag_grid(TAG_GRID, lang, height=440), id="tag-table")],
+                    className="table-card",
+                ),
             ],
             className="row",
         ),
@@ -108,19 +116,34 @@ def station_body(cards: list[html.Div], lang: str) -> list[Any]:
     ]
 
 
-def loop_text(loop: str, roles: Roles, values: dict[str, float], lang: str) -> str:
-    """A loop's live value line: measured value, setpoint and auto/manual mode.
+def loop_text(
+    loop: str, roles: Roles, values: dict[str, float], lang: str, statuses: dict[str, int] | None = None
+) -> str:
+    """A loop's live value line: measured value, setpoint and mode (by name), as ``format_value`` shows them.
 
-    >>> pv = TagEntry(name="L", node="ns=2;s=L", unit="cm")
-    >>> loop_text("level", {"pv": pv}, {"L": 12.0}, "en")
-    'Level: 12.00 cm'
+    A bad or uncertain measured value carries its status name.
+
+    >>> pv = TagEntry(name="L", node="ns=2;s=L", unit="cm", lo=0, hi=30)
+    >>> mode = TagEntry(name="M", node="ns=2;s=M", kind="mode")
+    >>> loop_text("level", {"pv": pv, "mode": mode}, {"L": 12.0, "M": 1.0}, "fr")
+    'Niveau : 12,00 cm · auto'
+    >>> loop_text("level", {"pv": pv}, {"L": float("nan")}, "en", {"L": 0x80310000})
+    'Level: — (BadNoCommunication)'
     """
+    statuses = statuses or {}
+
+    def shown(tag: TagEntry) -> str:
+        return format_value(tag, values.get(tag.name), statuses.get(tag.name), lang).label
+
     pv, sp, mode = roles["pv"], roles.get("sp"), roles.get("mode")
-    text = f"{t(loop, lang)}: {fmt(values.get(pv.name), pv.unit)}"
+    if mode is not None and mode.kind != "mode":  # the loop's mode role: shown by name whatever the map says
+        mode = mode.model_copy(update={"kind": "mode"})
+    colon = " : " if lang == "fr" else ": "
+    text = f"{t(loop, lang)}{colon}{shown(pv)}"
     if sp is not None:
-        text += f" → {t('setpoint', lang)} {fmt(values.get(sp.name), sp.unit)}"
+        text += f" → {t('setpoint', lang)} {shown(sp)}"
     if mode is not None and mode.name in values:
-        text += f" · {t('auto', lang) if values[mode.name] >= 0.5 else t('manual', lang)}"
+        text += f" · {shown(mode)}"
     return text
 
 
@@ -160,13 +183,13 @@ def register(app: Dash, ctx: DashContext) -> None:
             now_ns = head_time(gateway.latest(station.site, station.unit))
         except Exception:
             now_ns = time.time_ns()
-        cards = [
-            loop_card(
-                loop, loop_history_figure(loop, roles, _history(gateway, station, roles, now_ns), now_ns, zone, lang)
-            )
+        figures = {
+            loop: loop_history_figure(loop, roles, _history(gateway, station, roles, now_ns), now_ns, zone, lang)
             for loop, roles in loops.items()
-        ]
-        return SHELL.layout(lang, station_body(cards, lang), cursor=now_ns)
+        }
+        cards = [loop_card(loop, fig, lang) for loop, fig in figures.items()]
+        empty = [loop for loop, fig in figures.items() if not fig.data[0].x]
+        return SHELL.layout(lang, station_body(cards, lang), cursor=now_ns, **{"loops-empty": empty})
 
     dash.register_page("station", path=PATH, layout=layout, name="station", title="gmp-twin", order=0)
 
@@ -176,38 +199,66 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     @app.callback(
         Output("pid", "figure"),
-        Output("tag-table", "children"),
+        Output(TAG_GRID, "rowData"),
         Output({"type": "loop-value", "loop": ALL}, "children"),
         Output({"type": "loop-graph", "loop": ALL}, "extendData"),
+        Output({"type": "loop-graph", "loop": ALL}, "figure"),
         Output("cursor", "data"),
+        Output("loops-empty", "data"),
         Output("banner", "children"),
         Output("updated", "children"),
         Input("tick", "n_intervals"),
         State("cursor", "data"),
+        State("loops-empty", "data"),
         State("lang", "data"),
     )
-    def on_tick(_n: int | None, cursor_ns: int, lang: str) -> tuple[Any, ...]:
+    def on_tick(_n: int | None, cursor_ns: int, empty: list[str] | None, lang: str) -> tuple[Any, ...]:
+        n = len(loops)
         try:
             latest = gateway.latest(station.site, station.unit)
         except Exception as exc:
             log.warning("latest query failed: %s", exc)
             banner = f"{t('historian_down', lang)}: {exc or type(exc).__name__}"
-            return (dash.no_update,) * 4 + (cursor_ns, banner, dash.no_update)
+            skip = [dash.no_update] * n
+            return dash.no_update, dash.no_update, skip, skip, skip, cursor_ns, empty, banner, dash.no_update
         now_ns = head_time(latest)
         values = {name: s.value for name, s in latest.items()}
-        texts, extends, newest = [], [], cursor_ns
+        statuses = {name: s.status for name, s in latest.items()}
+        texts: list[str] = []
+        extends: list[Any] = []
+        figures: list[Any] = []
+        still_empty: list[str] = []
+        newest = cursor_ns
         for loop, roles in loops.items():
-            texts.append(loop_text(loop, roles, values, lang))
+            texts.append(loop_text(loop, roles, values, lang, statuses))
             names = [roles[r].name if r in roles else "" for r in ROLES]
             data = gateway.range(
                 station.site, station.unit, [n for n in names if n], cursor_ns + 1, now_ns + 1, MAX_POINTS
             )
             extend, last = loop_extend(names, data.series, values, now_ns, zone)
-            extends.append((extend, [0, 1, 2], MAX_POINTS * 2))
             newest = max(newest, last or newest)
-        stamp = f"{t('updated', lang)}: {datetime.now(zone):%H:%M:%S}"  # same zone as the axes
+            if loop in (empty or []):
+                # The chart says "No data yet": draw it whole once there is something to draw.
+                history = _history(gateway, station, roles, now_ns)
+                if history.get(roles["pv"].name):
+                    figures.append(loop_history_figure(loop, roles, history, now_ns, zone, lang))
+                else:
+                    figures.append(dash.no_update)
+                    still_empty.append(loop)
+                extends.append(dash.no_update)
+                continue
+            figures.append(dash.no_update)
+            extends.append((extend, [0, 1, 2], MAX_POINTS * 2))
+        # The same clock as the charts' axes (simulated time at speed x N), never the wall clock beside them.
+        newest_sample = max((s.time_ns for s in latest.values()), default=None)
+        stamp = ""
+        if newest_sample is not None:
+            when = datetime.fromtimestamp(newest_sample / 1e9, zone)
+            stamp = f"{t('newest_point', lang)} : " if lang == "fr" else f"{t('newest_point', lang)}: "
+            stamp += fmt_datetime(when, lang, tz=zone)
         fig = pid_figure(values, units, lang, **pid_scale)
-        return fig, tag_table(station, latest, now_ns, lang), texts, extends, newest, "", stamp
+        rows = tag_rows(station, latest, now_ns, lang)
+        return fig, rows, texts, extends, figures, newest, still_empty, "", stamp
 
 
 def _history(gateway: HistorianGateway, station: TagMap, roles: Roles, now_ns: int) -> dict[str, list[Sample]]:
