@@ -79,6 +79,17 @@ LABELS: dict[str, dict[str, str]] = {
     "state.autoclave.drying": {"fr": "séchage", "en": "drying"},
     "state.autoclave.complete": {"fr": "terminé", "en": "complete"},
     "state.autoclave.aborted": {"fr": "interrompu", "en": "aborted"},
+    "state.packml_mode.production": {"fr": "production", "en": "production"},
+    "state.packml_mode.maintenance": {"fr": "maintenance", "en": "maintenance"},
+    "state.packml_mode.manual": {"fr": "manuel", "en": "manual"},
+    "state.stop.none": {"fr": "aucun", "en": "none"},
+    "state.stop.starved": {"fr": "en manque", "en": "starved"},
+    "state.stop.blocked": {"fr": "saturé", "en": "blocked"},
+    "state.stop.micro_stop": {"fr": "micro-arrêt", "en": "micro-stop"},
+    "state.stop.jam": {"fr": "bourrage", "en": "jam"},
+    "state.stop.changeover": {"fr": "changement de format", "en": "changeover"},
+    "state.stop.command": {"fr": "commande", "en": "command"},
+    "state.stop.abort": {"fr": "abandon", "en": "abort"},
     **{
         f"state.packml.{i}": {"fr": fr, "en": en} for i, (fr, en) in enumerate(zip(_PACKML_FR, _PACKML_EN, strict=True))
     },

@@ -36,16 +36,14 @@ import math
 from typing import NamedTuple, Protocol
 
 from asyncua import ua
-from babel.numbers import format_decimal
 
-from dashboard.i18n import t
+from dashboard.i18n import fmt_number, t
 
 #: Default state labels of boolean kinds that declare none.
 DEFAULT_STATES: dict[str, dict[int, str]] = {
     "mode": {0: "state.mode.manual", 1: "state.mode.auto"},
     "switch": {0: "state.switch.off", 1: "state.switch.on"},
 }
-_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 # Kinds whose range is physical (a model state, an actuator): values outside it are numerical noise.
 _PHYSICAL_KINDS = frozenset({"state", "output", "setpoint"})
 
@@ -127,18 +125,6 @@ def decimals(lo: float | None, hi: float | None) -> int:
     if lo is None or hi is None or not hi > lo:
         return 2
     return max(0, min(3, 2 - math.floor(math.log10((hi - lo) / 10))))
-
-
-def fmt_number(value: float, lang: str, digits: int) -> str:
-    """``value`` with ``digits`` decimals in the language's format (never ``-0``).
-
-    >>> fmt_number(1234.5, "fr", 1).replace("\\u202f", " "), fmt_number(1234.5, "en", 1), fmt_number(-0.004, "en", 2)
-    ('1 234,5', '1,234.5', '0.00')
-    """
-    if round(value, digits) == 0:
-        value = 0.0
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return str(format_decimal(value, format=pattern, locale=_LOCALES.get(lang, "en_GB"), decimal_quantization=True))
 
 
 def state_label(tag: TagLike, value: float, lang: str) -> tuple[str, str | None]:

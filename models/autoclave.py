@@ -394,16 +394,20 @@ class Autoclave(FaultHookDefaults):
         return list(self._specs.values())
 
     def _build_specs(self) -> dict[str, TagSpec]:
+        # EN 285: during the hold the load stays within the sterilisation temperature band,
+        # from the hold temperature to 3 K above it (PAR); NOR is the lower 2 K of it.
+        t_h = self._params.hold_temperature_c
+        band = {"nor": (t_h, t_h + 2.0), "par": (t_h, t_h + 3.0), "bands_when": ("phase", (int(Phase.HOLD),))}
         specs = [
             _spec("chamber_temperature", "Chamber temperature (drain probe)", "°C", 0, 150, "measurement",
-                  noise_sd=0.1),
+                  noise_sd=0.1, **band),
             _spec("chamber_pressure", "Chamber pressure", "bar abs", 0, 4, "measurement", noise_sd=0.003),
             _spec("load_temperature", "Load temperature (probe in the coldest item)", "°C", 0, 150, "measurement",
-                  noise_sd=0.1),
+                  noise_sd=0.1, **band),
             _spec("f0", "F0 on the load temperature since cycle start (z = 10 K, 121.1 °C)", "min", 0, 1000,
                   "state"),
             _spec("phase", "0 idle, 1 pre-vacuum, 2 heat-up, 3 hold, 4 exhaust, 5 drying, 6 complete, 7 aborted",
-                  "", 0, 7, "state"),
+                  "", 0, 7, "state", states={int(ph): f"state.autoclave.{ph.name.lower()}" for ph in Phase}),
             _spec("vacuum_pulse", "Vacuum pulses done in this cycle", "", 0, 10, "state"),
             _spec("phase_time", "Time in the current phase", "min", 0, 1000, "state"),
             _spec("hold_remaining", "Sterilisation hold time left", "min", 0, 120, "state"),
@@ -413,7 +417,8 @@ class Autoclave(FaultHookDefaults):
             _spec("steam_valve", "Steam valve opening (effective position)", "%", 0, 100, "state"),
             _spec("steam_valve_cmd", "Steam valve command (controller output, or the sequencer in the pulses)", "%",
                   0, 100, "state"),
-            _spec("cycle_ok", "1 = last cycle reached F0 and held the load at temperature", "", 0, 1, "state"),
+            _spec("cycle_ok", "1 = last cycle reached F0 and held the load at temperature", "", 0, 1, "state",
+                  states={0: "state.fail", 1: "state.pass"}),
             _spec("cycles_completed", "Cycles completed", "", 0, 1e9, "state"),
         ]  # fmt: skip
         for tag, fname in _RECIPE_TAGS.items():

@@ -1148,13 +1148,17 @@ class Bioreactor(FaultHookDefaults):
         p = self._params
         n_lo, n_hi = p.agitation_min_rpm, p.agitation_max_rpm
         t_sp, ph_sp, do_sp = p.temperature_setpoint_c, p.ph_setpoint, p.do_setpoint_pct
+        # The bands hold while the fed-batch recipe runs (recipe_step 1..n; 0 once it has ended).
+        fed = ("recipe_step", tuple(range(1, len(p.recipe.steps) + 1)))
+        cal = self.pat.calibration
         specs = [
             _spec("temperature", "Broth temperature (PT100)", "°C", 0, 50, "measurement", noise_sd=0.02,
-                  loop="temperature", nor=(t_sp - 0.5, t_sp + 0.5), par=(t_sp - 2.0, t_sp + 2.0)),
+                  loop="temperature", nor=(t_sp - 0.5, t_sp + 0.5), par=(t_sp - 2.0, t_sp + 2.0), bands_when=fed),
             _spec("ph", "Broth pH (glass electrode)", "pH", 2, 12, "measurement", noise_sd=0.005, loop="ph",
-                  nor=(ph_sp - 0.1, ph_sp + 0.1), par=(ph_sp - 0.3, ph_sp + 0.3)),
+                  nor=(ph_sp - 0.1, ph_sp + 0.1), par=(ph_sp - 0.3, ph_sp + 0.3), bands_when=fed),
             _spec("do", "Dissolved oxygen, % of air saturation at 1 atm", "%", 0, 200, "measurement",
-                  noise_sd=0.3, loop="do", nor=(max(do_sp - 5.0, 0.0), 200.0), par=(max(do_sp - 15.0, 0.0), 200.0)),
+                  noise_sd=0.3, loop="do", nor=(max(do_sp - 5.0, 0.0), 200.0), par=(max(do_sp - 15.0, 0.0), 200.0),
+                  bands_when=fed),
             _spec("agitation", "Agitator speed (actual)", "rpm", 0, 1000, "measurement", noise_sd=1.0, loop="do"),
             _spec("aeration_flow", "Air flow (mass-flow meter), normal l/min", "l/min", 0, 150, "measurement",
                   noise_sd=0.2),
@@ -1170,9 +1174,9 @@ class Bioreactor(FaultHookDefaults):
             _spec("offgas_o2", "Off-gas O2, dry", "%", 0, 25, "measurement", noise_sd=0.01),
             _spec("offgas_co2", "Off-gas CO2, dry", "%", 0, 10, "measurement", noise_sd=0.01),
             _spec("glucose_pat", "Glucose, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
-                  "measurement"),
+                  "measurement", calibrated=cal.calibrated_range("glucose")),
             _spec("titre_pat", "Penicillin titre, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
-                  "measurement"),
+                  "measurement", calibrated=cal.calibrated_range("titre")),
         ]  # fmt: skip
         outs = {
             "temperature": ("%", -100.0, 100.0, "jacket valves, < 0 cooling, > 0 heating"),
@@ -1190,7 +1194,8 @@ class Bioreactor(FaultHookDefaults):
                       loop=loop),
             ]  # fmt: skip
         specs += [
-            _spec("feed_mode", "Feed mode, 1 = recipe, 0 = manual", "", 0, 1, "mode", loop="feed"),
+            _spec("feed_mode", "Feed mode, 1 = recipe, 0 = manual", "", 0, 1, "mode", loop="feed",
+                  states={0: "state.mode.manual", 1: "state.mode.recipe"}),
             _spec("feed_out", "Glucose feed pump rate (recipe or manual)", "l/h", 0, p.feed_pump_max_l_h,
                   "output", loop="feed"),
             _spec("jacket_valve_position", "Jacket valves, actual (< 0 cooling, > 0 heating)", "%", -100, 100,

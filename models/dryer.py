@@ -402,25 +402,27 @@ class FluidBedDryer(FaultHookDefaults):
 
     def _build_specs(self) -> dict[str, TagSpec]:
         loop = "inlet_temperature"
+        drying = ("phase", (1,))  # the bands hold while drying, not in warm-up or once complete
         specs = [
             _spec("inlet_air_temperature", "Inlet air temperature", "°C", 0, 120, "measurement", noise_sd=0.2,
-                  loop=loop, nor=(60.0, 70.0), par=(55.0, 75.0)),
+                  loop=loop, nor=(60.0, 70.0), par=(55.0, 75.0), bands_when=drying),
             _spec("inlet_temperature_sp", "Inlet air temperature setpoint", "°C", *INLET_TEMPERATURE_C[:2],
                   "setpoint", loop=loop),
             _spec("inlet_temperature_mode", "Heater loop mode, 0 = manual, 1 = auto", "", 0, 1, "mode", loop=loop),
             _spec("heater_out", "Heater loop output (heater power)", "%", 0, 100, "output", loop=loop),
             _spec("air_flow", "Process air flow (normal)", "m³/h", 0, 800, "measurement", noise_sd=3.0,
-                  nor=(270.0, 330.0), par=(240.0, 360.0)),
+                  nor=(270.0, 330.0), par=(240.0, 360.0), bands_when=drying),
             _spec("air_flow_sp", "Process air flow setpoint", "m³/h", *AIR_FLOW_M3_H[:2], "setpoint"),
             _spec("product_temperature", "Product (bed) temperature", "°C", 0, 100, "measurement", noise_sd=0.1,
-                  nor=(20.0, 40.0), par=(15.0, 45.0)),
+                  nor=(20.0, 40.0), par=(15.0, 45.0), bands_when=drying),
             _spec("exhaust_air_temperature", "Exhaust air temperature", "°C", 0, 120, "measurement", noise_sd=0.2),
             _spec("exhaust_humidity", "Exhaust air relative humidity", "%", 0, 100, "measurement", noise_sd=0.5),
             _spec("nir_lod", "NIR moisture prediction (loss on drying), held between scans", "%", 0, 40,
                   "measurement"),
             _spec("target_lod_sp", "End-point: target loss on drying", "%", *TARGET_LOD_PCT[:2], "setpoint"),
             _spec("product_lod", "True loss on drying of the product (model)", "%", 0, 40, "state"),
-            _spec("phase", "0 idle, 1 drying, 2 complete (end-point reached)", "", 0, 2, "state"),
+            _spec("phase", "0 idle, 1 drying, 2 complete (end-point reached)", "", 0, 2, "state",
+                  states={0: "state.dryer.idle", 1: "state.dryer.drying", 2: "state.dryer.complete"}),
             _spec("drying_time", "Drying time of this batch (stops at the end-point)", "min", 0, 1000, "state"),
             _spec("water_evaporated", "Water evaporated in this batch", "kg", 0, 20, "state"),
             _spec("evaporation_rate", "Evaporation rate", "kg/h", 0, 30, "state"),

@@ -234,6 +234,9 @@ def line_disturbances(machines: tuple[str, ...]) -> dict[str, Disturbance]:
 
 _COUNT_HI = 1e9
 _COMMANDS = ", ".join(f"{c.value} {c.name.title()}" for c in PackMLCommand)
+#: Label keys of the discrete tags (the dashboard shows names, never numbers).
+_PACKML_STATES = {s.value: f"state.packml.{s.value}" for s in PackMLState}
+_STOP_REASONS = {r.value: f"state.stop.{r.name.lower()}" for r in StopReason}
 
 
 class FillingLine:
@@ -360,14 +363,14 @@ class FillingLine:
             rated = getattr(p, f"{m}_rated_speed_upm")
             specs += [
                 _spec(f"{m}_state", f"{m} PackML state (OPC 30060: 4 Execute, 12 Suspended, 15 Held...)", "",
-                      0, 16, "state"),
+                      0, 16, "state", states=_PACKML_STATES),
                 _spec(f"{m}_produced", f"{m} units processed (cumulative)", "units", 0, _COUNT_HI, "state"),
                 _spec(f"{m}_good", f"{m} good units (cumulative)", "units", 0, _COUNT_HI, "state"),
                 _spec(f"{m}_rejected", f"{m} rejected units (cumulative)", "units", 0, _COUNT_HI, "state"),
                 _spec(f"{m}_speed_sp", f"{m} speed setpoint", "units/min", 1, rated, "setpoint"),
                 _spec(f"{m}_speed", f"{m} current speed (0 unless cycling)", "units/min", 0, rated * 1.5, "state"),
                 _spec(f"{m}_stop_reason", f"{m} stop reason: 0 none, 1 starved, 2 blocked, 3 micro-stop, 4 jam, "
-                      "5 changeover, 6 command, 7 abort", "", 0, 7, "state"),
+                      "5 changeover, 6 command, 7 abort", "", 0, 7, "state", states=_STOP_REASONS),
                 _spec(f"{m}_cmd", f"{m} PackML command ({_COMMANDS}); reads 0", "", 0, 10, "setpoint"),
             ]  # fmt: skip
         for i, cap in enumerate(self.core.capacities, start=1):
@@ -387,7 +390,7 @@ class FillingLine:
             _spec("line_cmd", f"Command to all machines ({_COMMANDS}, 11 Changeover); reads 0", "", 0, 11,
                   "setpoint"),
             _spec("line_mode", "Unit mode of all machines: 1 Production, 2 Maintenance, 3 Manual", "", 1, 3,
-                  "setpoint"),
+                  "setpoint", states={m.value: f"state.packml_mode.{m.name.lower()}" for m in PackMLMode}),
             _spec("line_entered", "Containers taken by the filler (cumulative)", "units", 0, _COUNT_HI, "state"),
             _spec("line_wip", "Units in buffers and machines", "units", 0, 1000, "state"),
             _spec("line_out", "Cartons delivered (cumulative)", "units", 0, _COUNT_HI, "state"),

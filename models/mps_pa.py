@@ -248,6 +248,11 @@ class MpsPaParams(Params):
         check_range("v106_initial_opening_pct", self.v106_initial_opening_pct, 0.0, 100.0, "%", message=WITHIN)
 
 
+#: Label keys of the switches' values (the dashboard shows names, never numbers).
+_WET = {0: "state.dry", 1: "state.wet"}
+_REACHED = {0: "state.not_reached", 1: "state.reached"}
+
+
 def _spec(name: str, desc: str, unit: str, lo: float, hi: float, kind: Any, **kw: Any) -> TagSpec:
     return TagSpec(name, desc, unit, float(lo), float(hi), kind=kind, **kw)
 
@@ -628,13 +633,13 @@ class MpsPaStation(FaultHookDefaults):
                   "measurement", noise_sd=1.0, loop="pressure"),
             _spec("B104_temperature", "Tank 101 temperature (PT100 B104)", "°C", 0, 100,
                   "measurement", noise_sd=0.05, loop="temperature"),
-            _spec("B113_min", "Tank 101 min level switch, 1 = wet", "", 0, 1, "switch"),
-            _spec("B114_max", "Tank 101 max level switch, 1 = wet", "", 0, 1, "switch"),
-            _spec("S111_overflow", "Tank 101 overflow switch, 1 = wet", "", 0, 1, "switch"),
+            _spec("B113_min", "Tank 101 min level switch, 1 = wet", "", 0, 1, "switch", states=_WET),
+            _spec("B114_max", "Tank 101 max level switch, 1 = wet", "", 0, 1, "switch", states=_WET),
+            _spec("S111_overflow", "Tank 101 overflow switch, 1 = wet", "", 0, 1, "switch", states=_WET),
             _spec("S112_overflow", "Tank 102 overflow float switch, 1 = up", "", 0, 1,
-                  "switch"),
-            _spec("S115_closed", "V102 end position closed", "", 0, 1, "switch"),
-            _spec("S116_open", "V102 end position open", "", 0, 1, "switch"),
+                  "switch", states={0: "state.down", 1: "state.up"}),
+            _spec("S115_closed", "V102 end position closed", "", 0, 1, "switch", states=_REACHED),
+            _spec("S116_open", "V102 end position open", "", 0, 1, "switch", states=_REACHED),
         ]  # fmt: skip
         loop_ranges = {
             "level": ("cm", 0.0, sp_level_hi, "Tank 102 level"),
@@ -653,17 +658,19 @@ class MpsPaStation(FaultHookDefaults):
                       "output", loop=loop),
             ]  # fmt: skip
         specs += [
-            _spec("V102_cmd", "V102 drain ball valve command, 1 = open", "", 0, 1, "output"),
+            _spec("V102_cmd", "V102 drain ball valve command, 1 = open", "", 0, 1, "output",
+                  states={0: "state.closed", 1: "state.open"}),
             _spec("V106_opening", "V106 proportional valve opening", "%", 0, 100, "output"),
             _spec("P101_speed", "P101 pump speed (actual)", "%", 0, 100, "state"),
             _spec("P101_loop", "Loop driving P101: 0 = level, 1 = flow, 2 = pressure", "", 0,
-                  2, "state"),
+                  2, "state", states={i: f"state.loop.{name}" for i, name in enumerate(("level", "flow", "pressure"))}),
             _spec("V102_position", "V102 position", "%", 0, 100, "state"),
             _spec("V106_position", "V106 position (actual opening)", "%", 0, 100, "state"),
-            _spec("E104_on", "E104 heater relay, 1 = on", "", 0, 1, "state"),
+            _spec("E104_on", "E104 heater relay, 1 = on", "", 0, 1, "state", states={0: "state.off", 1: "state.on"}),
             _spec("E104_power", "E104 heater power, mean over the last step", "W", 0,
                   p.heater_power_w, "state"),
-            _spec("E104_interlock", "E104 blocked because B113 is dry", "", 0, 1, "state"),
+            _spec("E104_interlock", "E104 blocked because B113 is dry", "", 0, 1, "state",
+                  states={0: "state.free", 1: "state.blocked"}),
             _spec("tank101_level", "Tank 101 level", "cm", 0, 100 * p.lower_tank_height_m,
                   "state"),
             _spec("tank101_volume", "Tank 101 water volume", "l", 0,

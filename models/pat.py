@@ -330,6 +330,17 @@ class PatCalibration:
     validation_y: dict[str, np.ndarray]
     validation_pred: dict[str, np.ndarray]
 
+    def calibrated_range(self, analyte: str) -> tuple[float, float]:
+        """Range the ``analyte``'s model is calibrated over, g/l, rounded outwards to whole g/l.
+
+        A prediction outside it is an extrapolation: the dashboard clips and flags it.
+
+        >>> calibrate(PatParams()).calibrated_range("titre")
+        (0.0, 33.0)
+        """
+        y = self.calibration_y[analyte]
+        return float(math.floor(y.min())), float(math.ceil(y.max()))
+
 
 def batch_trajectories(
     rng: np.random.Generator, n_batches: int, samples_per_batch: int, spike: bool
