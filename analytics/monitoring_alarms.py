@@ -188,12 +188,29 @@ class DetectorAlarms:
                     "state": ev.state.value,
                     "active": ev.active,
                     "message": ev.message,
+                    "message_key": f"alarm.{ev.kind.value}",
+                    "message_params": self._message_params(ev.alarm_id),
                     "user": ev.user,
                     "rules": list(ep.rules),
                     "comment": comment,
                 }
             )
         return out
+
+    def _message_params(self, alarm_id: str) -> dict[str, str]:
+        """What a translated message is made of: the detector, its method and tag, the rules that fired.
+
+        ``description`` is the configured (English) text, empty when the message is the default
+        "<METHOD> drift on <tag>".
+        """
+        cfg = self.configs[alarm_id]
+        return {
+            "detector": alarm_id,
+            "method": cfg.method.upper(),
+            "label": cfg.label,
+            "description": cfg.description or "",
+            "rules": ",".join(self._episodes[alarm_id].rules),
+        }
 
     def view(self, alarm_id: str) -> dict[str, Any]:
         """One alarm: state, priority, rules (with their meaning), detector, times."""
@@ -209,6 +226,9 @@ class DetectorAlarms:
             "state": a.state.value,
             "active": a.active,
             "message": a.message,
+            # The dashboard shows the message in the reader's language from these (dashboard.plant_texts).
+            "message_key": "alarm.definition",
+            "message_params": self._message_params(alarm_id),
             "rules": list(ep.rules),
             "rule_texts": [rule_text(r) for r in ep.rules],
             "raised_at": iso(ep.raised_ns),
