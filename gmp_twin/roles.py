@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +48,22 @@ log = logging.getLogger(__name__)
 
 
 # -- twin ---------------------------------------------------------------------------------
+async def newest_stored_ns(historian: Historian, site: str) -> int | None:
+    """The newest process value of ``site`` in the historian (``None``: empty or unreadable).
+
+    A new run's clock starts after it (:func:`twin.clock.run_start_ns`), and the live detectors
+    read from it on, so neither waits behind an earlier accelerated run's values.
+    """
+    try:
+        latest = await historian.latest(site=site)
+    except Exception as exc:  # an unreachable historian must not stop the plant: start at the wall clock
+        log.warning(
+            "cannot read the historian's newest value (%s: %s); starting at the wall clock", type(exc).__name__, exc
+        )
+        return None
+    return max((sample.time_ns for sample in latest.values()), default=None)
+
+
 @contextlib.asynccontextmanager
 async def twin_server(
     settings: Settings,
@@ -64,6 +82,8 @@ async def twin_server(
     units = build_plant(plant, seed=settings.seed)
     policy = plant_policy(plant, units)
     runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed, unit_dt_s=unit_steps(plant))
+    if historian is not None:
+        runtime.newest_stored_ns = await newest_stored_ns(historian, plant.site)
     endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
     control = TwinControl(
         runtime,
@@ -122,13 +142,15 @@ def runtime_health(control: TwinControl) -> HealthProvider:
     runtime = control.runtime
 
     def provider() -> dict[str, Any]:
+        speed = runtime.clock.speed
         return {
             "ok": True,
             "sim_time_s": round(runtime.clock.sim_time_s, 3),
-            "speed": runtime.clock.speed,
+            "speed": "max" if math.isinf(speed) else speed,  # JSON has no infinity
             "paused": runtime.clock.paused,
             "units": list(runtime.slots),
             "behind_s": round(runtime.behind_s, 3),
+            "ahead_of_wall_s": round((runtime.clock.now_ns() - time.time_ns()) / 1e9, 3),
             "run_id": control.run_id,
         }
 
@@ -237,14 +259,24 @@ def load_monitoring_config(settings: Settings, tagmaps: list[TagMap]) -> Detecto
     return config
 
 
+async def monitoring_start_ns(historian: Historian, site: str) -> int:
+    """Where the live detectors start reading: now, or the newest stored value if it is ahead of the wall."""
+    return max(time.time_ns(), await newest_stored_ns(historian, site) or 0)
+
+
 @contextlib.contextmanager
 def monitoring_service(
-    settings: Settings, services: Services, config: DetectorsFile | None
+    settings: Settings, services: Services, config: DetectorsFile | None, start_ns: int | None = None
 ) -> Iterator[MonitoringService]:
-    """The monitoring service with its own durable outbox, registered in ``services``."""
+    """The monitoring service with its own durable outbox, registered in ``services``.
+
+    ``start_ns``: read values from then on (see :func:`monitoring_start_ns`; default now).
+    """
     outbox = Outbox(settings.monitor_outbox, max_rows=settings.outbox_max_rows, site=services.site, unit="monitoring")
     try:
-        service = MonitoringService(services.historian, services.tagmaps, config, outbox, site=services.site)
+        service = MonitoringService(
+            services.historian, services.tagmaps, config, outbox, site=services.site, start_ns=start_ns
+        )
         services.monitoring = service
         services.health["monitoring"] = service.health
         yield service
@@ -288,7 +320,8 @@ async def run_http(
         await _serve_http(settings, services, stop, sock)
         return
     config = load_monitoring_config(settings, services.tagmaps)
-    with monitoring_service(settings, services, config) as service:
+    start_ns = await monitoring_start_ns(services.historian, services.site)
+    with monitoring_service(settings, services, config, start_ns) as service:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(service.run(stop))
             tg.create_task(_serve_http(settings, services, stop, sock))
@@ -339,8 +372,9 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
             services = Services(
                 historian=historian, tagmaps=tagmaps, gate=make_gate(settings, identity), audit=identity.audit
             )
+            start_ns = await monitoring_start_ns(historian, services.site)
             async with contextlib.AsyncExitStack() as stack:
-                monitoring = stack.enter_context(monitoring_service(settings, services, detectors))
+                monitoring = stack.enter_context(monitoring_service(settings, services, detectors, start_ns))
                 runtime = None
                 if with_twin:
                     # Fault events share the bridge's durable outbox: one writer, one order.

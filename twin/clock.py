@@ -12,6 +12,17 @@ Examples
 (1.5, 1500000000)
 >>> clock.pause(); clock.paused
 True
+
+A new run starts at the wall clock, or just after the historian's newest point when an earlier
+run (accelerated) left data ahead of the wall: a run never writes behind an earlier one.
+
+>>> S = 1_000_000_000
+>>> run_start_ns(wall_ns=100 * S, newest_ns=None) == 100 * S
+True
+>>> run_start_ns(wall_ns=100 * S, newest_ns=8_980 * S) == 8_981 * S
+True
+>>> clock.start_at(50 * S); clock.now_ns() == 50 * S, clock.sim_time_s
+(True, 1.5)
 """
 
 from __future__ import annotations
@@ -53,8 +64,30 @@ class SimClock:
         """Absolute timestamp of the current simulated instant."""
         return self.epoch_ns + round(self.sim_time_s * 1e9)
 
+    def start_at(self, time_ns: int) -> None:
+        """Move the epoch so that the current simulated instant is ``time_ns`` (simulated time unchanged)."""
+        self.epoch_ns = time_ns - round(self.sim_time_s * 1e9)
+
     def pause(self) -> None:
         self.paused = True
 
     def resume(self) -> None:
         self.paused = False
+
+
+#: A new run starts this long after the newest stored point (a clear step on the time axis).
+RUN_GAP_NS = 1_000_000_000
+
+
+def run_start_ns(wall_ns: int, newest_ns: int | None) -> int:
+    """The first timestamp of a new run: ``wall_ns``, or just after ``newest_ns`` if that is later.
+
+    An accelerated run stamps its values ahead of the wall clock. A run started after it at
+    wall time would write behind those values: every "latest value" would stay the old run's,
+    and a live view or a detector reading forward in time would wait for the wall clock to
+    catch up (hours). Resuming after the newest point keeps one monotonic timeline per
+    historian; the dashboard then says it shows simulated time (:mod:`dashboard.time_basis`).
+    """
+    if newest_ns is None or newest_ns < wall_ns:
+        return wall_ns
+    return newest_ns + RUN_GAP_NS

@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Server, ua
-from asyncua.common.instantiate_util import instantiate
 from asyncua.crypto.permission_rules import User, UserRole
 
 from access import Authenticator
@@ -299,31 +298,45 @@ class TwinOpcUaServer:
     async def _add_analog(
         self, parent: Any, node_id: ua.NodeId, qname: ua.QualifiedName, spec: TagSpec, value: float
     ) -> Any:
-        analog_type = self.server.get_node(ua.NodeId(ua.ObjectIds.AnalogItemType))
-        created = await instantiate(
-            parent,
-            analog_type,
-            nodeid=node_id,
-            bname=qname,
-            dname=ua.LocalizedText(spec.name),
-            instantiate_optional=True,
+        """An AnalogItemType variable with its EURange and EngineeringUnits properties.
+
+        Built node by node: asyncua's ``instantiate`` of the type, then deleting the optional
+        properties left empty, cost ~50 ms per variable (its delete scans every reference of the
+        address space), about 8 s of start-up for the default plant's 174 analog tags.
+        """
+        item = ua.AddNodesItem()
+        item.RequestedNewNodeId = node_id
+        item.BrowseName = qname
+        item.NodeClass = ua.NodeClass.Variable
+        item.ParentNodeId = parent.nodeid
+        item.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HasComponent)
+        item.TypeDefinition = ua.NodeId(ua.ObjectIds.AnalogItemType)
+        attrs = ua.VariableAttributes()
+        attrs.DisplayName = ua.LocalizedText(spec.name)
+        attrs.DataType = ua.NodeId(ua.ObjectIds.Double)
+        attrs.Value = ua.Variant(value, ua.VariantType.Double)
+        attrs.ValueRank = ua.ValueRank.Scalar
+        attrs.AccessLevel = ua.AccessLevel.CurrentRead.mask
+        attrs.UserAccessLevel = ua.AccessLevel.CurrentRead.mask
+        item.NodeAttributes = attrs
+        (result,) = await parent.session.add_nodes([item])
+        result.StatusCode.check()
+        node = self.server.get_node(result.AddedNodeId)
+        ident = node_id.Identifier
+        await node.add_property(
+            ua.NodeId(f"{ident}.EURange", node_id.NamespaceIndex),
+            ua.QualifiedName("EURange", 0),
+            ua.Range(Low=spec.lo, High=spec.hi),
+            ua.VariantType.ExtensionObject,
+            datatype=ua.ObjectIds.Range,
         )
-        node = created[0]
-        await node.write_attribute(
-            ua.AttributeIds.DataType, ua.DataValue(ua.Variant(ua.NodeId(ua.ObjectIds.Double), ua.VariantType.NodeId))
+        await node.add_property(
+            ua.NodeId(f"{ident}.EngineeringUnits", node_id.NamespaceIndex),
+            ua.QualifiedName("EngineeringUnits", 0),
+            eu_information(spec.unit),
+            ua.VariantType.ExtensionObject,
+            datatype=ua.ObjectIds.EUInformation,
         )
-        await node.write_value(ua.Variant(value, ua.VariantType.Double))
-        eu_range = await node.get_child(ua.QualifiedName("EURange", 0))
-        await eu_range.write_value(ua.Variant(ua.Range(Low=spec.lo, High=spec.hi), ua.VariantType.ExtensionObject))
-        eu_info = await node.get_child(ua.QualifiedName("EngineeringUnits", 0))
-        await eu_info.write_value(ua.Variant(eu_information(spec.unit), ua.VariantType.ExtensionObject))
-        # Optional properties of AnalogItemType we do not fill would read as Null; drop them.
-        for name in ("InstrumentRange", "ValuePrecision", "Definition"):
-            try:
-                child = await node.get_child(ua.QualifiedName(name, 0))
-            except ua.UaError:
-                continue
-            await self.server.delete_nodes([child])
         return node
 
     # -- client writes ----------------------------------------------------------------------

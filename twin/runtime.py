@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from models.unit import TagSpec, Unit
-from twin.clock import SimClock
+from twin.clock import SimClock, run_start_ns
 from twin.sensors import Reading, SensorLayer
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,11 @@ class TwinRuntime:
         self.behind_s = 0.0
         #: The fault layer, when faults may be injected (a fault manager installs itself here).
         self.faults: FaultLayer | None = None
+        #: The historian's newest point when the run was set up (the role sets it): :meth:`run`
+        #: starts the timeline after it, never behind an earlier run (see :func:`twin.clock.run_start_ns`).
+        self.newest_stored_ns: int | None = None
+        #: First timestamp of this run (set by :meth:`run`), the dashboard's "this run" range.
+        self.run_start_ns: int | None = None
 
     def readings(self, name: str) -> dict[str, Reading]:
         slot = self.slots[name]
@@ -191,7 +196,11 @@ class TwinRuntime:
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
-        """Restore :meth:`snapshot` output; the plant must have the same units."""
+        """Restore :meth:`snapshot` output; the plant must have the same units.
+
+        The plant goes back to the snapshot's state, not the timeline: timestamps continue from
+        the current instant (a restore never writes over values already stored).
+        """
         if snap.get("format") != "gmp-twin-snapshot/1":
             raise ValueError("not a gmp-twin snapshot (missing format gmp-twin-snapshot/1)")
         if set(snap["units"]) != set(self.slots):
@@ -208,7 +217,9 @@ class TwinRuntime:
             slot.unit.restore(data["state"])
             slot.sensors.seed = int(snap["seeds"][name])
             slot.sent.clear()
+        now_ns = self.clock.now_ns()
         self.clock.sim_time_s = float(snap["sim_time_s"])
+        self.clock.start_at(now_ns)
         self.steps = int(snap["steps"])
         if self.faults is not None:
             self.faults.restore(snap.get("faults"))
@@ -256,8 +267,18 @@ class TwinRuntime:
     async def run(self, stop: asyncio.Event) -> None:
         """Pace the simulation against the wall clock until ``stop`` is set."""
         # Rebase the epoch so that, in real time, timestamps start at the wall time of the
-        # first step rather than when the plant was built (set-up takes seconds).
-        self.clock.epoch_ns = time.time_ns() - round(self.clock.sim_time_s * 1e9)
+        # first step rather than when the plant was built (set-up takes seconds), or after
+        # the newest stored point when an earlier accelerated run left data ahead of the wall.
+        start = run_start_ns(time.time_ns(), self.newest_stored_ns)
+        self.clock.start_at(start)
+        if self.run_start_ns is None:
+            self.run_start_ns = start
+        if start > time.time_ns() + 1_000_000_000:
+            log.info(
+                "the historian holds values up to %.0f s ahead of the wall clock (an accelerated run): "
+                "this run's clock resumes after them (`gmp-twin reset` starts a clean run)",
+                (start - time.time_ns()) / 1e9,
+            )
         await self.publish()
         next_wall = time.monotonic()
         sim_debt = 0.0
