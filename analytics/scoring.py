@@ -31,7 +31,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from historian.base import Point
@@ -122,14 +122,35 @@ def _rel(time_ns: int, events: Sequence[Point]) -> float:
     return round((time_ns - events[0].time_ns) / NS, 3)
 
 
-def format_report(report: dict[str, Any]) -> str:
-    """A readable table of :func:`score_events`' output."""
-    head = ("fault", "kind", "target", "start", "detected by", "delay", "false before", "false after")
+#: The English text of :func:`format_report`; the CLI passes the catalogue's ``score.*`` entries for French.
+REPORT_TEXT: dict[str, str] = {
+    "score.fault": "fault",
+    "score.kind": "kind",
+    "score.target": "target",
+    "score.start": "start",
+    "score.detected_by": "detected by",
+    "score.delay": "delay",
+    "score.false_before": "false before",
+    "score.false_after": "false after",
+    "score.not_detected": "NOT DETECTED",
+    "score.decimal_mark": ".",
+    "score.summary": "{detected}/{faults} faults detected; {alarms} alarms, {false} false ({rate} per hour) "
+    "over {span}; run {runs}",
+}
+
+
+def format_report(report: dict[str, Any], text: Mapping[str, str] | None = None) -> str:
+    """A readable table of :func:`score_events`' output; ``text`` replaces :data:`REPORT_TEXT` (a translation)."""
+    words = {**REPORT_TEXT, **(text or {})}
+    head = tuple(
+        words[f"score.{k}"]
+        for k in ("fault", "kind", "target", "start", "detected_by", "delay", "false_before", "false_after")
+    )
     rows = [head]
     for f in report["faults"]:
         rows.append((
             f["fault_id"], f["kind"], f["target"], _hms(f["start_s"]),
-            f["detector"] or "NOT DETECTED", _hms(f["delay_s"]) if f["delay_s"] is not None else "-",
+            f["detector"] or words["score.not_detected"], _hms(f["delay_s"]) if f["delay_s"] is not None else "-",
             str(f["false_alarms_before"]), str(f["false_alarms_after"]),
         ))  # fmt: skip
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
@@ -138,9 +159,15 @@ def format_report(report: dict[str, Any]) -> str:
     rate = report["false_alarms_per_h"]
     lines.append("")
     lines.append(
-        f"{report['detected']}/{len(report['faults'])} faults detected; {report['alarms']} alarms, "
-        f"{report['false_alarms']} false ({'-' if rate is None else f'{rate:g}'} per hour) "
-        f"over {_hms(report['span_s'])}; run {', '.join(report['run_ids']) or '?'}"
+        words["score.summary"].format(
+            detected=report["detected"],
+            faults=len(report["faults"]),
+            alarms=report["alarms"],
+            false=report["false_alarms"],
+            rate="-" if rate is None else f"{rate:g}".replace(".", words["score.decimal_mark"]),
+            span=_hms(report["span_s"]),
+            runs=", ".join(report["run_ids"]) or "?",
+        )
     )
     return "\n".join(lines)
 

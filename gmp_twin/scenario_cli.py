@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from config_schema.files import ConfigError
+from gmp_twin.cli_lang import add_lang_flag
 
 DEFAULT_OUT = Path("data/runs")
 
@@ -39,11 +40,22 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.summary(args.lang) for s in library.values()], indent=2, ensure_ascii=False))
         return 0
+    from dashboard.i18n import fmt_number, t
+
+    hidden = f" [{t('cli.hidden', args.lang)}]"
     for s in library.values():
-        flag = " [hidden]" if s.hidden else ""
         units = ", ".join(s.units)
-        print(f"{s.name:32s} {s.duration_s / 3600:6.1f} h  {units:28s} {getattr(s.title, args.lang)}{flag}")
+        hours = fmt_number(s.duration_s / 3600, args.lang, 1, group=False)
+        print(f"{s.name:32s} {hours:>6s} h  {units:28s} {getattr(s.title, args.lang)}{hidden if s.hidden else ''}")
     return 0
+
+
+def _report_text(lang: str) -> dict[str, str]:
+    """The score table's words in ``lang`` (analytics keeps English; the catalogue has both)."""
+    from analytics.scoring import REPORT_TEXT
+    from dashboard.i18n import t
+
+    return {key: t(key, lang) for key in REPORT_TEXT}
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -104,7 +116,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     report = score_events(result.events, grace_s=args.grace, window_s=args.window)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    print(json.dumps(report, indent=2) if args.json else format_report(report, _report_text(args.lang)))
     return 0
 
 
@@ -123,7 +135,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
                 "the run id is printed by `gmp-twin run` and shown on the instructor console"
             )
         report = score_events(events, grace_s=args.grace, run_id=args.run, window_s=args.window)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    print(json.dumps(report, indent=2) if args.json else format_report(report, _report_text(args.lang)))
     return 0
 
 
@@ -149,9 +161,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--plant", type=Path, default=Path("config/plant.yaml"), help="plant file")
     common.add_argument("--dir", type=Path, default=Path("config/scenarios"), help="scenario library")
+    add_lang_flag(common)
 
     ls = scen_sub.add_parser("list", parents=[common], help="the scenario library")
-    ls.add_argument("--lang", choices=("fr", "en"), default="en")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=_cmd_list)
 
@@ -177,6 +189,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--grace", type=float, default=120.0, help="seconds after a fault ends that still count")
     score.add_argument("--window", type=float, default=10.0, help="detector averaging window, seconds (early stamp)")
     score.add_argument("--json", action="store_true")
+    add_lang_flag(score)
     score.set_defaults(handler=_check_score)
 
 

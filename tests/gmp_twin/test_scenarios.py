@@ -136,7 +136,10 @@ def test_score_cli_on_a_file_and_on_the_historian(tmp_path: Path, plant: PlantCo
 
     asyncio.run(store())
     out = subprocess.run(
-        [*cli, "score", "--run", result.run_id, "--historian", url], capture_output=True, text=True, cwd=tmp_path
+        [*cli, "score", "--run", result.run_id, "--historian", url, "--lang", "en"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     assert "level-ewma" in out.stdout and "1/1 faults detected" in out.stdout
