@@ -18,7 +18,9 @@ the count), so the gap is visible where the data is read. Points the historian r
 as malformed (:class:`~historian.base.HistorianRejectedError`) are isolated by
 splitting the batch, dropped and reported the same way instead of blocking the queue.
 
-Rows are one point each, encoded as compact JSON by :mod:`historian.codec`.
+Rows are one point each, encoded as compact JSON by :mod:`historian.codec`. The newest rows'
+points are also kept in memory (:mod:`historian.outbox_memory`), so in steady state the writer
+sends what was just put without reading it back; the disk copy is what survives a crash.
 
 One outbox file belongs to one process: the counters (``pending``...) are kept in memory.
 """
@@ -38,6 +40,7 @@ from typing import Any
 
 from historian.base import Historian, HistorianRejectedError, Point
 from historian.codec import decode_point, encode_point
+from historian.outbox_memory import RecentRows
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,8 @@ class Outbox:
         SQLite ``PRAGMA synchronous``. ``NORMAL`` (default) survives a crash of the
         process, not a power cut of the last few commits; ``FULL`` survives both but costs
         an fsync per :meth:`put`.
+    memory_points : int
+        How many of the newest points are also kept in memory for the writer (0: none).
 
     Attributes
     ----------
@@ -107,6 +112,7 @@ class Outbox:
         linger_s: float = 0.05,
         loss_event_interval_s: float = 10.0,
         synchronous: str = "NORMAL",
+        memory_points: int = 200_000,
     ) -> None:
         if max_rows < 1:
             raise ValueError(f"max_rows must be >= 1, got {max_rows}")
@@ -136,6 +142,7 @@ class Outbox:
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._conn.executescript(_SCHEMA)
         self._pending: int = self._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        self._memory = RecentRows(memory_points)
         if self._pending:
             log.info("outbox %s: %d points pending from a previous run", self.path, self._pending)
 
@@ -188,7 +195,7 @@ class Outbox:
         if not points:
             return
         rows = [(encode_point(p),) for p in points]
-        dropped = self._insert(rows)
+        dropped = self._insert(rows, points)
         if dropped:
             self._count_loss("outbox_cap", dropped)
         self._report_loss()
@@ -198,23 +205,31 @@ class Outbox:
         """:meth:`put` in a worker thread, for batches big enough to stall the event loop."""
         await asyncio.to_thread(self.put, points)
 
-    def _insert(self, rows: list[tuple[str]], cap: bool = True) -> int:
+    def _insert(self, rows: list[tuple[str]], points: Sequence[Point], cap: bool = True) -> int:
         """Insert rows, enforce the cap; return how many old rows were dropped."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany("INSERT INTO outbox (point) VALUES (?)", rows)
+                # One connection inside an immediate transaction: the new ids are contiguous.
+                last = self._conn.execute("SELECT last_insert_rowid()").fetchone()[0]
                 excess = self._pending + len(rows) - self.max_rows
                 dropped = 0
+                oldest = None
                 if cap and excess > 0:
                     dropped = self._conn.execute(
                         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", (excess,)
                     ).rowcount
+                    oldest = self._conn.execute("SELECT MIN(id) FROM outbox").fetchone()[0]
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._pending += len(rows) - dropped
+            if self._memory.max_points:
+                self._memory.add(last - len(rows) + 1, points, lambda i: decode_point(rows[i][0]))
+                if oldest is not None:
+                    self._memory.forget_through(oldest - 1)
         return dropped
 
     def _count_loss(self, reason: str, n: int) -> None:
@@ -261,7 +276,7 @@ class Outbox:
         )
         # Not capped here: the event may exceed max_rows by one until the next put() makes
         # room (and counts that), so no drop ever goes unreported.
-        self._insert([(encode_point(event),)], cap=False)
+        self._insert([(encode_point(event),)], [event], cap=False)
 
     def _notify(self) -> None:
         """Wake the writer (from any thread)."""
@@ -280,7 +295,18 @@ class Outbox:
     # -- consumer side -----------------------------------------------------------------
     def _read(self, limit: int) -> tuple[int, int, list[Point]]:
         with self._lock:
-            rows = self._conn.execute("SELECT id, point FROM outbox ORDER BY id LIMIT ?", (limit,)).fetchall()
+            oldest = self._conn.execute("SELECT MIN(id) FROM outbox").fetchone()[0]
+            if oldest is None:
+                return 0, -1, []
+            recent = self._memory.take(oldest, limit)
+            if recent is not None:
+                return recent
+            # Older than what memory holds (an earlier process's rows, or pushed out of memory).
+            below = self._memory.first_id()
+            rows = self._conn.execute(
+                "SELECT id, point FROM outbox WHERE id < ? ORDER BY id LIMIT ?",
+                (below if below is not None else 2**63 - 1, limit),
+            ).fetchall()
         if not rows:
             return 0, -1, []
         return rows[0][0], rows[-1][0], [decode_point(r[1]) for r in rows]
@@ -289,6 +315,7 @@ class Outbox:
         with self._lock:
             n = self._conn.execute("DELETE FROM outbox WHERE id BETWEEN ? AND ?", (first, last)).rowcount
             self._pending -= n
+            self._memory.forget_through(last)
         return n
 
     async def _write_isolating(self, historian: Historian, points: Sequence[Point]) -> int:

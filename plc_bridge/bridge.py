@@ -124,7 +124,7 @@ async def _listening(host: str, port: int, timeout_s: float) -> bool:
 
 
 class _Handler:
-    """asyncua callback handler (callback mode never drops on the client side)."""
+    """Receives the notifications of :class:`~plc_bridge.subscriptions.TagSubscriptions`' pumps."""
 
     def __init__(self, bridge: Bridge, tags_by_handle: dict[ua.NodeId, TagEntry]) -> None:
         self.bridge = bridge
@@ -219,33 +219,45 @@ class Bridge:
         self._node_ids: dict[str, ua.NodeId] = {}
         self._tag_names = tagmap.by_name()
         self._base_tags = {"site": tagmap.site, "unit": tagmap.unit, "source": tagmap.source}
+        self._point_tags: dict[str, dict[str, str]] = {}
 
     # -- values -----------------------------------------------------------------------
     def _on_value(self, tag: TagEntry, dv: ua.DataValue) -> None:
-        status = dv.StatusCode.value if dv.StatusCode is not None else 0
+        # The hot path (tens of thousands of calls per second): no per-value dict merges.
+        code = dv.StatusCode
+        status = code.value if code is not None else 0
         if status & _INFOTYPE_DATAVALUE and status & _OVERFLOW:
             self.stats.dropped_notifications += 1
-        raw = dv.Value.Value if dv.Value is not None else None
-        fields: dict[str, float | int] = {"status": int(status)}
+        variant = dv.Value
+        raw = variant.Value if variant is not None else None
         value: float | None = None
         if isinstance(raw, bool | int | float):
             value = float(raw)
-            fields["value"] = value
+            fields: dict[str, float | int] = {"status": status, "value": value}
+        else:
+            fields = {"status": status}
         time_ns = _time_ns(dv.SourceTimestamp or dv.ServerTimestamp)
         if self._gap_start_ns is not None and time_ns > self._gap_start_ns:
             self._close_gap(time_ns)
         if self._last_data_ns is None or time_ns > self._last_data_ns:
             self._last_data_ns = time_ns
-        self._pending.append(Point("process", {**self._base_tags, "tag": tag.name}, fields, time_ns))
-        self.stats.notifications += 1
-        self.stats.per_tag[tag.name] = self.stats.per_tag.get(tag.name, 0) + 1
-        self.stats.last_notification_wall = time.time()
-        self.stats.latest[tag.name] = (value, int(status), time_ns)
+        name = tag.name
+        tags = self._point_tags.get(name)
+        if tags is None:
+            # One tags mapping per tag, shared by its points (nothing downstream mutates it).
+            tags = self._point_tags[name] = {**self._base_tags, "tag": name}
+        self._pending.append(Point("process", tags, fields, time_ns))
+        stats = self.stats
+        stats.notifications += 1
+        per_tag = stats.per_tag
+        per_tag[name] = per_tag.get(name, 0) + 1
+        stats.latest[name] = (value, status, time_ns)
 
     def flush(self) -> None:
         """Move batched notifications into the sink (one transaction)."""
         if self._pending:
             batch, self._pending = self._pending, []
+            self.stats.last_notification_wall = time.time()
             self.sink.put(batch)
 
     def _event(self, kind: str, time_ns: int, **fields: float | int | str) -> None:
@@ -325,6 +337,7 @@ class Bridge:
         )
         await items.create_all()
         if len(items.failed) == len(self.tagmap.tags):
+            await items.close()
             raise ConnectionError(
                 f"{self.tagmap.file}: the server at {self.endpoint} refused every tag "
                 f"({next(iter(items.failed.values())).status} for {self.tagmap.tags[0].node}); "
@@ -441,6 +454,8 @@ class Bridge:
                     task.cancel()
                 self.stats.connected = False
                 self._client = None
+                if self._items is not None:
+                    await self._items.close()
                 if lost.is_set():
                     if self._gap_start_ns is None:
                         self._gap_start_ns = self._last_data_ns or time.time_ns()
@@ -451,7 +466,6 @@ class Bridge:
                 except Exception:
                     log.debug("disconnect after loss failed", exc_info=True)
         finally:
-            await asyncio.sleep(0)  # let pending datachange tasks run
             self.flush()
             flusher.cancel()
 

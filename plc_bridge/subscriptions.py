@@ -5,10 +5,17 @@ the tag's own sampling interval and deadband; the server answers per item, so a 
 refuses (``BadNodeIdUnknown``...) is reported once with the tag map file, line, node id and
 status, and retried alone with its own backoff while the other tags keep flowing. A server
 that refuses a deadband filter gets the tag again without it, with a logged warning.
+
+Notifications are read with asyncua's iterator mode on an unbounded queue and handed to the
+handler by one pump task per subscription. asyncua's callback mode creates one asyncio task
+per value, which cost more CPU than the rest of the bridge together (py-spy, 5,000 tags at
+22,500 values/s); its bounded iterator queue would drop values when the consumer falls behind.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asyncua import Client, Node, ua
-from asyncua.common.subscription import Subscription
+from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent, Subscription
 
 from config_schema.tagmap import TagEntry, TagMap
 
@@ -78,7 +85,8 @@ class TagSubscriptions:
     node_ids : dict
         Tag name -> resolved node id.
     handler : object
-        asyncua subscription handler (``datachange_notification``).
+        Called from the pump task: ``datachange_notification(node, value, data)`` and
+        ``status_change_notification(status)``, as in asyncua's callback mode.
     endpoint : str
         The endpoint as shown in messages (without credentials).
     retry_min_s, retry_max_s : float
@@ -113,15 +121,45 @@ class TagSubscriptions:
         #: Tags the server would not take any DataChangeFilter for (no timestamp heartbeat then).
         self.filter_refused: set[str] = set()
         self._subs: list[tuple[Subscription, int]] = []
+        self._pumps: list[asyncio.Task[None]] = []
 
     async def _subscription_with_room(self) -> tuple[int, Subscription]:
         step = self.tagmap.subscription.max_items_per_subscription
         for i, (sub, count) in enumerate(self._subs):
             if count < step:
                 return i, sub
-        sub = await self.client.create_subscription(self.tagmap.subscription.publishing_interval_ms, self.handler)
+        # queue_maxsize=0: unbounded, so the client side never drops (the server's queue is the
+        # only place a value can be lost, and it says so with the overflow bit).
+        sub = await self.client.create_subscription(
+            self.tagmap.subscription.publishing_interval_ms, None, queue_maxsize=0
+        )
         self._subs.append((sub, 0))
+        self._pumps.append(asyncio.create_task(self._pump(sub), name=f"opcua-pump-{len(self._subs)}"))
         return len(self._subs) - 1, sub
+
+    async def _pump(self, sub: Subscription) -> None:
+        """Hand every notification of ``sub`` to the handler, in order, until it is deleted."""
+        async for event in sub:
+            try:
+                if isinstance(event, DataChangeEvent):
+                    self.handler.datachange_notification(event.node, event.value, event.data)
+                elif isinstance(event, StatusChangeEvent):
+                    self.handler.status_change_notification(event.notification)
+            except Exception:
+                log.exception("%s: a notification could not be handled", self.endpoint)
+
+    async def close(self, timeout_s: float = 2.0) -> None:
+        """Delete the subscriptions and let the pumps hand over what is already queued."""
+        for sub, _ in self._subs:
+            with contextlib.suppress(Exception):
+                # Also ends the iterator (a sentinel after the queued events), even when the
+                # connection is gone.
+                await asyncio.wait_for(sub.delete(), timeout_s)
+        if self._pumps:
+            _, late = await asyncio.wait(self._pumps, timeout=timeout_s)
+            for task in late:
+                task.cancel()
+        self._subs, self._pumps = [], []
 
     def _request(self, sub: Subscription, tag: TagEntry) -> ua.MonitoredItemCreateRequest:
         settings = self.tagmap.subscription
