@@ -34,6 +34,7 @@ from historian.base import (
     HistorianRejectedError,
     Point,
     RangeResult,
+    RawSeries,
     Sample,
     SeriesKey,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "HistorianRejectedError",
     "Point",
     "RangeResult",
+    "RawSeries",
     "Sample",
     "SeriesKey",
     "open_historian",

@@ -20,9 +20,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
+import numpy as np
+
 from historian.queries import EventQuery, RangeQuery
 
 FieldValue = float | int | bool | str
+#: More points than any range holds: ``max_points`` of a query that must not be downsampled.
+_RAW = 2**62
 
 
 class HistorianError(RuntimeError):
@@ -78,6 +82,30 @@ class SeriesKey:
     unit: str
     tag: str
     source: str = "sim"
+
+
+@dataclass(frozen=True, slots=True)
+class RawSeries:
+    """Every stored sample of one series in a range, as columns (oldest first).
+
+    ``value`` is NaN where the point had no value (bad quality); ``status`` is the OPC UA code.
+    """
+
+    time_ns: np.ndarray
+    value: np.ndarray
+    status: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_ns)
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample]) -> RawSeries:
+        """Columns of a list of samples."""
+        return cls(
+            np.fromiter((s.time_ns for s in samples), np.int64, len(samples)),
+            np.fromiter((s.value for s in samples), np.float64, len(samples)),
+            np.fromiter((s.status for s in samples), np.int64, len(samples)),
+        )
 
 
 @dataclass(slots=True)
@@ -142,6 +170,15 @@ class Historian(abc.ABC):
         if query is None:
             return RangeResult()
         return RangeResult(await self._query_range(query))
+
+    async def raw_range(self, unit: str, tag: str, start_ns: int, stop_ns: int, site: str | None = None) -> RawSeries:
+        """Every ``process`` sample of one tag in ``[start_ns, stop_ns)``, not downsampled (exports).
+
+        Backends may answer faster than this default (one full-resolution range query).
+        """
+        query = RangeQuery.of(unit, [tag], start_ns, stop_ns, _RAW, site)
+        samples = [] if query is None else (await self._query_range(query)).get(tag, [])
+        return RawSeries.of(samples)
 
     async def events(
         self,

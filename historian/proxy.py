@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from historian.base import Historian, Point, Sample, SeriesKey
+from historian.base import Historian, Point, RawSeries, Sample, SeriesKey
 from historian.queries import EventQuery, RangeQuery
 
 __all__ = ["HistorianProxy"]
@@ -53,6 +53,9 @@ class HistorianProxy(Historian):
 
     async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
         return await self.inner.latest(site, unit)
+
+    async def raw_range(self, unit: str, tag: str, start_ns: int, stop_ns: int, site: str | None = None) -> RawSeries:
+        return await self.inner.raw_range(unit, tag, start_ns, stop_ns, site)
 
     async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
         q = query

@@ -10,11 +10,11 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from audit import AuditUnavailable
-from dashboard.api.routers import alarms, audit, clock, faults, health, scenarios, session, tags, writes
+from dashboard.api.routers import alarms, audit, clock, faults, health, history, scenarios, session, tags, writes
 from dashboard.auth import pages
 from dashboard.services import Services
 
-ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit)
+ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history)
 
 
 async def _audit_down(request: Request, exc: Exception) -> JSONResponse:

@@ -133,5 +133,23 @@ async def check_odd_names(h: Historian) -> None:
     assert await h.events(T0, T0 + 1, unit=unit) == [e]
 
 
+async def check_raw_range(h: Historian) -> None:
+    """Every sample of one tag, never downsampled, as columns; a missing value is NaN."""
+    bad = 0x808C0000  # BadSensorFailure
+    points = [process("R1", "FT1", T0 + i * SEC, i * 0.25, status=i % 2) for i in range(3000)]
+    points[7] = process("R1", "FT1", T0 + 7 * SEC, math.nan, status=bad)
+    await h.write([*points, process("R1", "FT2", T0, 9.0), process("R2", "FT1", T0, 9.0)])
+    raw = await h.raw_range("R1", "FT1", T0 + 5 * SEC, T0 + 2505 * SEC)
+    assert len(raw) == 2500
+    assert raw.time_ns.tolist() == [T0 + i * SEC for i in range(5, 2505)]
+    values = raw.value.tolist()
+    assert math.isnan(values[2]) and raw.status[2] == bad
+    assert values[:2] + values[3:] == [i * 0.25 for i in range(5, 2505) if i != 7]
+    assert raw.status[3:].tolist() == [i % 2 for i in range(8, 2505)]
+    assert len(await h.raw_range("R1", "FT1", T0 + 5 * SEC, T0 + 5 * SEC)) == 0
+    assert len(await h.raw_range("R1", "missing", T0, T0 + 10 * SEC)) == 0
+    assert len(await h.raw_range("R1", "FT1", T0, T0 + 10 * SEC, site="elsewhere")) == 0
+
+
 #: Every check above; each backend's tests run them all on a fresh historian.
-CONTRACT = [check_roundtrip, check_downsampling, check_idempotent, check_events, check_odd_names]
+CONTRACT = [check_roundtrip, check_downsampling, check_idempotent, check_events, check_odd_names, check_raw_range]
