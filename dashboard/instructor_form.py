@@ -104,7 +104,7 @@ def fault_list(lang: str) -> list[Any]:
     """The injected faults (filled by the tick) and the result of a Clear."""
     return [
         html.H2(t("injected_faults", lang)),
-        html.Div(id="ic-faults"),
+        html.Div(view.faults_grid(lang), id="ic-faults"),
         html.Span(id="ic-clear-result", className="ack-result"),
     ]
 

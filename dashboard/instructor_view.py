@@ -26,10 +26,8 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from dash import html
-
+from dashboard.grid import button_col, col, data_grid
 from dashboard.i18n import t
-from dashboard.shell import row_button, table
 from twin.faults.catalog import DISTURBANCE_KINDS
 
 TargetField = Literal["tag", "actuator", "parameter", "machine"]
@@ -195,43 +193,45 @@ def faults_stamp(faults: list[dict[str, Any]]) -> list[list[Any]]:
     return [[f["id"], f["state"], f["hidden"]] for f in faults]
 
 
-def faults_table(faults: list[dict[str, Any]], lang: str) -> Any:
-    """The injected faults, newest first; a Clear button on every pending or active one.
+def faults_rows(faults: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The injected faults as grid rows, newest first; ``clearable`` on every pending or active one.
 
     >>> row = {"id": "F1", "kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"},
     ...        "magnitude": 3.0, "state": "active", "hidden": False, "scenario": None}
-    >>> tr = faults_table([row], "en").children[1].children[0]
-    >>> tr.className, [td.children for td in tr.children[:6]]
-    ('fault-active', ['F1', 'sensor_bias', 'mps-pa/B101_level', '3', 'active', 'no'])
-    >>> tr.children[-1].children.id
-    {'type': 'ic-clear-fault', 'fault': 'F1'}
+    >>> r = faults_rows([row], "en")[0]
+    >>> [r[k] for k in ("fault_id", "fault_kind", "target", "magnitude", "state", "hidden", "clearable")]
+    ['F1', 'sensor_bias', 'mps-pa/B101_level', '3', 'active', 'no', True]
     """
-    if not faults:
-        return html.P(t("no_faults", lang), className="muted", id="ic-no-faults")
-    keys = ("fault_id", "fault_kind", "target", "magnitude", "state", "hidden", "scenario", "")
     rows = []
     for f in reversed(faults):
-        button: Any = ""
-        if f["state"] in LIVE:
-            button = row_button(t("clear", lang), {"type": "ic-clear-fault", "fault": f["id"]}, fault=f["id"])
         mag = f.get("magnitude")
         rows.append(
-            html.Tr(
-                [
-                    html.Td(f["id"]),
-                    html.Td(f["kind"]),
-                    html.Td(target_text(f["target"])),
-                    html.Td("—" if mag is None else f"{mag:g}", className="num"),
-                    html.Td(t(f"fault_state_{f['state']}", lang), className="fault-state"),
-                    html.Td(t("yes" if f["hidden"] else "no", lang)),
-                    html.Td(f.get("scenario") or ""),
-                    html.Td(button),
-                ],
-                className=f"fault-{f['state']}",
-                **{"data-fault": f["id"]},
-            )
+            {
+                "id": f["id"],
+                "fault_id": f["id"],
+                "fault_kind": f["kind"],
+                "target": target_text(f["target"]),
+                "magnitude": "—" if mag is None else f"{mag:g}",
+                "state": t(f"fault_state_{f['state']}", lang),
+                "state_key": f["state"],
+                "hidden": t("yes" if f["hidden"] else "no", lang),
+                "scenario": f.get("scenario") or "",
+                "clearable": f["state"] in LIVE,
+            }
         )
-    return table(keys, rows, lang, "tags faults-table", id="ic-faults-table")
+    return rows
+
+
+def faults_grid(lang: str) -> Any:
+    """The injected faults (rows from :func:`faults_rows`); a row's Clear button clears that fault."""
+    columns = [
+        *(col(key, lang) for key in ("fault_id", "fault_kind", "target")),
+        col("magnitude", lang, numeric=True),
+        col("state", lang, cellClass={"function": "'fault-state fault-' + params.data.state_key"}),
+        *(col(key, lang) for key in ("hidden", "scenario")),
+        button_col("clearable", t("clear", lang), "fault"),
+    ]
+    return data_grid("ic-faults-table", columns, lang, height=260, no_rows="no_faults", file_name="faults.csv")
 
 
 def sim_time_text(seconds: float) -> str:

@@ -14,8 +14,6 @@ Examples
 >>> frame = shell.layout("en", [notice("no_alarms", "en")], **{"x-version": 0})
 >>> [getattr(c, "id", None) for c in frame.children]
 ['x-lang', 'x-seen', 'x-version', 'x-tick', None, None]
->>> table(["tag", ""], [html.Tr([html.Td("L"), html.Td("")])], "en", "tags").children[0].children.children[0].children
-'Tag'
 """
 
 from __future__ import annotations
@@ -134,15 +132,3 @@ def chart_card(id_: str | dict[str, str], lang: str = "en", **graph: Any) -> htm
     """One chart in a card; "No data yet" until its callback draws it (not Plotly's empty -1..6 axes)."""
     graph.setdefault("figure", empty_figure(lang))
     return html.Div(dcc.Graph(id=id_, config=chart_config(lang), **graph), className="chart-card")
-
-
-def table(keys: Sequence[str], rows: Sequence[Any], lang: str, class_name: str, **kwargs: Any) -> html.Table:
-    """A table with one translated heading per key (``""``: an empty heading, e.g. a button column)."""
-    head = html.Tr([html.Th(t(k, lang) if k else "") for k in keys])
-    return html.Table([html.Thead(head), html.Tbody(list(rows))], className=class_name, **kwargs)
-
-
-def row_button(text: str, id_: dict[str, str], **data: str) -> html.Button:
-    """A button of a table row; ``data`` as ``data-*`` attributes (browser tests find rows by them)."""
-    attributes: dict[str, Any] = {f"data-{key}": value for key, value in data.items()}
-    return html.Button(text, id=id_, className="ack-btn", **attributes)

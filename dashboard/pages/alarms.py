@@ -1,22 +1,24 @@
-"""Alarm list page: annunciated alarms with priority colours and states, an Acknowledge button
-per unacknowledged alarm, and the latest transitions.
+"""Alarm list page (ISA-18.2): annunciated alarms with priority colours, states and how often each
+was raised, an Acknowledge button per unacknowledged alarm, and the latest transitions grouped
+by alarm and kind with their counts. Both are sortable, filterable grids with a CSV export.
 
 Anyone who may view the dashboard sees the alarms; acknowledging needs the ``student`` role,
 checked in the callback (the page itself is for viewers) and refused, audited, otherwise. The
 acknowledger is the logged-in user, never a typed name. It calls the in-process monitoring
 service, the same layer as ``POST /api/alarms/{id}/ack``, which writes the event (user,
 comment) to the historian, and records ``alarm.ack`` in the audit trail.
-The table is re-rendered only when its content changed, so a click is never lost to a refresh.
+The grids' rows are sent only when their content changed, so a click is never lost to a refresh.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 import dash
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from access import Principal
 from analytics.monitoring import AlarmNotFoundError, AlarmStateError
@@ -24,8 +26,9 @@ from audit import AuditUnavailable, audited
 from dashboard.auth.dash_guard import current_principal
 from dashboard.auth.gate import LOCAL_CONSOLE
 from dashboard.context import DashContext
+from dashboard.grid import button_col, col, data_grid
 from dashboard.i18n import t
-from dashboard.shell import Shell, notice, row_button, table
+from dashboard.shell import Shell, notice
 
 log = logging.getLogger(__name__)
 
@@ -38,68 +41,121 @@ def _time(time_ns: int | None, zone: Any) -> str:
     return "—" if time_ns is None else datetime.fromtimestamp(time_ns / 1e9, zone).strftime("%H:%M:%S")
 
 
-def alarm_table(active: list[dict[str, Any]], zone: Any, lang: str) -> Any:
-    """The annunciated alarms as a table; rows carry ``data-alarm`` and priority/state classes.
+def alarm_rows(
+    active: list[dict[str, Any]], recent: list[dict[str, Any]], zone: Any, lang: str
+) -> list[dict[str, Any]]:
+    """One row per annunciated alarm (ISA-18.2 list): its state, priority, and how often it was raised.
+
+    ``count`` counts the ``raised`` transitions of that alarm among ``recent``; ``ackable`` puts an
+    Acknowledge button on the row.
 
     >>> from zoneinfo import ZoneInfo
     >>> row = {"alarm_id": "lvl", "priority": "high", "state": "unack_active", "tag": "L", "rules": ["WE1"],
     ...        "message": "drift", "raised_ns": 0, "cleared_ns": None, "acknowledged_by": None}
-    >>> table = alarm_table([row], ZoneInfo("UTC"), "en")
-    >>> tr = table.children[1].children[0]
-    >>> tr.className, tr.children[-1].children.children
-    ('prio-high state-unack_active', 'Acknowledge')
+    >>> events = [{"alarm_id": "lvl", "kind": "raised"}] * 3
+    >>> r = alarm_rows([row], events, ZoneInfo("UTC"), "en")[0]
+    >>> r["id"], r["priority_text"], r["state_text"], r["count"], r["ackable"]
+    ('lvl', 'high', 'active, unacknowledged', 3, True)
     """
-    if not active:
-        return html.P(t("no_alarms", lang), className="muted", id="no-alarms")
-    keys = ("priority", "state", "detector", "tag", "rules", "message", "raised", "cleared", "acknowledged_by", "")
-    rows = []
-    for a in active:
-        button: Any = ""
-        if a["state"] in UNACKED:
-            button = row_button(
-                t("acknowledge", lang), {"type": "ack-btn", "alarm": a["alarm_id"]}, alarm=a["alarm_id"]
-            )
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(t(a["priority"], lang), className="prio"),
-                    html.Td(t(a["state"], lang), className="alarm-state"),
-                    html.Td(a["alarm_id"]),
-                    html.Td(a["tag"]),
-                    html.Td(", ".join(a["rules"]), className="rule"),
-                    html.Td(a["message"]),
-                    html.Td(_time(a["raised_ns"], zone)),
-                    html.Td(_time(a["cleared_ns"], zone)),
-                    html.Td(a["acknowledged_by"] or "—"),
-                    html.Td(button),
-                ],
-                className=f"prio-{a['priority']} state-{a['state']}",
-                **{"data-alarm": a["alarm_id"]},
-            )
-        )
-    return table(keys, rows, lang, "tags alarm-table")
-
-
-def events_table(recent: list[dict[str, Any]], zone: Any, lang: str) -> Any:
-    """The latest transitions, newest first."""
-    keys = ("time", "event", "detector", "priority", "state", "rules", "operator", "comment")
-    rows = [
-        html.Tr(
-            [
-                html.Td(_time(e["time_ns"], zone)),
-                html.Td(t(e["kind"], lang)),
-                html.Td(e["alarm_id"]),
-                html.Td(t(e["priority"], lang)),
-                html.Td(t(e["state"], lang)),
-                html.Td(", ".join(e["rules"])),
-                html.Td(e["user"] or ""),
-                html.Td(e["comment"] or ""),
-            ],
-            className=f"prio-{e['priority']}",
-        )
-        for e in recent
+    raised = Counter(e["alarm_id"] for e in recent if e.get("kind") == "raised")
+    return [
+        {
+            "id": a["alarm_id"],
+            "priority": a["priority"],
+            "priority_text": t(a["priority"], lang),
+            "state": a["state"],
+            "state_text": t(a["state"], lang),
+            "detector": a["alarm_id"],
+            "tag": a["tag"],
+            "rules": ", ".join(a["rules"]),
+            "message": a["message"],
+            "count": max(raised.get(a["alarm_id"], 0), 1),
+            "raised": _time(a["raised_ns"], zone),
+            "cleared": _time(a["cleared_ns"], zone),
+            "acknowledged_by": a["acknowledged_by"] or "—",
+            "ackable": a["state"] in UNACKED,
+        }
+        for a in active
     ]
-    return table(keys, rows, lang, "tags events-table")
+
+
+def event_groups(recent: list[dict[str, Any]], zone: Any, lang: str) -> list[dict[str, Any]]:
+    """The latest transitions grouped by alarm and kind, with their count, first and last time.
+
+    A chattering alarm is one row with a large count, not dozens of identical rows.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> e = {"alarm_id": "lvl", "kind": "raised", "priority": "high", "state": "unack_active", "rules": ["WE1"],
+    ...      "user": None, "comment": None}
+    >>> rows = event_groups([{**e, "time_ns": 2 * 10**9}, {**e, "time_ns": 10**9}], ZoneInfo("UTC"), "en")
+    >>> [(r["detector"], r["count"], r["first"], r["last"]) for r in rows]
+    [('lvl', 2, '00:00:01', '00:00:02')]
+    """
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in sorted(recent, key=lambda e: e["time_ns"]):
+        key = (e["alarm_id"], e["kind"])
+        row = groups.setdefault(
+            key,
+            {
+                "id": f"{e['alarm_id']}|{e['kind']}",
+                "detector": e["alarm_id"],
+                "event": t(e["kind"], lang),
+                "priority": e["priority"],
+                "priority_text": t(e["priority"], lang),
+                "count": 0,
+                "first": _time(e["time_ns"], zone),
+                "first_ns": e["time_ns"],
+            },
+        )
+        row.update(
+            count=row["count"] + 1,
+            last=_time(e["time_ns"], zone),
+            last_ns=e["time_ns"],
+            state_text=t(e["state"], lang),
+            rules=", ".join(e["rules"]),
+            operator=e["user"] or "",
+            comment=e["comment"] or "",
+        )
+    return sorted(groups.values(), key=lambda r: r["last_ns"], reverse=True)
+
+
+def _prio_class() -> dict[str, str]:
+    return {"function": "'prio-cell prio-' + params.data.priority"}
+
+
+def alarm_grid(lang: str) -> Any:
+    """The annunciated alarms (rows from :func:`alarm_rows`); the button acknowledges its row."""
+    columns = [
+        col("priority", lang, field="priority_text", cellClass=_prio_class(), width=110),
+        col("state", lang, field="state_text", cellClass={"function": "'alarm-state state-' + params.data.state"}),
+        col("detector", lang),
+        col("tag", lang),
+        col("rules", lang, cellClass="rule"),
+        col("message", lang, minWidth=200),
+        col("count", lang, numeric=True, width=110),
+        col("raised", lang, width=110),
+        col("cleared", lang, width=110),
+        col("acknowledged_by", lang),
+        button_col("ackable", t("acknowledge", lang), "alarm"),
+    ]
+    return data_grid("alarm-grid", columns, lang, height=300, no_rows="no_alarms", file_name="alarms.csv")
+
+
+def events_grid(lang: str) -> Any:
+    """The latest transitions grouped by alarm and kind (rows from :func:`event_groups`)."""
+    columns = [
+        col("detector", lang),
+        col("event", lang),
+        col("priority", lang, field="priority_text", cellClass=_prio_class(), width=110),
+        col("count", lang, numeric=True, width=110),
+        col("first_seen", lang, field="first", width=110),
+        col("last_seen", lang, field="last", width=110),
+        col("state", lang, field="state_text"),
+        col("rules", lang, cellClass="rule"),
+        col("operator", lang),
+        col("comment", lang),
+    ]
+    return data_grid("alarm-events-grid", columns, lang, height=320, no_rows="no_events", file_name="alarm-events.csv")
 
 
 def ack_bar(lang: str) -> html.Div:
@@ -146,17 +202,17 @@ def register(app: Dash, ctx: DashContext) -> None:
             body = [
                 ack_bar(lang),
                 html.H2(t("active_alarms", lang)),
-                html.Div(id="alarm-list"),
+                html.Div(alarm_grid(lang), id="alarm-list"),
                 html.H2(t("recent_events", lang)),
-                html.Div(id="alarm-events"),
+                html.Div(events_grid(lang), id="alarm-events"),
             ]
         return SHELL.layout(lang, body, **{"ack-version": 0})
 
     dash.register_page("alarms", path=PATH, layout=layout, name="alarms", title="gmp-twin alarms", order=13)
 
     @app.callback(
-        Output("alarm-list", "children"),
-        Output("alarm-events", "children"),
+        Output("alarm-grid", "rowData"),
+        Output("alarm-events-grid", "rowData"),
         Output("alarms-seen", "data"),
         Input("alarms-tick", "n_intervals"),
         Input("ack-version", "data"),
@@ -167,7 +223,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         service = ctx.services.monitoring
         if service is None:
             return dash.no_update, dash.no_update, seen
-        data = service.alarms(recent=30)
+        data = service.alarms(recent=500)
         stamp = [
             [(a["alarm_id"], a["state"], a["rules"], a["acknowledged_by"]) for a in data["active"]],
             [e["time_ns"] for e in data["recent"]],
@@ -175,25 +231,23 @@ def register(app: Dash, ctx: DashContext) -> None:
         stamp = _jsonish(stamp)
         if stamp == seen:
             return dash.no_update, dash.no_update, seen
-        return alarm_table(data["active"], ctx.zone, lang), events_table(data["recent"], ctx.zone, lang), stamp
+        active = alarm_rows(data["active"], data["recent"], ctx.zone, lang)
+        return active, event_groups(data["recent"], ctx.zone, lang), stamp
 
     @app.callback(
         Output("ack-result", "children"),
         Output("ack-version", "data"),
-        Input({"type": "ack-btn", "alarm": ALL}, "n_clicks"),
+        Input("alarm-grid", "cellRendererData"),
         State("ack-comment", "value"),
         State("ack-version", "data"),
         State("alarms-lang", "data"),
         prevent_initial_call=True,
     )
-    def acknowledge(clicks: list[int | None], comment: str | None, version: int, lang: str) -> tuple[Any, Any]:
-        trigger = dash.ctx.triggered_id
-        # A re-rendered table fires this callback with n_clicks None: only real clicks count.
-        if not isinstance(trigger, dict) or not any(c for c in clicks if c):
+    def acknowledge(clicked: dict[str, Any] | None, comment: str | None, version: int, lang: str) -> tuple[Any, Any]:
+        # The row's Acknowledge button reports its row id (the alarm) through cellRendererData.
+        if not clicked or not clicked.get("value"):
             return dash.no_update, dash.no_update
-        if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
-            return dash.no_update, dash.no_update
-        result = acknowledge_as(ctx, current_principal(), str(trigger["alarm"]), (comment or "").strip(), lang)
+        result = acknowledge_as(ctx, current_principal(), str(clicked["value"]), (comment or "").strip(), lang)
         return result, (version or 0) + 1
 
 

@@ -23,8 +23,9 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from audit import AuditRecord, AuditUnavailable
 from dashboard.context import DashContext
+from dashboard.grid import col, data_grid
 from dashboard.i18n import t
-from dashboard.shell import Shell, notice, table
+from dashboard.shell import Shell, notice
 
 PATH = "/audit"
 #: The role the page and its callback need (checked by the Dash guard).
@@ -58,11 +59,6 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _data(**values: str) -> dict[str, Any]:
-    """``data-*`` attributes of a row (browser tests find rows by them)."""
-    return {f"data-{key}": value for key, value in values.items()}
-
-
 def old_new(record: AuditRecord) -> str:
     """``old → new`` of a change, ``new`` alone when there was no old value, ``""`` for neither."""
     if record.old is None and record.new is None:
@@ -72,47 +68,64 @@ def old_new(record: AuditRecord) -> str:
     return f"{_value(record.old)} → {_value(record.new)}"
 
 
-def audit_table(records: list[AuditRecord], names: dict[str, str], lang: str) -> Any:
-    """The records as a table, in the order given; ``names`` maps user names to display names.
+def audit_rows(records: list[AuditRecord], names: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """The records as grid rows, in the order given; ``names`` maps user names to display names.
 
     >>> from audit.record import AuditRecord
     >>> r = AuditRecord(7, "2026-12-05T19:20:11.123456Z", 61.5, "ines", "instructor", "http", "127.0.0.1:5",
     ...                 "tag.write", "mps-pa.level_sp", "mps-pa", 15.0, 18.0, "demo", "ok", "Good", "", None,
     ...                 "0" * 64, "1" * 64)
-    >>> row = audit_table([r], {"ines": "Inès Dupont"}, "en").children[1].children[0]
-    >>> [td.children for td in row.children][:9]
+    >>> row = audit_rows([r], {"ines": "Inès Dupont"}, "en")[0]
+    >>> [row[c] for c in COLUMNS[:9]]
     [7, '2026-12-05 19:20:11', '61.5', 'Inès Dupont (ines)', 'instructor', 'http 127.0.0.1:5', 'tag.write', \
 'mps-pa.level_sp', '15.0 → 18.0']
-    >>> [td.children for td in row.children][9:], row.className
-    (['demo', 'accepted (Good)', ''], 'result-ok')
+    >>> [row[c] for c in COLUMNS[9:]], row["id"], row["result_class"]
+    (['demo', 'accepted (Good)', ''], '7', 'ok')
     """
-    if not records:
-        return html.P(t("audit_empty", lang), className="muted", id="au-empty")
     rows = []
     for r in records:
         display = names.get(r.user, "")
         change = old_new(r)
         rows.append(
-            html.Tr(
-                [
-                    html.Td(r.seq, className="num"),
-                    html.Td(r.ts[:19].replace("T", " "), className="nowrap"),
-                    html.Td("—" if r.sim_time_s is None else f"{r.sim_time_s:.1f}", className="num"),
-                    html.Td(f"{display} ({r.user})" if display else r.user),
-                    html.Td(r.role),
-                    html.Td(f"{r.via} {r.client}".strip()),
-                    html.Td(r.action, className="rule"),
-                    html.Td(r.object),
-                    html.Td(change if len(change) <= 120 else change[:117] + "…", title=change),
-                    html.Td(r.reason),
-                    html.Td(f"{t(f'result_{r.result}', lang)} ({r.status})", title=r.detail),
-                    html.Td(r.signature_manifestation(), className="manifestation"),
-                ],
-                className=f"result-{r.result}",
-                **_data(seq=str(r.seq), action=r.action),
-            )
+            {
+                "id": str(r.seq),
+                "seq": r.seq,
+                "utc_time": r.ts[:19].replace("T", " "),
+                "sim_time_short": "—" if r.sim_time_s is None else f"{r.sim_time_s:.1f}",
+                "audit_user": f"{display} ({r.user})" if display else r.user,
+                "role": r.role,
+                "via": f"{r.via} {r.client}".strip(),
+                "action": r.action,
+                "object": r.object,
+                "old_new": change,
+                "reason": r.reason,
+                "result": f"{t(f'result_{r.result}', lang)} ({r.status})",
+                "signature_short": r.signature_manifestation(),
+                "result_class": r.result,
+                "detail": r.detail,
+            }
         )
-    return table(COLUMNS, rows, lang, "tags audit-table", id="au-records")
+    return rows
+
+
+def audit_grid(lang: str) -> Any:
+    """The audit records (rows from :func:`audit_rows`): sortable, filterable, CSV of what is shown.
+
+    >>> [c["headerName"] for c in audit_grid("fr").children[1].columnDefs][:4]
+    ['N°', 'Heure (UTC)', 'Temps simulé (s)', 'Utilisateur']
+    """
+    wide = {"old_new": 220, "reason": 180, "signature_short": 240, "object": 160}
+    columns = [
+        col(key, lang, numeric=key == "seq", minWidth=wide.get(key, 90), tooltipField=key)
+        | ({"cellClass": "rule"} if key == "action" else {})
+        | ({"cellClass": "manifestation"} if key == "signature_short" else {})
+        for key in COLUMNS
+    ]
+    rules = {"result-refused": "params.data.result_class === 'refused'",
+             "result-error": "params.data.result_class === 'error'"}  # fmt: skip
+    return data_grid(
+        "au-records", columns, lang, height=520, no_rows="audit_empty", file_name="audit.csv", row_class_rules=rules
+    )
 
 
 def filters_bar(ctx: DashContext, lang: str) -> html.Div:
@@ -191,13 +204,17 @@ def register(app: Dash, ctx: DashContext) -> None:
         lang = ctx.lang(lang)
         if ctx.services.audit is None:
             return SHELL.layout(lang, [notice("audit_none", lang, id="au-none")])
-        body = [filters_bar(ctx, lang), html.P(id="au-count", className="muted"), html.Div(id="au-table")]
+        body = [
+            filters_bar(ctx, lang),
+            html.P(id="au-count", className="muted"),
+            html.Div(audit_grid(lang), id="au-table"),
+        ]
         return SHELL.layout(lang, body)
 
     dash.register_page("audit", path=PATH, layout=layout, name="audit", title="gmp-twin audit", order=14)
 
     @app.callback(
-        Output("au-table", "children"),
+        Output("au-records", "rowData"),
         Output("au-count", "children"),
         Output("au-csv", "href"),
         Output("au-seen", "data"),
@@ -230,4 +247,4 @@ def register(app: Dash, ctx: DashContext) -> None:
         if stamp == seen:  # nothing new: keep the table (and the reader's scroll position)
             return dash.no_update, dash.no_update, dash.no_update, seen
         count = t("audit_count", lang).format(n=len(records))
-        return audit_table(records, _display_names(ctx), lang), count, csv_href(filters), stamp
+        return audit_rows(records, _display_names(ctx), lang), count, csv_href(filters), stamp

@@ -31,7 +31,7 @@ from dataclasses import replace
 from typing import Any
 
 import dash
-from dash import ALL, Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, html
 
 from access import LoginRefused, Principal
 from audit import Actor, AuditUnavailable, Signature
@@ -192,12 +192,12 @@ def clear_faults(control: TwinControl | None, trigger: Any, lang: str, actor: Ac
 
 
 def console_refresh(control: TwinControl | None, seen: Any, lang: str) -> tuple[Any, ...]:
-    """Fault table (only when it changed), clock line, scenario line and the table's stamp."""
+    """Fault rows (only when they changed), clock line, scenario line and the table's stamp."""
     if control is None:
         return dash.no_update, dash.no_update, dash.no_update, seen
     faults = control.faults("instructor")
     stamp = view.faults_stamp(faults)
-    table = dash.no_update if stamp == seen else view.faults_table(faults, lang)
+    table = dash.no_update if stamp == seen else view.faults_rows(faults, lang)
     scenario = view.scenario_text(control.scenario_state("instructor"), lang)
     return table, view.clock_text(control.clock(), lang), scenario, stamp
 
@@ -324,17 +324,20 @@ def _fault_callbacks(app: Dash, ctx: DashContext) -> None:
     @app.callback(
         Output("ic-clear-result", "children"),
         Input("ic-clear-all", "n_clicks"),
-        Input({"type": "ic-clear-fault", "fault": ALL}, "n_clicks"),
+        Input("ic-faults-table", "cellRendererData"),
         State("ic-lang", "data"),
         prevent_initial_call=True,
     )
-    def clear(_all: int | None, _rows: list[int | None], lang: str) -> Any:
+    def clear(_all: int | None, row: dict[str, Any] | None, lang: str) -> Any:
         if not _clicked():
             return dash.no_update
-        return clear_faults(control_of(ctx), dash.ctx.triggered_id, lang, acting())
+        # A row's Clear button reports its fault id through the grid's cellRendererData.
+        trigger = dash.ctx.triggered_id
+        target = {"fault": str(row["value"])} if trigger == "ic-faults-table" and row else trigger
+        return clear_faults(control_of(ctx), target, lang, acting())
 
     @app.callback(
-        Output("ic-faults", "children"),
+        Output("ic-faults-table", "rowData"),
         Output("ic-clock", "children"),
         Output("ic-scenario-state", "children"),
         Output("ic-seen", "data"),

@@ -7,16 +7,19 @@ same one the API reads; the chart is rebuilt each second only when a new point a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
+from analytics.detectors import DetectorPoint, rule_text
 from dashboard.context import DashContext
 from dashboard.detector_view import detector_infos, detector_notice, detector_state
-from dashboard.figures_spc import alarm_rows, spc_figure
+from dashboard.figures_spc import spc_figure
+from dashboard.grid import col, data_grid
 from dashboard.i18n import t
-from dashboard.shell import Shell, chart_card, table
+from dashboard.shell import Shell, chart_card
 
 PATH = "/spc"
 SHELL = Shell(PATH, "spc_title", lang_id="spc-lang", tick_id="spc-tick", stores=("spc-seen",))
@@ -35,32 +38,52 @@ def spc_body(infos: list[dict[str, Any]], detector: str | None, lang: str) -> li
             className="detector-select",
         ),
         html.Div(id="spc-status", className="det-status"),
-        chart_card("spc-graph"),
+        chart_card("spc-graph", lang),
         html.H2(t("alarm", lang)),
-        html.Div(id="spc-alarms"),
+        html.Div(alarm_grid(lang), id="spc-alarms"),
     ]
 
 
-def alarm_table(rows: list[dict[str, str]], lang: str) -> Any:
-    """The alarm points of the chart (from :func:`~dashboard.figures_spc.alarm_rows`), newest first.
+def alarm_groups(points: list[DetectorPoint], zone: Any) -> list[dict[str, Any]]:
+    """The chart's alarm points grouped by the rules that fired: count, first and last time, newest first.
 
-    >>> alarm_table([], "en").children
-    'No alarm in the shown window.'
+    A detector that stays beyond its limit alarms at every sample; one row per rule set with its
+    count (ISA-18.2) replaces the dozens of identical rows.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> pts = [DetectorPoint(i * 10**9, 1.0, 5.0, 0.0, -1.0, 1.0, i > 0, ("WE1",) if i > 0 else ()) for i in range(4)]
+    >>> [(r["rules"], r["count"], r["first"], r["last"]) for r in alarm_groups(pts, ZoneInfo("UTC"))]
+    [('WE1', 3, '00:00:01', '00:00:03')]
     """
-    if not rows:
-        return html.P(t("no_alarm_points", lang), className="muted")
-    cells = [
-        html.Tr(
-            [
-                html.Td(r["time"]),
-                html.Td(r["statistic"], className="num"),
-                html.Td(r["rules"], className="rule"),
-                html.Td(r["meaning"]),
-            ]
-        )
-        for r in rows
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    for p in points:
+        if not p.alarm:
+            continue
+        when = datetime.fromtimestamp(p.time_ns / 1e9, zone).strftime("%H:%M:%S")
+        row = groups.setdefault(
+            p.rules,
+            {"id": "+".join(p.rules) or "-", "rules": ", ".join(p.rules), "count": 0, "first": when,
+             "meaning": "; ".join(rule_text(r) for r in p.rules)},
+        )  # fmt: skip
+        row.update(count=row["count"] + 1, last=when, last_ns=p.time_ns, statistic=f"{p.statistic:.4g}")
+    return sorted(groups.values(), key=lambda r: r["last_ns"], reverse=True)
+
+
+def alarm_grid(lang: str) -> Any:
+    """The grouped alarm points of the chart (rows from :func:`alarm_groups`).
+
+    >>> [c["headerName"] for c in alarm_grid("en").children[1].columnDefs][:2]
+    ['Rules', 'Count']
+    """
+    columns = [
+        col("rules", lang, cellClass="rule"),
+        col("count", lang, numeric=True, width=110),
+        col("first_seen", lang, field="first", width=110),
+        col("last_seen", lang, field="last", width=110),
+        col("statistic", lang, numeric=True, width=120),
+        col("meaning", lang, minWidth=260),
     ]
-    return table(("time", "statistic", "rules", "meaning"), cells, lang, "tags spc-alarm-list")
+    return data_grid("spc-alarm-grid", columns, lang, height=260, no_rows="no_alarm_points", file_name="spc-alarms.csv")
 
 
 def register(app: Dash, ctx: DashContext) -> None:
@@ -78,7 +101,7 @@ def register(app: Dash, ctx: DashContext) -> None:
     @app.callback(
         Output("spc-graph", "figure"),
         Output("spc-status", "children"),
-        Output("spc-alarms", "children"),
+        Output("spc-alarm-grid", "rowData"),
         Output("spc-seen", "data"),
         Input("spc-tick", "n_intervals"),
         Input("spc-detector", "value"),
@@ -88,11 +111,11 @@ def register(app: Dash, ctx: DashContext) -> None:
     def update(_n: int | None, name: str | None, seen: Any, lang: str) -> tuple[Any, ...]:
         now = detector_state(ctx.services.monitoring, name, lang)
         if now is None:
-            return dash.no_update, "", "", seen
+            return dash.no_update, "", [], seen
         info, points = now.info, now.points
         stamp = [name, points[-1].time_ns if points else None, info["phase"], now.alarm["state"]]
         if stamp == seen:
             return dash.no_update, now.status, dash.no_update, seen
         title = f"{info['tag']} — {info['name']} ({info['method'].upper()}, {info['sample_s']:g} s)"
         fig = spc_figure(points, info["method"], title, ctx.zone, lang)
-        return fig, now.status, alarm_table(alarm_rows(points, ctx.zone), lang), stamp
+        return fig, now.status, alarm_groups(points, ctx.zone), stamp

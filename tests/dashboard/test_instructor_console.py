@@ -58,9 +58,9 @@ def test_instructor_injects_sees_and_clears_a_fault(tmp_path: Path) -> None:
             magnitude.send_keys("3")
             driver.find_element(By.ID, "ic-inject").click()
             wait_for("the injected message", lambda: "F1" in text(driver, "ic-fault-result"))
-            row = 'tr[data-fault="F1"]'
+            row = '.ag-row[row-id="F1"]'
             wait_for("F1 in the table", lambda: driver.find_elements(By.CSS_SELECTOR, row))
-            cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, f"{row} td")]
+            cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, f"{row} .ag-cell")]
             assert cells[:4] == ["F1", "sensor_bias", "mps-pa/B101_level", "3"]
             faults = control.faults("instructor")
             assert [(f["id"], f["kind"], f["target"], f["magnitude"]) for f in faults] == [

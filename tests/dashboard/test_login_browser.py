@@ -34,7 +34,8 @@ def _request(url: str, *, method: str = "GET", body: Any = None, headers: dict[s
 
 def _cells(driver: Any, selector: str) -> list[str]:
     found = driver.execute_script(
-        "const r = document.querySelector(arguments[0]); return r ? [...r.cells].map(c => c.textContent) : [];",
+        "const r = document.querySelector(arguments[0]);"
+        "return r ? [...r.querySelectorAll('.ag-cell')].map(c => c.textContent) : [];",
         selector,
     )
     return [str(c) for c in found or []]
@@ -64,13 +65,13 @@ def _student_part(driver: Any, served: Served, people: People) -> None:
     # The alarm, acknowledged as sam (no name to type).
     driver.get(f"{url}/alarms?lang=en")
     assert not driver.find_elements(By.ID, "ack-user")
-    state = "const e = document.querySelector('tr[data-alarm=\"level\"] .alarm-state'); return e && e.textContent;"
+    state = "const e = document.querySelector('.ag-row[row-id=\"level\"] .alarm-state'); return e && e.textContent;"
     wait_for("the alarm", lambda: driver.execute_script(state) == "active, unacknowledged")
     driver.find_element(By.ID, "ack-comment").send_keys("valve checked")
     driver.find_element(By.CSS_SELECTOR, 'button.ack-btn[data-alarm="level"]').click()
     wait_for("acknowledged", lambda: driver.execute_script(state) == "active, acknowledged")
     assert text(driver, "ack-result") == "Acknowledged by Sam Martin: level"
-    assert _cells(driver, 'tr[data-alarm="level"]')[8] == "sam"
+    assert _cells(driver, '.ag-row[row-id="level"]')[9] == "sam"
     (ack,) = people.audit.query(action="alarm.ack")
     assert (ack.user, ack.role, ack.via, ack.object, ack.reason, ack.result) == (
         "sam", "student", "dash", "alarm:level", "valve checked", "ok"
@@ -87,7 +88,7 @@ def _instructor_part(driver: Any, served: Served, people: People, tmp_path: Path
     login(driver, url, "ines", PASSWORDS["ines"], "/audit?lang=en")
     wait_for("the header", lambda: text(driver, "whoami") == "Logged in: Inès Dupont (instructor)")
     (write,) = people.audit.query(action="tag.write")
-    row = f'tr[data-seq="{write.seq}"]'
+    row = f'.ag-row[row-id="{write.seq}"]'
     wait_for("the level_sp row", lambda: _cells(driver, row))
     cells = _cells(driver, row)
     # Who, what (old → new), when (UTC), why, the result.
@@ -127,8 +128,8 @@ def _instructor_part(driver: Any, served: Served, people: People, tmp_path: Path
     # The audit page shows the signature with the record.
     driver.get(f"{url}/audit?lang=en")
     (stop,) = people.audit.query(action="scenario.stop")
-    wait_for("the stop row", lambda: _cells(driver, f'tr[data-seq="{stop.seq}"]'))
-    assert _cells(driver, f'tr[data-seq="{stop.seq}"]')[-1] == stop.signature_manifestation()
+    wait_for("the stop row", lambda: _cells(driver, f'.ag-row[row-id="{stop.seq}"]'))
+    assert _cells(driver, f'.ag-row[row-id="{stop.seq}"]')[-1] == stop.signature_manifestation()
     assert stop.signature_manifestation().startswith("Inès Dupont (ines), ")
     driver.save_screenshot(str(tmp_path / "audit.png"))
 

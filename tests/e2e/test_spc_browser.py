@@ -184,7 +184,7 @@ def test_spc_alarm_from_a_drifting_level_is_shown_acknowledged_and_stored(
 
         driver.get(f"{http}/alarms?lang=en")
         state_js = (
-            "const e = document.querySelector('tr[data-alarm=\"level-spc\"] .alarm-state');return e && e.textContent;"
+            "const e = document.querySelector('.ag-row[row-id=\"level-spc\"] .alarm-state');return e && e.textContent;"
         )
         wait_for(
             "the alarm in the alarm list", lambda: driver.execute_script(state_js) == "active, unacknowledged", 20, log
