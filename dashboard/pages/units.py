@@ -1,197 +1,228 @@
-"""One page per unit type (bioreactor, dryer, filling line, autoclave...): critical parameters
-with their normal operating range (NOR) and proven acceptable range (PAR) bands, and all tags.
+"""One page per unit type (``/units/<type>``: mps_pa, bioreactor, fluid_bed_dryer, filling_line,
+autoclave...): a faceplate per control loop, the critical parameters with their NOR/PAR bands
+(drawn and judged only in the phase where they hold), a view of its own for unit types that
+have one (the autoclave's cycles and F0), and all tags.
 
-A unit type appears when a tag map of that type is loaded; the MPS PA station has its own
-page. Times follow the simulation clock: at speed x N the data run ahead of the wall, so
-queries end at the newest sample, not at wall-clock "now".
+Every type found in the tag maps gets its page, the MPS PA station included (its P&ID
+overview stays on the station page). Times follow the page's time basis
+(:mod:`dashboard.time_basis`): at speed x N the data run ahead of the wall, so windows end at
+the simulated "now". A time-range picker sets the window (:mod:`dashboard.time_range`); live
+presets refresh with the tick, a custom range stays still.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Callable
 from typing import Any
 
 import dash
-import plotly.graph_objects as go
-from dash import MATCH, Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from config_schema.tagmap import TagEntry, TagMap
+from dashboard import autoclave_view
 from dashboard.context import DashContext
+from dashboard.faceplate import faceplate, loops_of
 from dashboard.figures import times
 from dashboard.i18n import t
-from dashboard.shell import GRAPH_CONFIG, Shell
-from dashboard.tag_view import head_time, tag_table
+from dashboard.shell import Shell, chart_config
+from dashboard.tag_format import format_value
+from dashboard.tag_view import describe, head_time, tag_grid, tag_rows
+from dashboard.time_basis import time_basis
+from dashboard.time_range import export_href, range_inputs, range_picker
+from dashboard.unit_figures import band_status, cpp_figure, phase_spans
+from dashboard.unit_window import PICKER, TICK, skip_still_tick, window
+from historian.base import Sample
 
 log = logging.getLogger(__name__)
 
-WINDOW_S = 1800
 MAX_POINTS = 400
-OWN_PAGE = {"mps_pa"}  # unit types with a dedicated page
-
-NOR_FILL = "rgba(44,160,44,0.15)"
-PAR_FILL = "rgba(255,165,0,0.12)"
-
-
-def band_status(value: float | None, tag: TagEntry) -> str:
-    """``nor``, ``par`` (inside PAR but outside NOR), ``out`` (outside PAR) or ``none``.
-
-    >>> tag = TagEntry(name="T", node="ns=2;s=T", nor=(36.5, 37.5), par=(35.0, 39.0))
-    >>> [band_status(v, tag) for v in (37.0, 38.0, 40.0, None)]
-    ['nor', 'par', 'out', 'none']
-    """
-    if value is None:
-        return "none"
-    if tag.nor and tag.nor[0] <= value <= tag.nor[1]:
-        return "nor"
-    if tag.par is None or tag.par[0] <= value <= tag.par[1]:
-        return "par" if tag.nor else "nor"
-    return "out"
+TICK_MS = 2000
+#: Unit types with a view of their own below the critical parameters: builder of its layout, and
+#: registration of its callbacks.
+TYPE_VIEWS: dict[str, tuple[Callable[..., Any], Callable[[Dash, DashContext, list[TagMap]], None]]] = {
+    "autoclave": (autoclave_view.section, autoclave_view.register),
+}
+#: Unit types whose own view draws their critical parameters (no generic chart per parameter).
+OWN_CPP_VIEW = {"autoclave"}
+#: Unit types whose page stays out of the menu: the station page (its P&ID) is the MPS PA's entry.
+OUT_OF_MENU = {"mps_pa"}
+#: The window a unit type's page opens on (a sterilisation cycle lasts about two hours).
+DEFAULT_RANGE = {"autoclave": "8h"}
 
 
-def cpp_figure(tag: TagEntry, x: list[Any], y: list[float], lang: str) -> go.Figure:
-    """A critical parameter over time with its PAR and NOR bands.
-
-    >>> tag = TagEntry(name="T", node="ns=2;s=T", unit="°C", nor=(36.5, 37.5), par=(35.0, 39.0))
-    >>> fig = cpp_figure(tag, [], [], "en")
-    >>> [s.fillcolor for s in fig.layout.shapes] == [PAR_FILL, NOR_FILL]
-    True
-    """
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=tag.name, line={"width": 2}))
-    for band, fill, label in ((tag.par, PAR_FILL, "PAR"), (tag.nor, NOR_FILL, "NOR")):
-        if band:
-            fig.add_hrect(
-                y0=band[0],
-                y1=band[1],
-                fillcolor=fill,
-                line_width=0,
-                layer="below",
-                annotation_text=label,
-                annotation_position="top left",
-            )
-    fig.update_layout(
-        title={"text": f"{tag.description or tag.name} ({tag.unit})", "x": 0.02, "font": {"size": 13}},
-        margin={"l": 50, "r": 20, "t": 40, "b": 30},
-        height=240,
-        uirevision=tag.name,
-        showlegend=False,
-        yaxis={"title": tag.unit},
-    )
-    return fig
+def critical_tags(tm: TagMap) -> list[TagEntry]:
+    """Tags with a NOR or a PAR, in tag-map order."""
+    return [tag for tag in tm.tags if tag.nor or tag.par]
 
 
 def register(app: Dash, ctx: DashContext) -> None:
     """Register one page per unit type present in the tag maps."""
     by_type: dict[str, list[TagMap]] = {}
     for tm in ctx.tagmaps:
-        if tm.unit_type and tm.unit_type not in OWN_PAGE:
+        if tm.unit_type:
             by_type.setdefault(tm.unit_type, []).append(tm)
     for order, (unit_type, tagmaps) in enumerate(sorted(by_type.items()), start=1):
         _register_type(ctx, unit_type, tagmaps, order)
+        for tm in tagmaps:
+            _register_unit(app, ctx, tm)
+        if unit_type in TYPE_VIEWS:
+            TYPE_VIEWS[unit_type][1](app, ctx, tagmaps)
     if by_type:
-        _register_callbacks(app, ctx)
+        _register_export(app, ctx, [tms[0] for tms in by_type.values()])
 
 
-def cpp_card(unit: str, tag: TagEntry, fig: go.Figure, cursor_ns: int) -> html.Div:
-    """A critical parameter's live value badge and chart, and the time of its newest point shown."""
-    key = {"unit": unit, "tag": tag.name}
+def cpp_card(unit: str, tag: TagEntry, lang: str) -> html.Div:
+    """A critical parameter's live value badge and chart (filled by the tick)."""
     return html.Div(
         [
-            html.Div(id={"type": "cpp-value", **key}, className="loop-value"),
-            dcc.Graph(id={"type": "cpp-graph", **key}, figure=fig, config=GRAPH_CONFIG),
-            dcc.Store(id={"type": "cpp-cursor", **key}, data=cursor_ns),
+            html.Div(id=f"cpp-value-{unit}-{tag.name}", className="loop-value"),
+            dcc.Graph(id=f"cpp-graph-{unit}-{tag.name}", config=chart_config(lang)),
         ],
         className="loop-card",
     )
 
 
 def unit_section(ctx: DashContext, tm: TagMap, lang: str) -> html.Div:
-    """One unit: its critical parameters over the stored window, then its tag table (filled by the tick)."""
-    critical = [tag for tag in tm.tags if tag.nor or tag.par]
-    try:
-        latest = ctx.gateway.latest(tm.site, tm.unit)
-        head = head_time(latest)
-        data = ctx.gateway.range(
-            tm.site, tm.unit, [c.name for c in critical], head - WINDOW_S * 1_000_000_000, head + 1, MAX_POINTS
-        ).series
-    except Exception as exc:  # historian down: empty charts, the banner says why
-        log.warning("unit page query failed: %s", exc)
-        head, data = time.time_ns(), {}
-    cards = []
-    for tag in critical:
-        samples = data.get(tag.name, [])
-        fig = cpp_figure(tag, times([s.time_ns for s in samples], ctx.zone), [s.value for s in samples], lang)
-        cards.append(cpp_card(tm.unit, tag, fig, head))
-    return html.Div(
-        [
-            html.H2(f"{tm.unit} — {t('critical_parameters', lang)}"),
-            html.Div(cards or t("no_critical", lang), className="loops"),
-            html.H2(t("tags", lang)),
-            html.Div(id={"type": "unit-table", "unit": tm.unit}, className="table-card"),
+    """One unit: faceplates, critical parameters, its type's own view, then its tag table."""
+    critical = critical_tags(tm)
+    body: list[Any] = [html.H2(f"{tm.unit} — {t(tm.unit_type or 'unit', lang)}")]
+    if loops_of(tm):
+        body += [html.H3(t("unit_loops", lang)), html.Div(id=f"faceplates-{tm.unit}", className="faceplates")]
+    if tm.unit_type not in OWN_CPP_VIEW:
+        body += [
+            html.H3(t("critical_parameters", lang)),
+            html.Div([cpp_card(tm.unit, tag, lang) for tag in critical] or t("no_critical", lang), className="loops"),
         ]
-    )
+    if tm.unit_type in TYPE_VIEWS:
+        body.append(TYPE_VIEWS[tm.unit_type][0](tm, lang))
+    body += [html.H3(t("tags", lang)), tag_grid(f"tags-{tm.unit}", lang)]
+    return html.Div(body, className="unit-section", id=f"unit-{tm.unit}")
 
 
 def _register_type(ctx: DashContext, unit_type: str, tagmaps: list[TagMap], order: int) -> None:
     path = f"/units/{unit_type}"
-    shell = Shell(path, unit_type, lang_id="lang", tick_id="unit-tick")
+    shell = Shell(path, unit_type, lang_id="lang", tick_id=TICK, tick_ms=TICK_MS)
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        body = [html.Div(id="banner", className="banner"), *(unit_section(ctx, tm, lang) for tm in tagmaps)]
+        picker = range_picker(PICKER, lang, DEFAULT_RANGE.get(unit_type, "1h"))
+        body = [
+            html.Div(id="banner", className="banner"),
+            picker,
+            dcc.Store(id="unit-type", data=unit_type),
+            *(unit_section(ctx, tm, lang) for tm in tagmaps),
+        ]
         return shell.layout(lang, body)
 
     dash.register_page(
-        f"unit-{unit_type}", path=path, layout=layout, name=unit_type, title=f"gmp-twin {unit_type}", order=order
+        f"unit-{unit_type}",
+        path=path,
+        layout=layout,
+        name=unit_type,
+        title=f"gmp-twin {unit_type}",
+        order=order,
+        hidden=unit_type in OUT_OF_MENU,
     )
 
 
-def _register_callbacks(app: Dash, ctx: DashContext) -> None:
-    tagmaps = {tm.unit: tm for tm in ctx.tagmaps}
-
-    @app.callback(
-        Output({"type": "cpp-graph", "unit": MATCH, "tag": MATCH}, "extendData"),
-        Output({"type": "cpp-value", "unit": MATCH, "tag": MATCH}, "children"),
-        Output({"type": "cpp-cursor", "unit": MATCH, "tag": MATCH}, "data"),
-        Input("unit-tick", "n_intervals"),
-        State({"type": "cpp-cursor", "unit": MATCH, "tag": MATCH}, "data"),
-        State({"type": "cpp-cursor", "unit": MATCH, "tag": MATCH}, "id"),
-        State("lang", "data"),
+def badge(tag: TagEntry, sample: Sample | None, values: dict[str, float | None], lang: str) -> html.Span:
+    """``name: value unit · band state`` with the band's class (``band-off`` outside the bands' phase)."""
+    shown = format_value(tag, None if sample is None else sample.value, None if sample is None else sample.status, lang)
+    status = band_status(None if shown.status_name else (None if sample is None else sample.value), tag, values)
+    return html.Span(
+        f"{tag.name}: {shown.label} · {t('band_' + status, lang)}",
+        className=f"band band-{status} {shown.css_class}",
+        title=shown.note or tag.description,
     )
-    def on_cpp_tick(_n: int | None, cursor: int, ident: dict[str, str], lang: str) -> tuple[Any, ...]:
-        tm = tagmaps[ident["unit"]]
-        tag = tm.by_name()[ident["tag"]]
-        try:
-            latest = ctx.gateway.latest(tm.site, tm.unit)
-            samples = ctx.gateway.range(
-                tm.site, tm.unit, [tag.name], cursor + 1, head_time(latest) + 1, MAX_POINTS
-            ).series.get(tag.name, [])
-        except Exception:
-            return dash.no_update, dash.no_update, cursor
-        sample = latest.get(tag.name)
-        value = None if sample is None else sample.value
-        status = band_status(value, tag)
-        text = f"{tag.name}: {'—' if value is None else f'{value:.3g}'} {tag.unit} · {t('band_' + status, lang)}"
-        badge = html.Span(text, className=f"band band-{status}")
-        if not samples:
-            return dash.no_update, badge, cursor
-        extend = (
-            {"x": [times([s.time_ns for s in samples], ctx.zone)], "y": [[s.value for s in samples]]},
-            [0],
-            MAX_POINTS * 2,
+
+
+def _register_unit(app: Dash, ctx: DashContext, tm: TagMap) -> None:
+    by_name = tm.by_name()
+    loops = loops_of(tm)
+
+    if loops:
+
+        @app.callback(
+            Output(f"faceplates-{tm.unit}", "children"),
+            Input(TICK, "n_intervals"),
+            State("lang", "data"),
         )
-        return extend, badge, samples[-1].time_ns
+        def on_faceplates(_n: int | None, lang: str) -> Any:
+            try:
+                latest = ctx.gateway.latest(tm.site, tm.unit)
+            except Exception:
+                return dash.no_update
+            monitoring = ctx.services.monitoring
+            alarms = [a for a in monitoring.alarms(0)["active"] if a.get("unit") == tm.unit] if monitoring else []
+            return [faceplate(tm.unit, loop, latest, lang, alarms) for loop in loops]
+
+    for tag in [] if tm.unit_type in OWN_CPP_VIEW else critical_tags(tm):
+        _register_cpp(app, ctx, tm, tag, by_name)
 
     @app.callback(
-        Output({"type": "unit-table", "unit": MATCH}, "children"),
-        Input("unit-tick", "n_intervals"),
-        State({"type": "unit-table", "unit": MATCH}, "id"),
+        Output(f"tags-{tm.unit}", "rowData"),
+        Input(TICK, "n_intervals"),
         State("lang", "data"),
     )
-    def on_table_tick(_n: int | None, ident: dict[str, str], lang: str) -> Any:
-        tm = tagmaps[ident["unit"]]
+    def on_table_tick(_n: int | None, lang: str) -> Any:
         try:
             latest = ctx.gateway.latest(tm.site, tm.unit)
         except Exception:
             return dash.no_update
-        return tag_table(tm, latest, head_time(latest), lang, id_prefix=f"{tm.unit}-")
+        basis = time_basis(ctx.services, newest_ns=head_time(latest) if latest else None)
+        return tag_rows(tm, latest, basis.now_ns, lang, id_prefix=f"{tm.unit}-")
+
+
+def _register_cpp(app: Dash, ctx: DashContext, tm: TagMap, tag: TagEntry, by_name: dict[str, TagEntry]) -> None:
+    phase_tag, phases = tag.bands_when or (None, ())
+
+    @app.callback(
+        Output(f"cpp-graph-{tm.unit}-{tag.name}", "figure"),
+        Output(f"cpp-value-{tm.unit}-{tag.name}", "children"),
+        Input(TICK, "n_intervals"),
+        *range_inputs(PICKER),
+        State("lang", "data"),
+    )
+    def on_cpp(_n: int | None, preset: Any, start: Any, end: Any, lang: str) -> tuple[Any, Any]:
+        skip_still_tick(preset)
+        try:
+            latest = ctx.gateway.latest(tm.site, tm.unit)
+            lo, hi = window(ctx, latest, preset, start, end)
+            names = [tag.name, *([phase_tag] if phase_tag else [])]
+            series = ctx.gateway.range(tm.site, tm.unit, names, lo, hi + 1, MAX_POINTS).series
+        except Exception as exc:  # historian down: keep what is shown, the banner says why
+            log.warning("unit page query failed: %s", exc)
+            return dash.no_update, dash.no_update
+        samples = series.get(tag.name, [])
+        x = times([s.time_ns for s in samples], ctx.zone)
+        spans = None
+        if phase_tag:
+            phase = series.get(phase_tag, [])
+            spans = phase_spans(times([s.time_ns for s in phase], ctx.zone), [s.value for s in phase], phases)
+        fig = cpp_figure(tag, x, [s.value for s in samples], lang, describe(tm, tag, lang), spans)
+        values: dict[str, float | None] = {name: s.value for name, s in latest.items()}
+        return fig, badge(tag, latest.get(tag.name), values, lang)
+
+
+def _register_export(app: Dash, ctx: DashContext, first: list[TagMap]) -> None:
+    """The picker's CSV link: the critical parameters (or all tags) of the page's first unit."""
+    by_type = {tm.unit_type: tm for tm in first}
+
+    @app.callback(
+        Output(f"{PICKER}-export", "href"),
+        Input("unit-type", "data"),
+        *range_inputs(PICKER),
+    )
+    def on_export(unit_type: str, preset: Any, start: Any, end: Any) -> str:
+        tm = by_type.get(unit_type)
+        if tm is None:
+            raise PreventUpdate
+        try:
+            latest = ctx.gateway.latest(tm.site, tm.unit)
+        except Exception:
+            latest = {}
+        lo, hi = window(ctx, latest, preset, start, end)
+        tags = [tag.name for tag in critical_tags(tm)] or [tag.name for tag in tm.tags]
+        return export_href(tm.unit, tags, lo, hi, tm.site)
