@@ -151,6 +151,7 @@ def _cmd_bridge(args: argparse.Namespace) -> int:
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from dashboard.services import Services
     from gmp_twin.identity import make_gate, open_identity
+    from gmp_twin.remote_twin import remote_control
     from gmp_twin.roles import load_tagmaps, run_http
     from historian import open_historian
 
@@ -162,7 +163,12 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
         gate = make_gate(settings, identity)
         async with open_historian(settings.historian) as historian:
             services = Services(historian=historian, tagmaps=tagmaps, gate=gate, audit=identity.audit)
-            await run_http(settings, services, stop)
+            remote = remote_control(settings)  # the twin's faults, scenarios and clock over OPC UA
+            with remote or contextlib.nullcontext():
+                if remote is not None:
+                    services.remote_control = remote
+                    services.health["twin"] = remote.health
+                await run_http(settings, services, stop)
 
     try:
         return _run_async(role)
@@ -240,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     bridge.set_defaults(handler=_cmd_bridge)
 
     dash = sub.add_parser("dashboard", help="dashboard + API + live analytics (reads the historian)")
-    _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang", "detectors"})
+    _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang", "detectors", "opcua_endpoint"})
+    dash.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     dash.set_defaults(handler=_cmd_dashboard)
 
     tagmap = sub.add_parser("tagmap", help="print the tag map of a simulated unit, or browse a real kit's server")

@@ -49,7 +49,7 @@ ROLES = ("anonymous", "student", "instructor", "admin")
 LEVEL_RANK = {"public": 0, "account": 1, "viewer": 1, "student": 1, "instructor": 2, "admin": 3, "nobody": 99}
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 #: FastAPI's own documentation routes: the OpenAPI document and its viewers, open to anyone.
-DOCS_ROUTES = frozenset({"/api/openapi.json", "/api/docs", "/docs/oauth2-redirect", "/redoc"})
+DOCS_ROUTES = frozenset({"/api/openapi.json", "/api/docs", "/api/redoc", "/api/docs-assets/redoc.standalone.js"})
 #: Dash's page routing callbacks (added at the first request): they render a page's layout,
 #: which checks the page's level itself (:func:`dashboard.auth.dash_guard.guard_layout`).
 DASH_ROUTING_PREFIX = "_pages_"

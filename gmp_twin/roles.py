@@ -29,13 +29,14 @@ from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.services import HealthProvider, Services
-from gmp_twin.identity import Identity, make_gate, open_identity
+from gmp_twin.identity import Identity, make_gate, open_identity, session_secret
 from gmp_twin.settings import Settings
 from historian import Historian, open_historian
 from historian.outbox import Outbox
 from pki import Pki
 from plc_bridge.bridge import Bridge
 from twin.clock import SimClock
+from twin.delegation import DelegationVerifier
 from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
 from twin.opcua_alarms import AlarmEventTee, PlantAlarms
@@ -105,6 +106,8 @@ async def twin_server(
         historian=historian,
         site=plant.site,
         security=ServerSecurity(Pki(settings.pki), insecure=settings.opcua_insecure),
+        # A dashboard of another process acts for its logged-in people (twin.delegation).
+        delegation=DelegationVerifier(session_secret(settings), identity.users),
     )
     async with server:
         for name, slot in runtime.slots.items():

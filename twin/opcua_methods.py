@@ -10,7 +10,15 @@ Objects ``Objects/Twin/Instructor`` and ``Objects/Twin/Operator`` (node ids
 ``Instructor.StartScenario(name: String, hidden: Boolean)``  ``scenario: String`` (JSON state)
 ``Instructor.StopScenario(password: String, meaning: String)``  ``scenario: String`` (JSON or ``null``)
 ``Operator.WriteWithReason(tag: String, value: Double, reason: String)``  ``old: Double`` (NaN: none)
+``Service.Call(request: String)``                          ``result: String`` (JSON)
 ========================================================  =============================================
+
+``Service.Call`` exists when the twin is given a :class:`twin.delegation.DelegationVerifier`:
+it is how the dashboard of the compose split acts for its logged-in person (a request signed
+with the shared session secret, see :mod:`twin.delegation`). The result is
+``{"ok": <value>}`` or ``{"error": {"type": "ValueError", "message": "..."}}`` with the
+exception :class:`TwinControl` raised (``ValueError``, ``KeyError``, ``PermissionError``,
+``AuditUnavailable``, ``ConfigError``), so the dashboard answers as if the twin ran in its process.
 
 Who may call what is :data:`METHOD_ROLES`; the permission ruleset refuses anyone else
 (``BadUserAccessDenied``, audited ``access.denied``) and every handler checks again. Every
@@ -44,8 +52,9 @@ from typing import Any
 from asyncua import ua
 
 from access import Authenticator, LoginRefused
-from audit import AuditUnavailable, Signature
-from twin.faults.service import TwinControl
+from audit import Actor, AuditUnavailable, Signature
+from twin.delegation import Delegated, DelegationVerifier, signature_from
+from twin.faults.service import Role, TwinControl
 from twin.opcua_users import TwinUser, caller, deny, refusal
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,7 @@ log = logging.getLogger(__name__)
 PARENT_NAME = "Twin"
 INSTRUCTOR = "Instructor"
 OPERATOR = "Operator"
+SERVICE = "Service"
 #: Kept for callers of the former single object.
 OBJECT_NAME = INSTRUCTOR
 
@@ -64,6 +74,8 @@ METHOD_ROLES: dict[str, str] = {
     "StartScenario": "instructor",
     "StopScenario": "instructor",
     "WriteWithReason": "student",
+    # Any logged-in session may call it; the signed request decides (twin.delegation).
+    "Call": "student",
 }
 
 Handler = Callable[..., Awaitable[ua.CallMethodResult]]
@@ -141,14 +153,21 @@ class TwinMethods:
         Checks the password of an electronic signature; None: nobody can sign.
     written : Written, optional
         Called after a successful ``WriteWithReason`` so the node shows the new value.
+    delegation : DelegationVerifier, optional
+        Opens the dashboard's signed requests; None: no ``Service.Call`` method.
     """
 
     def __init__(
-        self, control: TwinControl, authenticator: Authenticator | None = None, written: Written | None = None
+        self,
+        control: TwinControl,
+        authenticator: Authenticator | None = None,
+        written: Written | None = None,
+        delegation: DelegationVerifier | None = None,
     ) -> None:
         self.control = control
         self.authenticator = authenticator
         self.written = written
+        self.delegation = delegation
         fault_example = '{"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 3}'
         self.specs: tuple[MethodSpec, ...] = (
             MethodSpec(
@@ -216,6 +235,19 @@ class TwinMethods:
                 self._write,
             ),
         )
+        if delegation is not None:
+            self.specs += (
+                MethodSpec(
+                    "Call",
+                    SERVICE,
+                    "The dashboard acting for its logged-in person: a request signed with the shared "
+                    "session secret (operation, arguments, person); changes are checked against the "
+                    "users file and audited as that person via the dashboard",
+                    (Arg("request", _S, "signed delegation request (twin.delegation.sign_request)"),),
+                    (Arg("result", _S, 'JSON: {"ok": value} or {"error": {"type", "message"}}'),),
+                    self._service,
+                ),
+            )
 
     # -- method bodies ----------------------------------------------------------------------
     def _inject(self, who: TwinUser, fault_json: str, hidden: bool) -> list[Any]:
@@ -255,6 +287,76 @@ class TwinMethods:
             await self.written(unit, name, float(value))
         old = done["old"]
         return [math.nan if old is None else float(old)]
+
+    async def _service(self, who: TwinUser, request: str) -> list[Any]:
+        assert self.delegation is not None
+        try:
+            delegated = self.delegation.open(request)
+        except PermissionError as exc:
+            deny(self.control.audit, who, "Call", str(exc))
+            raise
+        try:
+            result: dict[str, Any] = {"ok": await self._delegated(who, delegated)}
+        except (ValueError, KeyError, PermissionError, AuditUnavailable) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            result = {"error": {"type": type(exc).__name__, "message": str(message)}}
+            log.info("OPC UA Call %s for %s refused: %s", delegated.op, delegated.user, message)
+        return [_json(result)]
+
+    async def _delegated(self, who: TwinUser, d: Delegated) -> Any:
+        """Run one delegated operation on :class:`TwinControl` (reads as asked, changes as the person)."""
+        c, a = self.control, d.args
+        view: Role = "instructor" if a.get("role") == "instructor" else "student"
+        if d.op == "catalog":
+            return c.catalog()
+        if d.op == "faults":
+            return c.faults(view, bool(a.get("live_only", False)))
+        if d.op == "scenario_state":
+            return c.scenario_state(view)
+        if d.op == "clock":
+            return {**c.clock(), "steps": c.runtime.steps, "dt_s": c.runtime.dt_s}
+        if d.op == "scenarios":
+            return c.scenarios(str(a.get("lang", "en")))
+        actor = self._delegated_actor(who, d)
+        if d.op == "inject":
+            return c.inject(dict(a["fault"]), bool(a.get("hidden", False)), actor=actor)
+        if d.op == "clear":
+            return c.clear(str(a["fault_id"]), actor=actor)
+        if d.op == "clear_all":
+            return c.clear_all(actor=actor)
+        signature = signature_from(a.get("signature"))
+        if d.op == "start_scenario":
+            return c.start_scenario(str(a["name"]), a.get("hidden"), actor=actor, signature=signature)
+        if d.op == "stop_scenario":
+            return c.stop_scenario(actor=actor, signature=signature)
+        if d.op == "hide_scenario":
+            return c.hide_scenario(bool(a["hidden"]), actor=actor)
+        if d.op == "set_clock":
+            speed = a.get("speed")
+            pace = math.inf if speed == "max" else None if speed is None else float(speed)
+            return c.set_clock(pace, a.get("paused"), actor=actor)
+        # write_tag (the only operation left, see twin.delegation.OPERATIONS)
+        unit, tag, value = str(a["unit"]), str(a["tag"]), float(a["value"])
+        done = c.write_tag(unit, tag, value, actor=actor, reason=str(a.get("reason", "")))
+        if self.written is not None:
+            await self.written(unit, tag, value)
+        return done
+
+    def _delegated_actor(self, who: TwinUser, d: Delegated) -> Actor:
+        assert self.delegation is not None
+        try:
+            return self.delegation.actor(d, who.principal.client)
+        except PermissionError as exc:
+            users = self.delegation.users
+            entry = users.get(d.user) if users is not None and d.user else None
+            role = entry.role if entry is not None else "anonymous"
+            stand_in = Actor(d.user or "anonymous", role, d.via, f"{d.client} via dashboard".strip())
+            if self.control.audit is not None:
+                self.control.audit.append(
+                    stand_in, "access.denied", f"method:Call/{d.op}", result="refused",
+                    status="BadUserAccessDenied", detail=str(exc),
+                )  # fmt: skip
+            raise
 
     # -- the asyncua handler ----------------------------------------------------------------
     def handler(self, spec: MethodSpec) -> Handler:
@@ -344,6 +446,7 @@ __all__: Sequence[str] = [
     "OBJECT_NAME",
     "OPERATOR",
     "PARENT_NAME",
+    "SERVICE",
     "CallError",
     "TwinMethods",
     "write_status",

@@ -41,6 +41,7 @@ from access import Authenticator
 from audit import AuditUnavailable
 from historian import Historian
 from models.unit import TagSpec
+from twin.delegation import DelegationVerifier
 from twin.engineering_units import eu_information
 from twin.faults.service import TwinControl
 from twin.opcua_deadband import install_deadbands
@@ -100,6 +101,8 @@ class TwinOpcUaServer:
         variables are then ``Historizing`` with the ``HistoryRead`` access level.
     site : str, optional
         ``site`` tag of the historian series (None: any).
+    delegation : DelegationVerifier, optional
+        Lets a dashboard of another process act for its logged-in people (``Twin/Service/Call``).
     """
 
     def __init__(
@@ -114,8 +117,10 @@ class TwinOpcUaServer:
         security: ServerSecurity | None = None,
         historian: Historian | None = None,
         site: str | None = None,
+        delegation: DelegationVerifier | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.delegation = delegation
         self.security = security if security is not None else ServerSecurity()
         self.security_plan: SecurityPlan | None = None
         self.on_write = on_write
@@ -194,12 +199,13 @@ class TwinOpcUaServer:
         """
         self.control = control
         self.ruleset.audit = control.audit
-        methods = TwinMethods(control, self.authenticator, written=self._show)
+        methods = TwinMethods(control, self.authenticator, written=self._show, delegation=self.delegation)
         twin_id = ua.NodeId(PARENT_NAME, self.ns)
         twin = await self.server.nodes.objects.add_object(twin_id, ua.QualifiedName(PARENT_NAME, self.ns))
         about = {
             "Instructor": "Instructor controls: faults and scenarios (instructor or admin identity)",
             "Operator": "Operator actions: writes with a reason, for GMP-critical tags (student identity or above)",
+            "Service": "The dashboard of another process acting for its logged-in people (signed requests)",
         }
         objects: dict[str, Any] = {}
         for spec in methods.specs:
