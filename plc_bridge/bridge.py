@@ -490,6 +490,11 @@ class Bridge:
             )
         if not entry.writable:
             raise WriteRefused(f"tag {tag!r} is a {entry.kind}, not writable")
+        if entry.access == "read":
+            raise WriteRefused(
+                f"tag {tag!r} is read-only on the server ({self.tagmap.tag_where(tag)}: access: read, "
+                "as browsed); the bridge does not try a write the PLC would refuse"
+            )
         if self._client is None:
             raise ConnectionError(f"not connected to {self.endpoint}")
         if self._items is not None and tag not in self._items.monitored:

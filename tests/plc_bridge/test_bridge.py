@@ -133,6 +133,13 @@ async def test_writes_refused_unless_the_tag_map_allows_them(tmp_path: Path) -> 
                 assert runtime.slots["mps-pa"].unit.read()["level_sp"] == pytest.approx(12.0)
                 with pytest.raises(WriteRefused, match="measurement, not writable"):
                     await bridge.write("B101_level", 3.0)
+                # A setpoint the browse found read-only on the server is refused before the wire.
+                read_only = bridge.tagmap.by_name()["flow_sp"].model_copy(update={"access": "read"})
+                bridge._tag_names["flow_sp"] = read_only
+                before = runtime.slots["mps-pa"].unit.read()["flow_sp"]
+                with pytest.raises(WriteRefused, match="read-only on the server"):
+                    await bridge.write("flow_sp", before + 1.0)
+                assert runtime.slots["mps-pa"].unit.read()["flow_sp"] == pytest.approx(before)
             else:
                 with pytest.raises(WriteRefused, match="allow_writes: true"):
                     await bridge.write("level_sp", 12.0)
