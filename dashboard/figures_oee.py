@@ -31,11 +31,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.figures import no_data_note
 from dashboard.i18n import t
 
-#: Colours of PackML states by ISO 22400 time category.
+#: Colours of PackML states by ISO 22400 time category (ISA-101: producing is the grey normal state,
+#: stops take the alarm colours by severity).
 STATE_COLOURS = {
-    "Execute": "#2ca02c",
+    "Execute": "#6b6b6b",
     "Suspending": "#ff7f0e",
     "Suspended": "#ff7f0e",
     "Unsuspending": "#ff7f0e",
@@ -46,7 +48,7 @@ STATE_COLOURS = {
     "Aborted": "#8c0000",
     "Clearing": "#8c0000",
 }
-OTHER_STATE_COLOUR = "#7f7f7f"
+OTHER_STATE_COLOUR = "#c4c4c4"
 
 
 def _pct(x: float | None) -> float | None:
@@ -63,7 +65,7 @@ def apq_figure(report: dict[str, Any], lang: str) -> go.Figure:
             y=[v if v is not None else 0.0 for v in values],
             text=[f"{v:.1f} %" if v is not None else "n/a" for v in values],
             textposition="outside",
-            marker={"color": ["#1f77b4", "#ff7f0e", "#2ca02c", "#111111"]},
+            marker={"color": ["#9a9a9a", "#9a9a9a", "#9a9a9a", "#3c3c3c"]},
         )
     )
     fig.update_layout(
@@ -105,8 +107,8 @@ def waterfall_figure(report: dict[str, Any], lang: str) -> go.Figure:
             y=[s[1] / 60.0 for s in steps],
             measure=[s[2] for s in steps],
             decreasing={"marker": {"color": "#d62728"}},
-            totals={"marker": {"color": "#2ca02c"}},
-            increasing={"marker": {"color": "#1f77b4"}},
+            totals={"marker": {"color": "#3c3c3c"}},
+            increasing={"marker": {"color": "#9a9a9a"}},
             texttemplate="%{y:.1f}",
         )
     )
@@ -152,4 +154,6 @@ def timeline_figure(
         margin={"l": 80, "r": 20, "t": 40, "b": 30},
         uirevision="timeline",
     )
+    if not fig.data:
+        no_data_note(fig, lang)
     return fig

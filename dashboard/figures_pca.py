@@ -28,12 +28,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.detectors import DetectorPoint
-from dashboard.figures import finite, line
+from dashboard.figures import BASE_LAYOUT, empty_figure, finite, line, no_data_note
 from dashboard.i18n import t
 
-T2_COLOUR = "#1f77b4"
-SPE_COLOUR = "#9467bd"
-LIMIT_COLOUR = "#d62728"
+# ISA-101: statistics in dark greys/blues, limits dark grey dashed; red only for alarm markers.
+T2_COLOUR = "#1d4e89"
+SPE_COLOUR = "#555555"
+LIMIT_COLOUR = "#3c3c3c"
+ALARM_COLOUR = "#d40000"
 
 
 def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figure:
@@ -42,6 +44,8 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
     An alarm is marked on the statistic that crossed its limit; clicking a marker selects the
     alarm (the page reads ``customdata``).
     """
+    if not points:
+        return empty_figure(lang, height=460)
     x = [datetime.fromtimestamp(p.time_ns / 1e9, zone) for p in points]
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=("Hotelling T²", "SPE (Q)")
@@ -67,7 +71,7 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
                 y=[finite(getattr(p, attr)) for _, p in alarms],
                 name=t("alarm", lang),
                 mode="markers",
-                marker={"color": LIMIT_COLOUR, "size": 10, "symbol": "x"},
+                marker={"color": ALARM_COLOUR, "size": 10, "symbol": "x"},
                 customdata=[p.time_ns for _, p in alarms],
                 hovertext=[", ".join(p.rules) for _, p in alarms],
                 showlegend=row == 1,
@@ -76,6 +80,7 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
             col=1,
         )
     fig.update_layout(
+        **BASE_LAYOUT,
         margin={"l": 50, "r": 20, "t": 40, "b": 30},
         height=460,
         uirevision="pca",
@@ -112,5 +117,5 @@ def contribution_figure(contributions: dict[str, list[dict[str, Any]]] | None, l
         xaxis={"title": "%"},
     )
     if not contributions:
-        fig.add_annotation(text=t("select_alarm", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        no_data_note(fig, lang, "select_alarm")
     return fig

@@ -16,6 +16,8 @@ Examples
 'WE1: 1 point beyond the control limits (3σ)'
 >>> alarm_rows(pts, ZoneInfo("UTC"))[0]["rules"]
 'WE1'
+>>> spc_figure([], "ewma", "B101_level (cm)", ZoneInfo("UTC"), "fr").layout.annotations[0].text
+'Pas encore de données'
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from typing import Any
 import plotly.graph_objects as go
 
 from analytics.detectors import DetectorPoint, rule_text
-from dashboard.figures import finite, line
+from dashboard.figures import BASE_LAYOUT, empty_figure, finite, line
 from dashboard.i18n import t
 
-STAT_COLOUR = "#1f77b4"
-VALUE_COLOUR = "#9aa5b1"
-CENTRE_COLOUR = "#2ca02c"
-LIMIT_COLOUR = "#d62728"
-ALARM_COLOUR = "#d62728"
+# ISA-101: the statistic dark blue-grey, centre and limits grey; red only for the alarm markers.
+STAT_COLOUR = "#1d4e89"
+VALUE_COLOUR = "#a8a8a8"
+CENTRE_COLOUR = "#6b6b6b"
+LIMIT_COLOUR = "#3c3c3c"
+ALARM_COLOUR = "#d40000"
 
 
 def _times(points: Sequence[DetectorPoint], zone: Any) -> list[datetime]:
@@ -59,6 +62,8 @@ def spc_figure(points: Sequence[DetectorPoint], method: str, title: str, zone: A
     The window means the detector saw are drawn too (grey) except for CUSUM, whose
     statistic is in sigma units; during warm-up and the reference period only they exist.
     """
+    if not points:
+        return empty_figure(lang, title, height=380)
     x = _times(points, zone)
     fig = go.Figure()
     if method != "cusum":
@@ -100,6 +105,7 @@ def spc_figure(points: Sequence[DetectorPoint], method: str, title: str, zone: A
             bgcolor="white",
         )
     fig.update_layout(
+        **BASE_LAYOUT,
         title={"text": title, "x": 0.02},
         margin={"l": 50, "r": 20, "t": 40, "b": 30},
         height=380,

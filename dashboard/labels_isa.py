@@ -16,4 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
     "time_sim_axes": {"fr": "Axes en heure simulée", "en": "Axes in simulated time"},
     "newest_point": {"fr": "Dernier point", "en": "Newest point"},
     "menu": {"fr": "Menu", "en": "Menu"},
+    "oee_produced": {"fr": "produites", "en": "produced"},
+    "oee_good": {"fr": "bonnes", "en": "good"},
+    "oee_rejected": {"fr": "rebutées", "en": "rejected"},
 }

@@ -10,9 +10,10 @@ import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from dashboard.context import DashContext
+from dashboard.figures import empty_figure
 from dashboard.figures_oee import apq_figure, timeline_figure, waterfall_figure
-from dashboard.i18n import t
-from dashboard.shell import GRAPH_CONFIG, Shell, notice
+from dashboard.i18n import fmt_number, t
+from dashboard.shell import Shell, chart_config, notice
 
 PATH = "/oee"
 SHELL = Shell(PATH, "oee_title", lang_id="oee-lang", tick_id="oee-tick", tick_ms=2000)
@@ -31,12 +32,24 @@ def machine_card(view: dict[str, Any], lang: str) -> html.Div:
             html.Div(id={"type": "oee-summary", "machine": key}, className="det-status"),
             html.Div(
                 [
-                    dcc.Graph(id={"type": "oee-apq", "machine": key}, config=GRAPH_CONFIG),
-                    dcc.Graph(id={"type": "oee-waterfall", "machine": key}, config=GRAPH_CONFIG),
+                    dcc.Graph(
+                        id={"type": "oee-apq", "machine": key},
+                        config=chart_config(lang),
+                        figure=empty_figure(lang, height=300),
+                    ),
+                    dcc.Graph(
+                        id={"type": "oee-waterfall", "machine": key},
+                        config=chart_config(lang),
+                        figure=empty_figure(lang, height=320),
+                    ),
                 ],
                 className="oee-row",
             ),
-            dcc.Graph(id={"type": "oee-timeline", "machine": key}, config=GRAPH_CONFIG),
+            dcc.Graph(
+                id={"type": "oee-timeline", "machine": key},
+                config=chart_config(lang),
+                figure=empty_figure(lang, height=180),
+            ),
         ],
         className="chart-card",
     )
@@ -79,10 +92,11 @@ def register(app: Dash, ctx: DashContext) -> None:
                 for part in out:
                     part.append(dash.no_update)
                 continue
-            summary = (
-                f"{t('state', lang)}: {view['state']} · produced {report['produced']:g}, "
-                f"good {report['good']:g}, rejected {report['rejected']:g}"
+            counts = ", ".join(
+                f"{t('oee_' + key, lang)} {fmt_number(report[key], lang, 0)}"
+                for key in ("produced", "good", "rejected")
             )
+            summary = f"{t('state', lang)}{' :' if lang == 'fr' else ':'} {view['state']} · {counts}"
             out[0].append(summary)
             out[1].append(apq_figure(report, lang))
             out[2].append(waterfall_figure(report, lang))

@@ -30,8 +30,9 @@ from dash import Dash, Input, Output, State, dcc, html
 from audit import AuditUnavailable
 from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.context import DashContext
-from dashboard.i18n import t
+from dashboard.i18n import fmt_number, t
 from dashboard.shell import Shell, notice
+from dashboard.tag_format import format_value
 from models.unit import TagSpec
 from twin.access_policy import AccessPolicy
 from twin.faults.service import TwinControl
@@ -65,8 +66,11 @@ def current_text(control: TwinControl, unit: str | None, tag: str | None, lang: 
     if spec is None:
         return t("op_pick", lang)
     value = control.runtime.slots[unit].unit.read().get(tag)
-    shown = "—" if value is None else f"{float(value):.4g}"
-    text = f"{t('op_current', lang)}: {shown} {spec.unit} · {t('op_range', lang)} {spec.lo:g} … {spec.hi:g}"
+    # State names for modes and switches, the language's decimal separator (dashboard.tag_format).
+    shown = format_value(spec, None if value is None else float(value), None, lang).text
+    span = f"{fmt_number(spec.lo, lang)} … {fmt_number(spec.hi, lang)} {spec.unit}".rstrip()
+    colon = " : " if lang == "fr" else ": "
+    text = f"{t('op_current', lang)}{colon}{shown} · {t('op_range', lang)} {span}"
     if control.policy.needs_reason(unit, tag):
         text += f" · {t('op_reason_required', lang)}"
     return text

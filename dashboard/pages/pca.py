@@ -51,10 +51,10 @@ def pca_body(infos: list[dict[str, Any]], lang: str) -> list[Any]:
             className="detector-select",
         ),
         html.Div(id="pca-status", className="det-status"),
-        chart_card("pca-graph"),
+        chart_card("pca-graph", lang),
         html.H2(t("pca_alarm", lang)),
         dcc.Dropdown(id="pca-alarm", options=[], value=None, placeholder=t("select_alarm", lang)),
-        chart_card("pca-contrib"),
+        chart_card("pca-contrib", lang),
     ]
 
 

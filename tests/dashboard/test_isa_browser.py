@@ -159,6 +159,9 @@ def test_quality_tables_and_layout_in_the_browser(tmp_path: Path, monkeypatch: p
                 "return [h.getBoundingClientRect().height, parseFloat(s.lineHeight) || parseFloat(s.fontSize) * 1.2];",
             )
             assert height < 1.5 * line, (height, line)
+            # No sideways scroll once the charts have followed the new width (Plotly re-lays out after a resize).
+            sideways = "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            wait_for("no sideways scroll at 1,280 px", lambda: _js(driver, sideways), 15)
             driver.save_screenshot(str(tmp_path / "station-fr-1280.png"))
         finally:
             driver.quit()
