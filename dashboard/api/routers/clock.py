@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audit import audited
 from dashboard.api.auth import InstructorDep, ViewerDep, actor
-from dashboard.api.deps import RuntimeDep, ServicesDep
+from dashboard.api.deps import RuntimeDep, ServicesDep, get_control
 from twin.runtime import TwinRuntime
 
 router = APIRouter(tags=["clock"])
@@ -59,14 +59,19 @@ def clock_state(runtime: TwinRuntime) -> dict[str, Any]:
 
 
 @router.get("/clock")
-async def get_clock(_who: ViewerDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def get_clock(_who: ViewerDep, services: ServicesDep) -> dict[str, Any]:
+    runtime = services.clock_runtime()
+    if runtime is None:  # a dashboard-only process: the twin's clock over OPC UA (or 503)
+        return get_control(services).clock()
     return clock_state(runtime)
 
 
 @router.put("/clock")
-async def set_clock(
-    who: InstructorDep, body: ClockUpdate, runtime: RuntimeDep, services: ServicesDep
-) -> dict[str, Any]:
+async def set_clock(who: InstructorDep, body: ClockUpdate, services: ServicesDep) -> dict[str, Any]:
+    runtime = services.clock_runtime()
+    if runtime is None:  # the twin sets it and records it, as this person via the dashboard
+        speed = math.inf if body.speed == "max" else body.speed
+        return get_control(services).set_clock(speed, body.paused, actor=actor(who))
     before = clock_state(runtime)
     old = {"speed": before["speed"], "paused": before["paused"]}
     with audited(services.audit, actor(who), "clock.set", "clock", old=old, new=body.model_dump(exclude_none=True)):
