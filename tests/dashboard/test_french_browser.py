@@ -23,8 +23,10 @@ from historian.base import Point
 from models.registry import params_class, unit_class
 
 #: Words a French page must not show (whole words, case-sensitive: tag ids like B101_level are fine).
-ENGLISH = ("Level", "Updated", "Setpoint", "Status", "Dec", "Nov", "Flow", "Pressure", "Temperature", "Measured")
-ENGLISH += ("Output", "Tank", "No data", "Alarm", "Acknowledge", "Phase time", "Time")
+ENGLISH = tuple(
+    "Level|Updated|Setpoint|Status|Dec|Nov|Flow|Pressure|Temperature|Measured|Output|Tank|No data|Alarm"
+    "|Acknowledge|Phase time|Time".split("|")
+)
 #: Page path → the catalogue key of its title (the test waits for it before reading the page).
 PAGES = {
     "/": "title",
