@@ -28,6 +28,7 @@ from dashboard.auth.gate import LOCAL_CONSOLE
 from dashboard.context import DashContext
 from dashboard.grid import button_col, col, data_grid
 from dashboard.i18n import t
+from dashboard.plant_texts import alarm_message
 from dashboard.shell import Shell, notice
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def alarm_rows(
             "detector": a["alarm_id"],
             "tag": a["tag"],
             "rules": ", ".join(a["rules"]),
-            "message": a["message"],
+            "message": alarm_message(a, lang),
             "count": max(raised.get(a["alarm_id"], 0), 1),
             "raised": _time(a["raised_ns"], zone),
             "cleared": _time(a["cleared_ns"], zone),
