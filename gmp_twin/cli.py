@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gmp_twin import export_cli
 
     export_cli.register(sub)
+    from gmp_twin import reset_cli
+
+    reset_cli.register(sub)
     return parser
 
 

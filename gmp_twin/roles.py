@@ -30,6 +30,7 @@ from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.services import HealthProvider, Services
 from gmp_twin.identity import Identity, make_gate, open_identity, session_secret
+from gmp_twin.run_lock import hold_run_lock
 from gmp_twin.settings import Settings
 from historian import Historian, open_historian
 from historian.outbox import Outbox
@@ -121,7 +122,15 @@ async def twin_server(
 
 
 async def run_twin(settings: Settings, stop: asyncio.Event) -> None:
-    """Role ``twin``: simulation + OPC UA server; fault events go to the historian via their own outbox."""
+    """Role ``twin``: simulation + OPC UA server; fault events go to the historian via their own outbox.
+
+    Holds the run lock (``settings.run_lock``) while it runs: ``gmp-twin reset`` refuses meanwhile.
+    """
+    with hold_run_lock(settings.run_lock):
+        await _run_twin(settings, stop)
+
+
+async def _run_twin(settings: Settings, stop: asyncio.Event) -> None:
     identity = open_identity(settings, announce=True, http=False)
     async with open_historian(settings.historian) as historian:
         outbox = Outbox(settings.events_outbox, max_rows=settings.outbox_max_rows, unit="twin")
@@ -362,7 +371,13 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
     """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process.
 
     ``banner`` is printed once the start-up checks passed (production mode may refuse to start).
+    Holds the run lock (``settings.run_lock``) while it runs: ``gmp-twin reset`` refuses meanwhile.
     """
+    with hold_run_lock(settings.run_lock):
+        await _run_all(settings, stop, with_twin, banner)
+
+
+async def _run_all(settings: Settings, stop: asyncio.Event, with_twin: bool, banner: str) -> None:
     tagmaps = load_tagmaps(settings)
     detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     events_outbox: Path = Field(
         Path("data/events-outbox.sqlite"), description="durable outbox of the twin role's fault events"
     )
+    run_lock: Path = Field(
+        Path("data/run.lock"),
+        description="held while `gmp-twin run` or the twin role runs on this data; `gmp-twin reset` refuses then",
+    )
 
     @field_validator("tagmap", mode="before")
     @classmethod

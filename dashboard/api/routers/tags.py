@@ -1,8 +1,13 @@
-"""``GET /api/tags``: every tag with its latest value, unit, timestamp and status."""
+"""``GET /api/tags``: every tag with its latest value, unit, timestamp, status and age.
+
+Ages are measured against the clock the values are stamped with (:mod:`dashboard.time_basis`):
+the wall clock when the plant runs live, the simulation's "now" when it runs accelerated,
+paused or ahead of the wall. A value JSON cannot carry (NaN, infinity) is ``null``.
+"""
 
 from __future__ import annotations
 
-import time
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +16,8 @@ from fastapi import APIRouter
 
 from dashboard.api.auth import ViewerDep
 from dashboard.api.deps import ServicesDep
+from dashboard.time_basis import time_basis
+from historian.base import Sample
 
 router = APIRouter(tags=["tags"])
 
@@ -23,14 +30,26 @@ def status_text(code: int) -> str:
         return f"0x{code:08X}"
 
 
+def json_number(value: float | None) -> float | None:
+    """``value``, or ``None`` where JSON has no number (NaN, ±infinity).
+
+    >>> json_number(1.5), json_number(float("nan")), json_number(float("inf"))
+    (1.5, None, None)
+    """
+    return None if value is None or not math.isfinite(value) else value
+
+
 @router.get("/tags")
 async def list_tags(_who: ViewerDep, services: ServicesDep) -> list[dict[str, Any]]:
     """One entry per tag of every tag map, with its latest historian value (or null)."""
-    now_ns = time.time_ns()
-    out: list[dict[str, Any]] = []
+    latest: list[dict[str, Sample]] = []
     for tagmap in services.tagmaps:
-        latest = await services.historian.latest(site=tagmap.site, unit=tagmap.unit)
-        by_tag = {key.tag: sample for key, sample in latest.items() if key.source == tagmap.source}
+        found = await services.historian.latest(site=tagmap.site, unit=tagmap.unit)
+        latest.append({key.tag: sample for key, sample in found.items() if key.source == tagmap.source})
+    newest = max((s.time_ns for by_tag in latest for s in by_tag.values()), default=None)
+    basis = time_basis(services, newest_ns=newest)
+    out: list[dict[str, Any]] = []
+    for tagmap, by_tag in zip(services.tagmaps, latest, strict=True):
         for tag in tagmap.tags:
             sample = by_tag.get(tag.name)
             out.append(
@@ -45,13 +64,14 @@ async def list_tags(_who: ViewerDep, services: ServicesDep) -> list[dict[str, An
                     "lo": tag.lo,
                     "hi": tag.hi,
                     "source": tagmap.source,
-                    "value": None if sample is None else sample.value,
+                    "value": None if sample is None else json_number(sample.value),
                     "status": None if sample is None else sample.status,
                     "status_text": None if sample is None else status_text(sample.status),
                     "timestamp": None
                     if sample is None
                     else datetime.fromtimestamp(sample.time_ns / 1e9, UTC).isoformat(timespec="milliseconds"),
-                    "age_s": None if sample is None else round((now_ns - sample.time_ns) / 1e9, 3),
+                    "age_s": None if sample is None else round(basis.age_s(sample.time_ns), 3),
+                    "time_basis": "simulated" if basis.simulated else "wall",
                 }
             )
     return out
