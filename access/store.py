@@ -29,6 +29,7 @@ from access.roles import ROLES
 from access.users_file import (
     NAME_PATTERN,
     ApiToken,
+    ClientCertificate,
     ConfigError,
     UserEntry,
     UsersFile,
@@ -279,6 +280,33 @@ class UserStore:
             i = self._require(data, name)
             self._replace(data, name, tokens=[*data.users[i].tokens, entry])
         return token
+
+    def add_certificate(self, name: str, sha256_fingerprint: str, subject: str = "", *, actor: Actor) -> None:
+        """Let an X.509 client certificate log in as ``name`` (OPC UA); audited ``user.cert_add``."""
+        cert = ClientCertificate(sha256_fingerprint=sha256_fingerprint, subject=subject)
+        with self._edit(actor, "user.cert_add", f"user:{name}", new=cert.model_dump()) as data:
+            i = self._require(data, name)
+            for user in data.users:
+                if any(c.sha256_fingerprint == cert.sha256_fingerprint for c in user.certificates):
+                    raise ValueError(
+                        f"this certificate already logs in as {user.name!r}; "
+                        f"remove it there first (`gmp-twin users cert {user.name} --remove ...`)"
+                    )
+            self._replace(data, name, certificates=[*data.users[i].certificates, cert])
+
+    def remove_certificate(self, name: str, fingerprint_prefix: str, *, actor: Actor) -> None:
+        """Stop a client certificate logging in as ``name``; audited ``user.cert_remove``."""
+        wanted = fingerprint_prefix.replace(":", "").strip().lower()
+        with self._edit(actor, "user.cert_remove", f"user:{name}", old_of=lambda _: {"sha256": wanted}) as data:
+            certs = data.users[self._require(data, name)].certificates
+            kept = [c for c in certs if not (wanted and c.sha256_fingerprint.startswith(wanted))]
+            if len(certs) - len(kept) != 1:
+                known = ", ".join(c.sha256_fingerprint[:16] for c in certs) or "none"
+                raise ValueError(
+                    f"{len(certs) - len(kept)} certificates of {name!r} start with {fingerprint_prefix!r}; "
+                    f"give a prefix that matches exactly one (certificates: {known})"
+                )
+            self._replace(data, name, certificates=kept)
 
     def revoke_token(self, name: str, token_id: str, *, actor: Actor) -> None:
         """Revoke the API token ``token_id`` of ``name``; audited ``token.revoke``."""

@@ -23,6 +23,7 @@ from access import ROLES, UserStore, check_strength, generate_password
 from access.credentials_sheet import DEFAULT_URL, Credential, write_sheet
 from access.roster import RosterEntry, read_roster
 from audit import Actor, AuditTrail, AuditUnavailable
+from pki import read_certificate
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -167,6 +168,23 @@ def _cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+@_refusals
+def _cmd_cert(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        if args.remove:
+            store.remove_certificate(args.name, args.remove, actor=cli_actor())
+            print(f"the certificate {args.remove} no longer logs in as {args.name}")
+            return 0
+        info = read_certificate(args.add)
+        store.add_certificate(args.name, info.sha256, info.subject, actor=cli_actor())
+    print(f"{info.subject} (SHA-256 {info.sha256[:16]}…) now logs in as {args.name} over OPC UA")
+    print(
+        "the client's application certificate must also be trusted by the twin's server "
+        "(after its first attempt: `gmp-twin pki list`, then `gmp-twin pki trust THUMBPRINT`)"
+    )
+    return 0
+
+
 def _create_accounts(
     store: UserStore, entries: list[RosterEntry], role: str, actor: Actor
 ) -> tuple[list[Credential], list[str], list[str]]:
@@ -278,6 +296,15 @@ def register(sub: Any) -> None:
     token.add_argument("--label", default="", help="what the token is for, e.g. 'grading script'")
     token.add_argument("--revoke", metavar="TOKEN_ID", help="revoke this token id (see `users list --json`)")
     token.set_defaults(handler=_cmd_token)
+
+    cert = actions.add_parser(
+        "cert", parents=[common], help="let an X.509 client certificate log in as a user (OPC UA), or stop it"
+    )
+    cert.add_argument("name")
+    what = cert.add_mutually_exclusive_group(required=True)
+    what.add_argument("--add", type=Path, metavar="FILE", help="the client's certificate, PEM or DER")
+    what.add_argument("--remove", metavar="SHA256", help="fingerprint (or its start) of a certificate to remove")
+    cert.set_defaults(handler=_cmd_cert)
 
     imp = actions.add_parser(
         "import", parents=[common], help="create accounts with one-time passwords from a class roster (CSV)"

@@ -4,6 +4,6 @@
 ``gmp-twin pki list|trust|reject`` works on it.
 """
 
-from pki.store import OWN_CERT_DAYS, CertInfo, Pki, Validator, thumbprint
+from pki.store import OWN_CERT_DAYS, CertInfo, Pki, Validator, read_certificate, thumbprint
 
-__all__ = ["OWN_CERT_DAYS", "CertInfo", "Pki", "Validator", "thumbprint"]
+__all__ = ["OWN_CERT_DAYS", "CertInfo", "Pki", "Validator", "read_certificate", "thumbprint"]

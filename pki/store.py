@@ -92,6 +92,21 @@ def _der(data: bytes) -> bytes:
     return data
 
 
+def read_certificate(path: str | Path) -> CertInfo:
+    """Describe the certificate file ``path`` (PEM or DER).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it is not a certificate.
+    """
+    path = Path(path)
+    try:
+        return CertInfo.of(_der(path.read_bytes()), path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not an X.509 certificate in PEM or DER ({exc})") from None
+
+
 def _normalise(prefix: str) -> str:
     text = prefix.strip().upper()
     text = text.removeprefix("SHA1:")

@@ -140,3 +140,57 @@ def test_a_corrupt_users_file_is_reported_with_file_and_line(tmp_path: Path) -> 
     out = _cli(tmp_path, "list")
     assert out.returncode == 2
     assert f"{tmp_path / 'users.yaml'}:4: 'pasword_hash': unknown key" in out.stderr
+
+
+def test_cert_maps_a_client_certificate_to_a_user_and_removes_it(tmp_path: Path) -> None:
+    """`users cert NAME --add FILE` writes the SHA-256 fingerprint the OPC UA server matches; audited."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    assert _cli(tmp_path, "add", "ines", "--role", "instructor").returncode == 0
+    assert _cli(tmp_path, "add", "sam", "--role", "student").returncode == 0
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ines-card")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    pem = tmp_path / "ines-card.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    sha256 = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+    added = _cli(tmp_path, "cert", "ines", "--add", str(pem))
+    assert added.returncode == 0, added.stderr
+    assert "CN=ines-card" in added.stdout and "logs in as ines" in added.stdout
+    store = UserStore(tmp_path / "users.yaml")
+    found = store.user_for_certificate(sha256)
+    assert found is not None and found.name == "ines"
+
+    twice = _cli(tmp_path, "cert", "sam", "--add", str(pem))
+    assert twice.returncode == 2 and "already logs in as 'ines'" in twice.stderr
+    not_a_cert = tmp_path / "notes.txt"
+    not_a_cert.write_text("hello")
+    bad = _cli(tmp_path, "cert", "sam", "--add", str(not_a_cert))
+    assert bad.returncode == 2 and f"{not_a_cert}: not an X.509 certificate" in bad.stderr
+
+    removed = _cli(tmp_path, "cert", "ines", "--remove", sha256[:12])
+    assert removed.returncode == 0, removed.stderr
+    assert UserStore(tmp_path / "users.yaml").user_for_certificate(sha256) is None
+    actions = [a for a in _actions(tmp_path) if a[0].startswith("user.cert")]
+    assert actions == [
+        ("user.cert_add", "user:ines", "ok"),
+        ("user.cert_add", "user:sam", "refused"),
+        ("user.cert_remove", "user:ines", "ok"),
+    ]
