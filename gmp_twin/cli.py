@@ -271,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gmp_twin import pki_cli
 
     pki_cli.register(sub)
+    from gmp_twin import grafana
+
+    grafana.register(sub)
     from gmp_twin import export_cli
 
     export_cli.register(sub)
