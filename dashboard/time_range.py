@@ -179,16 +179,22 @@ def iso(time_ns: int) -> str:
     >>> iso(1_500_000_000)
     '1970-01-01T00:00:01.500000Z'
     """
-    return datetime.fromtimestamp(time_ns / 1e9, UTC).isoformat().replace("+00:00", "Z")
+    seconds, ns = divmod(int(time_ns), _S)  # exact: no float rounding of the microseconds
+    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=ns // 1000)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def export_href(unit: str, tags: Sequence[str], start_ns: int, end_ns: int, site: str | None = None) -> str:
     """The ``GET /api/history`` CSV link of a window (the same data ``gmp-twin export`` writes).
 
+    ``end_ns`` is included, as in :func:`resolve_range` (the API's ``end`` is excluded: the
+    link ends 1 µs later, the resolution of the timestamps).
+
     >>> export_href("TK1", ["a", "b"], 0, _S)
-    '/api/history?unit=TK1&tags=a%2Cb&start=1970-01-01T00%3A00%3A00Z&end=1970-01-01T00%3A00%3A01Z&format=csv'
+    '/api/history?unit=TK1&tags=a%2Cb&start=1970-01-01T00%3A00%3A00Z&end=1970-01-01T00%3A00%3A01.000001Z&format=csv'
     """
-    query: dict[str, str] = {"unit": unit, "tags": ",".join(tags), "start": iso(start_ns), "end": iso(end_ns)}
+    end = iso(end_ns + 1000)
+    query: dict[str, str] = {"unit": unit, "tags": ",".join(tags), "start": iso(start_ns), "end": end}
     if site:
         query["site"] = site
     query["format"] = "csv"

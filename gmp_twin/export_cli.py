@@ -63,7 +63,7 @@ async def export(args: argparse.Namespace, settings: Any, sink: BinaryIO) -> tup
             sink.write(json.dumps(document, ensure_ascii=False).encode())
         else:
             async for chunk in csv_chunks(historian, series, start_ns, end_ns, args.max_points, on_rows=count):
-                sink.write(chunk)
+                await asyncio.to_thread(sink.write, chunk)  # the next series are prepared meanwhile
     return rows, start_ns, end_ns
 
 

@@ -20,8 +20,10 @@ reads straight into Arrow: 24 h of the default plant (about 15 million rows) in 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -52,6 +54,8 @@ COLUMNS = ("time", "site", "unit", "tag", "value", "eu", "status", "status_name"
 _S = 1_000_000_000
 #: Above this many distinct seconds, times are formatted one by one instead of by lookup.
 _DENSE_SECONDS = 10_000_000
+#: Series read and formatted ahead of the one being written (bounded memory: a few series).
+_IN_FLIGHT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +145,13 @@ def _table(series: ExportSeries, raw: RawSeries) -> pa.Table:
     )
 
 
-def _csv(table: pa.Table) -> bytes:
+def _csv(series: ExportSeries, raw: RawSeries) -> bytes:
+    table = _table(series, raw)
+    # Arrow's "needed" quotes every string; names without a delimiter, quote or line break
+    # (all of the plant's) and the times never need it: fewer bytes to write.
+    plain = not any(set(text) & set(',"\r\n') for text in (series.site or "", series.unit, series.tag, series.eu))
     sink = io.BytesIO()
-    options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+    options = pcsv.WriteOptions(include_header=False, quoting_style="none" if plain else "needed")
     pcsv.write_csv(table, sink, write_options=options)
     return sink.getvalue()
 
@@ -161,12 +169,29 @@ async def csv_chunks(
     ``on_rows`` is told the row count of each chunk (progress, totals).
     """
     yield (",".join(COLUMNS) + "\n").encode()
-    for one in series:
+
+    async def chunk(one: ExportSeries) -> tuple[int, bytes]:
         raw = await read_series(historian, one, start_ns, stop_ns, max_points)
-        if len(raw):
-            if on_rows is not None:
-                on_rows(len(raw))
-            yield _csv(_table(one, raw))
+        return len(raw), (await asyncio.to_thread(_csv, one, raw) if len(raw) else b"")
+
+    # A few series in flight: one is read (SQLite thread) while others are formatted (worker
+    # threads; Arrow and SQLite release the GIL) and the oldest is written by the caller.
+    pending: deque[asyncio.Future[tuple[int, bytes]]] = deque()
+    todo = iter(series)
+    try:
+        while True:
+            while len(pending) < _IN_FLIGHT and (one := next(todo, None)) is not None:
+                pending.append(asyncio.ensure_future(chunk(one)))
+            if not pending:
+                break
+            rows, text = await pending.popleft()
+            if rows:
+                if on_rows is not None:
+                    on_rows(rows)
+                yield text
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _number(value: float) -> float | None:

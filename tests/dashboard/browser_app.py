@@ -96,8 +96,10 @@ def wait_for(what: str, condition: Callable[[], Any], timeout: float = 20.0) -> 
 
 
 @contextlib.contextmanager
-def serve(tmp_path: Path, people: People | None, monitoring: bool = False) -> Iterator[Served]:
-    """API + dashboard + a running plant at ×10, on a free port, in a background thread.
+def serve(
+    tmp_path: Path, people: People | None, monitoring: bool = False, plant: PlantConfig = PLANT
+) -> Iterator[Served]:
+    """API + dashboard + a running plant at ×10 (default: the MPS PA station), on a free port, in a thread.
 
     ``people`` gives the users, the gate (its ``local_console`` flag included) and the audit
     trail; ``None``: a process without users (everyone an anonymous viewer).
@@ -114,14 +116,14 @@ def serve(tmp_path: Path, people: People | None, monitoring: bool = False) -> It
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
-            units = build_plant(PLANT)
+            units = build_plant(plant)
             runtime = TwinRuntime(units, clock=SimClock(speed=10))
             audit = people.audit if people else None
             if audit is not None:
                 audit.sim_time = lambda: runtime.clock.sim_time_s  # as gmp_twin.roles.twin_server does
             control = TwinControl(runtime, site="lab", run_id="run-console", scenario_dir=library, audit=audit)
             control.bind_loop(loop)
-            tagmaps = plant_tagmaps(PLANT, units, "opc.tcp://127.0.0.1:4840")
+            tagmaps = plant_tagmaps(plant, units, "opc.tcp://127.0.0.1:4840")
             mon = None
             if outbox is not None:
                 (tmp_path / "detectors.yaml").write_text(LEVEL_DETECTOR)
