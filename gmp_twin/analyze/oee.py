@@ -74,13 +74,55 @@ def _rows(mask: pd.Series) -> str:
     return ", ".join(rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
-def _load_states(path: str) -> tuple[list[StateChange], bool]:
+def _wide(path: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]] | None:
+    """A ``gmp-twin simulate`` file (``time_s``, ``<machine>_state``, ``<machine>_produced``...)
+    as long state and count frames (timestamp, machine, ...) and each machine's highest speed
+    setpoint (``<machine>_speed_sp``, items/min: the ideal rate by default); ``None`` for any
+    other file."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        return None
+    with p.open(encoding="utf-8", errors="replace") as f:
+        header = [c.strip().lower() for c in f.readline().split(",")]
+    machines = [c.removesuffix("_state") for c in header if c.endswith("_state")]
+    if "time_s" not in header or not machines:
+        return None
+    frame = _read_csv(path, ["time_s"], "a `gmp-twin simulate` file has a time_s column")
+    states = pd.concat(
+        pd.DataFrame({"timestamp": frame["time_s"], "machine": m, "state": frame[f"{m}_state"]}) for m in machines
+    )
+    counted = [m for m in machines if {f"{m}_{c}" for c in ("produced", "good", "rejected")} <= set(frame.columns)]
+    counts = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "timestamp": frame["time_s"],
+                    "machine": m,
+                    **{c: frame[f"{m}_{c}"] for c in ("produced", "good", "rejected")},
+                }
+            )
+            for m in counted
+        ]
+        or [pd.DataFrame(columns=["timestamp", "machine", "produced", "good", "rejected"])]
+    )
+    rates = {
+        m: float(pd.to_numeric(frame[f"{m}_speed_sp"], errors="coerce").max())
+        for m in machines
+        if f"{m}_speed_sp" in frame.columns
+    }
+    return states.reset_index(drop=True), counts.reset_index(drop=True), {m: r for m, r in rates.items() if r > 0}
+
+
+def _load_states(path: str, frame: pd.DataFrame | None = None) -> tuple[list[StateChange], bool]:
     import pandas as pd
 
     from analytics.oee import PackMLState, StateChange
 
     fix = "the states file needs the header timestamp,machine,state[,cause]"
-    frame = _read_csv(path, ["timestamp", "state"], fix)
+    if frame is None:
+        frame = _read_csv(path, ["timestamp", "state"], fix)
     t, dated = _times(frame, path)
     machines = frame["machine"] if "machine" in frame.columns else pd.Series(["machine"] * len(frame))
     causes = frame["cause"] if "cause" in frame.columns else pd.Series([""] * len(frame))
@@ -96,13 +138,14 @@ def _load_states(path: str) -> tuple[list[StateChange], bool]:
     return out, dated
 
 
-def _load_counts(path: str) -> list[CountSample]:
+def _load_counts(path: str, frame: pd.DataFrame | None = None) -> list[CountSample]:
     import pandas as pd
 
     from analytics.oee import Counts, CountSample
 
     fix = "the counts file needs the header timestamp,machine,produced,good,rejected"
-    frame = _read_csv(path, ["timestamp"], fix)
+    if frame is None:
+        frame = _read_csv(path, ["timestamp"], fix)
     t, _ = _times(frame, path)
     have = [c for c in ("produced", "good", "rejected") if c in frame.columns]
     if len(have) < 2:
@@ -199,8 +242,13 @@ def _report_dict(r: OeeReport, dated: bool) -> dict[str, Any]:
 def cmd_oee(args: argparse.Namespace) -> int:
     from analytics.oee import PackMLState, TimeCategory, line_oee, oee_from_logs
 
-    states, dated = _load_states(args.states)
-    counts = _load_counts(args.counts) if args.counts else []
+    # A `gmp-twin simulate --unit line-1` file holds both the states and the counters.
+    wide = _wide(args.states)
+    states, dated = _load_states(args.states, wide[0] if wide else None)
+    if args.counts:
+        counts = _load_counts(args.counts)
+    else:
+        counts = _load_counts(args.states, wide[1]) if wide is not None and len(wide[1]) else []
     unknown = sorted({c.machine for c in counts} - {s.machine for s in states})
     if unknown:
         raise CliError(
@@ -214,7 +262,8 @@ def cmd_oee(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(f"--planned-state: {exc}") from None
     options: dict[str, Any] = {
-        "ideal_rate_per_min": _ideal_rates(args.ideal_rate),
+        # A simulate file without --ideal-rate: each machine's speed setpoint.
+        "ideal_rate_per_min": _ideal_rates(args.ideal_rate) or (wide[2] if wide is not None and wide[2] else None),
         "small_stop_s": args.small_stop_s,
         "startup_window_s": args.startup_window_s,
         "cumulative_counts": args.counts_mode == "cumulative",
