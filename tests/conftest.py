@@ -176,29 +176,11 @@ def influxd_factory(tmp_path: Path) -> Iterator[Callable[..., InfluxdServer]]:
 
 
 def chromium(window: str = "1400,1400") -> Any:
-    """A headless Debian Chromium driven by Selenium (one setup for every browser test).
+    """A headless Debian Chromium driven by Selenium (one setup for every browser test:
+    :func:`gmp_twin.browser.headless_chromium`, which ``make screenshots`` uses too)."""
+    from gmp_twin.browser import headless_chromium
 
-    The flags keep Chromium off the network this machine does not have (background
-    services, component updates, QUIC) and let it run as root in a container.
-    """
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--window-size={window}",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    return headless_chromium(window)
 
 
 @contextlib.asynccontextmanager
