@@ -154,6 +154,9 @@ async def test_downsampled_view_and_errors(sqlite_api: Api) -> None:
     assert unknown.status_code == 404 and "B101_level" in unknown.json()["detail"]
     reversed_ = await sqlite_api.client.get("/api/history", params={"start": END, "end": START}, headers=student)
     assert reversed_.status_code == 400
+    far = {"tags": "B102_flow", "start": "0001-01-01T00:00:00", "end": "9999-12-31T23:59:59Z", "format": "csv"}
+    everything = await sqlite_api.client.get("/api/history", params=far, headers=student)
+    assert everything.status_code == 200 and everything.content.count(b"\n") == 401
     assert (await sqlite_api.client.get("/api/history")).status_code == 401  # a viewer at least
     bad = _cli(sqlite_api.url, "--tags", "nope")
     assert bad.returncode == 2 and b"unknown tag(s): nope" in bad.stderr

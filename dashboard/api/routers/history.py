@@ -25,12 +25,14 @@ router = APIRouter(tags=["history"])
 
 #: The default window when no ``start`` is given.
 DEFAULT_WINDOW_S = 3600
+_MAX_NS = 2**62
 
 
 def _ns(moment: datetime) -> int:
+    """ns since the epoch, clamped to what historians store (1970 to 2116: int64 ns)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return round(moment.timestamp() * 1e6) * 1000
+    return min(max(round(moment.timestamp() * 1e6) * 1000, 0), _MAX_NS)
 
 
 def _split(values: list[str] | None) -> list[str]:
