@@ -4,24 +4,38 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+# Pinned versions (uv pip compile of pyproject.toml): the same install on every machine; `make lock` renews them.
+LOCK      := requirements.lock
+DEV_LOCK  := requirements-dev.lock
+UV        := uv==0.13.9
 # Two cores: multithreaded BLAS only fights the tests' own processes.
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: run test bench lint typecheck system-deps clean
+.PHONY: run test bench lint typecheck system-deps clean lock
 
 # `make run` installs only what the twin needs (fast first start); tests add the dev tools.
 # uv resolves and downloads in parallel (~10 s cold instead of ~45 s with pip); pip is the fallback.
 INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python
-$(RUN_STAMP): pyproject.toml
+$(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check uv
-	$(INSTALL) -e . || $(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check $(UV)
+
+$(RUN_STAMP): pyproject.toml $(LOCK) | $(BIN)/uv
+	($(INSTALL) -r $(LOCK) && $(INSTALL) --no-deps -e .) || \
+	  $(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK) -e .
 	touch $(RUN_STAMP)
 
-$(DEV_STAMP): $(RUN_STAMP)
-	$(INSTALL) -e '.[dev]' || $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(DEV_STAMP): $(RUN_STAMP) $(DEV_LOCK)
+	($(INSTALL) -r $(DEV_LOCK) && $(INSTALL) --no-deps -e '.[dev]') || \
+	  $(BIN)/pip install --quiet --disable-pip-version-check -r $(DEV_LOCK) -e '.[dev]'
 	touch $(DEV_STAMP)
+
+## make lock: resolve pyproject.toml's dependencies again (newest allowed versions) into the lock files
+COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --custom-compile-command "make lock" -q
+lock: | $(BIN)/uv
+	$(COMPILE) -o $(LOCK)
+	$(COMPILE) --extra dev -o $(DEV_LOCK)
 
 ## make run: the whole twin in one process (OPC UA :4840, dashboard + API :8050, SQLite historian)
 run: $(RUN_STAMP)

@@ -83,8 +83,11 @@ def test_compose_refuses_to_start_without_secrets(compose: dict[str, Any]) -> No
         with pytest.raises(KeyError, match="GMP_TWIN_SESSION_SECRET"):
             service(compose, name, {**SECRETS, "GMP_TWIN_SESSION_SECRET": ""})
     for missing in ("GMP_TWIN_OPCUA_USERNAME", "GMP_TWIN_OPCUA_PASSWORD"):
-        with pytest.raises(KeyError, match=missing):
-            service(compose, "bridge", {**SECRETS, missing: ""})
+        for name in ("bridge", "dashboard"):
+            with pytest.raises(KeyError, match=missing):
+                service(compose, name, {**SECRETS, missing: ""})
+    with pytest.raises(KeyError, match="GRAFANA_ADMIN_PASSWORD"):
+        service(compose, "grafana", SECRETS)
 
 
 def test_env_example_has_no_usable_secret() -> None:
@@ -98,6 +101,7 @@ def test_env_example_has_no_usable_secret() -> None:
         "GMP_TWIN_INFLUXDB_TOKEN",
         "GMP_TWIN_SESSION_SECRET",
         "GMP_TWIN_OPCUA_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",
     ):
         assert example[key] == "", key
     assert example["GMP_TWIN_PUBLISH_ADDRESS"] == "127.0.0.1"
@@ -110,6 +114,7 @@ def test_compose_publishes_on_loopback_by_default_and_people_are_shared(compose:
         "twin": ["${GMP_TWIN_PUBLISH_ADDRESS:-127.0.0.1}:4840:4840"],
         "bridge": [],
         "dashboard": ["${GMP_TWIN_PUBLISH_ADDRESS:-127.0.0.1}:8050:8050"],
+        "grafana": ["${GMP_TWIN_PUBLISH_ADDRESS:-127.0.0.1}:3000:3000"],
     }
     assert interpolate(published["twin"][0], {}) == "127.0.0.1:4840:4840"
     assert interpolate(published["twin"][0], {"GMP_TWIN_PUBLISH_ADDRESS": "0.0.0.0"}) == "0.0.0.0:4840:4840"
@@ -123,7 +128,7 @@ def test_compose_publishes_on_loopback_by_default_and_people_are_shared(compose:
         assert (env["GMP_TWIN_USERS"], env["GMP_TWIN_AUDIT"]) == ("/people/users.yaml", "/people/audit.sqlite")
         assert "people:/people" in compose["services"][name]["volumes"], name
     assert "people" in compose["volumes"]
-    for name in ("twin", "bridge"):  # one PKI folder: the twin and its bridge trust each other
+    for name in ("twin", "bridge", "dashboard"):  # one PKI folder: the twin, its bridge and the dashboard
         assert service(compose, name, SECRETS)[1]["GMP_TWIN_PKI"] == "/pki"
         assert "pki:/pki" in compose["services"][name]["volumes"], name
     assert "pki" in compose["volumes"]
@@ -257,6 +262,16 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
         assert "Identity" in type(no_anonymous.value).__name__ or "Access" in type(no_anonymous.value).__name__, repr(
             no_anonymous.value
         )
+        # The instructor functions work in the split: the dashboard drives the twin over OPC UA.
+        fault = {"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B101_level"}, "magnitude": 3}
+        made = http_json(browser, "POST", f"{base}/api/faults", fault)
+        assert made["kind"] == "sensor_bias" and made["id"] == "F1"
+        assert [f["id"] for f in http_json(browser, "GET", f"{base}/api/faults")] == ["F1"]
+        assert http_json(browser, "GET", f"{base}/api/scenarios?lang=fr")  # the twin's library, in French
+        clock = http_json(browser, "PUT", f"{base}/api/clock", {"speed": 2, "paused": False})
+        assert clock["speed"] == 2 and clock["run_id"]
+        assert http_json(browser, "GET", f"{base}/api/clock")["speed"] == 2
+        assert http_json(browser, "DELETE", f"{base}/api/faults") == {"cleared": ["F1"]}
         assert (tmp_path / "outbox.sqlite").exists()  # GMP_TWIN_OUTBOX=/data/outbox.sqlite was honoured
         assert (tmp_path / "events-outbox.sqlite").exists()  # the twin's fault events have their own
     finally:
@@ -275,3 +290,8 @@ def test_roles_as_separate_processes(compose: dict[str, Any], influxdb1: str, tm
     assert any(r["action"] == "user.add" and r["object"] == "user:bridge" and r["via"] == "cli" for r in records)
     assert ("login", "alice", "http") in seen and ("password.change", "alice", "http") in seen
     assert ("login", "bridge", "opcua") in seen
+    # The twin recorded alice's changes as hers, made through the dashboard (not as the bridge account).
+    for action in ("fault.inject", "clock.set", "fault.clear_all"):
+        done = [r for r in records if r["action"] == action]
+        assert [(r["user"], r["role"], r["result"]) for r in done] == [("alice", "admin", "ok")], action
+        assert " via dashboard opc.tcp " in done[0]["client"], done[0]
