@@ -438,8 +438,11 @@ class TwinOpcUaServer:
             else ua.Variant(float(value), ua.VariantType.Double)
         )
         now = datetime.now(UTC)
+        # On the plant's clock, as every publication: a run ahead of the wall (accelerated, or
+        # resumed after one) must not store the write hours behind its own values.
+        source = _ua_time(self.control.runtime.clock.now_ns()) if self.control is not None else now
         await self.server.write_attribute_value(
-            self._nodes[(unit, tag)], ua.DataValue(variant, SourceTimestamp=now, ServerTimestamp=now)
+            self._nodes[(unit, tag)], ua.DataValue(variant, SourceTimestamp=source, ServerTimestamp=max(now, source))
         )
 
     async def publish(self, unit: str, readings: dict[str, Reading], time_ns: int) -> None:
