@@ -8,7 +8,8 @@ against; :func:`time_basis_banner` says it plainly on every page ("Heure simulé
 
 Without a simulation in the process (a real kit, or a dashboard-only role) the basis is the
 wall clock, unless the newest value lies in the future: then a simulation elsewhere runs
-ahead and its newest value is "now".
+ahead and its newest value is "now". The banner also asks the twin of another process
+(``services.remote_control``, the compose split) for its speed and pause.
 
 Examples
 --------
@@ -28,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -36,6 +38,8 @@ from typing import Any, Protocol
 from dash import MATCH, Dash, Input, Output, dcc, html
 
 from dashboard.i18n import fmt_number, t
+
+log = logging.getLogger(__name__)
 
 #: Page level of the banner's callback (every page shows it).
 LEVEL = "viewer"
@@ -98,7 +102,9 @@ def wall_basis(wall_ns: int | None = None) -> TimeBasis:
     return TimeBasis(simulated=False, now_ns=wall, wall_ns=wall)
 
 
-def time_basis(services: Any, wall_ns: int | None = None, newest_ns: int | None = None) -> TimeBasis:
+def time_basis(
+    services: Any, wall_ns: int | None = None, newest_ns: int | None = None, ask_remote: bool = False
+) -> TimeBasis:
     """The time basis of a process's :class:`dashboard.services.Services`.
 
     ``newest_ns`` (the newest value's timestamp, when the caller has it) lets a process without
@@ -108,9 +114,11 @@ def time_basis(services: Any, wall_ns: int | None = None, newest_ns: int | None 
     runtime = services.clock_runtime()
     clock: _Clock | None = getattr(runtime, "clock", None)
     if clock is None:
-        if newest_ns is not None and newest_ns > wall + LIVE_TOLERANCE_S * _S:
-            return TimeBasis(simulated=True, now_ns=newest_ns, wall_ns=wall)
-        return wall_basis(wall)
+        ahead = newest_ns is not None and newest_ns > wall + LIVE_TOLERANCE_S * _S
+        now = newest_ns if ahead and newest_ns is not None else wall
+        speed, paused = _remote_clock(services) if ask_remote else (None, False)
+        simulated = ahead or paused or (speed is not None and speed != 1.0)
+        return TimeBasis(simulated=simulated, now_ns=now, wall_ns=wall, speed=speed, paused=paused)
     plant = clock.now_ns()
     live = clock.speed == 1.0 and not clock.paused and abs(plant - wall) <= LIVE_TOLERANCE_S * _S
     return TimeBasis(
@@ -121,6 +129,24 @@ def time_basis(services: Any, wall_ns: int | None = None, newest_ns: int | None 
         paused=clock.paused,
         run_start_ns=getattr(runtime, "run_start_ns", None),
     )
+
+
+def _remote_clock(services: Any) -> tuple[float | None, bool]:
+    """Speed and pause of a twin in another process (``services.remote_control``), if it answers.
+
+    One OPC UA round trip that blocks the caller: for Dash callbacks (worker threads), not for
+    the API's event loop.
+    """
+    remote = getattr(services, "remote_control", None)
+    if remote is None:
+        return None, False
+    try:
+        state = remote.clock()
+    except Exception as exc:  # an unreachable twin: say nothing rather than fail the page
+        log.debug("time basis: the twin's clock is not readable (%s)", exc)
+        return None, False
+    speed = state.get("speed")
+    return (math.inf if speed == "max" else float(speed) if speed is not None else None), bool(state.get("paused"))
 
 
 def _duration(seconds: float, lang: str) -> str:
@@ -185,6 +211,6 @@ def register(app: Dash, ctx: Any) -> None:
         Input({"type": _TICK, "lang": MATCH}, "id"),
     )
     def on_time_basis_tick(_n: int | None, ident: dict[str, str]) -> tuple[str, str]:
-        basis = time_basis(ctx.services)
+        basis = time_basis(ctx.services, ask_remote=True)
         kind = "time-basis-sim" if basis.simulated else "time-basis-wall"
         return describe(basis, ident["lang"]), f"time-basis-text {kind}"

@@ -55,3 +55,27 @@ def test_without_a_simulation_the_newest_value_says_if_one_runs_ahead() -> None:
     elsewhere = time_basis(services(None), wall_ns=wall, newest_ns=wall + 3_600 * S)
     assert elsewhere.simulated and elsewhere.now_ns == wall + 3_600 * S and elsewhere.speed is None
     assert describe(elsewhere, "en") == "Simulated time (1 h 0 min ahead)"
+
+
+class _Remote:
+    """What the compose split's dashboard holds: the twin's clock over OPC UA (only ``clock()`` is read)."""
+
+    def __init__(self, state: dict[str, object] | None) -> None:
+        self.state = state
+
+    def clock(self) -> dict[str, object]:
+        if self.state is None:
+            raise ConnectionError("twin unreachable")
+        return self.state
+
+
+def test_the_banner_asks_a_remote_twin_for_its_speed() -> None:
+    wall = 1_800_000_000 * S
+    split = services(None)
+    split.remote_control = _Remote({"speed": 10.0, "paused": False, "sim_time_s": 5.0})  # type: ignore[assignment]
+    assert describe(time_basis(split, wall_ns=wall, ask_remote=True), "fr") == "Heure simulée (×10)"
+    assert not time_basis(split, wall_ns=wall).simulated  # the API's event loop never waits on the twin
+    split.remote_control = _Remote({"speed": "max", "paused": True})  # type: ignore[assignment]
+    assert describe(time_basis(split, wall_ns=wall, ask_remote=True), "en") == "Simulated time (max speed, paused)"
+    split.remote_control = _Remote(None)  # type: ignore[assignment]
+    assert describe(time_basis(split, wall_ns=wall, ask_remote=True), "en") == "Wall-clock time"
