@@ -182,8 +182,12 @@ def grid_bare_states(driver: Any, stateful: Collection[str]) -> list[str]:
 
 
 def console_errors(driver: Any) -> list[str]:
-    """The ``SEVERE`` entries of the browser console since the last call (the log is drained)."""
-    return [str(entry.get("message", "")) for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+    """The ``SEVERE`` entries of the browser console since the last call (the log is drained).
+
+    Each entry is its first line (a JavaScript stack trace adds nothing a reader can act on).
+    """
+    entries = driver.get_log("browser")
+    return [str(e.get("message", "")).split("\n")[0] for e in entries if e.get("level") == "SEVERE"]
 
 
 def overlaps(driver: Any) -> list[str]:

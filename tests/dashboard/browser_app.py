@@ -97,7 +97,11 @@ def wait_for(what: str, condition: Callable[[], Any], timeout: float = 20.0) -> 
 
 @contextlib.contextmanager
 def serve(
-    tmp_path: Path, people: People | None, monitoring: bool = False, plant: PlantConfig = PLANT
+    tmp_path: Path,
+    people: People | None,
+    monitoring: bool = False,
+    plant: PlantConfig = PLANT,
+    detectors: str = LEVEL_DETECTOR,
 ) -> Iterator[Served]:
     """API + dashboard + a running plant at ×10 (default: the MPS PA station), on a free port, in a thread.
 
@@ -126,7 +130,7 @@ def serve(
             tagmaps = plant_tagmaps(plant, units, "opc.tcp://127.0.0.1:4840")
             mon = None
             if outbox is not None:
-                (tmp_path / "detectors.yaml").write_text(LEVEL_DETECTOR)
+                (tmp_path / "detectors.yaml").write_text(detectors)
                 config = load_detectors(
                     tmp_path / "detectors.yaml", {tm.unit: [t.name for t in tm.tags] for tm in tagmaps}
                 )
