@@ -12,7 +12,7 @@ UV        := uv==0.13.9
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 
-.PHONY: run test bench lint typecheck system-deps clean lock
+.PHONY: run test bench lint typecheck system-deps clean lock screenshots
 
 # `make run` installs only what the twin needs (fast first start); tests add the dev tools.
 # uv resolves and downloads in parallel (~10 s cold instead of ~45 s with pip); pip is the fallback.
@@ -63,6 +63,10 @@ test: $(DEV_STAMP) system-deps lint
 ## make bench: benchmarks; each prints one JSON document on stdout
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+## make screenshots: every dashboard page in FR and EN at 1,280 px into docs/screenshots/, checked (exit 1 on a finding)
+screenshots: $(DEV_STAMP) system-deps
+	$(BIN)/python -m gmp_twin.screenshots
 
 ## make lint: ruff, ruff format and the import-layer contracts of pyproject.toml (ARCHITECTURE.md)
 lint: $(DEV_STAMP)
