@@ -25,15 +25,17 @@ connection, calls fail at once for ``retry_after_s`` instead of waiting for the 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from asyncua import Client, ua
 from asyncua.sync import ThreadLoop
@@ -41,14 +43,17 @@ from asyncua.sync import ThreadLoop
 from audit import Actor, AuditUnavailable, Signature
 from config_schema.files import ConfigError
 from config_schema.tagmap import TagMapSecurity
+from models.unit import TagSpec
 from pki import Pki
 from plc_bridge.connection import describe, open_client
-from twin.delegation import sign_request
+from twin.access_policy import AccessPolicy
+from twin.delegation import POLICY_WIRE, SPECS_WIRE, sign_request
 from twin.faults.service import SYSTEM, Role
 from twin.opcua_methods import PARENT_NAME, SERVICE
 from twin.opcua_server import NAMESPACE_URI
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Exceptions the twin's answer may carry, by name (anything else becomes a RuntimeError).
 _ERRORS: dict[str, type[Exception]] = {
@@ -83,6 +88,10 @@ class RemoteControl:
         Longest wait for one call (and for connecting).
     retry_after_s : float
         After a failed connection, calls fail at once for this long.
+    static_ttl_s : float
+        How long the plant's fixed facts (fault catalog, access policy, tag metadata) are kept
+        before asking again: the console's form asks for them at every choice, and they change
+        only when the twin restarts on another plant file.
     """
 
     def __init__(
@@ -95,6 +104,7 @@ class RemoteControl:
         insecure: bool = False,
         timeout_s: float = 10.0,
         retry_after_s: float = 3.0,
+        static_ttl_s: float = 30.0,
     ) -> None:
         self.endpoint = endpoint
         self._secret = secret
@@ -103,6 +113,8 @@ class RemoteControl:
         self.insecure = insecure
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
+        self.static_ttl_s = static_ttl_s
+        self._static: dict[str, tuple[float, Any]] = {}
         self._thread: ThreadLoop | None = None
         self._client: Client | None = None
         self._method: tuple[ua.NodeId, ua.NodeId] | None = None
@@ -231,6 +243,16 @@ class RemoteControl:
             raise _ERRORS.get(error.get("type"), RuntimeError)(error.get("message", "refused by the twin"))
         return data["ok"]
 
+    def _fixed(self, op: str, parse: Callable[[Any], T]) -> T:
+        """A fixed fact of the plant (``catalog``, ``policy``, ``tag_specs``), asked again after ``static_ttl_s``."""
+        now = time.monotonic()
+        cached = self._static.get(op)
+        if cached is not None and now - cached[0] < self.static_ttl_s:
+            return cast(T, cached[1])
+        value = parse(self._request(op, {}))
+        self._static[op] = (now, value)
+        return value
+
     def _unreachable(self, exc: BaseException) -> TwinUnreachable:
         self._failed_at = time.monotonic()
         self._last_error = f"{type(exc).__name__}: {exc}"
@@ -242,9 +264,20 @@ class RemoteControl:
     def run_id(self) -> str:
         return str(self.clock().get("run_id", ""))
 
+    @property
+    def policy(self) -> AccessPolicy:
+        return self._fixed("policy", POLICY_WIRE.validate_python)
+
+    def tag_specs(self) -> dict[str, list[TagSpec]]:
+        # A copy of each list: a caller may sort or filter it.
+        return {unit: list(specs) for unit, specs in self._fixed("tag_specs", SPECS_WIRE.validate_python).items()}
+
+    def read_setting(self, unit: str, tag: str) -> float | None:
+        value = self._request("read_setting", {"unit": unit, "tag": tag})
+        return None if value is None else float(value)
+
     def catalog(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("catalog", {})
-        return result
+        return copy.deepcopy(self._fixed("catalog", dict))  # the form's helpers only read it; a copy all the same
 
     def faults(self, role: Role, live_only: bool = False) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._request("faults", {"role": role, "live_only": live_only})

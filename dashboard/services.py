@@ -23,6 +23,8 @@ from audit import Actor, AuditTrail, Signature
 from config_schema.tagmap import TagMap
 from dashboard.auth.gate import Gate
 from historian.base import Historian
+from models.unit import TagSpec
+from twin.access_policy import AccessPolicy
 from twin.faults.service import Role, TwinControl
 from twin.runtime import TwinRuntime
 
@@ -32,6 +34,10 @@ HealthProvider = Callable[[], dict[str, Any]]
 
 class PlantControl(Protocol):
     """Faults, scenarios, the clock and tag writes of the simulated plant, by role.
+
+    Besides the changes, it tells the dashboard what the plant allows: the plant file's access
+    policy (who may write which tag, which writes need a reason, which actions a signature),
+    each unit's tag metadata, and a writable tag's present value (the operate page).
 
     :class:`twin.faults.service.TwinControl` in the process that runs the simulation;
     :class:`dashboard.remote_control.RemoteControl` in a dashboard-only process (the compose
@@ -43,6 +49,13 @@ class PlantControl(Protocol):
 
     @property
     def run_id(self) -> str: ...
+
+    @property
+    def policy(self) -> AccessPolicy: ...
+
+    def tag_specs(self) -> dict[str, list[TagSpec]]: ...
+
+    def read_setting(self, unit: str, tag: str) -> float | None: ...
 
     def catalog(self) -> dict[str, Any]: ...
 

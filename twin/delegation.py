@@ -13,7 +13,8 @@ The twin checks, in this order:
    not seen before (its nonce): a captured request cannot be played again;
 2. for a change, the person in the twin's own users file: enabled, and the role the operation
    needs (:data:`OPERATIONS`) taken from the file, never from the request; a read (catalog,
-   faults, scenarios, clock) is served with the view the dashboard's own role check chose;
+   faults, scenarios, clock, the access policy, tag metadata, a writable tag's value) is served
+   with the view the dashboard's own role check chose;
 3. then :class:`TwinControl` does the change as that person, ``via`` ``http`` or ``dash``,
    with the client recorded as ``"<browser address> via dashboard <OPC UA session>"``: the
    audit trail names who acted and through which service.
@@ -51,11 +52,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import TypeAdapter
 
 from access import UserStore
 from access.roles import at_least
 from audit import Actor, Signature
 from audit.record import Via
+from models.unit import TagSpec
+from twin.access_policy import AccessPolicy
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,11 @@ MAX_AGE_S = 60
 _SALT = "gmp-twin.opcua.delegation"
 _VIAS: tuple[Via, ...] = ("http", "dash")
 
+#: The wire form of the access policy and of the units' tag metadata (JSON both ways; pydantic
+#: turns lists back into tuples and frozensets, string keys of ``states`` back into ints).
+POLICY_WIRE: TypeAdapter[AccessPolicy] = TypeAdapter(AccessPolicy)
+SPECS_WIRE: TypeAdapter[dict[str, list[TagSpec]]] = TypeAdapter(dict[str, list[TagSpec]])
+
 #: Operation -> role it needs (``None``: a read the dashboard serves to anyone it lets in).
 OPERATIONS: dict[str, str | None] = {
     "catalog": None,
@@ -71,6 +80,9 @@ OPERATIONS: dict[str, str | None] = {
     "scenario_state": None,
     "clock": None,
     "scenarios": None,
+    "policy": None,
+    "tag_specs": None,
+    "read_setting": None,
     "inject": "instructor",
     "clear": "instructor",
     "clear_all": "instructor",
@@ -179,4 +191,13 @@ def signature_from(data: Any) -> Signature | None:
     return Signature.from_dict(data) if isinstance(data, dict) else None
 
 
-__all__ = ["MAX_AGE_S", "OPERATIONS", "Delegated", "DelegationVerifier", "sign_request", "signature_from"]
+__all__ = [
+    "MAX_AGE_S",
+    "OPERATIONS",
+    "POLICY_WIRE",
+    "SPECS_WIRE",
+    "Delegated",
+    "DelegationVerifier",
+    "sign_request",
+    "signature_from",
+]

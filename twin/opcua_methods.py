@@ -53,7 +53,7 @@ from asyncua import ua
 
 from access import Authenticator, LoginRefused
 from audit import Actor, AuditUnavailable, Signature
-from twin.delegation import Delegated, DelegationVerifier, signature_from
+from twin.delegation import POLICY_WIRE, SPECS_WIRE, Delegated, DelegationVerifier, signature_from
 from twin.faults.service import Role, TwinControl
 from twin.opcua_users import TwinUser, caller, deny, refusal
 
@@ -317,6 +317,12 @@ class TwinMethods:
             return {**c.clock(), "steps": c.runtime.steps, "dt_s": c.runtime.dt_s}
         if d.op == "scenarios":
             return c.scenarios(str(a.get("lang", "en")))
+        if d.op == "policy":
+            return POLICY_WIRE.dump_python(c.policy, mode="json")
+        if d.op == "tag_specs":
+            return SPECS_WIRE.dump_python(c.tag_specs(), mode="json")
+        if d.op == "read_setting":
+            return c.read_setting(str(a["unit"]), str(a["tag"]))
         actor = self._delegated_actor(who, d)
         if d.op == "inject":
             return c.inject(dict(a["fault"]), bool(a.get("hidden", False)), actor=actor)

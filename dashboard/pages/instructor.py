@@ -1,16 +1,20 @@
 """Instructor console: inject and clear faults, play scenarios, drive the simulation clock.
 
-The page exists wherever a simulation runs in the process (``ctx.services.control``); without
-one it is not registered and ``/instructor`` is Dash's 404. It needs the ``instructor`` level
+The page exists wherever the process drives a simulation (``ctx.services.plant_control()``: the
+one it runs, or in the compose split the twin it reaches over OPC UA); without one it is not
+registered and ``/instructor`` is Dash's 404. It needs the ``instructor`` level
 (:data:`LEVEL`): the guard of :mod:`dashboard.auth.dash_guard` checks it server-side for the
 layout and for every callback registered here, whatever the browser shows. A browser on this
 machine is the instructor ``local-console`` only with ``--local-console`` (the gate decides).
 
-Every action goes through :class:`twin.faults.service.TwinControl` (``ctx.services.control``),
-the same layer as ``/api/faults``, ``/api/scenarios`` and the OPC UA methods, as the logged-in
-person (:func:`acting`), and so into the audit trail; the service marshals the calls from Dash's
-worker threads onto the simulation loop. Its error messages are shown verbatim; a refusal (role,
-signature, an audit trail that cannot be written) is shown translated.
+Every action goes through :class:`dashboard.services.PlantControl` (``plant_control()``), the
+same layer as ``/api/faults``, ``/api/scenarios`` and the OPC UA methods, as the logged-in
+person (:func:`acting`), and so into the audit trail: in-process :class:`TwinControl`, which
+marshals the calls from Dash's worker threads onto the simulation loop, or
+:class:`dashboard.remote_control.RemoteControl`, whose twin checks the person's role again in
+its own users file and records them "via dashboard". Its error messages are shown verbatim; a
+refusal (role, signature, an audit trail that cannot be written) is shown translated, and a twin
+that cannot be reached (``ConnectionError``) says so instead of failing the callback.
 
 Stopping a scenario needs an electronic signature when the plant file says so (the default):
 the password again and a meaning, checked by :meth:`access.Authenticator.sign`
@@ -41,8 +45,8 @@ from dashboard.auth.gate import LOCAL_CONSOLE, Gate
 from dashboard.context import DashContext
 from dashboard.i18n import t
 from dashboard.instructor_form import FIELD, clock_bar, fault_form, fault_list, scenario_bar
+from dashboard.services import PlantControl
 from dashboard.shell import Shell, notice
-from twin.faults.service import TwinControl
 
 PATH = "/instructor"
 PAGE = "instructor"
@@ -55,9 +59,18 @@ NO_CATALOG: dict[str, Any] = {"kinds": {}, "units": {}}
 REFUSALS = (PermissionError, LoginRefused, AuditUnavailable)
 
 
-def control_of(ctx: DashContext) -> TwinControl | None:
-    """The control service of this process (``None`` in a dashboard-only process)."""
-    return ctx.services.control
+def control_of(ctx: DashContext) -> PlantControl | None:
+    """Who drives the plant: this process's simulation, or the twin over OPC UA (``None``: neither)."""
+    return ctx.services.plant_control()
+
+
+def unreachable_text(exc: ConnectionError, lang: str) -> str:
+    """The twin of the compose split cannot be reached (its OPC UA server is down or restarting).
+
+    >>> unreachable_text(ConnectionError("the twin at opc.tcp://twin:4840 is unreachable"), "en")[:28]
+    'The twin cannot be reached, '
+    """
+    return t("twin_unreachable", lang, reason=str(exc))
 
 
 def acting() -> Actor:
@@ -102,28 +115,32 @@ def sign_stop(gate: Gate | None, principal: Principal, signer: str, password: st
 
 
 # -- the page -------------------------------------------------------------------------------
-def console_body(control: TwinControl | None, lang: str, local_console: bool = False) -> list[Any]:
-    """Clock bar, fault form, fault list and scenario bar; a notice without the service."""
+def console_body(control: PlantControl | None, lang: str, local_console: bool = False) -> list[Any]:
+    """Clock bar, fault form, fault list and scenario bar; a notice without the service or the twin."""
     if control is None:
         return [notice("no_control", lang, id="ic-no-control")]
     library_error = ""
     try:
-        scenarios = control.scenarios(lang)
-    except ValueError as exc:  # a broken file in the library: say which, keep the console usable
-        scenarios, library_error = [], str(exc)
-    current = control.scenario_state("instructor")
-    signed = control.policy.needs_signature("scenario.stop")
+        try:
+            scenarios = control.scenarios(lang)
+        except ValueError as exc:  # a broken file in the library: say which, keep the console usable
+            scenarios, library_error = [], str(exc)
+        current = control.scenario_state("instructor")
+        signed = control.policy.needs_signature("scenario.stop")
+        clock, catalog = control.clock(), control.catalog()
+    except ConnectionError as exc:
+        return [html.P(unreachable_text(exc, lang), className="notice", id="ic-no-control")]
     return [
-        *clock_bar(control.clock(), lang),
-        *fault_form(control.catalog(), lang),
+        *clock_bar(clock, lang),
+        *fault_form(catalog, lang),
         *fault_list(lang),
         *scenario_bar(scenarios, current, lang, library_error, needs_signature=signed, local_console=local_console),
     ]
 
 
 def register(app: Dash, ctx: DashContext) -> None:
-    """Register the console and its callbacks where a simulation runs in this process."""
-    if ctx.services.control is None:
+    """Register the console and its callbacks where the process drives a simulation (its own or the twin's)."""
+    if ctx.services.plant_control() is None:
         # The page registry is process-wide: drop a console an earlier app of this process registered.
         dash.page_registry.pop(PAGE, None)
         return
@@ -155,19 +172,21 @@ def target_state(catalog: dict[str, Any], unit: str | None, kind: str | None, la
     return options, value, t(field, lang) if field else t("target", lang), style, no_magnitude
 
 
-def inject_fault(control: TwinControl | None, form: dict[str, Any], hidden: bool, lang: str, actor: Actor) -> str:
+def inject_fault(control: PlantControl | None, form: dict[str, Any], hidden: bool, lang: str, actor: Actor) -> str:
     """Inject the fault of the form (unit, kind, target, magnitude, start_s, ramp_s, duration_s)."""
     if control is None:
         return t("no_control", lang)
     unit, kind = form["unit"], form["kind"]
     if not unit or not kind:
         return t("pick_unit_kind", lang)
-    field, _ = view.target_choices(control.catalog(), unit, kind)
-    fault = view.fault_request(
-        unit, kind, field, form["target"], form["magnitude"], form["start_s"], form["ramp_s"], form["duration_s"]
-    )
     try:
+        field, _ = view.target_choices(control.catalog(), unit, kind)
+        fault = view.fault_request(
+            unit, kind, field, form["target"], form["magnitude"], form["start_s"], form["ramp_s"], form["duration_s"]
+        )
         made = control.inject(fault, hidden=hidden, actor=actor)
+    except ConnectionError as exc:
+        return unreachable_text(exc, lang)
     except REFUSALS as exc:
         return refusal_text(exc, lang)
     except ValueError as exc:
@@ -175,7 +194,7 @@ def inject_fault(control: TwinControl | None, form: dict[str, Any], hidden: bool
     return f"{t('injected', lang)}: {made['id']} — {made['description']}"
 
 
-def clear_faults(control: TwinControl | None, trigger: Any, lang: str, actor: Actor) -> str:
+def clear_faults(control: PlantControl | None, trigger: Any, lang: str, actor: Actor) -> str:
     """Clear every live fault (``ic-clear-all``) or the row's fault (``{"fault": id}``)."""
     if control is None:
         return t("no_control", lang)
@@ -184,6 +203,8 @@ def clear_faults(control: TwinControl | None, trigger: Any, lang: str, actor: Ac
             ids = control.clear_all(actor=actor)
         else:
             ids = [control.clear(str(trigger["fault"]), actor=actor)["id"]]
+    except ConnectionError as exc:
+        return unreachable_text(exc, lang)
     except REFUSALS as exc:
         return refusal_text(exc, lang)
     except KeyError as exc:
@@ -191,18 +212,25 @@ def clear_faults(control: TwinControl | None, trigger: Any, lang: str, actor: Ac
     return f"{t('faults_cleared', lang)}: {', '.join(ids)}" if ids else t("nothing_to_clear", lang)
 
 
-def console_refresh(control: TwinControl | None, seen: Any, lang: str) -> tuple[Any, ...]:
-    """Fault rows (only when they changed), clock line, scenario line and the table's stamp."""
+def console_refresh(control: PlantControl | None, seen: Any, lang: str) -> tuple[Any, ...]:
+    """Fault rows (only when they changed), clock line, scenario line and the table's stamp.
+
+    A twin out of reach keeps the last rows and says so on the clock line until it answers again.
+    """
     if control is None:
         return dash.no_update, dash.no_update, dash.no_update, seen
-    faults = control.faults("instructor")
+    try:
+        faults = control.faults("instructor")
+        scenario = view.scenario_text(control.scenario_state("instructor"), lang)
+        clock = view.clock_text(control.clock(), lang)
+    except ConnectionError as exc:
+        return dash.no_update, unreachable_text(exc, lang), dash.no_update, seen
     stamp = view.faults_stamp(faults)
     table = dash.no_update if stamp == seen else view.faults_rows(faults, lang)
-    scenario = view.scenario_text(control.scenario_state("instructor"), lang)
-    return table, view.clock_text(control.clock(), lang), scenario, stamp
+    return table, clock, scenario, stamp
 
 
-def drive_clock(control: TwinControl | None, trigger: Any, speed: str | None, lang: str, actor: Actor) -> Any:
+def drive_clock(control: PlantControl | None, trigger: Any, speed: str | None, lang: str, actor: Actor) -> Any:
     """Set the speed (``ic-speed``), pause or resume; the new speed and state in one line."""
     if control is None or trigger is None:
         return dash.no_update
@@ -213,13 +241,15 @@ def drive_clock(control: TwinControl | None, trigger: Any, speed: str | None, la
             state = control.set_clock(paused=trigger == "ic-pause", actor=actor)
         else:
             return dash.no_update
+    except ConnectionError as exc:
+        return unreachable_text(exc, lang)
     except REFUSALS as exc:
         return refusal_text(exc, lang)
     return f"×{view.speed_value(state['speed'])}" + (" · ⏸" if state["paused"] else " · ▶")
 
 
 def drive_scenario(
-    control: TwinControl | None,
+    control: PlantControl | None,
     trigger: Any,
     name: str | None,
     hide: bool,
@@ -251,6 +281,8 @@ def drive_scenario(
             state = control.hide_scenario(hide, actor=actor)
         else:
             return dash.no_update
+    except ConnectionError as exc:
+        return unreachable_text(exc, lang)
     except REFUSALS as exc:
         return refusal_text(exc, lang)
     except KeyError as exc:
@@ -263,6 +295,13 @@ def drive_scenario(
     return [text, html.Br(), html.Span(f"{t('signed', lang)}: {signature.manifestation()}", id="ic-manifestation")]
 
 
+def _needs_signature(control: PlantControl, action: str) -> bool:
+    try:
+        return control.policy.needs_signature(action)
+    except ConnectionError:  # the action itself will say the twin is out of reach
+        return False
+
+
 def _clicked() -> bool:
     # A re-rendered table fires its buttons' callback with n_clicks None: only real clicks count.
     return dash.ctx.triggered_id is not None and bool(dash.ctx.triggered) and bool(dash.ctx.triggered[0].get("value"))
@@ -272,7 +311,10 @@ def _clicked() -> bool:
 def _form_callbacks(app: Dash, ctx: DashContext) -> None:
     def catalog() -> dict[str, Any]:
         control = control_of(ctx)
-        return control.catalog() if control else NO_CATALOG
+        try:
+            return control.catalog() if control else NO_CATALOG
+        except ConnectionError:  # the twin is out of reach: nothing to offer until it answers
+            return NO_CATALOG
 
     @app.callback(Output("ic-kind", "options"), Output("ic-kind", "value"), Input("ic-unit", "value"))
     def kinds(unit: str | None) -> tuple[list[str], None]:
@@ -393,7 +435,7 @@ def _clock_and_scenario_callbacks(app: Dash, ctx: DashContext) -> None:
         control = control_of(ctx)
         sign: Callable[[], Signature] | None = None
         # Sign when the plant file asks for it, or when the instructor typed a password anyway.
-        if control is not None and (password or control.policy.needs_signature("scenario.stop")):
+        if control is not None and (password or _needs_signature(control, "scenario.stop")):
 
             def sign_now() -> Signature:
                 gate = ctx.services.gate

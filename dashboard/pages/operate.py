@@ -2,9 +2,13 @@
 
 Students see the tags the plant file lets them write (``operator_writable``), instructors every
 writable tag. A GMP-critical tag needs a reason. The write goes through
-:meth:`twin.faults.service.TwinControl.write_tag`, the same path as an OPC UA write and
+:meth:`dashboard.services.PlantControl.write_tag` (``ctx.services.plant_control()``): the
+simulation of this process (:class:`twin.faults.service.TwinControl`), or in the compose split
+the twin over OPC UA, which checks the person's role again in its own users file and records
+them "via dashboard". It is the same path as an OPC UA write and
 ``PUT /api/units/{unit}/tags/{tag}``: the unit checks the value, and the change (or its refusal)
-is in the audit trail with the old and new value.
+is in the audit trail with the old and new value. The units, their tags, the access policy and a
+tag's present value come from the same service, so the page offers what the twin accepts.
 
 Examples
 --------
@@ -31,11 +35,11 @@ from audit import AuditUnavailable
 from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.context import DashContext
 from dashboard.i18n import fmt_number, t
+from dashboard.services import PlantControl
 from dashboard.shell import Shell, notice
 from dashboard.tag_format import format_value
 from models.unit import TagSpec
 from twin.access_policy import AccessPolicy
-from twin.faults.service import TwinControl
 
 PATH = "/operate"
 LEVEL = "student"
@@ -58,26 +62,32 @@ def tag_options(
     return options
 
 
-def current_text(control: TwinControl, unit: str | None, tag: str | None, lang: str) -> str:
+def current_text(control: PlantControl, unit: str | None, tag: str | None, lang: str) -> str:
     """The tag's present value, its range and whether a reason is needed."""
-    if not unit or not tag or unit not in control.runtime.slots:
+    if not unit or not tag:
         return t("op_pick", lang)
-    spec = next((s for s in control.runtime.slots[unit].specs if s.name == tag), None)
-    if spec is None:
+    try:
+        spec = next((s for s in control.tag_specs().get(unit, []) if s.name == tag), None)
+        if spec is None:
+            return t("op_pick", lang)
+        value = control.read_setting(unit, tag)
+        critical = control.policy.needs_reason(unit, tag)
+    except ConnectionError as exc:
+        return t("twin_unreachable", lang, reason=str(exc))
+    except KeyError:  # not a writable tag (a hand-made request): nothing to show
         return t("op_pick", lang)
-    value = control.runtime.slots[unit].unit.read().get(tag)
     # State names for modes and switches, the language's decimal separator (dashboard.tag_format).
     shown = format_value(spec, None if value is None else float(value), None, lang).text
     span = f"{fmt_number(spec.lo, lang)} … {fmt_number(spec.hi, lang)} {spec.unit}".rstrip()
     colon = " : " if lang == "fr" else ": "
     text = f"{t('op_current', lang)}{colon}{shown} · {t('op_range', lang)} {span}"
-    if control.policy.needs_reason(unit, tag):
+    if critical:
         text += f" · {t('op_reason_required', lang)}"
     return text
 
 
 def write_value(
-    control: TwinControl | None, unit: str | None, tag: str | None, value: Any, reason: str | None, lang: str
+    control: PlantControl | None, unit: str | None, tag: str | None, value: Any, reason: str | None, lang: str
 ) -> str:
     """Write as the person of this request; the result (or the refusal) as one line."""
     if control is None:
@@ -86,6 +96,8 @@ def write_value(
         return t("op_pick", lang)
     try:
         done = control.write_tag(unit, tag, float(value), actor=current_actor(), reason=(reason or "").strip())
+    except ConnectionError as exc:
+        return t("twin_unreachable", lang, reason=str(exc))
     except AuditUnavailable as exc:
         return t("audit_refused", lang).format(reason=exc)
     except (PermissionError, ValueError, KeyError) as exc:
@@ -101,10 +113,13 @@ def _field(label: str, control: Any, min_width: str = "") -> html.Div:
 
 
 def operate_body(ctx: DashContext, lang: str) -> list[Any]:
-    control = ctx.services.control
+    control = ctx.services.plant_control()
     if control is None:
         return [notice("no_control", lang, id="op-none")]
-    units = list(control.runtime.slots)
+    try:
+        units = list(control.tag_specs())
+    except ConnectionError as exc:
+        return [html.P(t("twin_unreachable", lang, reason=str(exc)), className="notice", id="op-none")]
     form = [
         _field(t("op_unit", lang), dcc.Dropdown(units, units[0], id="op-unit", clearable=False), "200px"),
         _field(t("op_tag", lang), dcc.Dropdown(id="op-tag"), "380px"),
@@ -135,11 +150,14 @@ def register(app: Dash, ctx: DashContext) -> None:
     @app.callback(Output("op-tag", "options"), Output("op-tag", "value"), Input("op-unit", "value"),
                   State("op-lang", "data"))  # fmt: skip
     def tags(unit: str | None, lang: str) -> tuple[list[dict[str, str]], None]:
-        control = ctx.services.control
-        if control is None or unit not in control.runtime.slots:
+        control = ctx.services.plant_control()
+        if control is None or not unit:
             return [], None
-        role = current_principal().role
-        return tag_options(control.policy, control.runtime.slots[unit].specs, role, unit, lang), None
+        try:
+            specs, policy = control.tag_specs().get(unit, []), control.policy
+        except ConnectionError:  # the tag line says the twin is out of reach
+            return [], None
+        return tag_options(policy, specs, current_principal().role, unit, lang), None
 
     @app.callback(
         Output("op-current", "children"),
@@ -150,7 +168,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         State("op-lang", "data"),
     )
     def current(_n: int | None, tag: str | None, _result: Any, unit: str | None, lang: str) -> str:
-        control = ctx.services.control
+        control = ctx.services.plant_control()
         return current_text(control, unit, tag, lang) if control else ""
 
     @app.callback(
@@ -164,4 +182,4 @@ def register(app: Dash, ctx: DashContext) -> None:
         prevent_initial_call=True,
     )
     def write(_n: int | None, unit: str | None, tag: str | None, value: Any, reason: str | None, lang: str) -> str:
-        return write_value(ctx.services.control, unit, tag, value, reason, lang)
+        return write_value(ctx.services.plant_control(), unit, tag, value, reason, lang)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from audit import Actor, AuditTrail, Change, Signature, audited
+from models.unit import TagSpec
 from twin.access_policy import DEFAULT_SIGNED, AccessPolicy
 from twin.faults.catalog import FAULT_TYPES
 from twin.faults.manager import EventSink, FaultManager
@@ -173,6 +174,19 @@ class TwinControl:
         slot = self.runtime.slots.get(unit)
         value = slot.unit.read().get(tag) if slot is not None else None
         return None if value is None else float(value)
+
+    def tag_specs(self) -> dict[str, list[TagSpec]]:
+        """Every unit's tag metadata, in plant order (what the dashboard's operate page offers)."""
+        return {name: list(slot.specs) for name, slot in self.runtime.slots.items()}
+
+    def read_setting(self, unit: str, tag: str) -> float | None:
+        """The present value of a writable tag (setpoint, mode, output); ``KeyError`` for any other.
+
+        Writable tags only: a measurement's model value would show a hidden sensor fault.
+        """
+        if (unit, tag) not in self.policy.writable:
+            raise KeyError(f"{unit}.{tag} is not a writable tag of the plant")
+        return self.call(self._current, unit, tag)
 
     # -- faults -------------------------------------------------------------------------------
     def catalog(self) -> dict[str, Any]:
