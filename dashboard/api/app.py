@@ -14,12 +14,24 @@ from fastapi.responses import JSONResponse
 
 from audit import AuditUnavailable
 from dashboard.api.docs import add_local_docs
-from dashboard.api.routers import alarms, audit, clock, faults, health, history, scenarios, session, tags, writes
+from dashboard.api.routers import (
+    alarms,
+    audit,
+    clock,
+    faults,
+    health,
+    history,
+    reports,
+    scenarios,
+    session,
+    tags,
+    writes,
+)
 from dashboard.auth import pages
 from dashboard.remote_control import TwinUnreachable
 from dashboard.services import Services
 
-ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history)
+ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history, reports)
 
 
 async def _audit_down(request: Request, exc: Exception) -> JSONResponse:

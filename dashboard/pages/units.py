@@ -26,6 +26,7 @@ from dashboard.context import DashContext
 from dashboard.faceplate import faceplate, loops_of
 from dashboard.figures import times
 from dashboard.i18n import t
+from dashboard.report.links import report_links
 from dashboard.shell import Shell, chart_config
 from dashboard.tag_format import format_value
 from dashboard.tag_view import describe, head_time, tag_grid, tag_rows
@@ -88,6 +89,7 @@ def unit_section(ctx: DashContext, tm: TagMap, lang: str) -> html.Div:
     """One unit: faceplates, critical parameters, its type's own view, then its tag table."""
     critical = critical_tags(tm)
     body: list[Any] = [html.H2(f"{tm.unit} — {t(tm.unit_type or 'unit', lang)}")]
+    body += report_links(tm, lang, ctx.zone)
     if loops_of(tm):
         body += [html.H3(t("unit_loops", lang)), html.Div(id=f"faceplates-{tm.unit}", className="faceplates")]
     if tm.unit_type not in OWN_CPP_VIEW:
