@@ -102,5 +102,6 @@ LABELS: dict[str, dict[str, str]] = {
     "rp_scenario": {"fr": "Scénario", "en": "Scenario"},
     "rp_hidden": {"fr": "cachée", "en": "hidden"},
     "rp_still_active": {"fr": "toujours active", "en": "still active"},
+    "rp_anonymous": {"fr": "un visiteur non connecté", "en": "a visitor not logged in"},
     "rp_batches_of": {"fr": "Lots de {unit}", "en": "Batches of {unit}"},
 }

@@ -58,7 +58,7 @@ class Simulated:
 def simulate(tmp_path: Path, epoch_ns: int, hours: float = 3.0, every_s: int = 10) -> Simulated:
     """Run the plant ``hours`` from ``epoch_ns``; the hidden scenario starts 10 min in."""
     library = tmp_path / "scenarios"
-    library.mkdir(exist_ok=True)
+    library.mkdir(parents=True, exist_ok=True)
     (library / "slow-drying.yaml").write_text(ESCAPE)
     units = build_plant(PLANT)
     runtime = TwinRuntime(units, clock=SimClock(epoch_ns=epoch_ns), dt_s=1.0)

@@ -20,13 +20,14 @@ import pytest
 from batch_plant import SITE, Simulated, simulate
 from people import People, make_people
 
+from analytics.alarms import AlarmEvent, AlarmState, Priority, TransitionKind
 from dashboard.api.app import create_api
 from dashboard.autoclave_cycles import find_cycles
 from dashboard.report.batches import batch_id, find_batches, phase_table, value_at
 from dashboard.report.collect import collect, find_batch
 from dashboard.services import Services
 from historian import open_historian
-from historian.base import Historian
+from historian.base import Historian, Point
 
 SEC = 1_000_000_000
 EPOCH = 1_764_770_400 * SEC  # 2025-12-03 14:00 UTC
@@ -138,6 +139,18 @@ async def test_students_see_hidden_faults_only_once_the_exercise_is_over(api: Ap
 
 
 async def test_report_pages_in_french(api: Api) -> None:
+    # An alarm of the live monitoring during the first dryer batch, as it writes it.
+    first = find_batches("fluid_bed_dryer", _unit(api.sim, "dryer-1"))[0]
+    raised = AlarmEvent(first.start_ns + 600 * SEC, "product-temp", "dryer-1", "product_temperature",
+                        TransitionKind.RAISED, Priority.HIGH, "EWMA drift on product_temperature", None,
+                        AlarmState.UNACK_ACTIVE, True, False).to_point(SITE)  # fmt: skip
+    extra = {"detector": "product-temp", "method": "ewma", "rules": "WE1"}
+    await api.historian.write([Point(raised.measurement, raised.tags, {**raised.fields, **extra}, raised.time_ns)])
+    url = f"/api/reports/dryer-1?batch={first.batch_id}&lang=fr&tz=UTC"
+    dryer_page = html.unescape((await api.client.get(url, headers=api.as_("sam"))).text)
+    assert "<td>déclenchée</td>" in dryer_page and "<td>haute</td>" in dryer_page
+    assert "Dérive EWMA sur product_temperature : WE1" in dryer_page
+    assert "Édité le" in dryer_page and "par Sam Martin" in dryer_page
     listing = await api.client.get("/api/reports?lang=fr&tz=UTC", headers=api.as_("sam"))
     assert listing.status_code == 200 and listing.headers["content-type"].startswith("text/html")
     dryer = find_batches("fluid_bed_dryer", _unit(api.sim, "dryer-1"))

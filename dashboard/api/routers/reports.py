@@ -49,7 +49,8 @@ def _page(lang: str, tz: str, who: Principal) -> Page:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo(DEFAULT_ZONE)
-    return Page(lang, zone, who.display_name or who.name)
+    reader = t("rp_anonymous", lang) if who.role == "anonymous" else who.display_name or who.name
+    return Page(lang, zone, reader)
 
 
 @router.get("/reports/assets/{name}", response_class=FileResponse)
