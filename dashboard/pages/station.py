@@ -2,7 +2,10 @@
 
 Live traces use ``dcc.Interval`` + ``extendData``: each tick sends only the samples newer
 than what the browser already has, downsampled by the historian query. A loop chart that had
-nothing to draw ("No data yet") is rebuilt whole when its first values arrive. Values are shown
+nothing to draw ("No data yet") is rebuilt whole when its first values arrive. A time-range
+picker (:mod:`dashboard.time_range`, on the page's clock as :mod:`dashboard.unit_window`) sets
+the loop charts' window: the default, the last 15 minutes, stays live as above; a longer live
+range is redrawn whole once per downsampling bucket; a custom range stays still. Values are shown
 through :func:`dashboard.tag_format.format_value` (state names, decimal comma, quality), and the
 "newest point" line below the charts is on the same clock as their axes.
 """
@@ -18,6 +21,7 @@ from zoneinfo import ZoneInfo
 import dash
 import plotly.graph_objects as go
 from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from config_schema.tagmap import TagEntry, TagMap
 from dashboard.context import DashContext
@@ -28,6 +32,8 @@ from dashboard.pid import pid_figure
 from dashboard.shell import Shell, chart_config
 from dashboard.tag_format import format_value
 from dashboard.tag_view import head_time, tag_grid, tag_rows
+from dashboard.time_range import PRESETS, export_href, is_live, picker_value, range_inputs, range_picker
+from dashboard.unit_window import window
 from historian.base import Sample
 
 log = logging.getLogger(__name__)
@@ -36,7 +42,10 @@ PATH = "/"
 LOOPS = ("level", "flow", "pressure", "temperature")
 SHELL = Shell(PATH, "title", lang_id="lang", tick_id="tick", stores=("loops-empty",))
 TAG_GRID = "tags-station"
-WINDOW_S = 600
+#: Id prefix of the loop charts' range picker; its default range is extended live point by point.
+PICKER = "station"
+LIVE_PRESET = "15m"
+WINDOW_S = PRESETS[LIVE_PRESET] or 900
 MAX_POINTS = 600
 #: Trace order of a loop chart (measured value, setpoint, controller output), extended by index.
 ROLES = ("pv", "sp", "out")
@@ -95,6 +104,20 @@ def loop_card(loop: str, fig: go.Figure, lang: str = "en") -> html.Div:
     )
 
 
+def redraw_every(preset: str | None) -> int | None:
+    """Ticks between whole redraws of the loop charts for a live range (``None``: extended live or still).
+
+    One redraw per downsampling bucket: the charts gain a point when the historian's bucket does.
+
+    >>> redraw_every("15m"), redraw_every("1h"), redraw_every("24h"), redraw_every("custom")
+    (None, 6, 144, None)
+    """
+    if preset == LIVE_PRESET or not is_live(picker_value(preset)):
+        return None
+    length = PRESETS.get(preset or "") or 24 * 3600  # "run": at most the 24 h of its fallback
+    return max(1, round(length / MAX_POINTS))
+
+
 def station_body(cards: list[html.Div], lang: str) -> list[Any]:
     """Banner, P&ID and tag table side by side, the loop charts, the newest point's time."""
     pid = dcc.Graph(id="pid", config=chart_config(lang, displayModeBar=False), figure=pid_figure({}, {}, lang))
@@ -111,6 +134,7 @@ def station_body(cards: list[html.Div], lang: str) -> list[Any]:
             className="row",
         ),
         html.H2(t("loops", lang)),
+        range_picker(PICKER, lang, LIVE_PRESET),
         html.Div(cards, className="loops"),
         html.Div(id="updated", className="updated"),
     ]
@@ -207,12 +231,28 @@ def register(app: Dash, ctx: DashContext) -> None:
         Output("loops-empty", "data"),
         Output("banner", "children"),
         Output("updated", "children"),
+        Output(f"{PICKER}-export", "href"),
         Input("tick", "n_intervals"),
+        *range_inputs(PICKER),
         State("cursor", "data"),
         State("loops-empty", "data"),
         State("lang", "data"),
     )
-    def on_tick(_n: int | None, cursor_ns: int, empty: list[str] | None, lang: str) -> tuple[Any, ...]:
+    def on_tick(
+        tick: int | None,
+        preset: str | None,
+        start: str | None,
+        end: str | None,
+        cursor_ns: int,
+        empty: list[str] | None,
+        lang: str,
+    ) -> tuple[Any, ...]:
+        picked = {p["prop_id"] for p in dash.callback_context.triggered} - {"tick.n_intervals"}
+        every = redraw_every(preset)
+        if picked or (every is not None and (tick or 0) % every == 0):
+            return _redraw(preset, start, end, lang)
+        if preset not in (None, LIVE_PRESET):
+            return _values_only(lang)  # a still (custom) range, or a long one between redraws
         n = len(loops)
         try:
             latest = gateway.latest(station.site, station.unit)
@@ -258,7 +298,47 @@ def register(app: Dash, ctx: DashContext) -> None:
             stamp += fmt_datetime(when, lang, tz=zone)
         fig = pid_figure(values, units, lang, **pid_scale)
         rows = tag_rows(station, latest, now_ns, lang)
-        return fig, rows, texts, extends, figures, newest, still_empty, "", stamp
+        return fig, rows, texts, extends, figures, newest, still_empty, "", stamp, dash.no_update
+
+    def _values(lang: str) -> tuple[Any, ...]:
+        """The live values (P&ID, tag table, loop lines, newest point) and the latest samples."""
+        latest = gateway.latest(station.site, station.unit)
+        values = {name: s.value for name, s in latest.items()}
+        statuses = {name: s.status for name, s in latest.items()}
+        texts = [loop_text(loop, roles, values, lang, statuses) for loop, roles in loops.items()]
+        newest_sample = max((s.time_ns for s in latest.values()), default=None)
+        stamp = ""
+        if newest_sample is not None:
+            when = datetime.fromtimestamp(newest_sample / 1e9, zone)
+            stamp = f"{t('newest_point', lang)} : " if lang == "fr" else f"{t('newest_point', lang)}: "
+            stamp += fmt_datetime(when, lang, tz=zone)
+        fig = pid_figure(values, units, lang, **pid_scale)
+        return fig, tag_rows(station, latest, head_time(latest), lang), texts, stamp, latest
+
+    def _values_only(lang: str) -> tuple[Any, ...]:
+        try:
+            fig, rows, texts, stamp, _ = _values(lang)
+        except Exception as exc:
+            log.warning("latest query failed: %s", exc)
+            raise PreventUpdate from None
+        skip = [dash.no_update] * len(loops)
+        return fig, rows, texts, skip, skip, dash.no_update, dash.no_update, "", stamp, dash.no_update
+
+    def _redraw(preset: str | None, start: str | None, end: str | None, lang: str) -> tuple[Any, ...]:
+        """Every loop chart drawn whole over the picked range; live extension resumes from its end."""
+        try:
+            fig, rows, texts, stamp, latest = _values(lang)
+            lo, hi = window(ctx, latest, preset, start, end)
+            names = [roles[r].name for roles in loops.values() for r in ROLES if r in roles]
+            data = gateway.range(station.site, station.unit, names, lo, hi + 1, MAX_POINTS).series
+        except Exception as exc:
+            log.warning("range query failed: %s", exc)
+            raise PreventUpdate from None
+        figures = [loop_history_figure(loop, roles, data, hi, zone, lang) for loop, roles in loops.items()]
+        still_empty = [loop for loop, f in zip(loops, figures, strict=True) if not f.data[0].x]
+        skip = [dash.no_update] * len(loops)
+        href = export_href(station.unit, names, lo, hi, station.site)
+        return fig, rows, texts, skip, figures, hi, still_empty, "", stamp, href
 
 
 def _history(gateway: HistorianGateway, station: TagMap, roles: Roles, now_ns: int) -> dict[str, list[Sample]]:
