@@ -1,8 +1,9 @@
 """Pure builders of the instructor console: what the fault form offers, and what it shows.
 
-Everything here works on the plain data of :class:`twin.faults.service.TwinControl`
-(``catalog()``, ``faults()``, ``clock()``, ``scenario_state()``), so the console's choices are
-exactly what the service accepts, and the functions are tested without a browser. The service
+Everything here works on the plain data of :class:`dashboard.services.PlantControl`
+(``catalog()``, ``faults()``, ``clock()``, ``scenario_state()``: the in-process
+:class:`twin.faults.service.TwinControl`'s, or the same from the twin over OPC UA in the compose
+split), so the console's choices are exactly what the service accepts, and the functions are tested without a browser. The service
 stays the judge: the ranges shown here are help, its errors are shown verbatim.
 
 Examples
