@@ -31,15 +31,30 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or () for part in value.split(",") if part.strip()]
 
 
+def _tagmaps(settings: Any) -> list[Any]:
+    """The tag maps given, or else the simulated plant's own: the tags the API exports.
+
+    :func:`gmp_twin.roles.load_tagmaps` without what only a bridge needs (security), and
+    without importing every role (a second of start-up).
+    """
+    from config_schema.tagmap import load_tagmap
+    from twin.plant import build_plant, load_plant, plant_tagmaps
+
+    if settings.tagmap:
+        return [load_tagmap(p) for p in settings.tagmap]
+    plant = load_plant(settings.plant)
+    endpoint = settings.opcua_endpoint or settings.opcua_url
+    return plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint)
+
+
 async def export(args: argparse.Namespace, settings: Any, sink: BinaryIO) -> tuple[int, int, int]:
     """Write the export to ``sink``; returns (rows, start_ns, end_ns)."""
     from dashboard.time_range import parse_time
-    from gmp_twin.roles import load_tagmaps
     from gmp_twin.simulate import parse_duration
     from historian import open_historian
-    from historian.export import csv_chunks, json_document, newest_ns, select_series
+    from historian.export import csv_buffers, json_document, newest_ns, select_series
 
-    series = select_series(load_tagmaps(settings), _split(args.unit), _split(args.tags))
+    series = select_series(_tagmaps(settings), _split(args.unit), _split(args.tags))
     if not series:
         raise ValueError("nothing to export: no tags selected")
     rows = 0
@@ -62,7 +77,7 @@ async def export(args: argparse.Namespace, settings: Any, sink: BinaryIO) -> tup
             rows = sum(len(s["time"]) for s in document["series"])
             sink.write(json.dumps(document, ensure_ascii=False).encode())
         else:
-            async for chunk in csv_chunks(historian, series, start_ns, end_ns, args.max_points, on_rows=count):
+            async for chunk in csv_buffers(historian, series, start_ns, end_ns, args.max_points, on_rows=count):
                 await asyncio.to_thread(sink.write, chunk)  # the next series are prepared meanwhile
     return rows, start_ns, end_ns
 

@@ -16,7 +16,7 @@ twice replaces it, it never duplicates.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -179,6 +179,16 @@ class Historian(abc.ABC):
         query = RangeQuery.of(unit, [tag], start_ns, stop_ns, _RAW, site)
         samples = [] if query is None else (await self._query_range(query)).get(tag, [])
         return RawSeries.of(samples)
+
+    async def raw_ranges(
+        self, series: Sequence[tuple[str, str, str | None]], start_ns: int, stop_ns: int
+    ) -> AsyncIterator[RawSeries]:
+        """:meth:`raw_range` of each ``(unit, tag, site)`` in turn, in order (exports of many tags).
+
+        Backends may read them faster together (SQLite: in bulk, in a child process).
+        """
+        for unit, tag, site in series:
+            yield await self.raw_range(unit, tag, start_ns, stop_ns, site)
 
     async def events(
         self,

@@ -13,18 +13,19 @@ oldest first::
 ``max_points`` downsamples each series in the historian (bucket means, as the dashboard's
 charts); without it every stored sample is written.
 
-The columns are built with Arrow and written by its C++ CSV writer; the SQLite backend reads
-each series into numpy columns in bulk. ``python -m bench export`` times 24 h of the default
-plant (about 14 million rows).
+Each series' rows are joined column-wise by Arrow into one buffer of text (no Python object
+per row), while the SQLite backend reads the next series in bulk in a child process
+(:mod:`historian.sqlite_bulk`). ``python -m bench export`` times 24 h of the default plant
+(about 14 million rows).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -32,7 +33,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 from config_schema.tagmap import TagMap
 from historian.base import Historian, RawSeries
@@ -40,6 +40,7 @@ from historian.base import Historian, RawSeries
 __all__ = [
     "COLUMNS",
     "ExportSeries",
+    "csv_buffers",
     "csv_chunks",
     "iso_times",
     "json_document",
@@ -52,10 +53,13 @@ __all__ = [
 #: The CSV header (and the JSON sample fields).
 COLUMNS = ("time", "site", "unit", "tag", "value", "eu", "status", "status_name")
 _S = 1_000_000_000
-#: Above this many distinct seconds, times are formatted one by one instead of by lookup.
-_DENSE_SECONDS = 10_000_000
+#: A series spanning more seconds than this labels only its distinct seconds (fewer than a
+#: label per second of its span: 20 MB of them).
+_DENSE_SECONDS = 1_000_000
 #: Series read and formatted ahead of the one being written (bounded memory: a few series).
 _IN_FLIGHT = 3
+#: Rows joined into one string array at most (its text stays far below the 2 GB it can hold).
+_SLICE_ROWS = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,30 +75,55 @@ class ExportSeries:
 def iso_times(time_ns: np.ndarray) -> pa.Array:
     """ISO 8601 UTC text with microseconds of ns timestamps, built column-wise.
 
-    Each distinct second is formatted once (a day has 86,400) and joined with the fraction,
-    so millions of timestamps take a fraction of a second.
-
     >>> iso_times(np.array([1_500_000_000, 61_000_001_000], dtype=np.int64)).to_pylist()
     ['1970-01-01T00:00:01.500000Z', '1970-01-01T00:01:01.000001Z']
     """
-    if len(time_ns) == 0:
-        return pa.array([], pa.string())
-    seconds = time_ns // _S
-    first, last = int(seconds.min()), int(seconds.max())
-    if last - first < _DENSE_SECONDS:
-        index = seconds - first
-        labels = _second_labels(np.arange(first, last + 1))
-    else:
-        unique, index = np.unique(seconds, return_inverse=True)
-        labels = _second_labels(unique)
-    micros = pa.array((time_ns - seconds * _S) // 1000)
-    fraction = pc.utf8_lpad(pc.cast(micros, pa.string()), width=6, padding="0")
-    return pc.binary_join_element_wise(pc.take(labels, pa.array(index)), fraction, "Z", "")
+    return _TimeText().of(time_ns)
+
+
+class _TimeText:
+    """Times as text, column-wise: a label per second joined with a label per microsecond.
+
+    The seconds' labels ("2026-12-03T14:00:00") are made once for the span of the series
+    (a day has 86,400) and kept for the next series of the same export; the microseconds'
+    (".200000Z") once per process. Each timestamp is then two lookups and a join.
+    """
+
+    def __init__(self) -> None:
+        self._first = 0
+        self._labels: pa.Array = pa.array([], pa.string())
+
+    def pieces(self, time_ns: np.ndarray) -> tuple[pa.Array, pa.Array]:
+        """The seconds' text and the fractions' text (with the ``Z``) of non-empty ``time_ns``."""
+        seconds = time_ns // _S
+        first, last = int(seconds.min()), int(seconds.max())
+        if last - first >= _DENSE_SECONDS:
+            unique, index = np.unique(seconds, return_inverse=True)
+            whole = pc.take(_second_labels(unique), pa.array(index))
+        else:
+            cached_first, labels = self._first, self._labels  # one read: other threads may replace them
+            if first < cached_first or last - cached_first >= len(labels):
+                cached_first, labels = first, _second_labels(np.arange(first, last + 1))
+                self._first, self._labels = cached_first, labels
+            whole = pc.take(labels, pa.array(seconds - cached_first))
+        micros = (time_ns - seconds * _S) // 1000
+        return whole, pc.take(_fractions(), pa.array(micros))
+
+    def of(self, time_ns: np.ndarray) -> pa.Array:
+        if len(time_ns) == 0:
+            return pa.array([], pa.string())
+        return pc.binary_join_element_wise(*self.pieces(time_ns), "")
 
 
 def _second_labels(seconds: np.ndarray) -> pa.Array:
-    text = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
-    return pc.binary_join_element_wise(pa.array(text), ".", "")
+    return pa.array(np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s"))
+
+
+@cache
+def _fractions() -> pa.Array:
+    """ ".000000Z" ... ".999999Z": the text of every microsecond of a second (8 MB, made once)."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.arange(1_000_000)), pa.string()), width=6, padding="0")
+    return pc.binary_join_element_wise(".", digits, "Z", "")
 
 
 @cache
@@ -120,40 +149,109 @@ async def read_series(
     return RawSeries.of(result.series.get(series.tag, []))
 
 
-def _table(series: ExportSeries, raw: RawSeries) -> pa.Table:
-    n = len(raw)
-    codes = np.unique(raw.status)
-    names = pa.array([status_name(int(c)) for c in codes])
-    value = pa.array(raw.value, mask=np.isnan(raw.value))
-    # Constant columns as one-entry dictionaries: no per-row strings to build.
-    zeros = pa.array(np.zeros(n, dtype=np.int32))
-
-    def constant(text: str) -> pa.DictionaryArray:
-        return pa.DictionaryArray.from_arrays(zeros, pa.array([text]))
-
-    return pa.table(
-        {
-            "time": iso_times(raw.time_ns),
-            "site": constant(series.site or ""),
-            "unit": constant(series.unit),
-            "tag": constant(series.tag),
-            "value": value,
-            "eu": constant(series.eu),
-            "status": pa.array(raw.status),
-            "status_name": pa.DictionaryArray.from_arrays(pa.array(np.searchsorted(codes, raw.status)), names),
-        }
-    )
+async def _read_all(
+    historian: Historian, series: Sequence[ExportSeries], start_ns: int, stop_ns: int, max_points: int | None
+) -> AsyncGenerator[RawSeries, None]:
+    """Each series in turn; every sample through the historian's bulk read (SQLite: a child process)."""
+    if max_points is None:
+        wanted = [(s.unit, s.tag, s.site) for s in series]
+        async for raw in historian.raw_ranges(wanted, start_ns, stop_ns):
+            yield raw
+        return
+    for one in series:
+        yield await read_series(historian, one, start_ns, stop_ns, max_points)
 
 
-def _csv(series: ExportSeries, raw: RawSeries) -> bytes:
-    table = _table(series, raw)
-    # Arrow's "needed" quotes every string; names without a delimiter, quote or line break
-    # (all of the plant's) and the times never need it: fewer bytes to write.
-    plain = not any(set(text) & set(',"\r\n') for text in (series.site or "", series.unit, series.tag, series.eu))
-    sink = io.BytesIO()
-    options = pcsv.WriteOptions(include_header=False, quoting_style="none" if plain else "needed")
-    pcsv.write_csv(table, sink, write_options=options)
-    return sink.getvalue()
+def _field(text: str) -> str:
+    """A CSV field: quoted (RFC 4180) only when it holds a comma, a quote or a line break.
+
+    >>> print(_field("cm"), _field('a "b", c'))
+    cm "a ""b"", c"
+    """
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv(series: ExportSeries, raw: RawSeries, times: _TimeText) -> list[pa.Buffer]:
+    """The rows of one series as buffers of CSV text (UTF-8), built column-wise by Arrow.
+
+    Each line is joined from five columns: the time's second and fraction (lookups), the
+    series' constant ``,site,unit,tag,``, the value (Arrow's shortest round-trip text, empty
+    when missing) and ``,eu,status,status_name`` (a lookup per status code). The joined
+    strings' data buffer is then the text itself, written without a copy. Long series go in
+    slices (a string array holds at most 2 GB).
+    """
+    middle = "," + ",".join(_field(text) for text in (series.site or "", series.unit, series.tag)) + ","
+    codes, index = np.unique(raw.status, return_inverse=True)
+    eu = _field(series.eu)
+    ends = pa.array([f",{eu},{int(code)},{status_name(int(code))}\n" for code in codes])
+    out = []
+    for at in range(0, len(raw), _SLICE_ROWS):
+        part = slice(at, at + _SLICE_ROWS)
+        whole, fraction = times.pieces(raw.time_ns[part])
+        values = raw.value[part]
+        missing = np.isnan(values)
+        value = pc.cast(pa.array(values, mask=missing if missing.any() else None), pa.string())
+        end = pc.take(ends, pa.array(index[part].astype(np.int32)))
+        lines = pc.binary_join_element_wise(whole, fraction, middle, value, end, "", null_handling="replace")
+        offsets = np.frombuffer(lines.buffers()[1], np.int32, len(lines) + 1, lines.offset * 4)
+        out.append(lines.buffers()[2][int(offsets[0]) : int(offsets[-1])])
+    return out
+
+
+async def csv_buffers(
+    historian: Historian,
+    series: Sequence[ExportSeries],
+    start_ns: int,
+    stop_ns: int,
+    max_points: int | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> AsyncIterator[memoryview]:
+    """The CSV (UTF-8) in chunks without copies: the header, then one chunk per series with samples.
+
+    ``on_rows`` is told the row count of each chunk (progress, totals). Each chunk is a view
+    of Arrow memory, valid until the next one is asked for.
+    """
+    yield memoryview((",".join(COLUMNS) + "\n").encode())
+    times = _TimeText()
+    # A few series formatted at once (worker threads: Arrow releases the GIL) while the next
+    # are read (SQLite: by a child process, on the other core) and the oldest is written.
+    pending: deque[tuple[int, asyncio.Future[list[pa.Buffer]]]] = deque()
+    try:
+        async with aclosing(_zip(series, historian, start_ns, stop_ns, max_points)) as pairs:
+            async for one, raw in pairs:
+                if len(raw):
+                    pending.append((len(raw), asyncio.ensure_future(asyncio.to_thread(_csv, one, raw, times))))
+                while pending and (len(pending) >= _IN_FLIGHT or pending[0][1].done()):
+                    rows, text = pending.popleft()
+                    for chunk in await _done(rows, text, on_rows):
+                        yield chunk
+        while pending:
+            rows, text = pending.popleft()
+            for chunk in await _done(rows, text, on_rows):
+                yield chunk
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+async def _zip(
+    series: Sequence[ExportSeries], historian: Historian, start_ns: int, stop_ns: int, max_points: int | None
+) -> AsyncGenerator[tuple[ExportSeries, RawSeries], None]:
+    """Each series with its samples; closing it stops the reading (and a bulk reader's child)."""
+    async with aclosing(_read_all(historian, series, start_ns, stop_ns, max_points)) as raws:
+        for one in series:
+            yield one, await anext(raws)
+
+
+async def _done(
+    rows: int, text: asyncio.Future[list[pa.Buffer]], on_rows: Callable[[int], None] | None
+) -> list[memoryview]:
+    buffers = await text
+    if on_rows is not None:
+        on_rows(rows)
+    return [memoryview(b) for b in buffers]
 
 
 async def csv_chunks(
@@ -164,34 +262,9 @@ async def csv_chunks(
     max_points: int | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The CSV (UTF-8) in chunks: the header, then one chunk per series that has samples.
-
-    ``on_rows`` is told the row count of each chunk (progress, totals).
-    """
-    yield (",".join(COLUMNS) + "\n").encode()
-
-    async def chunk(one: ExportSeries) -> tuple[int, bytes]:
-        raw = await read_series(historian, one, start_ns, stop_ns, max_points)
-        return len(raw), (await asyncio.to_thread(_csv, one, raw) if len(raw) else b"")
-
-    # A few series in flight: one is read (SQLite thread) while others are formatted (worker
-    # threads; Arrow and SQLite release the GIL) and the oldest is written by the caller.
-    pending: deque[asyncio.Future[tuple[int, bytes]]] = deque()
-    todo = iter(series)
-    try:
-        while True:
-            while len(pending) < _IN_FLIGHT and (one := next(todo, None)) is not None:
-                pending.append(asyncio.ensure_future(chunk(one)))
-            if not pending:
-                break
-            rows, text = await pending.popleft()
-            if rows:
-                if on_rows is not None:
-                    on_rows(rows)
-                yield text
-    finally:
-        for future in pending:
-            future.cancel()
+    """:func:`csv_buffers` as ``bytes`` (a response body)."""
+    async for chunk in csv_buffers(historian, series, start_ns, stop_ns, max_points, on_rows):
+        yield bytes(chunk)
 
 
 def _number(value: float) -> float | None:
@@ -207,20 +280,20 @@ async def json_document(
     "value": [...], "status": [...], "status_name": [...]}]}``; a missing value is ``null``.
     """
     out: list[dict[str, Any]] = []
-    for one in series:
-        raw = await read_series(historian, one, start_ns, stop_ns, max_points)
-        out.append(
-            {
-                "site": one.site or "",
-                "unit": one.unit,
-                "tag": one.tag,
-                "eu": one.eu,
-                "time": iso_times(raw.time_ns).to_pylist(),
-                "value": [_number(v) for v in raw.value.tolist()],
-                "status": raw.status.tolist(),
-                "status_name": [status_name(int(c)) for c in raw.status.tolist()],
-            }
-        )
+    async with aclosing(_zip(series, historian, start_ns, stop_ns, max_points)) as pairs:
+        async for one, raw in pairs:
+            out.append(
+                {
+                    "site": one.site or "",
+                    "unit": one.unit,
+                    "tag": one.tag,
+                    "eu": one.eu,
+                    "time": iso_times(raw.time_ns).to_pylist(),
+                    "value": [_number(v) for v in raw.value.tolist()],
+                    "status": raw.status.tolist(),
+                    "status_name": [status_name(int(c)) for c in raw.status.tolist()],
+                }
+            )
     return {"start": _iso(start_ns), "end": _iso(stop_ns), "series": out}
 
 

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from historian.base import Historian, Point, RawSeries, Sample, SeriesKey
 from historian.queries import EventQuery, RangeQuery
@@ -56,6 +56,12 @@ class HistorianProxy(Historian):
 
     async def raw_range(self, unit: str, tag: str, start_ns: int, stop_ns: int, site: str | None = None) -> RawSeries:
         return await self.inner.raw_range(unit, tag, start_ns, stop_ns, site)
+
+    async def raw_ranges(
+        self, series: Sequence[tuple[str, str, str | None]], start_ns: int, stop_ns: int
+    ) -> AsyncIterator[RawSeries]:
+        async for raw in self.inner.raw_ranges(series, start_ns, stop_ns):
+            yield raw
 
     async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
         q = query
