@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from dash import Input, dcc, html
 
 from dashboard.i18n import t
+from historian.export import parse_time  # here too: the picker's custom bounds
 
 #: Preset -> window length in seconds (``None``: from the run start, or the custom bounds).
 PRESETS: dict[str, int | None] = {
@@ -130,18 +131,6 @@ def _preset(value: str | RangeValue | None) -> str:
 def is_live(value: str | RangeValue | None) -> bool:
     """True when the window ends at "now" and follows live data (every preset but ``custom``)."""
     return _preset(value) != "custom"
-
-
-def parse_time(text: str, zone: ZoneInfo | None = None) -> int:
-    """ISO 8601 text -> ns since the epoch; a time without offset is read in ``zone`` (UTC by default).
-
-    >>> parse_time("1970-01-01T00:00:01Z"), parse_time("1970-01-01T01:00:01", ZoneInfo("Europe/Paris"))
-    (1000000000, 1000000000)
-    """
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone or UTC)
-    return round(moment.timestamp() * 1e6) * 1000
 
 
 def resolve_range(

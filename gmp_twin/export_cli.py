@@ -49,10 +49,9 @@ def _tagmaps(settings: Any) -> list[Any]:
 
 async def export(args: argparse.Namespace, settings: Any, sink: BinaryIO) -> tuple[int, int, int]:
     """Write the export to ``sink``; returns (rows, start_ns, end_ns)."""
-    from dashboard.time_range import parse_time
     from gmp_twin.simulate import parse_duration
     from historian import open_historian
-    from historian.export import csv_buffers, json_document, newest_ns, select_series
+    from historian.export import csv_buffers, json_document, newest_ns, parse_time, select_series
 
     series = select_series(_tagmaps(settings), _split(args.unit), _split(args.tags))
     if not series:

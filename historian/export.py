@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import Any
 
@@ -45,6 +46,7 @@ __all__ = [
     "iso_times",
     "json_document",
     "newest_ns",
+    "parse_time",
     "read_series",
     "select_series",
     "status_name",
@@ -70,6 +72,19 @@ class ExportSeries:
     unit: str
     tag: str
     eu: str = ""
+
+
+def parse_time(text: str, zone: tzinfo | None = None) -> int:
+    """ISO 8601 text -> ns since the epoch; a time without offset is read in ``zone`` (UTC by default).
+
+    >>> from zoneinfo import ZoneInfo
+    >>> parse_time("1970-01-01T00:00:01Z"), parse_time("1970-01-01T01:00:01", ZoneInfo("Europe/Paris"))
+    (1000000000, 1000000000)
+    """
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone or UTC)
+    return round(moment.timestamp() * 1e6) * 1000
 
 
 def iso_times(time_ns: np.ndarray) -> pa.Array:

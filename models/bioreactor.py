@@ -113,7 +113,7 @@ import numpy as np
 
 from models.disturbances import Disturbance
 from models.params import Params, check_fields, check_range, check_write, plain_as, require_manual
-from models.pat import PatAnalyser, PatParams
+from models.pat import PatAnalyser, PatParams, calibrated_ranges
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
@@ -1052,7 +1052,7 @@ class Bioreactor(FaultHookDefaults):
 
     def _pat_scan(self) -> None:
         v = self._vol
-        self.pat.scan(self._m_s / v, self._m_p / v, self._m_x / v, self._temp)
+        self.pat.measure(self._m_s / v, self._m_p / v, self._m_x / v, self._temp)
 
     # -- batch generation ------------------------------------------------------------------------
     def _raw(self) -> tuple[float, ...]:
@@ -1150,7 +1150,7 @@ class Bioreactor(FaultHookDefaults):
         t_sp, ph_sp, do_sp = p.temperature_setpoint_c, p.ph_setpoint, p.do_setpoint_pct
         # The bands hold while the fed-batch recipe runs (recipe_step 1..n; 0 once it has ended).
         fed = ("recipe_step", tuple(range(1, len(p.recipe.steps) + 1)))
-        cal = self.pat.calibration
+        cal = calibrated_ranges(p.pat)  # not the fitted models: building a plant for its tags stays quick
         specs = [
             _spec("temperature", "Broth temperature (PT100)", "°C", 0, 50, "measurement", noise_sd=0.02,
                   loop="temperature", nor=(t_sp - 0.5, t_sp + 0.5), par=(t_sp - 2.0, t_sp + 2.0), bands_when=fed),
@@ -1174,9 +1174,9 @@ class Bioreactor(FaultHookDefaults):
             _spec("offgas_o2", "Off-gas O2, dry", "%", 0, 25, "measurement", noise_sd=0.01),
             _spec("offgas_co2", "Off-gas CO2, dry", "%", 0, 10, "measurement", noise_sd=0.01),
             _spec("glucose_pat", "Glucose, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
-                  "measurement", calibrated=cal.calibrated_range("glucose")),
+                  "measurement", calibrated=cal["glucose"]),
             _spec("titre_pat", "Penicillin titre, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
-                  "measurement", calibrated=cal.calibrated_range("titre")),
+                  "measurement", calibrated=cal["titre"]),
         ]  # fmt: skip
         outs = {
             "temperature": ("%", -100.0, 100.0, "jacket valves, < 0 cooling, > 0 heating"),

@@ -338,8 +338,27 @@ class PatCalibration:
         >>> calibrate(PatParams()).calibrated_range("titre")
         (0.0, 33.0)
         """
-        y = self.calibration_y[analyte]
-        return float(math.floor(y.min())), float(math.ceil(y.max()))
+        return _outward(self.calibration_y[analyte])
+
+
+def _outward(y: np.ndarray) -> tuple[float, float]:
+    return float(math.floor(y.min())), float(math.ceil(y.max()))
+
+
+@lru_cache(maxsize=8)
+def calibrated_ranges(params: PatParams) -> dict[str, tuple[float, float]]:
+    """:meth:`PatCalibration.calibrated_range` of every analyte, without fitting the models.
+
+    The calibration targets are drawn first from the calibration seed, so they are known in
+    a millisecond, while :func:`calibrate` takes about a second (scikit-learn's import and
+    the fits): a tag map names the ranges without paying for the models.
+
+    >>> calibrated_ranges(PatParams()) == {a: calibrate(PatParams()).calibrated_range(a) for a in ANALYTES}
+    True
+    """
+    rng = np.random.default_rng(params.calibration_seed)
+    cal = batch_trajectories(rng, int(params.calibration_batches), int(params.samples_per_batch), spike=True)
+    return {analyte: _outward(cal[analyte]) for analyte in ANALYTES}
 
 
 def batch_trajectories(
@@ -459,11 +478,14 @@ class PatAnalyser:
     Attributes
     ----------
     glucose, titre : float
-        Latest predictions, g/l (held between scans, as an analyser's output is).
+        Latest predictions, g/l (held between scans, as an analyser's output is). Made from
+        the spectrum when first read, with the models of the parameters of its scan, so an
+        analyser nobody reads (a plant built for its tag maps) never fits its models.
     last_spectrum : numpy.ndarray
         The latest measured spectrum (counts), for display.
     next_scan_s : float
-        Simulated time of the next scan; the owner calls :meth:`scan` when it is due.
+        Simulated time of the next scan; the owner calls :meth:`scan` (or :meth:`measure`)
+        when it is due.
     scans : int
         Number of scans so far.
 
@@ -478,23 +500,45 @@ class PatAnalyser:
     def __init__(self, params: PatParams | None = None, seed: int = 0) -> None:
         self._setup(params if params is not None else PatParams())
         self._rng = np.random.default_rng(int(seed))
-        self.glucose = 0.0
-        self.titre = 0.0
+        self._glucose = 0.0
+        self._titre = 0.0
+        # The spectrum not yet predicted from, with the parameters of its scan.
+        self._unpredicted: tuple[np.ndarray, PatParams] | None = None
         self.last_spectrum = np.zeros_like(self.model.wavenumbers)
         self.next_scan_s = 0.0
         self.scans = 0
 
     def _setup(self, params: PatParams) -> None:
         self.params = params
-        self.calibration = calibrate(params)
         self.model = RamanModel(params)
         c = self.model.components
         self._g, self._t, self._x, self._w = c["glucose"], c["titre"], c["biomass"], c["water"]
         self._fl, self._fl_slope = c["fluorescence"], c["fluorescence_slope"]
-        self._coef_g = self.calibration.models["glucose"].coef
-        self._coef_t = self.calibration.models["titre"].coef
-        self._b0_g = self.calibration.models["glucose"].intercept
-        self._b0_t = self.calibration.models["titre"].intercept
+
+    @property
+    def calibration(self) -> PatCalibration:
+        """The PLS models of the current parameters (:func:`calibrate`: fitted once, on first use)."""
+        return calibrate(self.params)
+
+    @property
+    def glucose(self) -> float:
+        if self._unpredicted is not None:
+            self._predict()
+        return self._glucose
+
+    @property
+    def titre(self) -> float:
+        if self._unpredicted is not None:
+            self._predict()
+        return self._titre
+
+    def _predict(self) -> None:
+        assert self._unpredicted is not None
+        spectrum, params = self._unpredicted
+        models = calibrate(params).models
+        self._glucose = models["glucose"].intercept + float(spectrum @ models["glucose"].coef)
+        self._titre = models["titre"].intercept + float(spectrum @ models["titre"].coef)
+        self._unpredicted = None
 
     def set_params(self, params: PatParams) -> None:
         """Use other parameters (and their calibration) from the next scan on; the noise
@@ -513,6 +557,11 @@ class PatAnalyser:
         Negative concentrations are taken as zero. Returns ``(glucose, titre)`` in g/l and
         updates the held predictions; the next scan falls due ``scan_interval_s`` later.
         """
+        self.measure(glucose_g_l, titre_g_l, biomass_g_l, temperature_c)
+        return self.glucose, self.titre
+
+    def measure(self, glucose_g_l: float, titre_g_l: float, biomass_g_l: float, temperature_c: float) -> None:
+        """:meth:`scan` without predicting yet: :attr:`glucose` and :attr:`titre` do when read."""
         p = self.params
         rng = self._rng
         g = glucose_g_l if glucose_g_l > 0.0 else 0.0
@@ -529,11 +578,9 @@ class PatAnalyser:
         sd = np.sqrt(p.shot_noise_factor**2 * np.maximum(mean, 0.0) + p.read_noise_counts**2)
         spectrum = mean + sd * rng.standard_normal(mean.shape[0])
         self.last_spectrum = spectrum
-        self.glucose = self._b0_g + float(spectrum @ self._coef_g)
-        self.titre = self._b0_t + float(spectrum @ self._coef_t)
+        self._unpredicted = (spectrum, p)
         self.scans += 1
         self.next_scan_s += p.scan_interval_s
-        return self.glucose, self.titre
 
     def snapshot(self) -> dict[str, Any]:
         """Analyser state as JSON-able data (RNG state included; models are rebuilt from params)."""
@@ -561,8 +608,9 @@ class PatAnalyser:
         if params != self.params:
             self._setup(params)
         self._rng.bit_generator.state = snap["rng"]
-        self.glucose = float(snap["glucose"])
-        self.titre = float(snap["titre"])
+        self._glucose = float(snap["glucose"])
+        self._titre = float(snap["titre"])
+        self._unpredicted = None
         self.next_scan_s = float(snap["next_scan_s"])
         self.scans = int(snap["scans"])
         self.last_spectrum = np.asarray(snap["last_spectrum"], dtype=float)
@@ -577,6 +625,7 @@ __all__ = [
     "RamanModel",
     "batch_trajectories",
     "calibrate",
+    "calibrated_ranges",
     "pls1_nipals",
     "savgol_derivative_matrix",
 ]
