@@ -1,8 +1,8 @@
 """History of many tags as CSV or JSON: what ``GET /api/history`` and ``gmp-twin export`` write.
 
-Both call :func:`csv_chunks` / :func:`json_document` with the same arguments, so the two give
-the same bytes. One CSV row per stored sample, series after series (in the order asked), each
-oldest first::
+Both call :func:`csv_buffers` (or :func:`csv_chunks`, its ``bytes``) / :func:`json_document`
+with the same arguments, so the two give the same bytes. One CSV row per stored sample, series
+after series (in the order asked), each oldest first::
 
     time,site,unit,tag,value,eu,status,status_name
     2026-12-03T14:00:00.200000Z,demo-campus,bioreactor-1,temperature,37.012,°C,0,Good
@@ -105,8 +105,9 @@ class _TimeText:
     """
 
     def __init__(self) -> None:
-        self._first = 0
-        self._labels: pa.Array = pa.array([], pa.string())
+        # (first second, its labels): one attribute, so a formatting thread reads a
+        # consistent pair while another replaces it.
+        self._cache: tuple[int, pa.Array] = (0, pa.array([], pa.string()))
 
     def pieces(self, time_ns: np.ndarray) -> tuple[pa.Array, pa.Array]:
         """The seconds' text and the fractions' text (with the ``Z``) of non-empty ``time_ns``."""
@@ -116,10 +117,10 @@ class _TimeText:
             unique, index = np.unique(seconds, return_inverse=True)
             whole = pc.take(_second_labels(unique), pa.array(index))
         else:
-            cached_first, labels = self._first, self._labels  # one read: other threads may replace them
+            cached_first, labels = self._cache
             if first < cached_first or last - cached_first >= len(labels):
                 cached_first, labels = first, _second_labels(np.arange(first, last + 1))
-                self._first, self._labels = cached_first, labels
+                self._cache = (cached_first, labels)
             whole = pc.take(labels, pa.array(seconds - cached_first))
         micros = (time_ns - seconds * _S) // 1000
         return whole, pc.take(_fractions(), pa.array(micros))
