@@ -3,8 +3,8 @@
 Everything here works on the plain data of :class:`dashboard.services.PlantControl`
 (``catalog()``, ``faults()``, ``clock()``, ``scenario_state()``: the in-process
 :class:`twin.faults.service.TwinControl`'s, or the same from the twin over OPC UA in the compose
-split), so the console's choices are exactly what the service accepts, and the functions are tested without a browser. The service
-stays the judge: the ranges shown here are help, its errors are shown verbatim.
+split), so the console's choices are exactly what the service accepts, and the functions are
+tested without a browser. The service stays the judge: the ranges shown here are help, its errors are shown verbatim.
 
 Examples
 --------
