@@ -5,7 +5,8 @@ page-load benchmark. Each check reads the rendered page through Selenium's ``exe
 and returns findings as short sentences; an empty list means the page passed:
 
 - :func:`english_words`: words of a short English list on a French page (the words that leaked
-  before, issue #13), as whole words so tag ids such as ``B101_level`` do not count;
+  before, issue #13, and a few more), as whole words so tag ids such as ``B101_level`` do not count;
+- :func:`decimal_points`: a number written ``14.88`` on a French page (French writes ``14,88``);
 - :func:`nan_words`: ``nan`` shown anywhere (a bad-quality value must show its status name);
 - :func:`bare_states`: a discrete tag (PackML state, phase, mode, switch) shown as a number;
 - :func:`console_errors`: the browser console's ``SEVERE`` entries (JavaScript errors, failed
@@ -15,8 +16,8 @@ and returns findings as short sentences; an empty list means the page passed:
 
 Examples
 --------
->>> english_words("Niveau | Level | B101_level | Mis à jour")
-['Level']
+>>> english_words("Niveau | Level | B101_level | Mis à jour | État : Execute")
+['Execute', 'Level']
 >>> nan_words("12,3 cm | nan | NaN | Nanterre")
 ['nan', 'NaN']
 >>> bare_states("phase: 2 · hors phase | level_mode: auto", {"phase", "level_mode"})
@@ -37,6 +38,17 @@ ENGLISH_WORDS = tuple(
     "Level|Updated|Setpoint|Status|Dec|Nov|Flow|Pressure|Temperature|Measured|Output|Tank|No data|Alarm"
     "|Acknowledge|Phase time|Time".split("|")
 )
+#: English that leaked past that list (seen on the pages): sentence words and PackML state names
+#: (ISA-88/TR88 names; the French pages show the catalogue's ``state.packml.*`` labels).
+MORE_ENGLISH_WORDS = (
+    "the", "and", "with", "beyond", "warming", "left",
+    "Idle", "Starting", "Execute", "Completing", "Complete", "Resetting", "Holding", "Held", "Unholding",
+    "Suspending", "Suspended", "Unsuspending", "Stopping", "Stopped", "Aborting", "Aborted", "Clearing",
+)  # fmt: skip
+#: Everything a French page must not show.
+NOT_FRENCH = ENGLISH_WORDS + MORE_ENGLISH_WORDS
+#: A number with a decimal point (not part of a time, an address or an id): French shows a comma.
+_DECIMAL_POINT = re.compile(r"(?<![\w.:/-])\d+\.\d+(?![\w.:/-])")
 _NAN = re.compile(r"(?<![\w-])nan(?![\w-])", re.IGNORECASE)
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
 
@@ -151,9 +163,18 @@ def page_text(driver: Any) -> str:
     return str(driver.execute_script(PAGE_TEXT_JS) or "")
 
 
-def english_words(text: str, words: Collection[str] = ENGLISH_WORDS) -> list[str]:
+def english_words(text: str, words: Collection[str] = NOT_FRENCH) -> list[str]:
     """The words of ``words`` found in ``text`` as whole words (case-sensitive), sorted."""
     return sorted({w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)})
+
+
+def decimal_points(text: str, limit: int = 5) -> list[str]:
+    """Up to ``limit`` distinct numbers written with a decimal point (a French page uses a comma).
+
+    >>> decimal_points("14.88 | 14,88 | 23:41:29.9995 | 127.0.0.1 | v4.4")
+    ['14.88']
+    """
+    return list(dict.fromkeys(_DECIMAL_POINT.findall(text)))[:limit]
 
 
 def nan_words(text: str) -> list[str]:
@@ -211,6 +232,7 @@ def check_page(driver: Any, lang: str, stateful: Collection[str]) -> list[str]:
     findings = [f"console error: {m}" for m in console_errors(driver)]
     if lang == "fr":
         findings += [f"English word on a French page: {w!r}" for w in english_words(text)]
+        findings += [f"decimal point on a French page: {n!r}" for n in decimal_points(text)]
     findings += [f"shows {w!r}" for w in nan_words(text)]
     findings += [
         f"state as a bare number: {s}" for s in bare_states(text, stateful) + grid_bare_states(driver, stateful)

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dash
 import httpx
@@ -197,6 +198,23 @@ def browser_login(driver: Any, url: str, password: str) -> None:
     _until(lambda: "/login" not in driver.current_url, "logged in")
 
 
+#: Links a listing page offers to one batch's report (the first of each unit is captured).
+BATCH_LINKS_JS = "return [...document.querySelectorAll('a[href*=\"batch=\"]')].map(a => a.getAttribute('href'));"
+
+
+def batch_reports(driver: Any, listing: Page) -> list[Page]:
+    """The first batch report of each unit linked from the listing page the driver shows."""
+    found: dict[str, Page] = {}
+    for href in driver.execute_script(BATCH_LINKS_JS) or []:
+        parts = urlsplit(href)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("lang", "tz")]
+        unit = parts.path.rstrip("/").rsplit("/", 1)[-1]
+        if unit not in found:
+            path = f"{parts.path}?{urlencode(query)}"
+            found[unit] = Page(f"report-{unit}", path, listing.level)
+    return list(found.values())
+
+
 def _until(condition: Any, what: str, timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -210,7 +228,7 @@ def _until(condition: Any, what: str, timeout: float = 30) -> Any:
 def capture(driver: Any, url: str, page: Page, lang: str, out: Path, stateful: set[str], settle_s: float) -> Shot:
     """Open one page in one language, wait for it, check it and save its full-page picture."""
     driver.get_log("browser")  # drain what the previous page left
-    driver.get(f"{url}{page.path}?lang={lang}")
+    driver.get(f"{url}{page.path}{'&' if '?' in page.path else '?'}lang={lang}")
     rendered = wait_rendered(driver)
     time.sleep(settle_s)  # a few refresh ticks: grids and charts get their rows and traces
     wait_rendered(driver, timeout_ms=10_000)
@@ -293,13 +311,17 @@ def main(argv: list[str] | None = None) -> int:
                         shutil.rmtree(args.out / lang, ignore_errors=True)
                 # The public pages (login) as a visitor sees them, then every other one logged in.
                 public = [p for p in pages if p.level == "public"]
-                for page in [*public, None, *(p for p in pages if p.level != "public")]:
+                queue: list[Page | None] = [*public, None, *(p for p in pages if p.level != "public")]
+                while queue:
+                    page = queue.pop(0)
                     if page is None:
                         browser_login(driver, plant.url, plant.password)
                         continue
                     for lang in langs:
                         log.info("%s %s", lang, page.path)
                         shots.append(capture(driver, plant.url, page, lang, args.out, stateful, args.settle))
+                    if page.path.endswith("/reports"):  # the batch reports: one per unit
+                        queue[0:0] = batch_reports(driver, page)
             finally:
                 driver.quit()
     if not args.page and not args.lang:
