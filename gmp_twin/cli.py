@@ -13,60 +13,16 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from config_schema.files import ConfigError
+from gmp_twin.setting_flags import SETTING_FLAGS, add_setting_flags, settings_from
 
 Handler = Callable[[argparse.Namespace], int]
 log = logging.getLogger("gmp_twin")
-
-#: argparse dest -> Settings field, for the flags every role shares.
-_SETTING_FLAGS = (
-    ("--plant", "plant", Path, "plant file (default config/plant.yaml; env GMP_TWIN_PLANT)"),
-    ("--tagmap", "tagmap", Path, "tag map file, repeatable (default: the simulated plant's own tag maps)"),
-    ("--opcua-host", "opcua_host", str, "OPC UA bind address (default 127.0.0.1; env GMP_TWIN_OPCUA_HOST)"),
-    ("--opcua-port", "opcua_port", int, "OPC UA port (default 4840; env GMP_TWIN_OPCUA_PORT)"),
-    ("--opcua-endpoint", "opcua_endpoint", str, "endpoint the bridge reads (env GMP_TWIN_OPCUA_ENDPOINT)"),
-    ("--http-host", "http_host", str, "HTTP bind address (default 127.0.0.1; env GMP_TWIN_HTTP_HOST)"),
-    ("--http-port", "http_port", int, "HTTP port (default 8050; env GMP_TWIN_HTTP_PORT)"),
-    ("--historian", "historian", str, "historian URL (default sqlite:///data/gmp-twin.sqlite; env GMP_TWIN_HISTORIAN)"),
-    ("--outbox", "outbox", Path, "outbox file (default data/outbox.sqlite; env GMP_TWIN_OUTBOX)"),
-    ("--speed", "speed", float, "simulated seconds per wall second (default 1; env GMP_TWIN_SPEED)"),
-    ("--seed", "seed", int, "sensor-noise seed (default 0; env GMP_TWIN_SEED)"),
-    ("--lang", "lang", str, "default dashboard language fr|en (env GMP_TWIN_LANG)"),
-    ("--detectors", "detectors", Path, "drift detectors file (default config/detectors.yaml; env GMP_TWIN_DETECTORS)"),
-    ("--scenarios", "scenarios", Path, "scenario library (default config/scenarios; env GMP_TWIN_SCENARIOS)"),
-    ("--run-id", "run_id", str, "id of this run in the historian (default run-<UTC time>; env GMP_TWIN_RUN_ID)"),
-)
-
-
-def _add_setting_flags(parser: argparse.ArgumentParser, names: set[str]) -> None:
-    for flag, dest, typ, help_text in _SETTING_FLAGS:
-        if dest in names:
-            action = "append" if dest == "tagmap" else "store"
-            parser.add_argument(flag, dest=dest, type=typ, default=None, action=action, help=help_text)
-
-
-def settings_from(args: argparse.Namespace) -> Any:
-    from gmp_twin.settings import Settings
-
-    overrides = {dest: getattr(args, dest) for _, dest, _, _ in _SETTING_FLAGS if getattr(args, dest, None) is not None}
-    if getattr(args, "insecure", False):
-        overrides["opcua_insecure"] = True
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        flags = {dest: flag for flag, dest, _, _ in _SETTING_FLAGS}
-        lines = []
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
-            source = flags.get(field, "") if field in overrides else f"environment GMP_TWIN_{field.upper()}"
-            lines.append(f"{source or field}: {err['msg']} (got {err.get('input')!r})")
-        raise ConfigError("invalid setting(s):\n  " + "\n  ".join(lines)) from None
 
 
 def _run_async(factory: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> int:
@@ -215,10 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gmp-twin", description="Digital twin of a GMP-like training pilot plant.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    every = {dest for _, dest, _, _ in _SETTING_FLAGS}
+    every = {dest for _, dest, _, _ in SETTING_FLAGS}
 
     run = sub.add_parser("run", help="the whole twin in one process (simulation, OPC UA, bridge, historian, HTTP)")
-    _add_setting_flags(run, every)
+    add_setting_flags(run, every)
     run.add_argument("--no-twin", action="store_true", help="no simulation: bridge a real kit's tag map only")
     run.add_argument(
         "--local-console",
@@ -237,21 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     twin = sub.add_parser("twin", help="simulation + OPC UA server only")
-    _add_setting_flags(twin, {"plant", "opcua_host", "opcua_port", "speed", "seed", "historian", "scenarios", "run_id"})
+    add_setting_flags(twin, {"plant", "opcua_host", "opcua_port", "speed", "seed", "historian", "scenarios", "run_id"})
     twin.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     twin.set_defaults(handler=_cmd_twin)
 
     bridge = sub.add_parser("bridge", help="OPC UA -> outbox -> historian only")
-    _add_setting_flags(bridge, {"tagmap", "opcua_endpoint", "historian", "outbox"})
+    add_setting_flags(bridge, {"tagmap", "opcua_endpoint", "historian", "outbox"})
     bridge.set_defaults(handler=_cmd_bridge)
 
     dash = sub.add_parser("dashboard", help="dashboard + API + live analytics (reads the historian)")
-    _add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang", "detectors", "opcua_endpoint"})
+    add_setting_flags(dash, {"tagmap", "http_host", "http_port", "historian", "lang", "detectors", "opcua_endpoint"})
     dash.add_argument("--insecure", action="store_true", help=_INSECURE_HELP)
     dash.set_defaults(handler=_cmd_dashboard)
 
     tagmap = sub.add_parser("tagmap", help="print the tag map of a simulated unit, or browse a real kit's server")
-    _add_setting_flags(tagmap, {"plant", "opcua_host", "opcua_port"})
+    add_setting_flags(tagmap, {"plant", "opcua_host", "opcua_port"})
     tagmap.add_argument("--unit", default="mps-pa", help="unit name in the plant file (default mps-pa)")
     from gmp_twin.browse_cli import add_browse_flags
 

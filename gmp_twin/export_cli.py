@@ -82,7 +82,7 @@ async def export(args: argparse.Namespace, settings: Any, sink: BinaryIO) -> tup
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from gmp_twin.cli import settings_from
+    from gmp_twin.setting_flags import settings_from
 
     settings = settings_from(args)
     t0 = time.perf_counter()
@@ -102,10 +102,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``export`` command."""
-    from gmp_twin.cli import _add_setting_flags
+    from gmp_twin.setting_flags import add_setting_flags
 
     p = sub.add_parser("export", help="export a time range of the historian as CSV or JSON (units, status)")
-    _add_setting_flags(p, {"plant", "tagmap", "historian", "seed"})
+    add_setting_flags(p, {"plant", "tagmap", "historian", "seed"})
     p.add_argument("--unit", action="append", help="unit(s) to export, comma-separated or repeated (default: all)")
     p.add_argument("--tags", action="append", help="tags, as name or unit/name, comma-separated (default: all)")
     p.add_argument("--start", help="start, ISO 8601 (UTC unless an offset is given), e.g. 2026-12-03T08:00Z")

@@ -50,7 +50,7 @@ def _confirm(count: int) -> bool | None:
 
 
 def _cmd_reset(args: argparse.Namespace) -> int:
-    from gmp_twin.cli import settings_from
+    from gmp_twin.setting_flags import settings_from
     from historian.urls import redact
 
     settings = settings_from(args)
@@ -93,12 +93,12 @@ def _cmd_reset(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``reset`` command."""
-    from gmp_twin.cli import _add_setting_flags
+    from gmp_twin.setting_flags import add_setting_flags
 
     p = sub.add_parser(
         "reset",
         help="start a clean run: empty the SQLite historian and the outboxes (keeps users, audit trail, certificates)",
     )
-    _add_setting_flags(p, {"historian", "outbox"})
+    add_setting_flags(p, {"historian", "outbox"})
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=_cmd_reset)
