@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import browser_app
 import pytest
 from browser_app import login, serve, wait_for
 from conftest import chromium
@@ -69,12 +68,11 @@ def _annotations(driver: Any, loop: str) -> list[str]:
 @pytest.mark.browser
 def test_quality_tables_and_layout_in_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The default plant under the site name the test writes to.
-    plant = load_plant(REPO / "config" / "plant.yaml")
-    monkeypatch.setattr(browser_app, "PLANT", plant.model_copy(update={"site": "lab"}))
+    plant = load_plant(REPO / "config" / "plant.yaml").model_copy(update={"site": "lab"})
     people = make_people(tmp_path)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    with serve(tmp_path, people) as served:
+    with serve(tmp_path, people, plant=plant) as served:
         _write(tmp_path, {"B101_level": (float("nan"), BAD), "B102_flow": (3.25, 0),
                           "B103_pressure": (0.5, UNCERTAIN), "level_sp": (15.0, 0)})  # fmt: skip
         driver = chromium("1600,1100")
