@@ -100,7 +100,7 @@ def serve(
     tmp_path: Path,
     people: People | None,
     monitoring: bool = False,
-    plant: PlantConfig = PLANT,
+    plant: PlantConfig | None = None,
     detectors: str = LEVEL_DETECTOR,
 ) -> Iterator[Served]:
     """API + dashboard + a running plant at ×10 (default: the MPS PA station), on a free port, in a thread.
@@ -108,6 +108,7 @@ def serve(
     ``people`` gives the users, the gate (its ``local_console`` flag included) and the audit
     trail; ``None``: a process without users (everyone an anonymous viewer).
     """
+    plant = plant if plant is not None else PLANT  # read at call time: a test may patch PLANT
     library = tmp_path / "scenarios"
     library.mkdir(exist_ok=True)
     (library / "mystery-level.yaml").write_text(SCENARIO)

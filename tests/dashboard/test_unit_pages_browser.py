@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import browser_app
 import pytest
 from browser_app import serve, wait_for
 from conftest import chromium
@@ -70,7 +69,6 @@ def _grid_rows(driver: Any, grid: str) -> list[dict[str, Any]]:
 
 @pytest.mark.browser
 def test_autoclave_page_lists_cycles_with_f0_and_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(browser_app, "PLANT", PLANT)
     points = _autoclave_history()
     _write(tmp_path, points)
     # What the page must find: the cycles of the same data, computed without the browser.
@@ -79,7 +77,7 @@ def test_autoclave_page_lists_cycles_with_f0_and_verdict(tmp_path: Path, monkeyp
         series.setdefault(p.tags["tag"], []).append((p.time_ns, float(p.fields["value"])))
     expected = find_cycles(series["phase"], series["f0"], series["cycle_ok"], series["load_temperature"])
     assert [c.outcome for c in expected][:2] == ["pass", "pass"]
-    with serve(tmp_path, None) as served:
+    with serve(tmp_path, None, plant=PLANT) as served:
         driver = chromium("1400,1600")
         try:
             driver.get(f"{served.url}/units/autoclave?lang=fr")
@@ -115,7 +113,6 @@ def test_autoclave_page_lists_cycles_with_f0_and_verdict(tmp_path: Path, monkeyp
 
 @pytest.mark.browser
 def test_mps_pa_unit_page_has_faceplates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(browser_app, "PLANT", PLANT)
     now = time.time_ns()
     values = {"B101_level": 12.5, "level_sp": 15.0, "level_mode": 1.0, "level_out": -0.05, "P101_loop": 0.0}
     _write(
@@ -127,7 +124,7 @@ def test_mps_pa_unit_page_has_faceplates(tmp_path: Path, monkeypatch: pytest.Mon
             for k, v in values.items()
         ],
     )
-    with serve(tmp_path, None) as served:
+    with serve(tmp_path, None, plant=PLANT) as served:
         driver = chromium()
         try:
             driver.get(f"{served.url}/units/mps_pa?lang=en")
