@@ -94,22 +94,24 @@ async function main() {
   const cycle = periods.reduce((a, b) => { const g = (x, y) => (y ? g(y, x % y) : x); return (a * b) / g(a, b); }, 1);
   const due = [];
   for (let k = 0; k < cycle; k++) due.push([...Array(n).keys()].filter((i) => (k + i) % periods[i] === 0));
-  const write = (i, value) =>
-    vars[i].setValueFromSource(new Variant({ dataType: DataType.Double, value }), StatusCodes.Good, new Date());
+  // SourceTimestamp = the tick's scheduled time: distinct per variable even when a late tick is
+  // caught up in the same millisecond (the historian keys a value by tag + timestamp).
+  const write = (i, value, when) =>
+    vars[i].setValueFromSource(new Variant({ dataType: DataType.Double, value }), StatusCodes.Good, new Date(when));
   await server.start();
   say({ ready: true });
   const lines = readline.createInterface({ input: process.stdin });
   lines.on("close", async () => { await server.shutdown(0); process.exit(0); });
   lines.on("line", (line) => {
     const [cmd, arg] = line.trim().split(/\s+/);
-    if (cmd === "reset") { for (let i = 0; i < n; i++) write(i, 0); say({ reset: true }); return; }
+    if (cmd === "reset") { const now = Date.now(); for (let i = 0; i < n; i++) write(i, 0, now); say({ reset: true }); return; }
     const durationMs = Number(arg) * 1000, counts = new Array(n).fill(0);
     const t0 = Date.now(), cpu0 = process.cpuUsage(), start = performance.now();
     let tick = 0, maxLag = 0;
     const step = () => {
       while (tick * TICK_MS < durationMs && start + tick * TICK_MS <= performance.now()) {
         maxLag = Math.max(maxLag, performance.now() - (start + tick * TICK_MS));
-        for (const i of due[tick % cycle]) write(i, ++counts[i]);
+        for (const i of due[tick % cycle]) write(i, ++counts[i], t0 + tick * TICK_MS);
         tick++;
       }
       if (tick * TICK_MS < durationMs) {
