@@ -27,7 +27,8 @@ from dashboard.autoclave_cycles import Cycle, find_cycles
 from dashboard.context import DashContext
 from dashboard.figures import BASE_LAYOUT, OUT_COLOUR, PV_COLOUR, SP_COLOUR, empty_figure, times
 from dashboard.grid import col, data_grid
-from dashboard.i18n import fmt_datetime, fmt_number, t
+from dashboard.i18n import colon, fmt_datetime, fmt_number, t
+from dashboard.plant_texts import label_or
 from dashboard.shell import chart_config
 from dashboard.tag_format import format_value
 from dashboard.time_range import range_inputs
@@ -214,7 +215,10 @@ def status_line(tm: TagMap, latest: dict[str, Any], lang: str) -> list[Any]:
         )
         parts.append(
             html.Span(
-                [html.Span(f"{name}: ", className="fp-key"), html.Span(shown.label, className=shown.css_class)],
+                [
+                    html.Span(f"{label_or(f'ac_status.{name}', lang, name)}{colon(lang)} ", className="fp-key"),
+                    html.Span(shown.label, className=shown.css_class),
+                ],
                 className="ac-item",
                 id=f"ac-{tm.unit}-{name}",
             )

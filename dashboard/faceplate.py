@@ -28,7 +28,7 @@ from typing import Any
 from dash import html
 
 from config_schema.tagmap import TagEntry, TagMap
-from dashboard.i18n import t
+from dashboard.i18n import colon, t
 from dashboard.tag_format import format_value
 from dashboard.unit_figures import band_status
 from historian.base import Sample
@@ -118,7 +118,8 @@ def alarm_state(
     """
     for alarm in alarms:
         if alarm.get("tag") == loop.pv.name:
-            text = f"{t('alarm', lang)}: {t(str(alarm.get('state')), lang)} ({t(str(alarm.get('priority')), lang)})"
+            state, priority = t(str(alarm.get("state")), lang), t(str(alarm.get("priority")), lang)
+            text = f"{t('alarm', lang)}{colon(lang)} {state} ({priority})"
             return text, "fp-alarm-active"
     status = band_status(value, loop.pv, values)
     if status in ("par", "out", "off") and (loop.pv.nor or loop.pv.par):

@@ -32,7 +32,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from dashboard.figures import no_data_note
-from dashboard.i18n import t
+from dashboard.i18n import colon, fmt_number, t
+from models.packml import PackMLState
 
 #: Colours of PackML states by ISO 22400 time category (ISA-101: producing is the grey normal state,
 #: stops take the alarm colours by severity).
@@ -51,6 +52,19 @@ STATE_COLOURS = {
 OTHER_STATE_COLOUR = "#c4c4c4"
 
 
+def packml_label(state: str, lang: str) -> str:
+    """A PackML state name (``Execute``) in ``lang``, from the catalogue's ``state.packml.<n>``; unknown as it is.
+
+    >>> packml_label("Execute", "fr"), packml_label("held", "en"), packml_label("", "fr")
+    ('Production', 'Held', '')
+    """
+    try:
+        number = PackMLState.parse(state).value
+    except (ValueError, KeyError):
+        return state
+    return t(f"state.packml.{number}", lang)
+
+
 def _pct(x: float | None) -> float | None:
     return None if x is None else 100.0 * x
 
@@ -63,13 +77,13 @@ def apq_figure(report: dict[str, Any], lang: str) -> go.Figure:
         go.Bar(
             x=[t(k, lang) for k in keys],
             y=[v if v is not None else 0.0 for v in values],
-            text=[f"{v:.1f} %" if v is not None else "n/a" for v in values],
+            text=[f"{fmt_number(v, lang, 1)}\u00a0%" if v is not None else t("not_available", lang) for v in values],
             textposition="outside",
             marker={"color": ["#9a9a9a", "#9a9a9a", "#9a9a9a", "#3c3c3c"]},
         )
     )
     fig.update_layout(
-        title={"text": "A × P × Q = OEE", "x": 0.02},
+        title={"text": f"A × P × Q = {t('oee', lang)}", "x": 0.02},
         yaxis={"range": [0, 110], "title": "%"},
         height=300,
         margin={"l": 50, "r": 20, "t": 40, "b": 30},
@@ -133,15 +147,16 @@ def timeline_figure(
         if stop <= start:
             continue
         state = str(item["state"])
+        shown = packml_label(state, lang)
         fig.add_trace(
             go.Bar(
                 base=[datetime.fromtimestamp(start / 1e9, zone)],
                 x=[(stop - start) / 1e6],
                 y=[machine],
                 orientation="h",
-                name=state,
+                name=shown,
                 marker={"color": STATE_COLOURS.get(state, OTHER_STATE_COLOUR)},
-                hovertext=[f"{state}: {(stop - start) / 1e9:.0f} s"],
+                hovertext=[f"{shown}{colon(lang)} {fmt_number((stop - start) / 1e9, lang, 0)} s"],
                 hoverinfo="text",
                 showlegend=False,
             )

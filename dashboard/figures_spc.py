@@ -30,7 +30,8 @@ import plotly.graph_objects as go
 
 from analytics.detectors import DetectorPoint, rule_text
 from dashboard.figures import BASE_LAYOUT, empty_figure, finite, line
-from dashboard.i18n import t
+from dashboard.i18n import colon, fmt_number, t
+from dashboard.plant_texts import rule_label
 
 # ISA-101: the statistic dark blue-grey, centre and limits grey; red only for the alarm markers.
 STAT_COLOUR = "#1d4e89"
@@ -47,12 +48,11 @@ def _times(points: Sequence[DetectorPoint], zone: Any) -> list[datetime]:
 def alarm_hover(point: DetectorPoint, lang: str) -> str:
     """Hover text of an alarm marker: the statistic, then one line per rule that fired.
 
-    >>> p = DetectorPoint(0, 1.0, 2.0, 0.0, -1.0, 1.0, True, ("C+",))
-    >>> alarm_hover(p, "fr").splitlines()
-    ['Statistique 2', 'C+: upper CUSUM above h (mean increased)']
+    >>> alarm_hover(DetectorPoint(0, 1.0, 2.5, 0.0, -1.0, 1.0, True, ("WE1",)), "fr").splitlines()
+    ['Statistique 2,5', 'WE1\xa0: 1 point au-delà des limites de contrôle (3σ)']
     """
-    lines = [f"{t('statistic', lang)} {point.statistic:.4g}"]
-    lines += [f"{rule}: {rule_text(rule)}" for rule in point.rules]
+    lines = [f"{t('statistic', lang)} {fmt_number(point.statistic, lang, significant=4)}"]
+    lines += [f"{rule}{colon(lang)} {rule_label(rule, lang)}" for rule in point.rules]
     return "\n".join(lines)
 
 

@@ -100,6 +100,21 @@ def col(key: str, lang: str, *, field: str | None = None, numeric: bool = False,
     return {**column, **options}
 
 
+def number_format(lang: str, *, significant: int | None = None, decimals: int | None = None) -> dict[str, Any]:
+    """A column's ``valueFormatter``: its numbers in ``lang`` (decimal comma in French), sorted as numbers.
+
+    ``significant`` keeps up to that many significant digits, ``decimals`` exactly that many
+    decimals (``assets/dashAgGridFunctions.js``). The grid's CSV export writes what is shown.
+
+    >>> col("statistic", "fr", numeric=True, valueFormatter=number_format("fr", significant=4))["valueFormatter"]
+    {'function': "localNumber(params.value, 'fr', 4)"}
+    """
+    lang = "fr" if lang == "fr" else "en"
+    if decimals is not None:
+        return {"function": f"localFixed(params.value, '{lang}', {int(decimals)})"}
+    return {"function": f"localNumber(params.value, '{lang}', {int(significant or 4)})"}
+
+
 def button_col(field: str, text: str, kind: str, **options: Any) -> dict[str, Any]:
     """A column of row buttons (``RowButton``): ``text`` on rows whose ``field`` is true, reporting ``kind``.
 

@@ -100,11 +100,23 @@ def t(key: str, lang: str, /, **params: Any) -> str:
     return _LocaleFormatter(lang).format(text, **params) if params else text
 
 
-def fmt_number(x: float | int | None, lang: str, digits: int | None = None, *, group: bool = True) -> str:
+def colon(lang: str) -> str:
+    """The colon after a label: French typography puts a (no-break) space before it.
+
+    >>> "Alarme" + colon("fr") + " active", "Alarm" + colon("en") + " active"
+    ('Alarme\\xa0: active', 'Alarm: active')
+    """
+    return "\u00a0:" if lang == "fr" else ":"
+
+
+def fmt_number(
+    x: float | int | None, lang: str, digits: int | None = None, *, group: bool = True, significant: int | None = None
+) -> str:
     """``x`` for a ``lang`` reader: decimal comma and thin-space grouping in French.
 
     ``digits`` fixes the number of decimals (``None``: up to three, trailing zeros dropped);
-    ``None`` and NaN give ``—``.
+    ``significant`` instead keeps up to that many significant digits, like ``{x:.4g}`` but never
+    in exponent form, and without grouping; ``None`` and NaN give ``—``.
 
     Examples
     --------
@@ -112,10 +124,14 @@ def fmt_number(x: float | int | None, lang: str, digits: int | None = None, *, g
     ('3,14', '3.14', '2,5')
     >>> fmt_number(-0.04, "fr", 1), fmt_number(float("nan"), "fr"), fmt_number(12345, "fr", group=False)
     ('0,0', '—', '12345')
+    >>> fmt_number(0.086291, "fr", significant=4), fmt_number(15.0, "fr", significant=4)
+    ('0,08629', '15')
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return MISSING
     locale = LOCALES.get(lang, LOCALES["en"])
+    if significant is not None:
+        return format_decimal(x, format="@" + "#" * (significant - 1), locale=locale)
     integer = "#,##0" if group else "0"
     pattern = integer + ".###" if digits is None else integer + ("." + "0" * digits if digits > 0 else "")
     if math.isfinite(x) and round(x, 3 if digits is None else digits) == 0:

@@ -28,7 +28,7 @@ import math
 from typing import Any, Literal
 
 from dashboard.grid import button_col, col, data_grid
-from dashboard.i18n import t
+from dashboard.i18n import colon, t
 from twin.faults.catalog import DISTURBANCE_KINDS
 
 TargetField = Literal["tag", "actuator", "parameter", "machine"]
@@ -148,7 +148,7 @@ def magnitude_help(catalog: dict[str, Any], unit: str, kind: str, target: str | 
     rng = magnitude_range(catalog, unit, kind, target)
     if rng is not None:
         lo, hi, eu = rng
-        text += f" — {t('magnitude_range', lang)}: {lo:g} to {hi:g} {eu}".rstrip()
+        text += f" — {t('magnitude_range', lang)}{colon(lang)} {lo:g} to {hi:g} {eu}".rstrip()
     return text
 
 
@@ -266,9 +266,10 @@ def clock_text(clock: dict[str, Any], lang: str) -> str:
     """
     speed = speed_value(clock["speed"])
     state = t("paused" if clock["paused"] else "running", lang)
+    c = colon(lang)
     return (
-        f"{t('sim_time', lang)}: {sim_time_text(clock['sim_time_s'])} · {t('speed', lang)}: ×{speed} · {state}"
-        f" · {t('run_id', lang)}: {clock['run_id']}"
+        f"{t('sim_time', lang)}{c} {sim_time_text(clock['sim_time_s'])} · {t('speed', lang)}{c} ×{speed} · {state}"
+        f" · {t('run_id', lang)}{c} {clock['run_id']}"
     )
 
 

@@ -6,7 +6,9 @@ The models, the detector file and analytics keep English (their data, their logs
 - ``tag.<unit_type>.<tag>``: a tag's description (``tag.fluid_bed_dryer.phase``);
 - ``rule.<rule id>``: what a rule that fired means (``rule.WE2``);
 - ``detector.<detector name>``: the alarm message of a detector of ``config/detectors.yaml``;
-- ``alarm.<transition>``: an alarm event (``alarm.raised``: "{alarm}: {rules}").
+- ``alarm.<transition>``: an alarm event (``alarm.raised``: "{alarm}: {rules}");
+- ``det_status.*``, ``det_source.*``, ``det_param.*``: a live detector's status line (analytics
+  writes it in English, e.g. ``warming up: 2400 s left``; :func:`detector_text` reads it back).
 
 A text without a key (a school's own tag map or detector) falls back to its English original.
 
@@ -18,10 +20,13 @@ Examples
 'Level'
 >>> rule_label("WE4", "fr")
 '8 points consécutifs du même côté de la ligne centrale'
+>>> detector_text("warming up: 2400 s left", "fr")
+'mise en température : encore 2\u202f400 s'
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +36,15 @@ from dashboard.i18n import catalogue, t
 
 def _known(key: str) -> bool:
     return key in catalogue()
+
+
+def label_or(key: str, lang: str, default: str) -> str:
+    """``t(key)`` when the catalogue has ``key``, else ``default`` (a school's own name, say).
+
+    >>> label_or("det_param.mean", "fr", "mean"), label_or("det_param.L", "fr", "L")
+    ('moyenne', 'L')
+    """
+    return t(key, lang) if _known(key) else default
 
 
 def tag_description(unit_type: str | None, tag: str, lang: str, default: str = "") -> str:
@@ -45,8 +59,51 @@ def rule_label(rule: str, lang: str) -> str:
     return t(key, lang) if _known(key) else rule_text(rule)
 
 
+#: The English texts of a live detector's status and limit source (``analytics.detectors``), by key.
+_DETECTOR_TEXTS = (
+    (re.compile(r"waiting for data"), "det_status.waiting"),
+    (re.compile(r"warming up: (?P<left>\d+) s left"), "det_status.warmup"),
+    (re.compile(r"learning limits: (?P<done>\d+) / (?P<total>\d+(?:\.\d+)?) s"), "det_status.learning"),
+    (re.compile(r"reference rejected \((?P<reason>.*)\); learning again"), "det_status.rejected"),
+    (re.compile(r"monitoring"), "det_status.monitoring"),
+    (re.compile(r"known"), "det_source.known"),
+    (re.compile(r"specification"), "det_source.specification"),
+    (re.compile(r"reference \((?P<n>\d+) windows\)"), "det_source.reference"),
+)
+
+
+def _number(text: str) -> int | float | str:
+    """A number read from an English text (formatted again for the reader), else the text."""
+    if text.isdigit():
+        return int(text)
+    return float(text) if re.fullmatch(r"\d+\.\d+", text) else text
+
+
+def detector_text(text: str, lang: str) -> str:
+    """A live detector's status or limit source in ``lang``; an unknown text as it is.
+
+    >>> detector_text("learning limits: 35 / 120 s", "fr"), detector_text("reference (50 windows)", "en")
+    ('apprentissage des limites : 35 / 120 s', 'reference (50 windows)')
+    >>> detector_text("something new", "fr")
+    'something new'
+    """
+    for pattern, key in _DETECTOR_TEXTS:
+        match = pattern.fullmatch(text)
+        if match:
+            return t(key, lang, **{k: _number(v) for k, v in match.groupdict().items()})
+    return text
+
+
 def detector_message(params: Mapping[str, Any], lang: str) -> str:
-    """The alarm text of a detector from ``message_params`` (detector, method, label, description)."""
+    """The alarm text of a detector from ``message_params`` (detector, method, label, description).
+
+    The detectors file's own text in ``lang`` (``description: {fr: ..., en: ...}``) comes first.
+
+    >>> detector_message({"detector": "level-ewma", "description_fr": "Niveau : dérive"}, "fr")
+    'Niveau : dérive'
+    """
+    if params.get(f"description_{lang}"):
+        return str(params[f"description_{lang}"])
     key = f"detector.{params.get('detector', '')}"
     if _known(key):
         return t(key, lang)

@@ -128,6 +128,16 @@ def notice(key: str, lang: str, **kwargs: Any) -> html.P:
     return html.P(t(key, lang), className="notice", **kwargs)
 
 
+def with_unused(shown: Sequence[Any], unused: Sequence[Any]) -> list[Any]:
+    """``shown``, then ``unused`` hidden: a notice in place of a body whose components the page's
+    callbacks still name (Dash logs "a nonexistent object was used" for a missing one).
+
+    >>> [getattr(c, "hidden", None) for c in with_unused([notice("no_monitoring", "en")], [html.Div(id="x")])]
+    [None, True]
+    """
+    return [*shown, html.Div(list(unused), hidden=True, className="unused")]
+
+
 def chart_card(id_: str | dict[str, str], lang: str = "en", **graph: Any) -> html.Div:
     """One chart in a card; "No data yet" until its callback draws it (not Plotly's empty -1..6 axes)."""
     graph.setdefault("figure", empty_figure(lang))

@@ -29,7 +29,7 @@ from dashboard.context import DashContext
 from dashboard.grid import button_col, col, data_grid
 from dashboard.i18n import t
 from dashboard.plant_texts import alarm_message
-from dashboard.shell import Shell, notice
+from dashboard.shell import Shell, notice, with_unused
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +198,15 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        body: list[Any] = [notice("no_monitoring", lang)]
-        if ctx.services.monitoring is not None:
-            body = [
-                ack_bar(lang),
-                html.H2(t("active_alarms", lang)),
-                html.Div(alarm_grid(lang), id="alarm-list"),
-                html.H2(t("recent_events", lang)),
-                html.Div(events_grid(lang), id="alarm-events"),
-            ]
+        body: list[Any] = [
+            ack_bar(lang),
+            html.H2(t("active_alarms", lang)),
+            html.Div(alarm_grid(lang), id="alarm-list"),
+            html.H2(t("recent_events", lang)),
+            html.Div(events_grid(lang), id="alarm-events"),
+        ]
+        if ctx.services.monitoring is None:
+            body = with_unused([notice("no_monitoring", lang)], body)
         return SHELL.layout(lang, body, **{"ack-version": 0})
 
     dash.register_page("alarms", path=PATH, layout=layout, name="alarms", title="gmp-twin alarms", order=13)

@@ -23,9 +23,9 @@ from dash import Dash, Input, Output, State, dcc, html
 
 from audit import AuditRecord, AuditUnavailable
 from dashboard.context import DashContext
-from dashboard.grid import col, data_grid
-from dashboard.i18n import t
-from dashboard.shell import Shell, notice
+from dashboard.grid import col, data_grid, number_format
+from dashboard.i18n import fmt_number, t
+from dashboard.shell import Shell, notice, with_unused
 
 PATH = "/audit"
 #: The role the page and its callback need (checked by the Dash guard).
@@ -53,19 +53,27 @@ def utc_bound(text: str | None, zone: ZoneInfo | None) -> str | None:
     return moment.isoformat()
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, lang: str) -> str:
+    """A recorded value for a ``lang`` reader: a number with its decimal comma in French (the record keeps it)."""
     if value is None:
         return "—"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return fmt_number(value, lang, significant=10)
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def old_new(record: AuditRecord) -> str:
-    """``old → new`` of a change, ``new`` alone when there was no old value, ``""`` for neither."""
+def old_new(record: AuditRecord, lang: str = "en") -> str:
+    """``old → new`` of a change, ``new`` alone when there was no old value, ``""`` for neither.
+
+    >>> from types import SimpleNamespace
+    >>> old_new(SimpleNamespace(old=96.0, new=72.5), "fr"), old_new(SimpleNamespace(old=None, new="on"), "fr")
+    ('96 → 72,5', 'on')
+    """
     if record.old is None and record.new is None:
         return ""
     if record.old is None:
-        return _value(record.new)
-    return f"{_value(record.old)} → {_value(record.new)}"
+        return _value(record.new, lang)
+    return f"{_value(record.old, lang)} → {_value(record.new, lang)}"
 
 
 def audit_rows(records: list[AuditRecord], names: dict[str, str], lang: str) -> list[dict[str, Any]]:
@@ -77,21 +85,21 @@ def audit_rows(records: list[AuditRecord], names: dict[str, str], lang: str) -> 
     ...                 "0" * 64, "1" * 64)
     >>> row = audit_rows([r], {"ines": "Inès Dupont"}, "en")[0]
     >>> [row[c] for c in COLUMNS[:9]]
-    [7, '2026-12-05 19:20:11', '61.5', 'Inès Dupont (ines)', 'instructor', 'http 127.0.0.1:5', 'tag.write', \
-'mps-pa.level_sp', '15.0 → 18.0']
+    [7, '2026-12-05 19:20:11', 61.5, 'Inès Dupont (ines)', 'instructor', 'http 127.0.0.1:5', 'tag.write', \
+'mps-pa.level_sp', '15 → 18']
     >>> [row[c] for c in COLUMNS[9:]], row["id"], row["result_class"]
     (['demo', 'accepted (Good)', ''], '7', 'ok')
     """
     rows = []
     for r in records:
         display = names.get(r.user, "")
-        change = old_new(r)
+        change = old_new(r, lang)
         rows.append(
             {
                 "id": str(r.seq),
                 "seq": r.seq,
                 "utc_time": r.ts[:19].replace("T", " "),
-                "sim_time_short": "—" if r.sim_time_s is None else f"{r.sim_time_s:.1f}",
+                "sim_time_short": r.sim_time_s,  # a number: the grid formats it for the reader
                 "audit_user": f"{display} ({r.user})" if display else r.user,
                 "role": r.role,
                 "via": f"{r.via} {r.client}".strip(),
@@ -115,8 +123,10 @@ def audit_grid(lang: str) -> Any:
     ['N°', 'Heure (UTC)', 'Temps simulé (s)', 'Utilisateur']
     """
     wide = {"old_new": 220, "reason": 180, "signature_short": 240, "object": 160}
+    simulated = {"valueFormatter": number_format(lang, decimals=1)}
     columns = [
-        col(key, lang, numeric=key == "seq", minWidth=wide.get(key, 90), tooltipField=key)
+        col(key, lang, numeric=key in ("seq", "sim_time_short"), minWidth=wide.get(key, 90), tooltipField=key)
+        | (simulated if key == "sim_time_short" else {})
         | ({"cellClass": "rule"} if key == "action" else {})
         | ({"cellClass": "manifestation"} if key == "signature_short" else {})
         for key in COLUMNS
@@ -202,13 +212,13 @@ def register(app: Dash, ctx: DashContext) -> None:
 
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
-        if ctx.services.audit is None:
-            return SHELL.layout(lang, [notice("audit_none", lang, id="au-none")])
         body = [
             filters_bar(ctx, lang),
             html.P(id="au-count", className="muted"),
             html.Div(audit_grid(lang), id="au-table"),
         ]
+        if ctx.services.audit is None:
+            body = with_unused([notice("audit_none", lang, id="au-none")], body)
         return SHELL.layout(lang, body)
 
     dash.register_page("audit", path=PATH, layout=layout, name="audit", title="gmp-twin audit", order=14)

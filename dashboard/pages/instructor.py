@@ -43,7 +43,7 @@ from dashboard import instructor_view as view
 from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.auth.gate import LOCAL_CONSOLE, Gate
 from dashboard.context import DashContext
-from dashboard.i18n import t
+from dashboard.i18n import colon, t
 from dashboard.instructor_form import FIELD, clock_bar, fault_form, fault_list, scenario_bar
 from dashboard.services import PlantControl
 from dashboard.shell import Shell, notice
@@ -191,7 +191,7 @@ def inject_fault(control: PlantControl | None, form: dict[str, Any], hidden: boo
         return refusal_text(exc, lang)
     except ValueError as exc:
         return str(exc)  # the service's message names the field and the valid options
-    return f"{t('injected', lang)}: {made['id']} — {made['description']}"
+    return f"{t('injected', lang)}{colon(lang)} {made['id']} — {made['description']}"
 
 
 def clear_faults(control: PlantControl | None, trigger: Any, lang: str, actor: Actor) -> str:
@@ -209,7 +209,7 @@ def clear_faults(control: PlantControl | None, trigger: Any, lang: str, actor: A
         return refusal_text(exc, lang)
     except KeyError as exc:
         return str(exc.args[0])
-    return f"{t('faults_cleared', lang)}: {', '.join(ids)}" if ids else t("nothing_to_clear", lang)
+    return f"{t('faults_cleared', lang)}{colon(lang)} {', '.join(ids)}" if ids else t("nothing_to_clear", lang)
 
 
 def console_refresh(control: PlantControl | None, seen: Any, lang: str) -> tuple[Any, ...]:
@@ -292,7 +292,11 @@ def drive_scenario(
     text = view.scenario_text(state, lang)
     if signature is None:
         return text
-    return [text, html.Br(), html.Span(f"{t('signed', lang)}: {signature.manifestation()}", id="ic-manifestation")]
+    return [
+        text,
+        html.Br(),
+        html.Span(f"{t('signed', lang)}{colon(lang)} {signature.manifestation()}", id="ic-manifestation"),
+    ]
 
 
 def _needs_signature(control: PlantControl, action: str) -> bool:
@@ -343,7 +347,7 @@ def _form_callbacks(app: Dash, ctx: DashContext) -> None:
     def magnitude_help(unit: str | None, kind: str | None, target: str | None, lang: str) -> str:
         if not unit or not kind:
             return t("pick_unit_kind", lang)
-        return f"{t('magnitude', lang)}: {view.magnitude_help(catalog(), unit, kind, target, lang)}"
+        return f"{t('magnitude', lang)}{colon(lang)} {view.magnitude_help(catalog(), unit, kind, target, lang)}"
 
 
 def _fault_callbacks(app: Dash, ctx: DashContext) -> None:

@@ -11,8 +11,8 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from dashboard.context import DashContext
 from dashboard.figures import empty_figure
-from dashboard.figures_oee import apq_figure, timeline_figure, waterfall_figure
-from dashboard.i18n import fmt_number, t
+from dashboard.figures_oee import apq_figure, packml_label, timeline_figure, waterfall_figure
+from dashboard.i18n import colon, fmt_number, t
 from dashboard.shell import Shell, chart_config, notice
 
 PATH = "/oee"
@@ -96,7 +96,7 @@ def register(app: Dash, ctx: DashContext) -> None:
                 f"{t('oee_' + key, lang)} {fmt_number(report[key], lang, 0)}"
                 for key in ("produced", "good", "rejected")
             )
-            summary = f"{t('state', lang)}{' :' if lang == 'fr' else ':'} {view['state']} · {counts}"
+            summary = f"{t('state', lang)}{colon(lang)} {packml_label(view['state'] or '', lang)} · {counts}"
             out[0].append(summary)
             out[1].append(apq_figure(report, lang))
             out[2].append(waterfall_figure(report, lang))

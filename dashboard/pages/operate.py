@@ -34,7 +34,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from audit import AuditUnavailable
 from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.context import DashContext
-from dashboard.i18n import fmt_number, t
+from dashboard.i18n import colon, fmt_number, t
 from dashboard.services import PlantControl
 from dashboard.shell import Shell, notice
 from dashboard.tag_format import format_value
@@ -104,7 +104,7 @@ def write_value(
         reason_text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         return t("not_allowed", lang).format(reason=reason_text)
     old = "—" if done["old"] is None else f"{done['old']:.4g}"
-    return f"{t('op_written', lang)}: {unit}.{tag} {old} → {done['new']:.4g}"
+    return f"{t('op_written', lang)}{colon(lang)} {unit}.{tag} {old} → {done['new']:.4g}"
 
 
 def _field(label: str, control: Any, min_width: str = "") -> html.Div:

@@ -17,7 +17,7 @@ from dashboard.context import DashContext
 from dashboard.detector_view import detector_infos, detector_notice, detector_state
 from dashboard.figures_pca import contribution_figure, pca_figure
 from dashboard.i18n import t
-from dashboard.shell import Shell, chart_card
+from dashboard.shell import Shell, chart_card, with_unused
 
 PATH = "/pca"
 SHELL = Shell(PATH, "pca_title", lang_id="pca-lang", tick_id="pca-tick", stores=("pca-seen",))
@@ -46,7 +46,7 @@ def pca_body(infos: list[dict[str, Any]], lang: str) -> list[Any]:
         dcc.Dropdown(
             id="pca-detector",
             options=[{"label": f"{i['name']} ({i['tag']})", "value": i["name"]} for i in infos],
-            value=infos[0]["name"],
+            value=infos[0]["name"] if infos else None,
             clearable=False,
             className="detector-select",
         ),
@@ -64,7 +64,8 @@ def register(app: Dash, ctx: DashContext) -> None:
     def layout(lang: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
         infos = detector_infos(ctx.services.monitoring, pca=True)
-        return SHELL.layout(lang, detector_notice(ctx.services.monitoring, infos, lang) or pca_body(infos, lang))
+        shown = detector_notice(ctx.services.monitoring, infos, lang)
+        return SHELL.layout(lang, with_unused(shown, pca_body([], lang)) if shown else pca_body(infos, lang))
 
     dash.register_page("pca", path=PATH, layout=layout, name="pca", title="gmp-twin PCA", order=11)
 

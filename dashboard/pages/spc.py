@@ -7,19 +7,21 @@ same one the API reads; the chart is rebuilt each second only when a new point a
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html
 
-from analytics.detectors import DetectorPoint, rule_text
+from analytics.detectors import DetectorPoint
 from dashboard.context import DashContext
 from dashboard.detector_view import detector_infos, detector_notice, detector_state
 from dashboard.figures_spc import spc_figure
-from dashboard.grid import col, data_grid
+from dashboard.grid import col, data_grid, number_format
 from dashboard.i18n import t
-from dashboard.shell import Shell, chart_card
+from dashboard.plant_texts import rule_label
+from dashboard.shell import Shell, chart_card, with_unused
 
 PATH = "/spc"
 SHELL = Shell(PATH, "spc_title", lang_id="spc-lang", tick_id="spc-tick", stores=("spc-seen",))
@@ -44,16 +46,19 @@ def spc_body(infos: list[dict[str, Any]], detector: str | None, lang: str) -> li
     ]
 
 
-def alarm_groups(points: list[DetectorPoint], zone: Any) -> list[dict[str, Any]]:
+def alarm_groups(points: list[DetectorPoint], zone: Any, lang: str = "en") -> list[dict[str, Any]]:
     """The chart's alarm points grouped by the rules that fired: count, first and last time, newest first.
 
     A detector that stays beyond its limit alarms at every sample; one row per rule set with its
-    count (ISA-18.2) replaces the dozens of identical rows.
+    count (ISA-18.2) replaces the dozens of identical rows. The statistic stays a number (the
+    grid formats it for the reader and sorts it as a number); the rules' meaning is in ``lang``.
 
     >>> from zoneinfo import ZoneInfo
     >>> pts = [DetectorPoint(i * 10**9, 1.0, 5.0, 0.0, -1.0, 1.0, i > 0, ("WE1",) if i > 0 else ()) for i in range(4)]
-    >>> [(r["rules"], r["count"], r["first"], r["last"]) for r in alarm_groups(pts, ZoneInfo("UTC"))]
-    [('WE1', 3, '00:00:01', '00:00:03')]
+    >>> [(r["rules"], r["count"], r["first"], r["last"], r["statistic"]) for r in alarm_groups(pts, ZoneInfo("UTC"))]
+    [('WE1', 3, '00:00:01', '00:00:03', 5.0)]
+    >>> alarm_groups(pts, ZoneInfo("UTC"), "fr")[0]["meaning"]
+    '1 point au-delà des limites de contrôle (3σ)'
     """
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
     for p in points:
@@ -63,9 +68,10 @@ def alarm_groups(points: list[DetectorPoint], zone: Any) -> list[dict[str, Any]]
         row = groups.setdefault(
             p.rules,
             {"id": "+".join(p.rules) or "-", "rules": ", ".join(p.rules), "count": 0, "first": when,
-             "meaning": "; ".join(rule_text(r) for r in p.rules)},
+             "meaning": "; ".join(rule_label(r, lang) for r in p.rules)},
         )  # fmt: skip
-        row.update(count=row["count"] + 1, last=when, last_ns=p.time_ns, statistic=f"{p.statistic:.4g}")
+        statistic = p.statistic if math.isfinite(p.statistic) else None
+        row.update(count=row["count"] + 1, last=when, last_ns=p.time_ns, statistic=statistic)
     return sorted(groups.values(), key=lambda r: r["last_ns"], reverse=True)
 
 
@@ -80,7 +86,7 @@ def alarm_grid(lang: str) -> Any:
         col("count", lang, numeric=True, width=110),
         col("first_seen", lang, field="first", width=110),
         col("last_seen", lang, field="last", width=110),
-        col("statistic", lang, numeric=True, width=120),
+        col("statistic", lang, numeric=True, width=120, valueFormatter=number_format(lang, significant=4)),
         col("meaning", lang, minWidth=260),
     ]
     return data_grid("spc-alarm-grid", columns, lang, height=260, no_rows="no_alarm_points", file_name="spc-alarms.csv")
@@ -92,9 +98,9 @@ def register(app: Dash, ctx: DashContext) -> None:
     def layout(lang: str | None = None, detector: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)
         infos = detector_infos(ctx.services.monitoring, pca=False)
-        return SHELL.layout(
-            lang, detector_notice(ctx.services.monitoring, infos, lang) or spc_body(infos, detector, lang)
-        )
+        shown = detector_notice(ctx.services.monitoring, infos, lang)
+        body = with_unused(shown, spc_body([], None, lang)) if shown else spc_body(infos, detector, lang)
+        return SHELL.layout(lang, body)
 
     dash.register_page("spc", path=PATH, layout=layout, name="spc", title="gmp-twin SPC", order=10)
 
@@ -118,4 +124,4 @@ def register(app: Dash, ctx: DashContext) -> None:
             return dash.no_update, now.status, dash.no_update, seen
         title = f"{info['tag']} — {info['name']} ({info['method'].upper()}, {info['sample_s']:g} s)"
         fig = spc_figure(points, info["method"], title, ctx.zone, lang)
-        return fig, now.status, alarm_groups(points, ctx.zone), stamp
+        return fig, now.status, alarm_groups(points, ctx.zone, lang), stamp

@@ -27,7 +27,7 @@ from config_schema.tagmap import TagEntry, TagMap
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.figures import hold_to, loop_figure, times
-from dashboard.i18n import fmt_datetime, t
+from dashboard.i18n import colon, fmt_datetime, t
 from dashboard.pid import pid_figure
 from dashboard.shell import Shell, chart_config
 from dashboard.tag_format import format_value
@@ -258,7 +258,7 @@ def register(app: Dash, ctx: DashContext) -> None:
             latest = gateway.latest(station.site, station.unit)
         except Exception as exc:
             log.warning("latest query failed: %s", exc)
-            banner = f"{t('historian_down', lang)}: {exc or type(exc).__name__}"
+            banner = f"{t('historian_down', lang)}{colon(lang)} {exc or type(exc).__name__}"
             skip = [dash.no_update] * n
             return dash.no_update, dash.no_update, skip, skip, skip, cursor_ns, empty, banner, dash.no_update
         now_ns = head_time(latest)

@@ -78,6 +78,10 @@ class Page:
     lang: str
     zone: ZoneInfo
     reader: str
+    #: "Now" on the data's clock (:func:`dashboard.time_basis.time_basis`; ``None``: the wall clock)
+    #: and whether that clock is simulated: the footer dates the page on the clock its data use.
+    now_ns: int | None = None
+    simulated: bool = False
 
     def when(self, time_ns: int | None) -> str:
         if time_ns is None:
@@ -91,7 +95,15 @@ class Page:
         return [(code, f"{path}?{urlencode({**query, 'lang': code, 'tz': self.zone.key})}") for code in LANGS]
 
     def footer(self) -> str:
-        return t("rp_generated", self.lang, when=self.when(time.time_ns()), who=self.reader)
+        """When and by whom the page was made, on the data's clock, and which clock that is.
+
+        >>> page = Page("fr", ZoneInfo("UTC"), "Sam", now_ns=0, simulated=True)
+        >>> page.footer()
+        'Édité le 1 janv. 1970, 00:00:00 (heure simulée) par Sam'
+        """
+        now = time.time_ns() if self.now_ns is None else self.now_ns
+        clock = t("rp_clock.simulated" if self.simulated else "rp_clock.wall", self.lang)
+        return t("rp_generated", self.lang, when=self.when(now), clock=clock, who=self.reader)
 
 
 def unit_heading(tm: TagMap, lang: str) -> str:

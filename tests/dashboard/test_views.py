@@ -52,9 +52,12 @@ def test_pages_without_services_render_their_shell_and_a_notice() -> None:
         pages = {p["path"]: p["layout"] for p in dash.page_registry.values()}
         spc = pages["/spc"](lang="en")
         assert _ids(spc)[:3] == ["spc-lang", "spc-seen", "spc-tick"]
-        assert spc.children[-1].children == "The monitoring service does not run in this process."
+        assert spc.children[-2].children == "The monitoring service does not run in this process."
+        # The callbacks' components stay, hidden (Dash logs an error for a missing one).
+        assert spc.children[-1].hidden and all(i in _ids(spc) for i in ("spc-detector", "spc-graph", "spc-alarm-grid"))
         alarms = _ids(pages["/alarms"](lang="en"))
         assert alarms[:4] == ["alarms-lang", "alarms-seen", "ack-version", "alarms-tick"]
+        assert "alarm-grid" in alarms
         assert "oee-none" in _ids(pages["/oee"](lang="fr"))
     finally:
         loop.close()

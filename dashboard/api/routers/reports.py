@@ -29,6 +29,8 @@ from dashboard.api.deps import ServicesDep
 from dashboard.i18n import t
 from dashboard.report.collect import collect, find_batch, list_batches, rule_of
 from dashboard.report.render import Page, render_list, render_report
+from dashboard.services import Services
+from dashboard.time_basis import time_basis
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["reports"])
@@ -44,13 +46,14 @@ ASSETS: dict[str, Path] = {
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _page(lang: str, tz: str, who: Principal) -> Page:
+def _page(lang: str, tz: str, who: Principal, services: Services) -> Page:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo(DEFAULT_ZONE)
     reader = t("rp_anonymous", lang) if who.role == "anonymous" else who.display_name or who.name
-    return Page(lang, zone, reader)
+    basis = time_basis(services)  # the data's clock (simulated at speed x N), not always the wall
+    return Page(lang, zone, reader, now_ns=basis.now_ns, simulated=basis.simulated)
 
 
 @router.get("/reports/assets/{name}", response_class=FileResponse)
@@ -65,7 +68,7 @@ async def asset(_who: ViewerDep, name: Annotated[str, PathParam(max_length=40)])
 @router.get("/reports", response_class=HTMLResponse)
 async def reports(who: ViewerDep, services: ServicesDep, lang: Lang = "fr", tz: Zone = DEFAULT_ZONE) -> HTMLResponse:
     """Every unit with batches (dryers, bioreactors, autoclaves) and its batches, newest first."""
-    page = _page(lang, tz, who)
+    page = _page(lang, tz, who, services)
     units = [(tm, await list_batches(services.historian, tm)) for tm in services.tagmaps if rule_of(tm)]
     return HTMLResponse(render_list(units, page), headers=_NO_STORE)
 
@@ -80,7 +83,7 @@ async def unit_report(
     tz: Zone = DEFAULT_ZONE,
 ) -> HTMLResponse:
     """A unit's batches, or with ``batch`` the printable report of that batch."""
-    page = _page(lang, tz, who)
+    page = _page(lang, tz, who, services)
     tm = next((x for x in services.tagmaps if x.unit == unit), None)
     if tm is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, t("rp_unknown_unit", lang, unit=unit))
