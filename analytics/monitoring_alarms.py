@@ -35,6 +35,7 @@ from typing import Any
 
 from analytics.alarms import AlarmEvent, AlarmManager, AlarmState
 from analytics.detectors import DetectorBase, DetectorPoint, rule_text
+from analytics.detectors.base import LocalText
 from historian.base import Point
 
 NS_PER_S = 1_000_000_000
@@ -96,7 +97,7 @@ class DetectorAlarms:
         self.manager = AlarmManager(site=site)
         self._episodes: dict[str, _Episode] = {}
         for c in configs:
-            message = c.description or f"{c.method.upper()} drift on {c.label}"
+            message = c.description_in("en") or f"{c.method.upper()} drift on {c.label}"
             self.manager.define(c.name, unit=c.unit, tag=c.label, priority=c.priority, message=message)
             self._episodes[c.name] = _Episode()
         self.recent: deque[dict[str, Any]] = deque(maxlen=recent_size)
@@ -200,17 +201,21 @@ class DetectorAlarms:
     def _message_params(self, alarm_id: str) -> dict[str, str]:
         """What a translated message is made of: the detector, its method and tag, the rules that fired.
 
-        ``description`` is the configured (English) text, empty when the message is the default
-        "<METHOD> drift on <tag>".
+        ``description`` is the configured (English or untranslated) text, empty when the message is
+        the default "<METHOD> drift on <tag>"; ``description_fr`` and ``description_en`` are there
+        when the detectors file gives the text in both languages.
         """
         cfg = self.configs[alarm_id]
-        return {
+        params = {
             "detector": alarm_id,
             "method": cfg.method.upper(),
             "label": cfg.label,
-            "description": cfg.description or "",
+            "description": cfg.description_in("en"),
             "rules": ",".join(self._episodes[alarm_id].rules),
         }
+        if isinstance(cfg.description, LocalText):
+            params.update(description_fr=cfg.description.fr, description_en=cfg.description.en)
+        return params
 
     def view(self, alarm_id: str) -> dict[str, Any]:
         """One alarm: state, priority, rules (with their meaning), detector, times."""

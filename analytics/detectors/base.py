@@ -22,13 +22,33 @@ Value error, unknown unit 'mps-pb'; units of the tag maps: mps-pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo
 
-__all__ = ["DetectorBase", "KnownUnit", "PriorityName", "check_tag"]
+__all__ = ["Description", "DetectorBase", "KnownUnit", "LocalText", "PriorityName", "check_tag"]
 
 PriorityName = Literal["low", "medium", "high"]
+
+
+class LocalText(BaseModel):
+    """A text written in French and English (``description: {fr: ..., en: ...}``).
+
+    Examples
+    --------
+    >>> text = LocalText(fr="Le niveau dérive", en="The level drifts")
+    >>> text.in_lang("fr"), text.in_lang("de")
+    ('Le niveau dérive', 'The level drifts')
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fr: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+
+    def in_lang(self, lang: str) -> str:
+        """The text in ``lang``; English for a language it does not have."""
+        return self.fr if lang == "fr" else self.en
 
 
 def _units(info: ValidationInfo) -> Mapping[str, Sequence[str]] | None:
@@ -57,6 +77,18 @@ def check_tag(name: str, info: ValidationInfo) -> None:
         raise ValueError(f"unknown tag {name!r} in unit {unit!r}; valid tags: {', '.join(units[unit])}")
 
 
+def _description_kind(value: Any) -> str:
+    return "langs" if isinstance(value, Mapping | LocalText) else "plain"
+
+
+#: An alarm message: a plain string (the same in every language) or ``{fr: ..., en: ...}``;
+#: the discriminator gives one error for a wrong entry, not one per form.
+Description = Annotated[
+    Annotated[str, Field(max_length=200), Tag("plain")] | Annotated[LocalText, Tag("langs")],
+    Discriminator(_description_kind),
+]
+
+
 class DetectorBase(BaseModel):
     """The fields every detector entry has; a method's model adds its own parameters.
 
@@ -71,7 +103,7 @@ class DetectorBase(BaseModel):
     unit: KnownUnit = Field(description="unit of the tag map (the historian's `unit` tag)")
     #: Narrowed to one ``Literal`` by each method's model: the discriminator of the union.
     method: str
-    description: str = Field("", max_length=200, description="alarm message (default: generated)")
+    description: Description = Field("", description="alarm message, plain or {fr: ..., en: ...} (default: generated)")
     sample_s: float = Field(1.0, gt=0, le=3600, description="window of the mean the detector sees")
     reference_s: float | None = Field(
         None, gt=0, le=7 * 24 * 3600, description="learn the limits from the first N seconds of data"
@@ -87,6 +119,19 @@ class DetectorBase(BaseModel):
     def watched(self) -> list[str]:
         """The tag(s) this detector reads."""
         raise NotImplementedError
+
+    def description_in(self, lang: str) -> str:
+        """The configured alarm message in ``lang`` ("" when none): a plain string in every language.
+
+        >>> from analytics.detectors import parse_detector
+        >>> entry = {"name": "lvl", "unit": "u", "tag": "L", "method": "ewma", "mean": 1, "sigma": 1}
+        >>> parse_detector({**entry, "description": {"fr": "Dérive", "en": "Drift"}}).description_in("fr")
+        'Dérive'
+        >>> parse_detector({**entry, "description": "Level drift"}).description_in("fr")
+        'Level drift'
+        """
+        d = self.description
+        return d if isinstance(d, str) else d.in_lang(lang)
 
     @property
     def label(self) -> str:

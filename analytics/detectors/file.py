@@ -55,6 +55,8 @@ def _readable(err: Any, entries: Any) -> dict[str, Any]:
     method = entry.get("method") if isinstance(entry, dict) else None
     if len(loc) >= 2 and loc[1] == method:
         loc = (loc[0], *loc[2:])  # pydantic puts the union's tag in the location
+    if len(loc) >= 3 and loc[1] == "description":
+        loc = (*loc[:2], *loc[3:])  # and the tag of the description's form ("plain" or "langs")
     kind = err["type"]
     if kind == "union_tag_not_found":
         return {"type": "missing", "loc": (*loc, "method"), "input": entry}
@@ -64,18 +66,25 @@ def _readable(err: Any, entries: Any) -> dict[str, Any]:
         return {"type": "literal_error", "loc": (*loc, "method"), "input": method, "ctx": {"expected": choices}}
     model = REGISTRY[method].config if isinstance(method, str) and method in REGISTRY else None
     message = None
-    if model is not None and kind == "extra_forbidden":
+    if model is not None and len(loc) == 2 and kind == "extra_forbidden":
         key = loc[-1]
         owners = sorted(m for m, r in REGISTRY.items() if key in _keys(r.config))
         if owners:
             message = f"{key!r} does not apply to method {method!r} (only to {', '.join(owners)})"
         else:
             message = f"{key!r}: unknown key for method {method!r} (allowed keys: {', '.join(_keys(model))})"
-    elif model is not None and kind == "missing" and loc[-1] not in _COMMON_REQUIRED:
+    elif model is not None and len(loc) == 2 and kind == "missing" and loc[-1] not in _COMMON_REQUIRED:
         key = loc[-1]
         field = next((f for n, f in model.model_fields.items() if key in (n, f.alias)), None)
         hint = f": {field.description}" if field is not None and field.description else ""
         message = f"method {method!r} needs {key!r}{hint}"
+    elif loc[1:] == ("description",) and kind in ("string_type", "model_type"):
+        return {
+            **err,
+            "type": "value_error",
+            "loc": loc,
+            "ctx": {"error": ValueError("give a text or {fr: ..., en: ...}")},
+        }
     if message is not None:  # said of the entry, as the other checks across its fields
         return {"type": "value_error", "loc": loc[:1], "input": entry, "ctx": {"error": ValueError(message)}}
     return {**err, "loc": loc}
