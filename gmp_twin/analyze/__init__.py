@@ -1,6 +1,7 @@
 """``gmp-twin analyze ...``: SPC, PCA and OEE on arbitrary CSV files (learner projects).
 
-Sub-commands (each prints a readable summary, or JSON with ``--json``):
+Sub-commands (each prints a readable summary in ``--lang fr|en``, default ``GMP_TWIN_LANG`` then
+``LANG``, or language-neutral JSON with ``--json``):
 
 ``gmp-twin analyze spc --data FILE (--column COL ... | --all-columns) --method shewhart|ewma|cusum
 [--mean M --sigma S | --reference-rows N | --lsl A --usl B] [--lambda λ --L L | --k K --h H]
@@ -57,6 +58,7 @@ from gmp_twin.analyze.oee import cmd_oee
 from gmp_twin.analyze.pca import cmd_pca
 from gmp_twin.analyze.report import guard
 from gmp_twin.analyze.spc import cmd_spc
+from gmp_twin.cli_lang import add_lang_flag
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,6 +109,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="skip missing cells (reported; rows keep their numbers) instead of failing",
     )
     spc.add_argument("--json", action="store_true", help="machine-readable output")
+    add_lang_flag(spc)
     spc.set_defaults(handler=guard("spc", cmd_spc))
 
     pca = cmds.add_parser(
@@ -155,6 +158,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the reference file has one variable per line (as TEP d00.dat)",
     )
     pca.add_argument("--json", action="store_true", help="machine-readable output")
+    add_lang_flag(pca)
     pca.set_defaults(handler=guard("pca", cmd_pca))
 
     oee = cmds.add_parser(
@@ -195,4 +199,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     oee.add_argument("--line", metavar="M1,M2,...", help="line order for the line OEE (last = end of line)")
     oee.add_argument("--periods", help="CSV name,start,end: OEE per shift or batch")
     oee.add_argument("--json", action="store_true", help="machine-readable output")
+    add_lang_flag(oee)
     oee.set_defaults(handler=guard("oee", cmd_oee))

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gmp_twin.analyze.report import CliError, emit_json, pct
+from gmp_twin.analyze.report import CliError, Numbers, emit_json
 
 # pandas, scipy and the analytics modules load only when an analysis runs: every other
 # ``gmp-twin`` command builds this parser too and should start fast.
 if TYPE_CHECKING:
     import pandas as pd
 
-    from analytics.oee import CountSample, OeeReport, StateChange
+    from analytics.oee import CountSample, LineOee, OeeReport, StateChange
 
 
 def _read_csv(path: str, required: Sequence[str], what: str) -> pd.DataFrame:
@@ -224,11 +224,12 @@ class _DefaultDict(dict[str, float]):
         return super().get(key, self.default)
 
 
-def _fmt_time(t: float, dated: bool) -> str:
+def _fmt_time(t: float, dated: bool, num: Numbers | None = None) -> str:
+    """An ISO 8601 instant (the same in every language), or seconds (for ``num``'s reader)."""
     import pandas as pd
 
     if not dated:
-        return f"{t:g} s"
+        return f"{t:g} s" if num is None else f"{num.num(t)} s"
     return pd.Timestamp(t, unit="s", tz="UTC").isoformat().replace("+00:00", "Z")
 
 
@@ -298,55 +299,93 @@ def cmd_oee(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    for r in reports.values():
-        _print_report(r, dated)
-    if line is not None:
-        print(
-            f"line {' → '.join(order)}: OEE {pct(line.oee)} = end-of-line good output of {line.end_machine} "
-            f"at the bottleneck's ideal rate ({line.bottleneck}, {line.ideal_rate_per_min:g}/min) "
-            f"over its planned busy time"
-        )
-    for p, rs in periods.items():
-        print(
-            f"period {p}: "
-            + "; ".join(
-                f"{m} OEE {pct(r.oee)} (A {pct(r.availability)}, P {pct(r.performance)}, Q {pct(r.quality)})"
-                for m, r in rs.items()
-            )
-        )
+    _print_summary(args.lang, reports, dated, order, line, periods)
     return 0
 
 
-def _print_report(r: OeeReport, dated: bool) -> None:
-    h = 3600.0
+def _print_summary(
+    lang: str,
+    reports: dict[str, OeeReport],
+    dated: bool,
+    order: list[str],
+    line: LineOee | None,
+    periods: dict[str, dict[str, OeeReport]],
+) -> None:
+    """Each machine's report, the line OEE and the OEE per period, in ``lang``."""
+    from dashboard.i18n import t
+
+    num = Numbers(lang)
+    for r in reports.values():
+        _print_report(r, dated, num)
+    if line is not None:
+        print(
+            t(
+                "analyze.oee.line",
+                lang,
+                order=" → ".join(order),
+                oee=num.pct(line.oee),
+                end=line.end_machine,
+                bottleneck=line.bottleneck,
+                rate=num.num(line.ideal_rate_per_min),
+            )
+        )
+    for p, rs in periods.items():
+        machines = "; ".join(
+            t(
+                "analyze.oee.period_machine",
+                lang,
+                machine=m,
+                oee=num.pct(r.oee),
+                availability=num.pct(r.availability),
+                performance=num.pct(r.performance),
+                quality=num.pct(r.quality),
+            )
+            for m, r in rs.items()
+        )
+        print(t("analyze.oee.period", lang, period=p, machines=machines))
+
+
+def _print_report(r: OeeReport, dated: bool, num: Numbers) -> None:
+    from dashboard.i18n import t
+    from gmp_twin.analyze.notes import note_text
+
+    lang = num.lang
+    start, end = _fmt_time(r.start_s, dated, num), _fmt_time(r.end_s, dated, num)
+    print(t("analyze.oee.machine", lang, machine=r.machine, start=start, end=end, hours=num.num(r.pbt_s / 3600, 2)))
     print(
-        f"{r.machine}: {_fmt_time(r.start_s, dated)} → {_fmt_time(r.end_s, dated)}, "
-        f"planned busy time {r.pbt_s / h:.2f} h"
-    )
-    print(
-        f"  OEE {pct(r.oee)} = availability {pct(r.availability)} × performance "
-        f"{pct(r.performance)} × quality {pct(r.quality)}"
+        t(
+            "analyze.oee.formula",
+            lang,
+            oee=num.pct(r.oee),
+            availability=num.pct(r.availability),
+            performance=num.pct(r.performance),
+            quality=num.pct(r.quality),
+        )
     )
     rate = (
-        "unknown (give --ideal-rate R items/min)" if r.ideal_rate_per_min is None else f"{r.ideal_rate_per_min:g}/min"
+        t("analyze.oee.rate_unknown", lang) if r.ideal_rate_per_min is None else f"{num.num(r.ideal_rate_per_min)}/min"
     )
-    print(f"  produced {r.produced:g}, good {r.good:g}, rejected {r.rejected:g}; ideal rate {rate}")
+    counts = {"produced": num.num(r.produced), "good": num.num(r.good), "rejected": num.num(r.rejected)}
+    print(t("analyze.oee.counts", lang, rate=rate, **counts))
     lo = r.losses
     parts = [
         ("breakdowns", lo.breakdowns_s),
         ("setup", lo.setup_s),
-        ("small stops", lo.small_stops_s),
-        ("starved/blocked", lo.starved_blocked_s),
-        ("reduced speed", lo.reduced_speed_s),
+        ("small_stops", lo.small_stops_s),
+        ("starved_blocked", lo.starved_blocked_s),
+        ("reduced_speed", lo.reduced_speed_s),
         ("defects", lo.process_defects_s),
-        ("start-up rejects", lo.startup_losses_s),
+        ("startup", lo.startup_losses_s),
     ]
-    print("  losses (min): " + ", ".join(f"{n} {'n/a' if v is None else f'{v / 60:.1f}'}" for n, v in parts))
+    losses = ", ".join(
+        f"{t(f'analyze.oee.loss.{key}', lang)} {num.na if v is None else num.num(v / 60, 1)}" for key, v in parts
+    )
+    print(t("analyze.oee.losses", lang, losses=losses))
     if lo.breakdowns_by_cause:
-        causes = ", ".join(f"{c} {v / 60:.1f}" for c, v in lo.breakdowns_by_cause.items())
-        print(f"  breakdowns by cause (min): {causes}")
-    mtbf = "n/a" if r.mtbf_s is None else f"{r.mtbf_s / 60:.1f} min"
-    mttr = "n/a" if r.mttr_s is None else f"{r.mttr_s / 60:.1f} min"
-    print(f"  failures {r.failures}, MTBF {mtbf}, MTTR {mttr}")
+        causes = ", ".join(f"{c} {num.num(v / 60, 1)}" for c, v in lo.breakdowns_by_cause.items())
+        print(t("analyze.oee.by_cause", lang, causes=causes))
+    mtbf = num.na if r.mtbf_s is None else f"{num.num(r.mtbf_s / 60, 1)} min"
+    mttr = num.na if r.mttr_s is None else f"{num.num(r.mttr_s / 60, 1)} min"
+    print(t("analyze.oee.failures", lang, failures=num.num(r.failures), mtbf=mtbf, mttr=mttr))
     for note in r.notes:
-        print(f"  note: {note}")
+        print("  " + t("analyze.note", lang, note=note_text(note, lang)))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from gmp_twin.analyze.report import CliError, emit_json, pct
+from gmp_twin.analyze.report import CliError, Numbers, emit_json
 
 # pandas, scipy and the analytics modules load only when an analysis runs: every other
 # ``gmp-twin`` command builds this parser too and should start fast.
 if TYPE_CHECKING:
+    from analytics.pca import PcaMonitor, PcaScores
     from analytics.tabular import Table
 
 
@@ -108,39 +109,80 @@ def cmd_pca(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    _print_summary(args, ref, data, mon, res, notes)
+    return 0
+
+
+def _print_summary(
+    args: argparse.Namespace, ref: Table, data: Table, mon: PcaMonitor, res: PcaScores, notes: list[str]
+) -> None:
+    """The model, its limits, the rows over them and the first alarms with their top variables, in ``args.lang``."""
+    from dashboard.i18n import t
+    from gmp_twin.analyze.notes import note_text
+
+    num, lang = Numbers(args.lang), args.lang
+    file_index = data.rows - 1
+    lags = t("analyze.pca.lags", lang, lags=num.num(args.lags)) if args.lags else ""
     print(
-        f"PCA model: {ref.path}, {ref.values.shape[0]} rows × {len(mon.names_)} variables"
-        f"{f', lags {args.lags}' if args.lags else ''}; {mon.n_components_} components "
-        f"({100 * mon.explained_variance_ratio_.sum():.1f} % of the variance)"
+        t(
+            "analyze.pca.model",
+            lang,
+            file=ref.path,
+            rows=num.num(ref.values.shape[0]),
+            variables=num.num(len(mon.names_)),
+            lags=lags,
+            components=num.num(mon.n_components_),
+            explained=num.pct(float(mon.explained_variance_ratio_.sum())),
+        )
     )
     print(
-        f"limits ({args.limits}, {100 * (1 - args.alpha):g} %): T² {mon.t2_limit_:.4g}, "
-        f"SPE {mon.spe_limit_:.4g}, combined φ {mon.combined_limit_:.4g}; alarm = {args.signal}"
+        t(
+            "analyze.pca.limits",
+            lang,
+            method=t(f"analyze.pca.method.{args.limits}", lang),
+            confidence=f"{num.num(100 * (1 - args.alpha))} %",
+            t2=num.sig(mon.t2_limit_),
+            spe=num.sig(mon.spe_limit_),
+            phi=num.sig(mon.combined_limit_),
+            signal=t(f"analyze.pca.signal.{args.signal}", lang),
+        )
     )
-    n = res.rows.size
     print(
-        f"{data.path}: {n} rows scored; rows over the limit: T² {int(res.t2_alarm.sum())} "
-        f"({pct(res.t2_alarm.mean())}), SPE {int(res.spe_alarm.sum())} ({pct(res.spe_alarm.mean())}), "
-        f"φ {int(res.combined_alarm.sum())} ({pct(res.combined_alarm.mean())})"
+        t(
+            "analyze.pca.scored",
+            lang,
+            file=data.path,
+            rows=num.num(res.rows.size),
+            t2=num.num(int(res.t2_alarm.sum())),
+            t2_share=num.pct(float(res.t2_alarm.mean())),
+            spe=num.num(int(res.spe_alarm.sum())),
+            spe_share=num.pct(float(res.spe_alarm.mean())),
+            phi=num.num(int(res.combined_alarm.sum())),
+            phi_share=num.pct(float(res.combined_alarm.mean())),
+        )
     )
     alarm_rows = [a for a in res.alarms if res.alarm[a.row - mon.lags]]
     if not alarm_rows:
-        print("no alarm")
+        print(t("analyze.pca.no_alarm", lang))
     else:
-        print(
-            f"first alarm at data row {int(file_index[alarm_rows[0].row]) + 1}; first alarms with "
-            "the variables that contribute most:"
-        )
+        print(t("analyze.pca.first_alarm", lang, row=str(int(file_index[alarm_rows[0].row]) + 1)))
         for a in alarm_rows[: args.show]:
             which = " ".join(s for s, f in (("T²", a.t2_alarm), ("SPE", a.spe_alarm)) if f) or "φ"
             top = a.spe_top if a.spe_alarm or not a.t2_alarm else a.t2_top
-            tops = ", ".join(f"{c.variable} {100 * c.share:.0f} %" for c in top)
+            tops = ", ".join(f"{c.variable} {num.num(100 * c.share, 0)} %" for c in top)
             print(
-                f"  row {int(file_index[a.row]) + 1}: {which}  T² {a.t2:.4g}  SPE {a.spe:.4g}  "
-                f"top ({'SPE' if top is a.spe_top else 'T²'}): {tops}"
+                t(
+                    "analyze.pca.alarm_row",
+                    lang,
+                    row=str(int(file_index[a.row]) + 1),
+                    which=which,
+                    t2=num.sig(a.t2),
+                    spe=num.sig(a.spe),
+                    stat="SPE" if top is a.spe_top else "T²",
+                    tops=tops,
+                )
             )
         if len(alarm_rows) > args.show:
-            print(f"  ... {len(alarm_rows) - args.show} more alarm rows (--json for all)")
+            print(t("analyze.pca.more", lang, n=num.num(len(alarm_rows) - args.show)))
     for note in notes:
-        print(f"note: {note}")
-    return 0
+        print(t("analyze.note", lang, note=note_text(note, lang)))

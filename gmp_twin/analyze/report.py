@@ -1,4 +1,8 @@
-"""How the analyses report: one-line errors (exit code 2), JSON output, percentages."""
+"""How the analyses report: one-line errors (exit code 2), JSON output, numbers in the summary's language.
+
+The summaries' words are the ``analyze.*`` keys of the dashboard catalogue (``dashboard.i18n.t``);
+JSON output stays language-neutral.
+"""
 
 from __future__ import annotations
 
@@ -46,5 +50,39 @@ def guard(name: str, fn: Callable[[argparse.Namespace], int]) -> Callable[[argpa
     return run
 
 
-def pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f} %"
+class Numbers:
+    """Numbers of a summary for a ``lang`` reader: decimal comma in French (Babel, via ``dashboard.i18n``).
+
+    Examples
+    --------
+    >>> fr, en = Numbers("fr"), Numbers("en")
+    >>> fr.pct(0.6875), en.pct(0.6875), fr.pct(None), en.pct(None)
+    ('68,8 %', '68.8 %', 'n.d.', 'n/a')
+    >>> fr.sig(0.086291), en.sig(12345.678), fr.num(1.25, 1), fr.num(2400)
+    ('0,08629', '12350', '1,2', '2\u202f400')
+    """
+
+    def __init__(self, lang: str) -> None:
+        # Loaded here, when a summary is printed: Babel would slow every `gmp-twin` start.
+        from dashboard.i18n import fmt_number, t
+
+        self.lang = lang
+        self._fmt = fmt_number
+        self.na = t("analyze.na", lang)
+
+    def num(self, x: float | None, digits: int | None = None) -> str:
+        """``x`` with ``digits`` decimals (``None``: up to three)."""
+        return self.na if x is None else self._fmt(x, self.lang, digits)
+
+    def sig(self, x: float | None, significant: int = 4) -> str:
+        """``x`` to ``significant`` digits, like ``{x:.4g}`` but in the reader's notation."""
+        if x is None:
+            return self.na
+        if x != 0 and math.isfinite(x) and not 1e-4 <= abs(x) < 1e12:
+            text = f"{x:.{significant - 1}e}"  # exponent form for the very small or large
+            return text.replace(".", ",") if self.lang == "fr" else text
+        return self._fmt(x, self.lang, significant=significant)
+
+    def pct(self, v: float | None) -> str:
+        """A fraction as a percentage with one decimal."""
+        return self.na if v is None else f"{self._fmt(100 * v, self.lang, 1, group=False)} %"

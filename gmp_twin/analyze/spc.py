@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gmp_twin.analyze.report import CliError, emit_json
+from gmp_twin.analyze.report import CliError, Numbers, emit_json
 
 
 def cmd_spc(args: argparse.Namespace) -> int:
@@ -73,24 +73,39 @@ def cmd_spc(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    _print_summary(args, table.path, table.notes, results)
+    return 0
+
+
+def _print_summary(args: argparse.Namespace, path: str, notes: list[str], results: dict[str, Any]) -> None:
+    """One line per column in ``args.lang``: centre, sigma, alarms, first alarm, rules fired."""
+    from dashboard.i18n import colon, t
+    from gmp_twin.analyze.notes import note_text
+
+    num, lang = Numbers(args.lang), args.lang
+    rules = t("analyze.spc.rules_none", lang) if args.rules == "none" else args.rules
+    limits_only = t("analyze.spc.limits_only", lang) if args.rules == "none" else ""
+    print(t("analyze.spc.header", lang, file=path, method=args.method, rules=rules) + limits_only)
+    head = {
+        k: t(f"analyze.spc.col.{k}", lang)
+        for k in ("column", "rows", "centre", "sigma", "alarms", "first_alarm", "rules")
+    }
+    width = max(8, len(head["column"]), *(len(n) for n in results))
+    w_first = len(head["first_alarm"])
     print(
-        f"{table.path}: {args.method} chart, run rules: {args.rules}"
-        f"{' (control limits only)' if args.rules == 'none' else ''}"
-    )
-    width = max(8, *(len(n) for n in results))
-    print(
-        f"  {'column':<{width}}  {'rows':>5}  {'centre':>10}  {'sigma':>10}  {'alarms':>6}  "
-        f"{'first alarm (row)':>17}  rules fired"
+        f"  {head['column']:<{width}}  {head['rows']:>6}  {head['centre']:>10}  {head['sigma']:>10}  "
+        f"{head['alarms']:>7}  {head['first_alarm']:>{w_first}}  {head['rules']}"
     )
     for name, res in results.items():
         par = res.parameters
         fired = sorted({r for row in res.rules for r in row})
         first = "-" if res.first_alarm is None else str(res.first_alarm + 1)
         print(
-            f"  {name:<{width}}  {len(res):>5}  {par.get('mean', float('nan')):>10.4g}  "
-            f"{par.get('sigma', float('nan')):>10.4g}  {res.alarm_rows.size:>6}  {first:>17}  "
+            f"  {name:<{width}}  {num.num(len(res)):>6}  {num.sig(par.get('mean')):>10}  "
+            f"{num.sig(par.get('sigma')):>10}  {num.num(res.alarm_rows.size):>7}  {first:>{w_first}}  "
             f"{', '.join(fired) or '-'}"
         )
-    for note in table.notes + [f"{n}: {m}" for n, r in results.items() for m in r.notes]:
-        print(f"  note: {note}")
-    return 0
+    texts = [note_text(n, lang) for n in notes]
+    texts += [f"{name}{colon(lang)} {note_text(m, lang)}" for name, r in results.items() for m in r.notes]
+    for text in texts:
+        print("  " + t("analyze.note", lang, note=text))

@@ -14,6 +14,12 @@ import pytest
 from gmp_twin.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summaries checked here are the English ones (test_analyze_lang.py checks French)."""
+    monkeypatch.setenv("GMP_TWIN_LANG", "en")
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["analyze", *argv])
     out, err = capsys.readouterr()

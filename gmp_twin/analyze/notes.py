@@ -1,0 +1,101 @@
+"""The analyses' notes in the summary's language.
+
+``analytics`` writes its notes in English (they are also in the JSON output, which stays
+language-neutral); a French summary reads each one back by its pattern and prints the
+``analyze.note.<id>`` text of the catalogue, numbers with a decimal comma. A note without a
+pattern here is printed as analytics wrote it.
+
+Examples
+--------
+>>> note_text("dropped non-numeric column 'time'", "fr")
+"colonne non numérique 'time' écartée"
+>>> note_text("counters interpolated at t=7.5 (between samples)", "fr")
+'compteurs interpolés à t = 7,5 (entre deux échantillons)'
+>>> note_text("column x: 2 missing value(s) at row(s) 1, 2, 3, 4, 5 and 2 more, skipped", "fr")
+'colonne x\\xa0: 2 valeur(s) manquante(s) aux lignes 1, 2, 3, 4, 5 et 2 autres, ignorée(s)'
+>>> note_text("dropped non-numeric column 'time'", "en"), note_text("something new", "fr")
+("dropped non-numeric column 'time'", 'something new')
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+#: The English note (analytics' wording) -> its catalogue key.
+_NOTES = tuple(
+    (re.compile(pattern), f"analyze.note.{key}")
+    for pattern, key in (
+        (r"dropped non-numeric column (?P<column>.+)", "non_numeric"),
+        (r"column (?P<column>.+): (?P<n>\d+) missing value\(s\) at row\(s\) (?P<rows>.+), skipped", "missing_kept"),
+        (
+            r"dropped (?P<n>\d+) row\(s\) with missing values \(rows (?P<rows>.+); columns (?P<columns>.+)\)",
+            "missing_dropped",
+        ),
+        (r"columns of (?P<file>.+) matched to the reference by position", "by_position"),
+        (r"dropped constant column\(s\) (?P<columns>.+)", "constant"),
+        (
+            r"only (?P<n>\d+) calibration rows for alpha=(?P<alpha>\S+): the empirical limit is the largest value seen",
+            "few_calibration",
+        ),
+        (r"empirical limits from (?P<n>\d+) calibration rows", "calibration"),
+        (
+            r"too few reference rows for cross-validated limits: empirical limits from the fitted rows "
+            r"\(optimistic\); give calibration data",
+            "few_reference",
+        ),
+        (
+            r"empirical limits from (?P<folds>\d+)-fold block cross-validation on (?P<n>\d+) reference rows",
+            "cross_validation",
+        ),
+        (
+            r"(?P<n>\d+) alarm\(s\) inside the reference period \(rows 0\.\.(?P<last>\d+)\): it may not be in "
+            r"control; investigate, exclude those rows and re-estimate",
+            "alarms_in_reference",
+        ),
+        (r"(?P<n>\d+) row\(s\) with missing values skipped \(no statistic, no alarm\)", "rows_skipped"),
+        (r"mean given explicitly; the rest estimated \((?P<source>\w+)\)", "mean_given"),
+        (r"sigma given explicitly; the rest estimated \((?P<source>\w+)\)", "sigma_given"),
+        (r"(?P<n>\d+) NaN value\(s\) dropped from the reference period", "nan_dropped"),
+        (r"(?P<n>\d+) subgroup\(s\) with NaN dropped from the reference period", "subgroups_dropped"),
+        (r"counter reset at t=(?P<t>\S+): the new value was taken as the increment", "counter_reset"),
+        (
+            r"produced \((?P<produced>\S+)\) != good \+ rejected \((?P<good>\S+) \+ (?P<rejected>\S+)\); "
+            r"quality uses good / produced",
+            "counts_disagree",
+        ),
+        (r"no ideal rate: performance and OEE unknown \(give ideal_rate_per_min\)", "no_ideal_rate"),
+        (r"performance (?P<performance>\S+) > 1: the ideal rate is below the real rate", "performance_over_1"),
+        (r"counters interpolated at t=(?P<t>\S+) \(between samples\)", "interpolated"),
+        (
+            r"no state known before t=(?P<t>\S+): (?P<s>\S+) s from the range start not counted",
+            "no_state_before",
+        ),
+    )
+)
+
+#: Captured fields that are names (columns, files), never numbers to reformat.
+_NAMES = {"column", "columns", "file"}
+
+
+def note_text(note: str, lang: str) -> str:
+    """``note`` (an English note of analytics) in ``lang``; unknown notes as they are."""
+    if lang == "en":
+        return note
+    for pattern, key in _NOTES:
+        match = pattern.fullmatch(note)
+        if match:
+            from dashboard.i18n import t
+
+            fields = {k: v if k in _NAMES else _localise(v, lang) for k, v in match.groupdict().items()}
+            return t(key, lang, **fields)
+    return note
+
+
+def _localise(text: str, lang: str) -> str:
+    """Numbers in ``text`` for a ``lang`` reader, and a row list's "and N more"."""
+    from dashboard.i18n import fmt_number, t
+
+    text = _NUMBER.sub(lambda m: fmt_number(float(m.group()), lang, significant=6), text)
+    return re.sub(r" and (\S+) more$", lambda m: t("analyze.note.more", lang, n=m.group(1)), text)
