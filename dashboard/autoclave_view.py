@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ from dashboard.tag_format import format_value
 from dashboard.time_range import range_inputs
 from dashboard.unit_figures import add_phase_bands, phase_spans
 from dashboard.unit_window import PICKER, TICK, skip_still_tick, window
+from models.autoclave import Phase
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,7 @@ def temperature_figure(series: dict[str, Any], tm: TagMap, zone: Any, lang: str)
     title = f"{t('ac_temperatures', lang)} (°C)"
     chamber, load = series.get("chamber_temperature", []), series.get("load_temperature", [])
     if not chamber and not load:
-        return empty_figure(lang, title, height=240)
+        return empty_figure(lang, title, height=270)
     fig = go.Figure()
     for samples, name, colour in ((chamber, "ac_chamber", OUT_COLOUR), (load, "ac_load", PV_COLOUR)):
         fig.add_trace(
@@ -154,10 +156,10 @@ def temperature_figure(series: dict[str, Any], tm: TagMap, zone: Any, lang: str)
     fig.update_layout(
         **BASE_LAYOUT,
         title={"text": title, "x": 0.02, "font": {"size": 13}},
-        margin={"l": 50, "r": 45, "t": 40, "b": 30},
-        height=240,
+        margin={"l": 50, "r": 45, "t": 40, "b": 70},
+        height=270,
         uirevision="temps",
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.32, "yanchor": "top"},  # below the time axis's date line
     )
     return fig
 
@@ -167,7 +169,7 @@ def pressure_figure(series: dict[str, Any], tm: TagMap, zone: Any, lang: str) ->
     title = f"{t('ac_pressure', lang)} (bar abs) · {t('ac_phases', lang)}"
     pressure, phase = series.get("chamber_pressure", []), series.get("phase", [])
     if not pressure and not phase:
-        return empty_figure(lang, title, height=240)
+        return empty_figure(lang, title, height=270)
     phase_tag = tm.by_name().get("phase")
     states = (phase_tag.states if phase_tag else None) or {}
     fig = go.Figure(
@@ -186,7 +188,7 @@ def pressure_figure(series: dict[str, Any], tm: TagMap, zone: Any, lang: str) ->
         **BASE_LAYOUT,
         title={"text": title, "x": 0.02, "font": {"size": 13}},
         margin={"l": 50, "r": 150, "t": 40, "b": 30},
-        height=240,
+        height=270,  # as the temperatures beside it
         uirevision="pressure",
         showlegend=False,
         yaxis={"title": "bar abs", "rangemode": "tozero"},
@@ -203,8 +205,14 @@ def pressure_figure(series: dict[str, Any], tm: TagMap, zone: Any, lang: str) ->
 
 
 def status_line(tm: TagMap, latest: dict[str, Any], lang: str) -> list[Any]:
-    """Phase, hold time left, F0 and the last verdict, as formatted values."""
+    """Phase, hold time left, F0 and the cycle's verdict, as formatted values.
+
+    ``cycle_ok`` is 0 from a cycle's start until its end: during a cycle the verdict reads
+    "running", not "fail".
+    """
     parts = []
+    phase = latest.get("phase")
+    in_cycle = phase is not None and math.isfinite(phase.value) and Phase.IDLE < round(phase.value) < Phase.COMPLETE
     for name in ("phase", "hold_remaining", "f0", "cycle_ok", "cycles_completed"):
         tag = tm.by_name().get(name)
         if tag is None:
@@ -213,6 +221,8 @@ def status_line(tm: TagMap, latest: dict[str, Any], lang: str) -> list[Any]:
         shown = format_value(
             tag, None if sample is None else sample.value, None if sample is None else sample.status, lang
         )
+        if name == "cycle_ok" and in_cycle and shown.css_class == "q-good":
+            shown = shown._replace(text=t("ac_outcome.running", lang))
         parts.append(
             html.Span(
                 [

@@ -44,8 +44,8 @@ def pca_figure(points: Sequence[DetectorPoint], zone: Any, lang: str) -> go.Figu
     An alarm is marked on the statistic that crossed its limit; clicking a marker selects the
     alarm (the page reads ``customdata``).
     """
-    if not points:
-        return empty_figure(lang, height=460)
+    if all(finite(p.statistic) is None and finite(p.spe) is None for p in points):
+        return empty_figure(lang, height=460)  # none yet, or only warm-up points (no statistic)
     x = [datetime.fromtimestamp(p.time_ns / 1e9, zone) for p in points]
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=("Hotelling T²", "SPE (Q)")

@@ -12,7 +12,6 @@ Read only: nothing here edits a record; ``gmp-twin audit verify`` checks the has
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -53,13 +52,27 @@ def utc_bound(text: str | None, zone: ZoneInfo | None) -> str | None:
     return moment.isoformat()
 
 
-def _value(value: Any, lang: str) -> str:
-    """A recorded value for a ``lang`` reader: a number with its decimal comma in French (the record keeps it)."""
+def _value(value: Any, lang: str, nested: bool = False) -> str:
+    """A recorded value for a ``lang`` reader (the record keeps it as stored): numbers with their
+    decimal comma in French, yes/no, a mapping as ``key = value`` pairs, items separated by ``;``
+    (a French decimal comma is no separator), nested ones in brackets.
+
+    >>> _value({"magnitude": 0.5, "hidden": False, "target": {"unit": "mps-pa"}, "tags": [1, 2]}, "fr")
+    'hidden = non; magnitude = 0,5; tags = [1; 2]; target = (unit = mps-pa)'
+    """
     if value is None:
         return "—"
-    if isinstance(value, float | int) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, float | int):
         return fmt_number(value, lang, significant=10)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict):
+        text = "; ".join(f"{key} = {_value(value[key], lang, True)}" for key in sorted(value))
+        return f"({text})" if nested else text
+    if isinstance(value, list | tuple):
+        text = "; ".join(_value(item, lang, True) for item in value)
+        return f"[{text}]" if nested else text
+    return str(value)
 
 
 def old_new(record: AuditRecord, lang: str = "en") -> str:

@@ -25,7 +25,7 @@ from dashboard import autoclave_view
 from dashboard.context import DashContext
 from dashboard.faceplate import faceplate, loops_of
 from dashboard.figures import times
-from dashboard.i18n import t
+from dashboard.i18n import colon, t
 from dashboard.report.links import report_links
 from dashboard.shell import Shell, chart_config
 from dashboard.tag_format import format_value
@@ -134,7 +134,7 @@ def badge(tag: TagEntry, sample: Sample | None, values: dict[str, float | None],
     shown = format_value(tag, None if sample is None else sample.value, None if sample is None else sample.status, lang)
     status = band_status(None if shown.status_name else (None if sample is None else sample.value), tag, values)
     return html.Span(
-        f"{tag.name}: {shown.label} · {t('band_' + status, lang)}",
+        f"{tag.name}{colon(lang)} {shown.label} · {t('band_' + status, lang)}",
         className=f"band band-{status} {shown.css_class}",
         title=shown.note or tag.description,
     )

@@ -91,7 +91,7 @@ def test_autoclave_page_lists_cycles_with_f0_and_verdict(tmp_path: Path, monkeyp
             status = wait_for("the cycle status", lambda: _text(driver, "ac-status-autoclave-1"), 30)
             assert "nan" not in status.lower()
             phase = _text(driver, "ac-autoclave-1-phase")
-            assert phase.startswith("phase: ") and not phase.split(": ")[1][:1].isdigit(), phase
+            assert phase.startswith("Phase\u00a0: ") and not phase.split(": ")[1][:1].isdigit(), phase
             # Temperatures, pressure/phases and F0 per cycle are drawn; the hold band only over the holds.
             wait_for(
                 "three charts",
