@@ -104,7 +104,12 @@ async function main() {
   lines.on("close", async () => { await server.shutdown(0); process.exit(0); });
   lines.on("line", (line) => {
     const [cmd, arg] = line.trim().split(/\s+/);
-    if (cmd === "reset") { const now = Date.now(); for (let i = 0; i < n; i++) write(i, 0, now); say({ reset: true }); return; }
+    if (cmd === "reset") {
+      const now = Date.now();
+      for (let i = 0; i < n; i++) write(i, 0, now);
+      say({ reset: true });
+      return;
+    }
     const durationMs = Number(arg) * 1000, counts = new Array(n).fill(0);
     const t0 = Date.now(), cpu0 = process.cpuUsage(), start = performance.now();
     let tick = 0, maxLag = 0;
