@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -193,6 +194,17 @@ def loop_extend(
 
 
 # -- the page ---------------------------------------------------------------------------------
+
+
+def _newest_stamp(latest: Mapping[str, Any], lang: str, zone: Any) -> str:
+    """ "Newest point: <time>" on the charts' clock (simulated time at speed ×N), or ""."""
+    newest = max((s.time_ns for s in latest.values()), default=None)
+    if newest is None:
+        return ""
+    when = datetime.fromtimestamp(newest / 1e9, zone)
+    return f"{t('newest_point', lang)}{colon(lang)} {fmt_datetime(when, lang, tz=zone)}"
+
+
 def register(app: Dash, ctx: DashContext) -> None:
     """Register the station page and its live-update callback."""
     station = station_tagmap(ctx)
@@ -290,12 +302,7 @@ def register(app: Dash, ctx: DashContext) -> None:
             figures.append(dash.no_update)
             extends.append((extend, [0, 1, 2], MAX_POINTS * 2))
         # The same clock as the charts' axes (simulated time at speed x N), never the wall clock beside them.
-        newest_sample = max((s.time_ns for s in latest.values()), default=None)
-        stamp = ""
-        if newest_sample is not None:
-            when = datetime.fromtimestamp(newest_sample / 1e9, zone)
-            stamp = f"{t('newest_point', lang)} : " if lang == "fr" else f"{t('newest_point', lang)}: "
-            stamp += fmt_datetime(when, lang, tz=zone)
+        stamp = _newest_stamp(latest, lang, zone)
         fig = pid_figure(values, units, lang, **pid_scale)
         rows = tag_rows(station, latest, now_ns, lang)
         return fig, rows, texts, extends, figures, newest, still_empty, "", stamp, dash.no_update
@@ -306,12 +313,7 @@ def register(app: Dash, ctx: DashContext) -> None:
         values = {name: s.value for name, s in latest.items()}
         statuses = {name: s.status for name, s in latest.items()}
         texts = [loop_text(loop, roles, values, lang, statuses) for loop, roles in loops.items()]
-        newest_sample = max((s.time_ns for s in latest.values()), default=None)
-        stamp = ""
-        if newest_sample is not None:
-            when = datetime.fromtimestamp(newest_sample / 1e9, zone)
-            stamp = f"{t('newest_point', lang)} : " if lang == "fr" else f"{t('newest_point', lang)}: "
-            stamp += fmt_datetime(when, lang, tz=zone)
+        stamp = _newest_stamp(latest, lang, zone)
         fig = pid_figure(values, units, lang, **pid_scale)
         return fig, tag_rows(station, latest, head_time(latest), lang), texts, stamp, latest
 
