@@ -28,7 +28,7 @@ import math
 from typing import Any, Literal
 
 from dashboard.grid import button_col, col, data_grid
-from dashboard.i18n import colon, t
+from dashboard.i18n import catalogue, colon, fmt_number, t
 from twin.faults.catalog import DISTURBANCE_KINDS
 
 TargetField = Literal["tag", "actuator", "parameter", "machine"]
@@ -139,16 +139,24 @@ def magnitude_help(catalog: dict[str, Any], unit: str, kind: str, target: str | 
     >>> cat = {"kinds": {"leak": {"family": "process", "magnitude": "leak flow"}},
     ...        "units": {"tank": {"disturbances": {"leak": [0.0, 5.0, "l/min"]}}}}
     >>> magnitude_help(cat, "tank", "leak", None, "en")
-    'leak flow — allowed range: 0 to 5 l/min'
+    "leak flow, in the unit's flow unit (l/min, l/h...) — allowed range: 0 to 5 l/min"
+    >>> magnitude_help(cat, "tank", "leak", None, "fr")
+    "débit de fuite, dans l'unité de débit de l'équipement (l/min, l/h…) — plage admise\xa0: 0 à 5 l/min"
+    >>> cat["kinds"]["spill"] = {"family": "process", "magnitude": "spilled volume"}  # no catalogue text
+    >>> magnitude_help(cat, "tank", "spill", None, "fr")
+    'spilled volume'
     """
     info = catalog["kinds"].get(kind)
     if info is None:
         return ""
-    text = str(info["magnitude"])
+    key = f"fault.magnitude.{kind}"
+    # The catalogue's text in the reader's language; a fault kind without one keeps its own help.
+    text = t(key, lang) if key in catalogue() else str(info["magnitude"])
     rng = magnitude_range(catalog, unit, kind, target)
     if rng is not None:
         lo, hi, eu = rng
-        text += f" — {t('magnitude_range', lang)}{colon(lang)} {lo:g} to {hi:g} {eu}".rstrip()
+        low, high, to = fmt_number(lo, lang), fmt_number(hi, lang), t("magnitude_to", lang)
+        text += f" — {t('magnitude_range', lang)}{colon(lang)} {low} {to} {high} {eu}".rstrip()
     return text
 
 
