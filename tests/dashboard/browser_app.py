@@ -213,3 +213,29 @@ def text(driver: Any, element_id: str) -> str:
     # Re-rendered every second: read through JS to avoid stale element handles.
     found = driver.execute_script(f"const e = document.getElementById('{element_id}'); return e && e.textContent;")
     return str(found or "")
+
+
+def operate_write(driver: Any, value: str, reason: str = "") -> str:
+    """Type a value (and a reason) on the Operate page, press Write, return the new result line."""
+    from selenium.webdriver.common.by import By
+
+    before = text(driver, "op-result")
+    for element_id, typed in (("op-value", value), ("op-reason", reason)):
+        box = driver.find_element(By.ID, element_id)
+        box.clear()
+        box.send_keys(typed)
+    driver.find_element(By.ID, "op-write").click()
+    return str(wait_for("the write's result", lambda: (t := text(driver, "op-result")) != before and t))
+
+
+def check_student_writes(driver: Any) -> None:
+    """On the Operate page at mps-pa.level_sp = 15: an operator write, then a GMP-critical one refused
+    without a reason and accepted with one (the same steps in `gmp-twin run` and the compose split)."""
+    assert operate_write(driver, "12").startswith("Written: mps-pa.level_sp 15 → 12"), text(driver, "op-result")
+    dropdown(driver, "op-tag", "flow_sp")
+    wait_for("the reason hint", lambda: "reason is required" in text(driver, "op-current"))
+    refused = operate_write(driver, "3")
+    assert "Action refused" in refused and "give a reason" in refused, refused
+    assert operate_write(driver, "3", "calibration check").startswith("Written: mps-pa.flow_sp"), text(
+        driver, "op-result"
+    )

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from asyncua import ua
 from asyncua.sync import Client
-from browser_app import PAUSE, dropdown, login, text, wait_for
+from browser_app import PAUSE, check_student_writes, dropdown, login, text, wait_for
 from conftest import chromium, free_port
 from people import PASSWORDS, SETUP, make_people
 
@@ -224,21 +224,7 @@ def test_console_and_operate_page_drive_the_twin_of_another_process(split: Split
         dropdown(driver, "op-tag", "level_sp")
         wait_for("the twin's value", lambda: "Current value: 15" in text(driver, "op-current"))
 
-        def write(value: str, reason: str = "") -> str:
-            before = text(driver, "op-result")
-            for element_id, typed in (("op-value", value), ("op-reason", reason)):
-                box = driver.find_element(By.ID, element_id)
-                box.clear()
-                box.send_keys(typed)
-            driver.find_element(By.ID, "op-write").click()
-            return str(wait_for("the write's result", lambda: (t := text(driver, "op-result")) != before and t))
-
-        assert write("12").startswith("Written: mps-pa.level_sp 15 → 12"), text(driver, "op-result")
-        dropdown(driver, "op-tag", "flow_sp")
-        wait_for("the reason hint", lambda: "reason is required" in text(driver, "op-current"))
-        refused = write("3")
-        assert "Action refused" in refused and "give a reason" in refused, refused
-        assert write("3", "calibration check").startswith("Written: mps-pa.flow_sp"), text(driver, "op-result")
+        check_student_writes(driver)
         assert (twin_value(split, "level_sp"), twin_value(split, "flow_sp")) == (12.0, 3.0)
 
         # The console is the server's to refuse: its page and its callbacks.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser_app import dropdown, login, serve, text, wait_for
+from browser_app import check_student_writes, dropdown, login, serve, wait_for
 from conftest import chromium
 from people import PASSWORDS, make_people
 
@@ -32,21 +32,7 @@ def test_a_student_writes_setpoints_from_the_dashboard(tmp_path: Path) -> None:
             driver.find_element(By.ID, "op-tag").click()  # closed again
             dropdown(driver, "op-tag", "level_sp")
 
-            def write(value: str, reason: str = "") -> str:
-                before = text(driver, "op-result")
-                for element_id, typed in (("op-value", value), ("op-reason", reason)):
-                    box = driver.find_element(By.ID, element_id)
-                    box.clear()
-                    box.send_keys(typed)
-                driver.find_element(By.ID, "op-write").click()
-                return str(wait_for("the write's result", lambda: (t := text(driver, "op-result")) != before and t))
-
-            assert write("12").startswith("Written: mps-pa.level_sp 15 → 12"), text(driver, "op-result")
-            dropdown(driver, "op-tag", "flow_sp")
-            wait_for("the reason hint", lambda: "reason is required" in text(driver, "op-current"))
-            refused = write("3")
-            assert "Action refused" in refused and "give a reason" in refused, refused
-            assert write("3", "calibration check").startswith("Written: mps-pa.flow_sp"), text(driver, "op-result")
+            check_student_writes(driver)
         finally:
             driver.quit()
         unit = served.control.runtime.slots["mps-pa"].unit.read()
