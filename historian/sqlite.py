@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -98,11 +99,25 @@ _INSERT_POINT = "INSERT OR REPLACE INTO points (measurement, time_ns, tags, fiel
 _ProcessRow = tuple[str, str, int, str, str, float | None, int]
 
 
+_BUSY_TIMEOUT_S = 10.0
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves; timeout = busy timeout when
     # another process holds the write lock.
-    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+    # Switching a new file to WAL answers "database is locked" at once, without the busy
+    # handler, while another connection (two bridges starting together) does the same: retry.
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(0.02)
     # NORMAL is durable against application crashes in WAL mode; only an OS crash or power
     # loss can lose the last commits, and the bridge's outbox is the durable copy anyway.
     conn.execute("PRAGMA synchronous=NORMAL")

@@ -91,3 +91,33 @@ async def test_unstorable_points_are_rejected_not_retryable(historian: SqliteHis
     with pytest.raises(HistorianRejectedError):
         await historian.write([process("X", "T", 2**70, 1.0)])
     assert await historian.latest(unit="X") == {}  # the failed transaction left nothing behind
+
+
+def test_connections_opening_a_new_file_together_all_get_wal(tmp_path: Path) -> None:
+    """Two bridges starting together on one new SQLite file: switching it to WAL said "database is locked"."""
+    import threading
+
+    from historian.sqlite import _connect
+
+    errors: list[str] = []
+    for attempt in range(30):
+        path = tmp_path / f"h{attempt}.sqlite"
+        barrier = threading.Barrier(6)
+
+        def open_it(path: Path = path, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                conn = _connect(path)
+                try:
+                    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                finally:
+                    conn.close()
+            except Exception as exc:  # collected: an exception in a thread would not fail the test
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
