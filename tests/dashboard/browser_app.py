@@ -239,3 +239,29 @@ def check_student_writes(driver: Any) -> None:
     assert operate_write(driver, "3", "calibration check").startswith("Written: mps-pa.flow_sp"), text(
         driver, "op-result"
     )
+
+
+def console_inject_sensor_bias(driver: Any, after_refusal: Callable[[], None] | None = None) -> None:
+    """On the instructor console: a bias on mps-pa/B101_level refused at 300 (the service's own range
+    message, verbatim), then injected at 3 and listed as F1 (the same steps in `gmp-twin run` and the split)."""
+    from selenium.webdriver.common.by import By
+
+    dropdown(driver, "ic-unit", "mps-pa")
+    dropdown(driver, "ic-kind", "sensor_bias")
+    wait_for("the tag choice", lambda: text(driver, "ic-target-label") == "Tag")
+    dropdown(driver, "ic-target", "B101_level")
+    wait_for("the magnitude range", lambda: "-30 to 30" in text(driver, "ic-magnitude-help"))
+    magnitude = driver.find_element(By.ID, "ic-magnitude")
+    magnitude.send_keys("300")
+    driver.find_element(By.ID, "ic-inject").click()
+    wait_for("the range error", lambda: "outside -30 to 30" in text(driver, "ic-fault-result"))
+    if after_refusal is not None:
+        after_refusal()
+    magnitude.clear()
+    magnitude.send_keys("3")
+    driver.find_element(By.ID, "ic-inject").click()
+    wait_for("the injected message", lambda: "F1" in text(driver, "ic-fault-result"))
+    row = '.ag-row[row-id="F1"]'
+    wait_for("F1 in the table", lambda: driver.find_elements(By.CSS_SELECTOR, row))
+    cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, f"{row} .ag-cell")]
+    assert cells[:4] == ["F1", "sensor_bias", "mps-pa/B101_level", "3"], cells

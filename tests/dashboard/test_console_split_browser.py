@@ -29,7 +29,16 @@ from typing import Any
 import pytest
 from asyncua import ua
 from asyncua.sync import Client
-from browser_app import PAUSE, check_student_writes, dropdown, login, text, wait_for
+from browser_app import (
+    PAUSE,
+    SCENARIO,
+    check_student_writes,
+    console_inject_sensor_bias,
+    dropdown,
+    login,
+    text,
+    wait_for,
+)
 from conftest import chromium, free_port
 from people import PASSWORDS, SETUP, make_people
 
@@ -41,13 +50,6 @@ BIN = Path(sys.executable).parent
 SECRET = "console-split-session-secret-0123456789"
 SERVICE = ("svc-dashboard", "dashboard-service-pass-5512")
 PLANT = "site: lab\nunits:\n  - {name: mps-pa, type: mps_pa, gmp_critical: [flow_sp]}\n"
-SCENARIO = """
-title: {en: Mystery level, fr: Niveau mystère}
-units: [mps-pa]
-duration_s: 3600
-faults:
-  - {kind: leak, target: {unit: mps-pa}, magnitude: 0.5}
-"""
 
 
 class Split:
@@ -173,24 +175,7 @@ def test_console_and_operate_page_drive_the_twin_of_another_process(split: Split
         login(driver, split.url, "ines", PASSWORDS["ines"], "/instructor")
         wait_for("the console with the twin's clock", lambda: "Run: run-" in text(driver, "ic-clock"), 60)
         assert not driver.find_elements(By.ID, "ic-no-control")
-        dropdown(driver, "ic-unit", "mps-pa")
-        dropdown(driver, "ic-kind", "sensor_bias")
-        wait_for("the tag choice", lambda: text(driver, "ic-target-label") == "Tag")
-        dropdown(driver, "ic-target", "B101_level")
-        wait_for("the magnitude range", lambda: "-30 to 30" in text(driver, "ic-magnitude-help"))
-        magnitude = driver.find_element(By.ID, "ic-magnitude")
-        magnitude.send_keys("300")
-        driver.find_element(By.ID, "ic-inject").click()
-        # The twin's own message comes back verbatim.
-        wait_for("the twin's range error", lambda: "outside -30 to 30" in text(driver, "ic-fault-result"))
-        magnitude.clear()
-        magnitude.send_keys("3")
-        driver.find_element(By.ID, "ic-inject").click()
-        wait_for("the injected message", lambda: "F1" in text(driver, "ic-fault-result"))
-        row = '.ag-row[row-id="F1"]'
-        wait_for("F1 listed", lambda: driver.find_elements(By.CSS_SELECTOR, row))
-        cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, f"{row} .ag-cell")]
-        assert cells[:4] == ["F1", "sensor_bias", "mps-pa/B101_level", "3"], cells
+        console_inject_sensor_bias(driver)  # the twin's own range message comes back verbatim
         wait_for("F1 active on the twin", lambda: "active" in text(driver, "ic-faults-table"), 30)
         driver.find_element(By.CSS_SELECTOR, 'button[data-fault="F1"]').click()
         wait_for("the cleared message", lambda: "F1" in text(driver, "ic-clear-result"))
