@@ -83,22 +83,18 @@ def range_picker(id_prefix: str, lang: str, value: str = DEFAULT, export: bool =
         ),
         html.Span(
             [
-                html.Label(t("range_from", lang), htmlFor=f"{id_prefix}-start"),
-                dcc.Input(
-                    id=f"{id_prefix}-start",
-                    type="text",
-                    placeholder=t("range_format", lang),
-                    debounce=True,
-                    className="range-input",
-                ),
-                html.Label(t("range_to", lang), htmlFor=f"{id_prefix}-end"),
-                dcc.Input(
-                    id=f"{id_prefix}-end",
-                    type="text",
-                    placeholder=t("range_format", lang),
-                    debounce=True,
-                    className="range-input",
-                ),
+                part
+                for end, label in (("start", "range_from"), ("end", "range_to"))
+                for part in (
+                    html.Label(t(label, lang), htmlFor=f"{id_prefix}-{end}"),
+                    dcc.Input(
+                        id=f"{id_prefix}-{end}",
+                        type="text",
+                        placeholder=t("range_format", lang),
+                        debounce=True,
+                        className="range-input",
+                    ),
+                )
             ],
             id=f"{id_prefix}-custom",
             className="range-custom",
