@@ -140,7 +140,9 @@ class Authenticator:
             The successful login could not be recorded: no unrecorded session is opened.
         """
         user = self._verify(name, password, via=via, client=client, failed_action="login.failed", purpose="login")
-        principal = Principal(user.name, user.role, user.display_name, via, client, user.must_change_password)
+        principal = Principal(
+            user.name, user.role, user.display_name, via, client, user.must_change_password, user.team
+        )
         self._record(principal.actor(), "login", strict=True)
         return principal
 
@@ -153,7 +155,7 @@ class Authenticator:
         user = self.store.user_for_token(token)
         if user is None:
             return None
-        return Principal(user.name, user.role, user.display_name, "http", client, user.must_change_password)
+        return Principal(user.name, user.role, user.display_name, "http", client, user.must_change_password, user.team)
 
     def change_password(self, name: str, old: str, new: str, *, client: str, via: Via = "http") -> None:
         """Change one's own password: ``old`` is checked like a login, ``new`` must be strong.

@@ -69,6 +69,8 @@ class Principal:
         Client address or OPC UA session, as recorded in the audit trail.
     must_change_password : bool
         The user logged in with a one-time password and must choose a new one first.
+    team : str
+        The user's team in exercises (the users file's ``team``); empty: in no team.
     """
 
     name: str
@@ -77,6 +79,7 @@ class Principal:
     via: Via = "http"
     client: str = ""
     must_change_password: bool = False
+    team: str = ""
 
     def actor(self, via: Via | None = None) -> Actor:
         """The audit-trail actor of this principal (``via`` overrides the session's channel)."""

@@ -28,6 +28,7 @@ from access.passwords import generate_password, hash_password
 from access.roles import ROLES
 from access.users_file import (
     NAME_PATTERN,
+    TEAM_OR_NONE,
     ApiToken,
     ClientCertificate,
     ConfigError,
@@ -59,6 +60,12 @@ def _field(name: str, attr: str) -> Callable[[UsersFile], Any]:
         return getattr(user, attr) if user is not None else None
 
     return pick
+
+
+def _checked_team(team: str) -> str:
+    if not re.fullmatch(TEAM_OR_NONE, team):
+        raise ValueError(f"invalid team {team!r}: lower-case letters, digits and '-' (e.g. team-1), at most 31")
+    return team
 
 
 def token_digest(token: str) -> str:
@@ -216,6 +223,7 @@ class UserStore:
         password: str | None = None,
         display_name: str = "",
         must_change_password: bool = False,
+        team: str = "",
     ) -> str:
         """Add a user; return its password (a generated one when ``password`` is None).
 
@@ -229,7 +237,9 @@ class UserStore:
         """
         password = password if password is not None else generate_password()
         encoded = hash_password(password)  # slow: before taking the lock
-        new = {"role": role, "display_name": display_name, "must_change_password": must_change_password}
+        new: dict[str, Any] = {"role": role, "display_name": display_name, "must_change_password": must_change_password}
+        if team:
+            new["team"] = team
         with self._edit(actor, "user.add", f"user:{name}", new=new) as data:
             if not re.fullmatch(NAME_PATTERN, name):
                 raise ValueError(f"invalid user name {name!r}: 1-64 characters among A-Z a-z 0-9 _ . @ -")
@@ -245,6 +255,7 @@ class UserStore:
                     password_hash=encoded,
                     must_change_password=must_change_password,
                     created=_now(),
+                    team=_checked_team(team),
                 )
             )
         return password
@@ -263,6 +274,11 @@ class UserStore:
         action = "user.disable" if disabled else "user.enable"
         with self._edit(actor, action, f"user:{name}", new=disabled, old_of=_field(name, "disabled")) as data:
             self._replace(data, name, disabled=disabled)
+
+    def set_team(self, name: str, team: str, *, actor: Actor) -> None:
+        """Put a user in a team (``""``: in no team); audited ``user.team``."""
+        with self._edit(actor, "user.team", f"user:{name}", new=team, old_of=_field(name, "team")) as data:
+            self._replace(data, name, team=_checked_team(team))
 
     def set_role(self, name: str, role: str, *, actor: Actor) -> None:
         """Change a user's role; audited ``user.role`` with old and new role."""

@@ -31,11 +31,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from access.roles import Role
+from config_schema.exercise import TEAM_PATTERN
 from config_schema.files import ConfigError, load_yaml_model
 
 __all__ = ["ApiToken", "ClientCertificate", "ConfigError", "UserEntry", "UsersFile", "load_users", "write_users"]
 
 NAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
+#: A user's team: a team name, or empty (in no team).
+TEAM_OR_NONE = f"^$|{TEAM_PATTERN}"
 _HEADER = (
     "# gmp-twin users (argon2 password hashes, API token SHA-256 digests; never passwords).\n"
     "# Managed with `gmp-twin users add|list|disable|enable|passwd|role|token|import`.\n"
@@ -80,6 +83,8 @@ class UserEntry(_Strict):
     password_hash: str
     must_change_password: bool = False
     disabled: bool = False
+    #: The team of a student in exercises (``team-1``...); empty: in no team.
+    team: str = Field("", pattern=TEAM_OR_NONE)
     created: str = ""
     tokens: list[ApiToken] = Field(default_factory=list)
     certificates: list[ClientCertificate] = Field(default_factory=list)

@@ -268,7 +268,7 @@ class TwinUserManager:
                     log.exception("could not record the refused certificate login")
             return None
         # No one-time password is involved: the mapping itself was set up by an admin.
-        principal = Principal(user.name, user.role, user.display_name, "opcua", client)
+        principal = Principal(user.name, user.role, user.display_name, "opcua", client, team=user.team)
         if auth.audit is not None:
             try:
                 auth.audit.append(

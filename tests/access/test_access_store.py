@@ -236,3 +236,17 @@ def test_a_bad_edit_while_running_keeps_the_last_good_users_and_refuses_changes(
     assert store.get("sam") is not None  # logins keep working on the last valid content
     with pytest.raises(ConfigError, match=r"users\.yaml:\d+: not valid YAML"):
         store.add("alice", "instructor", actor=ADMIN, password=PW)  # never overwrite a hand edit
+
+
+def test_team_is_set_audited_and_checked(tmp_path: Path) -> None:
+    trail = AuditTrail(tmp_path / "audit.sqlite")
+    store = UserStore(tmp_path / "users.yaml", audit=trail)
+    store.add("sam", "student", actor=ADMIN, password=PW, team="team-1")
+    assert store.get("sam").team == "team-1"
+    store.set_team("sam", "team-2", actor=ADMIN)
+    assert store.get("sam").team == "team-2"
+    with pytest.raises(ValueError, match="invalid team"):
+        store.set_team("sam", "Team 3", actor=ADMIN)
+    assert store.get("sam").team == "team-2"
+    teams = [(r.old, r.new, r.result) for r in trail.records() if r.action == "user.team"]
+    assert teams[0] == ("team-1", "team-2", "ok") and teams[1][2] != "ok"

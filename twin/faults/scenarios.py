@@ -29,20 +29,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from config_schema.exercise import CandidateCause, HintSpec, ScoringSpec, Text
 from config_schema.files import ConfigError, load_yaml_model
 from twin.faults.base import PlantTargets
 from twin.faults.catalog import Fault
 from twin.faults.manager import FaultManager
 
 SCENARIO_DIR = Path("config/scenarios")
-
-
-class Text(BaseModel):
-    """A text in both interface languages."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    en: str = Field(min_length=1)
-    fr: str = Field(min_length=1)
 
 
 class Write(BaseModel):
@@ -84,6 +77,10 @@ class Scenario(BaseModel):
     actions: list[Action] = Field(default_factory=list)
     #: Detector names expected to flag the faults (for the instructor's review).
     detectors: list[str] = Field(default_factory=list)
+    #: The exercise (config_schema.exercise): causes a report may pick, hints, and the scoring.
+    candidate_causes: list[CandidateCause] = Field(default_factory=list)
+    hints: list[HintSpec] = Field(default_factory=list)
+    scoring: ScoringSpec | None = None
 
     @field_validator("units")
     @classmethod
