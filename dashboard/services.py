@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from analytics.monitoring import MonitoringService
 from audit import Actor, AuditTrail, Signature
@@ -27,6 +27,9 @@ from models.unit import TagSpec
 from twin.access_policy import AccessPolicy
 from twin.faults.service import Role, TwinControl
 from twin.runtime import TwinRuntime
+
+if TYPE_CHECKING:  # dashboard.classroom holds Services per team
+    from dashboard.classroom import Classroom
 
 #: A component's health as a dict (``ok`` plus its counters), for ``GET /api/health``.
 HealthProvider = Callable[[], dict[str, Any]]
@@ -116,6 +119,9 @@ class Services:
     remote_control : PlantControl or None
         The twin of another process, driven over its OPC UA methods (the compose split's
         dashboard, :class:`dashboard.remote_control.RemoteControl`); used when ``control`` is None.
+    classroom : Classroom or None
+        One plant per team (``gmp-twin run --teams N``): the process's top-level Services then hold
+        the shared parts, and each request sees its team's Services (:mod:`dashboard.classroom`).
     """
 
     historian: Historian
@@ -127,6 +133,7 @@ class Services:
     gate: Gate | None = None
     audit: AuditTrail | None = None
     remote_control: PlantControl | None = None
+    classroom: Classroom | None = None
 
     @property
     def site(self) -> str:

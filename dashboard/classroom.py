@@ -1,0 +1,119 @@
+"""A classroom: one plant per team in one process, and which team's plant a request sees.
+
+``gmp-twin run --teams N`` (:mod:`gmp_twin.classroom`) builds one :class:`Services` per team
+(own tag maps with site ``<site>-team-k``, own control, runtime and monitoring; the historian,
+the gate and the audit trail shared) and puts them in a :class:`Classroom` on the process's
+top-level ``Services.classroom``. The API (:func:`dashboard.api.deps.get_services`) and the Dash
+pages (:attr:`dashboard.context.DashContext.services`) then resolve, on every request, the
+Services of the caller's team:
+
+- a student (or any non-instructor) sees their own team's plant; a student in no team of the
+  classroom sees an empty plant (no tag maps, no control). A team they ask for (``?team=``, the
+  ``gmp_team`` cookie) is **ignored**, not refused: the same URL works for everyone and tells a
+  student nothing about the other teams;
+- an instructor or admin sees the team they ask for (``?team=`` on the request, then the
+  ``team`` argument of the page the Dash callback comes from, then the ``gmp_team`` cookie
+  remembered from the last ``?team=``), else the first team.
+
+Examples
+--------
+>>> from access import Principal
+>>> one = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
+>>> two = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
+>>> room = Classroom({"team-1": one, "team-2": two}, class_run="c1")
+>>> room.names()
+['team-1', 'team-2']
+>>> room.services_for(Principal("ana", "student", team="team-2"), "team-1") is two
+True
+>>> room.services_for(Principal("prof", "instructor"), "team-2") is two
+True
+>>> room.services_for(Principal("prof", "instructor"), None) is one
+True
+>>> empty = room.services_for(Principal("bob", "student"), None)
+>>> empty.tagmaps, empty.plant_control() is None
+([], True)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from access import Principal
+from dashboard.services import Services
+
+log = logging.getLogger(__name__)
+
+#: The query argument naming the team an instructor looks at.
+TEAM_ARG = "team"
+#: The cookie remembering an instructor's last ``?team=`` (Dash callbacks carry no query string).
+TEAM_COOKIE = "gmp_team"
+
+
+def sees_every_team(principal: Principal) -> bool:
+    """Whether ``principal`` may look at any team's plant (instructors and admins)."""
+    return principal.may("instructor") and not principal.must_change_password
+
+
+@dataclass
+class Classroom:
+    """The team plants of one process.
+
+    Parameters
+    ----------
+    teams : dict[str, Services]
+        Team name -> that team's Services, in the classroom's order (``team-1`` first).
+    class_run : str
+        The class run id; each team's run id is ``<class_run>-<team>``.
+    """
+
+    teams: dict[str, Services]
+    class_run: str
+    _empty: Services | None = field(default=None, init=False, repr=False, compare=False)
+
+    def names(self) -> list[str]:
+        """The team names, in order."""
+        return list(self.teams)
+
+    def first(self) -> Services:
+        """The first team's Services (what an instructor sees without choosing)."""
+        return next(iter(self.teams.values()))
+
+    def empty(self) -> Services:
+        """A plant with nothing in it (no tag maps, control or monitoring), for people in no team."""
+        if self._empty is None:
+            base = self.first()
+            self._empty = Services(historian=base.historian, tagmaps=[], gate=base.gate, audit=base.audit)
+        return self._empty
+
+    def team_of(self, principal: Principal, requested: str | None) -> str | None:
+        """The team whose plant ``principal`` sees (``None``: in no team of this classroom)."""
+        if sees_every_team(principal):
+            return requested if requested in self.teams else self.names()[0]
+        return principal.team if principal.team in self.teams else None
+
+    def services_for(self, principal: Principal, requested: str | None) -> Services:
+        """The Services ``principal`` sees; ``requested`` counts for instructors and admins only.
+
+        An unknown ``requested`` team (a stale cookie) falls back to the first team.
+        """
+        team = self.team_of(principal, requested)
+        return self.teams[team] if team is not None else self.empty()
+
+
+def requested_team(args: dict[str, str] | None, referer: str | None, cookie: str | None) -> str | None:
+    """The team a request asks for: its ``?team=``, else its page's (``Referer``) ``?team=``, else the cookie.
+
+    >>> requested_team({}, "http://h/units?team=team-2&lang=fr", "team-1")
+    'team-2'
+    >>> requested_team({"team": "team-3"}, None, None), requested_team({}, "http://h/units", "team-1")
+    ('team-3', 'team-1')
+    """
+    if args and args.get(TEAM_ARG):
+        return args[TEAM_ARG]
+    if referer:
+        found = parse_qs(urlsplit(referer).query).get(TEAM_ARG)
+        if found and found[0]:
+            return found[0]
+    return cookie or None
