@@ -6,6 +6,11 @@ reading of the watched tags to the same :class:`~analytics.monitoring.Monitoring
 the live dashboard runs. The ground truth (fault and scenario events) and the detector
 alarms are written to a JSON-lines file that ``gmp-twin score --file`` reads; it is also the
 quickest way for an instructor to check that an exercise is solvable before class.
+
+A *script* of :class:`ScriptedAction` plays a team: at its simulated time each action files a
+deviation report, opens a hint or writes a tag as a student of ``team``, through the same
+:class:`~twin.faults.service.TwinControl` methods the dashboard calls; the result's events
+then hold the reports, hints, limits and KPI events that ``gmp-twin score`` scores.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from analytics.detectors import DetectorsFile
 from analytics.monitoring import MonitoringService
+from audit import Actor
 from historian.base import Historian, Point
 from historian.codec import decode_point, encode_point
 from twin.clock import SimClock
@@ -51,6 +57,37 @@ class _ListQueue:
 
     def stats(self) -> dict[str, Any]:
         return {"pending": 0}
+
+
+@dataclass(frozen=True)
+class ScriptedAction:
+    """What a scripted team does at ``at_s`` simulated seconds after the scenario's start.
+
+    ``op``: ``report`` (``args`` = a deviation report, see
+    :meth:`twin.faults.service.TwinControl.report_deviation`), ``open_hint`` (``args`` =
+    ``{"hint_id": ...}``) or ``write`` (``args`` = ``{"unit", "tag", "value", "reason"?}``).
+    ``user`` is the student acting (in the play's ``team``).
+    """
+
+    at_s: float
+    op: Literal["report", "open_hint", "write"]
+    args: dict[str, Any] = field(default_factory=dict)
+    user: str = "bot"
+
+
+def _run_action(control: TwinControl, action: ScriptedAction, team: str) -> None:
+    actor = Actor(action.user, "student", "cli")
+    if action.op == "report":
+        control.report_deviation(dict(action.args), actor=actor, team=team)  # type: ignore[attr-defined]
+    elif action.op == "open_hint":
+        control.open_hint(team, str(action.args["hint_id"]), actor=actor)  # type: ignore[attr-defined]
+    elif action.op == "write":
+        a = action.args
+        control.write_tag(
+            str(a["unit"]), str(a["tag"]), float(a["value"]), actor=actor, reason=str(a.get("reason", ""))
+        )
+    else:  # pragma: no cover - the Literal keeps it out
+        raise ValueError(f"unknown scripted op {action.op!r}: report, open_hint or write")
 
 
 @dataclass
@@ -123,6 +160,8 @@ def play(
     sample_s: float = 1.0,
     progress: Callable[[float], None] | None = None,
     epoch_ns: int | None = None,
+    team: str = "",
+    script: Sequence[ScriptedAction] = (),
 ) -> PlaybackResult:
     """Run ``scenario`` to its end on the units it needs; return events and alarms.
 
@@ -142,6 +181,10 @@ def play(
         Called with the fraction done.
     epoch_ns : int, optional
         Absolute time of the scenario's time zero; default :func:`playback_epoch_ns`.
+    team : str
+        The team the script acts for (its reports and hints carry it).
+    script : sequence of ScriptedAction
+        A team's actions, each run at its simulated time (a report needs ``team``).
 
     Notes
     -----
@@ -170,10 +213,13 @@ def play(
     watched = monitor.watched()
     every = max(1, round(sample_s / runtime.dt_s))
     total_steps = math.ceil(scenario.duration_s / runtime.dt_s - 1e-9)
+    pending = sorted(script, key=lambda a: a.at_s)
     wall0 = time.perf_counter()
     control.runner.start(scenario)
     for k in range(1, total_steps + 1):
         runtime.step()
+        while pending and pending[0].at_s <= runtime.clock.sim_time_s + 0.5 * runtime.dt_s:
+            _run_action(control, pending.pop(0), team)
         if k % every == 0:
             now_ns = runtime.clock.now_ns()
             for unit, tags in watched.items():

@@ -135,12 +135,25 @@ class FaultManager:
         Identifies this run in the historian (``gmp-twin score --run``).
     sink : EventSink, optional
         Receives the event points (the bridge's durable outbox in ``gmp-twin run``).
+    team, class_run : str
+        On a team's own plant (classroom mode): the team and the class's run id, added to every
+        event's fields; empty on a plant every team shares.
     """
 
-    def __init__(self, runtime: TwinRuntime, site: str = "", run_id: str = "", sink: EventSink | None = None) -> None:
+    def __init__(
+        self,
+        runtime: TwinRuntime,
+        site: str = "",
+        run_id: str = "",
+        sink: EventSink | None = None,
+        team: str = "",
+        class_run: str = "",
+    ) -> None:
         self.runtime = runtime
         self.site = site
         self.run_id = run_id
+        self.team = team
+        self.class_run = class_run
         self.sinks: list[EventSink] = [sink] if sink else []
         self.session_drop_handlers: list[SessionDropHandler] = []
         self.faults: dict[str, ActiveFault] = {}
@@ -298,6 +311,7 @@ class FaultManager:
         }
         if f.magnitude is not None:
             fields["magnitude"] = float(f.magnitude)
+        fields.update(self._team_fields())
         point = Point(
             "event",
             {"site": self.site, "unit": f.target.unit, "kind": f"fault_{action}"},
@@ -307,11 +321,19 @@ class FaultManager:
         for sink in self.sinks:
             sink([point])
 
+    def _team_fields(self) -> dict[str, str]:
+        """``team`` / ``class_run`` of a team's own plant (none on a shared plant)."""
+        return {k: v for k, v in (("team", self.team), ("class_run", self.class_run)) if v}
+
     def emit(self, unit: str, kind: str, fields: dict[str, float | int | str | bool]) -> None:
-        """Write another ground-truth event (scenario start/stop) through the same sinks."""
+        """Write another ground-truth event (scenario start/stop, exercise events) through the same sinks.
+
+        On a team's plant the event carries ``team`` and ``class_run`` (an explicit ``team`` in
+        ``fields`` wins: a report names its own team).
+        """
         point = Point(
-            "event", {"site": self.site, "unit": unit, "kind": kind}, {**fields, "run_id": self.run_id},
-            self.runtime.clock.now_ns(),
+            "event", {"site": self.site, "unit": unit, "kind": kind},
+            {**self._team_fields(), **fields, "run_id": self.run_id}, self.runtime.clock.now_ns(),
         )  # fmt: skip
         for sink in self.sinks:
             sink([point])

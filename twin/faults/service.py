@@ -81,6 +81,9 @@ class TwinControl:
         Where every change is recorded; ``None`` records nothing (tests, playback).
     policy : AccessPolicy, optional
         Who may write which tag; default: students the setpoints, nothing GMP-critical.
+    team, class_run : str
+        A team's own plant in classroom mode: its team and the class's run id (on every event);
+        empty: one plant every team shares.
     """
 
     def __init__(
@@ -92,14 +95,18 @@ class TwinControl:
         scenario_dir: str | Path = SCENARIO_DIR,
         audit: AuditTrail | None = None,
         policy: AccessPolicy | None = None,
+        team: str = "",
+        class_run: str = "",
     ) -> None:
         self.runtime = runtime
+        self.team = team
+        self.class_run = class_run
         self.audit = audit
         self.policy = policy or AccessPolicy.build(
             {name: slot.specs for name, slot in runtime.slots.items()}, {}, {}, DEFAULT_SIGNED
         )
         self.run_id = run_id or new_run_id()
-        self.manager = FaultManager(runtime, site=site, run_id=self.run_id, sink=sink)
+        self.manager = FaultManager(runtime, site=site, run_id=self.run_id, sink=sink, team=team, class_run=class_run)
         self.runner = ScenarioRunner(self.manager)
         self.scenario_dir = Path(scenario_dir)
         self._loop: asyncio.AbstractEventLoop | None = None
