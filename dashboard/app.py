@@ -11,6 +11,7 @@ import dash
 from dash import Dash, html
 
 from dashboard.auth.dash_guard import DashGuard, guard_layout
+from dashboard.classroom import remember_team
 from dashboard.context import DashContext
 from dashboard.pages import PAGES
 
@@ -45,6 +46,8 @@ def create_dash(ctx: DashContext) -> Dash:
                 entry["gmp_level"] = level
                 guard.page_levels[entry["path"]] = level
     guard.install(app)
+    if ctx.classroom is not None:  # an instructor's ?team= outlives the page that carried it
+        remember_team(app.server, ctx.classroom)
     app.gmp_guard = guard  # type: ignore[attr-defined]  # the role matrix reads the levels back
     app.layout = html.Div([dash.page_container])
     return app

@@ -37,10 +37,14 @@ True
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+import flask
+
 from access import Principal
+from dashboard.auth.dash_guard import current_principal
 from dashboard.services import Services
 
 log = logging.getLogger(__name__)
@@ -102,7 +106,7 @@ class Classroom:
         return self.teams[team] if team is not None else self.empty()
 
 
-def requested_team(args: dict[str, str] | None, referer: str | None, cookie: str | None) -> str | None:
+def requested_team(args: Mapping[str, str] | None, referer: str | None, cookie: str | None) -> str | None:
     """The team a request asks for: its ``?team=``, else its page's (``Referer``) ``?team=``, else the cookie.
 
     >>> requested_team({}, "http://h/units?team=team-2&lang=fr", "team-1")
@@ -117,3 +121,19 @@ def requested_team(args: dict[str, str] | None, referer: str | None, cookie: str
         if found and found[0]:
             return found[0]
     return cookie or None
+
+
+def remember_team(server: flask.Flask, room: Classroom) -> None:
+    """Set the ``gmp_team`` cookie when an instructor's request (or its page) names a team.
+
+    Dash callbacks carry no query string: the cookie keeps the team an instructor chose with
+    ``?team=`` while they move on to pages whose links do not carry it.
+    """
+
+    @server.after_request
+    def _remember(response: flask.Response) -> flask.Response:
+        request = flask.request
+        team = requested_team(request.args, request.headers.get("Referer"), None)
+        if team in room.teams and team != request.cookies.get(TEAM_COOKIE) and sees_every_team(current_principal()):
+            response.set_cookie(TEAM_COOKIE, team, httponly=True, samesite="Lax", path="/")
+        return response

@@ -1,7 +1,8 @@
 """FastAPI dependencies as ``Annotated`` aliases: the process's services, each or a 503.
 
 A router names what it needs (``MonitoringDep``, ``ControlDep``, ``RuntimeDep``); a process
-that does not run that service answers 503 with the reason, the same for every route.
+that does not run that service answers 503 with the reason, the same for every route. In a
+classroom every dependency reads the caller's team's plant (:func:`get_services`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from analytics.monitoring import MonitoringService
+from dashboard.api.auth import request_principal
+from dashboard.classroom import TEAM_ARG, TEAM_COOKIE, requested_team, sees_every_team
 from dashboard.services import PlantControl, Services
 from twin.runtime import TwinRuntime
 
@@ -27,9 +30,24 @@ NO_RUNTIME = (
 
 
 def get_services(request: Request) -> Services:
-    """The services given to :func:`dashboard.api.app.create_api`."""
+    """The services given to :func:`dashboard.api.app.create_api`, or in a classroom the caller's team's.
+
+    In a classroom (:mod:`dashboard.classroom`) a student gets their own team's plant whatever
+    ``?team=`` says (an empty plant when in no team); an instructor gets ``?team=`` (404 for a team
+    the classroom does not have), else the ``gmp_team`` cookie's, else the first team's.
+    """
     services: Services = request.app.state.services
-    return services
+    room = services.classroom
+    if room is None:
+        return services
+    principal = request_principal(request)
+    asked = request.query_params.get(TEAM_ARG)
+    if asked and asked not in room.teams and sees_every_team(principal):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no team {asked!r} in this classroom; teams: {', '.join(room.names())}"
+        )
+    team = requested_team(request.query_params, request.headers.get("referer"), request.cookies.get(TEAM_COOKIE))
+    return room.services_for(principal, team)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
