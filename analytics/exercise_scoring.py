@@ -94,7 +94,10 @@ def run_events(events: Sequence[Point], run_id: str | None) -> list[Point]:
     >>> [p.time_ns for p in run_events([b, c, a], "c")], len(run_events([b, c, a], None))
     ([5, 7], 3)
     """
-    ordered = sorted(events, key=lambda p: p.time_ns)
+    # Ties in time sorted by content: the same events in any order score the same.
+    ordered = sorted(
+        events, key=lambda p: (p.time_ns, p.tags.get("kind", ""), json.dumps(dict(p.fields), sort_keys=True))
+    )
     if run_id is None:
         return ordered
     mine = [p for p in ordered if run_id in (p.fields.get("run_id"), p.fields.get("class_run"))]
