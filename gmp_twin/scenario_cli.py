@@ -3,7 +3,10 @@
 ``scenario run`` plays a scenario headless as fast as possible with the live detectors and
 writes the ground truth and the alarms to a JSON-lines file; ``score`` reads that file, or a
 run's events from the historian (``--run RUN_ID``, the id ``gmp-twin run`` prints and writes
-on every fault event), and reports detection delays and false alarms.
+on every fault event; a classroom's run id covers every team plant), and reports detection
+delays and false alarms, then the teams' and students' exercise scores
+(:mod:`analytics.exercise_scoring`): as text, or as JSON with the detectors' keys and
+``exercise`` (plus ``team_runs``, the detectors per team plant, for a classroom's run).
 """
 
 from __future__ import annotations
@@ -121,22 +124,67 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from analytics.exercise_scoring import format_teams, score_exercise
     from analytics.scoring import format_report, score_events
     from gmp_twin.playback import read_events
 
     if args.file:
         events = read_events(args.file)
-        report = score_events(events, grace_s=args.grace, run_id=args.run, window_s=args.window)
     else:
         events = asyncio.run(_historian_events(args.historian, args.run, args.days))
-        if not any(p.fields.get("run_id") == args.run for p in events):
+        if not any(args.run in (p.fields.get("run_id"), p.fields.get("class_run")) for p in events):
             raise ConfigError(
                 f"no events of run {args.run!r} in {args.historian} over the last {args.days:g} days; "
                 "the run id is printed by `gmp-twin run` and shown on the instructor console"
             )
-        report = score_events(events, grace_s=args.grace, run_id=args.run, window_s=args.window)
-    print(json.dumps(report, indent=2) if args.json else format_report(report, _report_text(args.lang)))
+    report = score_events(events, grace_s=args.grace, run_id=args.run, window_s=args.window)
+    # A classroom's run: each team plant's detectors are scored on that team's own run.
+    team_runs = {
+        rid: score_events(team_events, grace_s=args.grace, run_id=rid, window_s=args.window)
+        for rid, team_events in _team_runs(events, args.run).items()
+    }
+    exercise = score_exercise(events, run_id=args.run)
+    if args.json:
+        out = {**report, **({"team_runs": team_runs} if team_runs else {}), "exercise": exercise}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    words = _report_text(args.lang)
+    tables = [format_report(report, words)] if report["faults"] or not team_runs else []
+    tables += [f"{rid}\n{format_report(r, words)}" for rid, r in team_runs.items()]
+    print("\n\n".join([*tables, format_teams(exercise, _team_text(args.lang))]))
     return 0
+
+
+def _team_text(lang: str) -> dict[str, str]:
+    from analytics.exercise_scoring import TEAM_TEXT
+    from dashboard.i18n import t
+
+    return {key: t(key, lang) for key in TEAM_TEXT}
+
+
+def _team_runs(events: list[Any], class_run: str | None) -> dict[str, list[Any]]:
+    """The events of each team plant of classroom run ``class_run``, by team run id (their alarms by site)."""
+    if not class_run:
+        return {}
+    runs: dict[str, list[Any]] = {}
+    for p in events:
+        rid = p.fields.get("run_id")
+        if p.fields.get("class_run") == class_run and rid and rid != class_run:
+            runs.setdefault(str(rid), [])
+    out = {}
+    for rid in sorted(runs):
+        sites = {p.tags.get("site") for p in events if p.fields.get("run_id") == rid}
+        out[rid] = [
+            p
+            for p in events
+            if p.fields.get("run_id") == rid
+            or (
+                p.tags.get("kind", "").startswith("alarm_")
+                and not p.fields.get("run_id")
+                and p.tags.get("site") in sites
+            )
+        ]
+    return out
 
 
 async def _historian_events(url: str, run_id: str, days: float) -> list[Any]:
@@ -147,7 +195,7 @@ async def _historian_events(url: str, run_id: str, days: float) -> list[Any]:
     stop = now + round(60 * 86400e9)  # accelerated runs stamp events ahead of the wall clock
     async with open_historian(url) as historian:
         run_events = await historian.events(start, stop, kinds=None, limit=1_000_000)
-    mine = [p for p in run_events if p.fields.get("run_id") == run_id]
+    mine = [p for p in run_events if run_id in (p.fields.get("run_id"), p.fields.get("class_run"))]
     if not mine:
         return run_events
     first, last = mine[0].time_ns, max(p.time_ns for p in mine)
@@ -181,7 +229,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--json", action="store_true", help="print the score as JSON")
     run.set_defaults(handler=_cmd_run)
 
-    score = sub.add_parser("score", help="detection delays and false alarms of a scenario run")
+    score = sub.add_parser(
+        "score", help="a scenario run's detectors (delays, false alarms) and its teams' exercise scores"
+    )
     score.add_argument("--run", help="run id (events in the historian, or a filter on --file)")
     score.add_argument("--file", type=Path, help="events file from `gmp-twin scenario run`")
     score.add_argument("--historian", default="sqlite:///data/gmp-twin.sqlite", help="historian URL")
