@@ -78,9 +78,9 @@ class ScriptedAction:
 def _run_action(control: TwinControl, action: ScriptedAction, team: str) -> None:
     actor = Actor(action.user, "student", "cli")
     if action.op == "report":
-        control.report_deviation(dict(action.args), actor=actor, team=team)  # type: ignore[attr-defined]
+        control.report_deviation(dict(action.args), actor=actor, team=team)
     elif action.op == "open_hint":
-        control.open_hint(team, str(action.args["hint_id"]), actor=actor)  # type: ignore[attr-defined]
+        control.open_hint(team, str(action.args["hint_id"]), actor=actor)
     elif action.op == "write":
         a = action.args
         control.write_tag(

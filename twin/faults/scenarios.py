@@ -22,15 +22,18 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from audit import AuditTrail
 from config_schema.exercise import CandidateCause, HintSpec, ScoringSpec, Text
 from config_schema.files import ConfigError, load_yaml_model
+from twin.exercises.entries import ManualEntry, write_entry
 from twin.faults.base import PlantTargets
 from twin.faults.catalog import Fault
 from twin.faults.manager import FaultManager
@@ -46,12 +49,20 @@ class Write(BaseModel):
 
 
 class Action(BaseModel):
-    """A timed write (an operator or recipe action) during the scenario."""
+    """A timed write (an operator or recipe action), or a manual entry, during the scenario."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     at_s: float = Field(ge=0, description="seconds after the scenario starts")
-    write: Write
+    write: Write | None = None
+    #: A value typed in by hand, maybe back-dated (data-integrity exercises, twin.exercises.entries).
+    entry: ManualEntry | None = None
     note: str = ""
+
+    @model_validator(mode="after")
+    def _one(self) -> Action:
+        if (self.write is None) == (self.entry is None):
+            raise ValueError("an action is either a 'write' or an 'entry'")
+        return self
 
 
 def _plant(info: ValidationInfo) -> PlantTargets | None:
@@ -98,7 +109,7 @@ class Scenario(BaseModel):
         plant = _plant(info)
         for i, action in enumerate(actions):
             w = action.write
-            if plant is None:
+            if plant is None or w is None:
                 continue
             if w.unit not in plant.units:
                 raise ValueError(f"actions[{i}]: unknown unit {w.unit!r}; the plant has: {', '.join(plant.units)}")
@@ -108,7 +119,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        used = {f.target.unit for f in self.faults} | {a.write.unit for a in self.actions}
+        used = {f.target.unit for f in self.faults} | {(a.write or a.entry).unit for a in self.actions}  # type: ignore[union-attr]
         missing = sorted(used - set(self.units))
         if missing:
             raise ValueError(f"faults or actions use unit(s) {', '.join(missing)} not listed in 'units'; add them")
@@ -186,11 +197,21 @@ class ScenarioRunner:
     def __init__(self, manager: FaultManager) -> None:
         self.manager = manager
         self.current: RunningScenario | None = None
+        #: Where a scenario's manual entries are recorded (set by TwinControl; None: not recorded).
+        self.audit: AuditTrail | None = None
+        #: Called with the scenario just started (before its faults), and with one stopping or
+        #: ending (before its faults are cleared): the exercise desk.
+        self.on_start: list[Callable[[RunningScenario], None]] = []
+        self.on_stop: list[Callable[[RunningScenario], None]] = []
         manager.on_update.append(self.update)
         manager.scenarios = self
 
-    def start(self, scenario: Scenario, hidden: bool | None = None) -> RunningScenario:
-        """Start ``scenario`` now; a scenario still running is stopped first."""
+    def start(self, scenario: Scenario, hidden: bool | None = None, speed: float | None = None) -> RunningScenario:
+        """Start ``scenario`` now; a scenario still running is stopped first.
+
+        ``speed`` is the clock speed it runs at (the ``scenario_started`` event records it;
+        the caller sets the clock); default: the scenario's own.
+        """
         for unit in scenario.units:
             if unit not in self.manager.targets.units:
                 raise ValueError(f"scenario {scenario.name}: this plant has no unit {unit!r}")
@@ -200,11 +221,9 @@ class ScenarioRunner:
         hide = scenario.hidden if hidden is None else hidden
         running = RunningScenario(scenario, now, hide)
         self.current = running
-        self.manager.emit(
-            ",".join(scenario.units), "scenario_started",
-            {"scenario": scenario.name, "hidden": hide, "duration_s": scenario.duration_s,
-             "message": f"scenario {scenario.name} started"},
-        )  # fmt: skip
+        self.manager.emit(",".join(scenario.units), "scenario_started", started_fields(scenario, hide, speed))
+        for hook in self.on_start:
+            hook(running)
         for fault in scenario.faults:
             active = self.manager.inject(fault, hidden=hide, scenario=scenario.name)
             running.fault_ids.append(active.id)
@@ -215,6 +234,8 @@ class ScenarioRunner:
         running = self.current
         if running is None or running.state != "running":
             return running
+        for hook in self.on_stop:
+            hook(running)
         self.manager.clear_all(scenario=running.scenario.name, reason=reason)
         running.state = "stopped" if reason != "ended" else "ended"
         self.manager.emit(
@@ -241,9 +262,12 @@ class ScenarioRunner:
         eps = 0.5 * self.manager.runtime.dt_s
         actions = running.scenario.actions
         while running.done_actions < len(actions) and actions[running.done_actions].at_s <= elapsed + eps:
-            w = actions[running.done_actions].write
+            action = actions[running.done_actions]
             running.done_actions += 1
-            self.manager.runtime.write(w.unit, w.tag, w.value)
+            if action.entry is not None:
+                write_entry(self.manager, action.entry, running.scenario.name, self.audit)
+            elif action.write is not None:
+                self.manager.runtime.write(action.write.unit, action.write.tag, action.write.value)
         if elapsed >= running.scenario.duration_s - eps:
             self.stop(reason="ended")
 
@@ -278,6 +302,22 @@ class ScenarioRunner:
             scenario, float(snap["started_s"]), bool(snap["hidden"]), list(snap["fault_ids"]),
             int(snap["done_actions"]), str(snap["state"]),
         )  # fmt: skip
+
+
+def started_fields(scenario: Scenario, hidden: bool, speed: float | None) -> dict[str, float | int | str | bool]:
+    """The ``scenario_started`` event's fields: the exercise travels with the run (JSON strings)."""
+    return {
+        "scenario": scenario.name,
+        "hidden": hidden,
+        "duration_s": scenario.duration_s,
+        "speed": float(scenario.speed if speed is None else speed),
+        "title_en": scenario.title.en,
+        "title_fr": scenario.title.fr,
+        "scoring": scenario.scoring.model_dump_json() if scenario.scoring is not None else "",
+        "candidate_causes": json.dumps([c.model_dump(mode="json") for c in scenario.candidate_causes]),
+        "hints": json.dumps([h.model_dump(mode="json") for h in scenario.hints]),
+        "message": f"scenario {scenario.name} started",
+    }
 
 
 def scenario_names(scenarios: Iterable[Scenario]) -> list[str]:

@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from audit import Actor, AuditTrail, Change, Signature, audited
 from models.unit import TagSpec
 from twin.access_policy import DEFAULT_SIGNED, AccessPolicy
+from twin.exercises.control import ExerciseMethods
+from twin.exercises.desk import ExerciseDesk
 from twin.faults.catalog import FAULT_TYPES
 from twin.faults.manager import EventSink, FaultManager
 from twin.faults.scenarios import SCENARIO_DIR, Scenario, ScenarioRunner, load_library, load_scenario
@@ -65,8 +67,12 @@ def new_run_id() -> str:
     return time.strftime("run-%Y%m%d-%H%M%S", time.gmtime())
 
 
-class TwinControl:
-    """Faults, scenarios and the clock of one running plant, by role.
+class TwinControl(ExerciseMethods):
+    """Faults, scenarios, the clock and the exercise of one running plant, by role.
+
+    The exercise methods (``report_deviation``, ``reports``, ``hints``, ``push_hint``,
+    ``open_hint``, ``end_exercise``, ``exercise_state``) are
+    :class:`twin.exercises.control.ExerciseMethods`'.
 
     Parameters
     ----------
@@ -108,6 +114,8 @@ class TwinControl:
         self.run_id = run_id or new_run_id()
         self.manager = FaultManager(runtime, site=site, run_id=self.run_id, sink=sink, team=team, class_run=class_run)
         self.runner = ScenarioRunner(self.manager)
+        self.runner.audit = audit  # a scenario's manual entries (twin.exercises.entries) go there
+        self.exercise = ExerciseDesk(self.manager, self.runner)
         self.scenario_dir = Path(scenario_dir)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.RLock()
@@ -266,14 +274,30 @@ class TwinControl:
         return load_scenario(path, self.manager.targets)
 
     def start_scenario(
-        self, name: str, hidden: bool | None = None, *, actor: Actor = SYSTEM, signature: Signature | None = None
+        self,
+        name: str,
+        hidden: bool | None = None,
+        *,
+        actor: Actor = SYSTEM,
+        signature: Signature | None = None,
+        speed: float | None = None,
     ) -> dict[str, Any]:
+        """Start a scenario of the library at its own clock ``speed`` (or the one given)."""
         with self.audited(
-            actor, "scenario.start", f"scenario:{name}", new={"hidden": hidden}, signature=signature
+            actor, "scenario.start", f"scenario:{name}", new={"hidden": hidden, "speed": speed}, signature=signature
         ) as ch:
             self._check_signature("scenario.start", actor, signature, ch)
+            if speed is not None and not (0 < speed < math.inf):
+                raise ValueError(f"speed: a positive number of times real time, not {speed}")
             scenario = self.scenario(name)
-            self.call(self.runner.start, scenario, hidden)
+            pace = scenario.speed if speed is None else speed
+
+            def start() -> None:
+                self.runner.start(scenario, hidden, speed=pace)
+                self.runtime.set_speed(pace)
+
+            self.call(start)
+            ch.new = {"hidden": hidden, "speed": pace}
         return self.scenario_state("instructor") or {}
 
     def stop_scenario(self, *, actor: Actor = SYSTEM, signature: Signature | None = None) -> dict[str, Any] | None:
