@@ -48,6 +48,7 @@ from pki import Pki
 from plc_bridge.connection import describe, open_client
 from twin.access_policy import AccessPolicy
 from twin.delegation import POLICY_WIRE, SPECS_WIRE, sign_request
+from twin.exercises.errors import ExerciseClosed
 from twin.faults.service import SYSTEM, Role
 from twin.opcua_methods import PARENT_NAME, SERVICE
 from twin.opcua_server import NAMESPACE_URI
@@ -62,6 +63,7 @@ _ERRORS: dict[str, type[Exception]] = {
     "PermissionError": PermissionError,
     "AuditUnavailable": AuditUnavailable,
     "ConfigError": ConfigError,
+    "ExerciseClosed": ExerciseClosed,
 }
 
 
@@ -336,6 +338,45 @@ class RemoteControl:
     ) -> dict[str, Any]:
         args = {"unit": unit, "tag": tag, "value": value, "reason": reason}
         result: dict[str, Any] = self._request("write_tag", args, actor)
+        return result
+
+    # -- the exercise: the twin takes a person's team from its own users file, never from here --
+    def report_deviation(self, report: dict[str, Any], *, actor: Actor, team: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("report_deviation", {"report": report, "team": team}, actor)
+        return result
+
+    def reports(self, team: str | None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("reports", {"team": team})
+        return result
+
+    def hints(self, team: str, role: Role) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("hints", {"team": team, "role": role})
+        return result
+
+    def push_hint(
+        self,
+        team: str | None,
+        *,
+        actor: Actor,
+        hint_id: str | None = None,
+        text: dict[str, str] | None = None,
+        cost: float | None = None,
+    ) -> list[dict[str, Any]]:
+        args = {"team": team, "hint_id": hint_id, "text": text, "cost": cost}
+        result: list[dict[str, Any]] = self._request("push_hint", args, actor)
+        return result
+
+    def open_hint(self, team: str, hint_id: str, *, actor: Actor) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("open_hint", {"team": team, "hint_id": hint_id}, actor)
+        return result
+
+    def end_exercise(self, *, actor: Actor, signature: Signature | None) -> dict[str, Any]:
+        args = {"signature": signature.as_dict() if signature else None}
+        result: dict[str, Any] = self._request("end_exercise", args, actor)
+        return result
+
+    def exercise_state(self, role: Role, team: str) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self._request("exercise_state", {"role": role, "team": team})
         return result
 
 

@@ -92,6 +92,29 @@ class PlantControl(Protocol):
         self, unit: str, tag: str, value: float, *, actor: Actor = ..., reason: str = ""
     ) -> dict[str, Any]: ...
 
+    # -- the exercise (twin.exercises.control.ExerciseMethods) --
+    def report_deviation(self, report: dict[str, Any], *, actor: Actor, team: str) -> dict[str, Any]: ...
+
+    def reports(self, team: str | None) -> list[dict[str, Any]]: ...
+
+    def hints(self, team: str, role: Role) -> list[dict[str, Any]]: ...
+
+    def push_hint(
+        self,
+        team: str | None,
+        *,
+        actor: Actor,
+        hint_id: str | None = None,
+        text: dict[str, str] | None = None,
+        cost: float | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def open_hint(self, team: str, hint_id: str, *, actor: Actor) -> dict[str, Any]: ...
+
+    def end_exercise(self, *, actor: Actor, signature: Signature | None) -> dict[str, Any]: ...
+
+    def exercise_state(self, role: Role, team: str) -> dict[str, Any] | None: ...
+
 
 @dataclass
 class Services:

@@ -91,6 +91,14 @@ OPERATIONS: dict[str, str | None] = {
     "hide_scenario": "instructor",
     "set_clock": "instructor",
     "write_tag": "student",
+    # the exercise: reads as the dashboard's role check chose; a report's team is the users file's
+    "reports": None,
+    "hints": None,
+    "exercise_state": None,
+    "report_deviation": "student",
+    "open_hint": "student",
+    "push_hint": "instructor",
+    "end_exercise": "instructor",
 }
 
 
@@ -170,6 +178,11 @@ class DelegationVerifier:
             if not nonce or nonce in self._seen:
                 raise PermissionError("delegation request refused: already used (a replay)")
             self._seen[nonce] = now
+
+    def team(self, request: Delegated) -> str:
+        """The acting person's team, from the twin's users file (``""``: in no team or unknown)."""
+        entry = self.users.get(request.user) if self.users is not None and request.user else None
+        return entry.team if entry is not None else ""
 
     def actor(self, request: Delegated, session: str) -> Actor:
         """The audit actor of a change: the person as the twin's users file knows them, "via dashboard".

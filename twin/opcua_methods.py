@@ -323,7 +323,11 @@ class TwinMethods:
             return SPECS_WIRE.dump_python(c.tag_specs(), mode="json")
         if d.op == "read_setting":
             return c.read_setting(str(a["unit"]), str(a["tag"]))
+        if d.op in ("reports", "hints", "exercise_state"):
+            return self._exercise_read(d.op, view, a)
         actor = self._delegated_actor(who, d)
+        if d.op in ("report_deviation", "open_hint", "push_hint", "end_exercise"):
+            return self._exercise_change(d, actor)
         if d.op == "inject":
             return c.inject(dict(a["fault"]), bool(a.get("hidden", False)), actor=actor)
         if d.op == "clear":
@@ -347,6 +351,27 @@ class TwinMethods:
         if self.written is not None:
             await self.written(unit, tag, value)
         return done
+
+    def _exercise_read(self, op: str, view: Role, a: dict[str, Any]) -> Any:
+        team = a.get("team")
+        if op == "reports":
+            return self.control.reports(None if team is None else str(team))
+        if op == "hints":
+            return self.control.hints(str(team or ""), view)
+        return self.control.exercise_state(view, str(team or ""))
+
+    def _exercise_change(self, d: Delegated, actor: Actor) -> Any:
+        c, a = self.control, d.args
+        assert self.delegation is not None
+        if d.op == "report_deviation":
+            return c.report_deviation(dict(a["report"]), actor=actor, team=self.delegation.team(d))
+        if d.op == "open_hint":
+            return c.open_hint(self.delegation.team(d), str(a["hint_id"]), actor=actor)
+        if d.op == "push_hint":
+            cost = a.get("cost")
+            return c.push_hint(a.get("team"), actor=actor, hint_id=a.get("hint_id"), text=a.get("text"),
+                               cost=None if cost is None else float(cost))  # fmt: skip
+        return c.end_exercise(actor=actor, signature=signature_from(a.get("signature")))
 
     def _delegated_actor(self, who: TwinUser, d: Delegated) -> Actor:
         assert self.delegation is not None
