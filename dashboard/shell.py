@@ -29,6 +29,7 @@ from dash import dcc, html
 from access import Principal
 from dashboard.auth.dash_guard import current_principal
 from dashboard.auth.gate import allowed
+from dashboard.exercise_panel import exercise_bar
 from dashboard.figures import empty_figure
 from dashboard.i18n import LANGS, graph_config, t
 from dashboard.time_basis import time_basis_banner
@@ -92,7 +93,8 @@ def header(lang: str, title: str, path: str) -> html.Div:
         [time_basis_banner(lang), who(principal, lang, path), html.Div(langs, className="langs")],
         className="header-side",
     )
-    return html.Div([html.H1(title), html.Nav(links, className="navbar"), side], className="header")
+    bar = exercise_bar(lang, principal)  # the running exercise, for students (None for others)
+    return html.Div([html.H1(title), html.Nav(links, className="navbar"), side, bar], className="header")
 
 
 @dataclass(frozen=True)
