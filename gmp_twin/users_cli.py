@@ -1,4 +1,4 @@
-"""``gmp-twin users add|list|disable|enable|passwd|role|token|import``: the users file by hand.
+"""``gmp-twin users add|list|disable|enable|passwd|role|team|token|import``: the users file by hand.
 
 Every change is audited as ``cli:<os user>`` (role ``admin``, via ``cli``) into the audit
 trail (``--audit``, default setting ``audit``); with a trail that cannot be written the
@@ -99,8 +99,10 @@ def _cmd_add(args: argparse.Namespace) -> int:
             password=given,
             display_name=args.display_name,
             must_change_password=temporary,
+            team=args.team,
         )
-        print(f"added {args.name} ({args.role}) to {store.path}")
+        in_team = f", team {args.team}" if args.team else ""
+        print(f"added {args.name} ({args.role}{in_team}) to {store.path}")
     if given is None:
         print(f"one-time password (shown once; to be changed at the first login): {password}")
     return 0
@@ -119,10 +121,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
         if not users:
             print(f"no users in {store.path}; add one with `gmp-twin users add NAME --role instructor`")
             return 0
-        print(f"{'NAME':24s} {'ROLE':10s} {'DISPLAY NAME':28s} {'DISABLED':8s} {'MUST-CHANGE':11s} TOKENS")
+        head = f"{'NAME':24s} {'ROLE':10s} {'TEAM':12s} {'DISPLAY NAME':28s} {'DISABLED':8s} {'MUST-CHANGE':11s}"
+        print(f"{head} TOKENS")
         for u in users:
             disabled, must = ("yes" if u.disabled else "no"), ("yes" if u.must_change_password else "no")
-            print(f"{u.name:24s} {u.role:10s} {u.display_name:28s} {disabled:8s} {must:11s} {len(u.tokens)}")
+            team = u.team or "-"
+            print(f"{u.name:24s} {u.role:10s} {team:12s} {u.display_name:28s} {disabled:8s} {must:11s} {len(u.tokens)}")
     return 0
 
 
@@ -152,6 +156,14 @@ def _cmd_role(args: argparse.Namespace) -> int:
     with _store(args) as store:
         store.set_role(args.name, args.role, actor=cli_actor())
     print(f"{args.name} is now {args.role}")
+    return 0
+
+
+@_refusals
+def _cmd_team(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        store.set_team(args.name, args.team, actor=cli_actor())
+    print(f"{args.name} is now in team {args.team}" if args.team else f"{args.name} is now in no team")
     return 0
 
 
@@ -207,6 +219,7 @@ def _create_accounts(
                 password=generate_password(),
                 display_name=entry.display_name,
                 must_change_password=True,
+                team=entry.team,
             )
         except ValueError as exc:
             failed.append(entry.name)
@@ -269,6 +282,7 @@ def register(sub: Any) -> None:
     add.add_argument("--display-name", default="", help="printed name, e.g. 'Alice Martin'")
     add.add_argument("--password-stdin", action="store_true", help=stdin_help + " (default: generate a one-time one)")
     add.add_argument("--temporary", action="store_true", help="the given password must be changed at first login")
+    add.add_argument("--team", default="", help="exercise team, e.g. team-1 (default: none)")
     add.set_defaults(handler=_cmd_add)
 
     ls = actions.add_parser("list", parents=[common], help="list users (never hashes)")
@@ -291,6 +305,11 @@ def register(sub: Any) -> None:
     role.add_argument("role", choices=ROLES)
     role.set_defaults(handler=_cmd_role)
 
+    team = actions.add_parser("team", parents=[common], help="put a user in an exercise team ('' for none)")
+    team.add_argument("name")
+    team.add_argument("team", help="team name, e.g. team-1; an empty string '' takes the user out of every team")
+    team.set_defaults(handler=_cmd_team)
+
     token = actions.add_parser("token", parents=[common], help="create (prints it once) or revoke an API token")
     token.add_argument("name")
     token.add_argument("--label", default="", help="what the token is for, e.g. 'grading script'")
@@ -309,7 +328,11 @@ def register(sub: Any) -> None:
     imp = actions.add_parser(
         "import", parents=[common], help="create accounts with one-time passwords from a class roster (CSV)"
     )
-    imp.add_argument("roster", type=Path, help="CSV with a header: name[,display_name] (or username/login/nom, prénom)")
+    imp.add_argument(
+        "roster",
+        type=Path,
+        help="CSV with a header: name[,display_name][,team] (or username/login/nom, prénom; équipe/group)",
+    )
     imp.add_argument("--role", default="student", choices=ROLES, help="role of the new accounts (default student)")
     imp.add_argument("--sheet", type=Path, help="write a printable HTML credentials sheet (FR/EN) here, mode 0600")
     imp.add_argument("--url", default=DEFAULT_URL, help=f"dashboard login address on the sheet (default {DEFAULT_URL})")
