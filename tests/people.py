@@ -57,3 +57,17 @@ def make_people(
     )
     tokens = {name: store.create_token(name, actor=SETUP, label="tests") for name in ROLES}
     return People(root / "users.yaml", audit, store, authenticator, gate, tokens)
+
+
+#: Two students in two teams (exercise tests): name -> (team, password, display name).
+TEAM_STUDENTS = {
+    "lea": ("team-1", "lea-student-pass-2291", "Léa Roux"),
+    "max": ("team-2", "max-student-pass-6604", "Max Petit"),
+}
+
+
+def add_team_students(people: People) -> None:
+    """Add :data:`TEAM_STUDENTS` (with their API tokens) to ``people``; ``sam`` stays in no team."""
+    for name, (team, password, display) in TEAM_STUDENTS.items():
+        people.store.add(name, "student", actor=SETUP, password=password, display_name=display, team=team)
+        people.tokens[name] = people.store.create_token(name, actor=SETUP, label="tests")

@@ -18,6 +18,7 @@ from dashboard.api.routers import (
     alarms,
     audit,
     clock,
+    debrief,
     faults,
     health,
     history,
@@ -31,7 +32,7 @@ from dashboard.auth import pages
 from dashboard.remote_control import TwinUnreachable
 from dashboard.services import Services
 
-ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history, reports)
+ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history, reports, debrief)
 
 
 async def _audit_down(request: Request, exc: Exception) -> JSONResponse:

@@ -53,7 +53,14 @@ REPO = Path(__file__).resolve().parents[2]
 USER_OF = {role: name for name, role in ROLES.items()}  # student -> sam ...
 CALLERS = ("anonymous", "student", "instructor", "admin")
 #: Sample values of path parameters (the route must be reached, not succeed).
-PATH_VALUES = {"unit": "mps-pa", "tag": "level_sp", "alarm_id": "level", "fault_id": "F9", "name": "nope"}
+PATH_VALUES = {
+    "unit": "mps-pa",
+    "tag": "level_sp",
+    "alarm_id": "level",
+    "fault_id": "F9",
+    "name": "nope",
+    "run_id": "nope",
+}
 START, END = "<!-- role-matrix:start -->", "<!-- role-matrix:end -->"
 
 
