@@ -14,8 +14,9 @@ import math
 import socket
 import sys
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -42,9 +43,12 @@ from twin.faults.manager import EventSink
 from twin.faults.service import TwinControl
 from twin.opcua_alarms import AlarmEventTee, PlantAlarms
 from twin.opcua_security import ServerSecurity
-from twin.opcua_server import TwinOpcUaServer
+from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
 from twin.plant import build_plant, load_plant, plant_policy, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
+
+if TYPE_CHECKING:  # gmp_twin.classroom builds on this module
+    from gmp_twin.classroom import TeamPlant
 
 log = logging.getLogger(__name__)
 
@@ -73,30 +77,38 @@ async def twin_server(
     events: EventSink | None = None,
     historian: Historian | None = None,
     alarms: PlantAlarms | None = None,
+    team: TeamPlant | None = None,
 ) -> Any:
     """Build the plant, start its OPC UA server; yield its :class:`TwinControl` (``control.runtime`` not running).
 
     ``events`` receives the fault and scenario events (the ground truth of the run); every change
     (OPC UA writes and methods, API, dashboard) goes to ``identity.audit``. ``historian`` serves
     OPC UA HistoryRead; ``alarms`` publishes the monitoring service's alarms as A&C events.
+    ``team``: one team plant of a classroom (its site, seed, run id, port and namespace).
     """
     plant = load_plant(settings.plant)
-    units = build_plant(plant, seed=settings.seed)
+    seed = team.seed if team else settings.seed
+    site = team.site if team else plant.site
+    units = build_plant(plant, seed=seed)
     policy = plant_policy(plant, units)
-    runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=settings.seed, unit_dt_s=unit_steps(plant))
+    runtime = TwinRuntime(units, clock=SimClock(speed=settings.speed), seed=seed, unit_dt_s=unit_steps(plant))
     if historian is not None:
-        runtime.newest_stored_ns = await newest_stored_ns(historian, plant.site)
-    endpoint = f"opc.tcp://{settings.opcua_host}:{settings.opcua_port}/"
+        runtime.newest_stored_ns = await newest_stored_ns(historian, site)
+    port = team.port if team else settings.opcua_port
+    endpoint = f"opc.tcp://{settings.opcua_host}:{port}/"
     control = TwinControl(
         runtime,
-        site=plant.site,
-        run_id=settings.run_id,
+        site=site,
+        run_id=team.run_id if team else settings.run_id,
         sink=events,
         scenario_dir=settings.scenarios,
         audit=identity.audit,
         policy=policy,
+        team=team.name if team else "",
+        class_run=team.class_run if team else "",
     )
-    identity.audit.sim_time = lambda: runtime.clock.sim_time_s
+    if team is None or team.index == 0:  # one audit trail: its records carry the (first) plant's sim time
+        identity.audit.sim_time = lambda: runtime.clock.sim_time_s
     control.bind_loop(asyncio.get_running_loop())
     log.info("run id %s (fault events carry it; `gmp-twin score --run %s`)", control.run_id, control.run_id)
     server = TwinOpcUaServer(
@@ -109,6 +121,7 @@ async def twin_server(
         security=ServerSecurity(Pki(settings.pki), insecure=settings.opcua_insecure),
         # A dashboard of another process acts for its logged-in people (twin.delegation).
         delegation=DelegationVerifier(session_secret(settings), identity.users),
+        namespace_uri=team.namespace_uri if team else NAMESPACE_URI,
     )
     async with server:
         for name, slot in runtime.slots.items():
@@ -176,7 +189,11 @@ def load_tagmaps(settings: Settings) -> list[TagMap]:
         return [load_tagmap(p) for p in settings.tagmap]
     plant = load_plant(settings.plant)
     endpoint = settings.opcua_endpoint or settings.opcua_url
-    tagmaps = plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint)
+    return secured_tagmaps(settings, plant_tagmaps(plant, build_plant(plant, seed=settings.seed), endpoint))
+
+
+def secured_tagmaps(settings: Settings, tagmaps: list[TagMap]) -> list[TagMap]:
+    """The twin's own tag maps as the bridge reads them: encrypted unless ``--insecure``."""
     # The twin offers policy None on loopback only, and a bridge role cannot tell where the twin
     # binds: the twin's own tag maps always connect encrypted, unless --insecure. Certificates of
     # one PKI folder trust each other (gmp-twin run); elsewhere `gmp-twin pki trust` once.
@@ -195,20 +212,25 @@ async def run_bridges(
     health: dict[str, HealthProvider] | None = None,
     credentials: tuple[str, str] | None = None,
     pki: Pki | None = None,
+    health_for: Mapping[str, dict[str, HealthProvider]] | None = None,
 ) -> None:
     """Role ``bridge``: one OPC UA client per tag map, one outbox writer into the historian.
 
     ``credentials`` (user, password) log the bridge in where anonymous sessions are refused;
     ``pki`` holds the bridge's certificate and the servers it trusts (Settings ``pki``).
+    ``health_for``: site -> where a tag map of that site reports its bridge's health (a
+    classroom's teams), instead of ``health``.
     """
     user, password = credentials or (None, None)
     bridges = [
         Bridge(tm, outbox, endpoint=endpoint, username=user, password=password, historian=historian, pki=pki)
         for tm in tagmaps
     ]
+    for bridge in bridges:
+        where = health_for.get(bridge.tagmap.site, health) if health_for is not None else health
+        if where is not None:
+            where[f"bridge:{bridge.tagmap.unit}"] = _bridge_health(bridge)
     if health is not None:
-        for bridge in bridges:
-            health[f"bridge:{bridge.tagmap.unit}"] = _bridge_health(bridge)
         health["outbox"] = lambda: {"ok": True, **outbox.stats()}
     writer_stop = asyncio.Event()
     try:
@@ -278,13 +300,20 @@ async def monitoring_start_ns(historian: Historian, site: str) -> int:
 
 @contextlib.contextmanager
 def monitoring_service(
-    settings: Settings, services: Services, config: DetectorsFile | None, start_ns: int | None = None
+    settings: Settings,
+    services: Services,
+    config: DetectorsFile | None,
+    start_ns: int | None = None,
+    outbox_path: Path | None = None,
 ) -> Iterator[MonitoringService]:
     """The monitoring service with its own durable outbox, registered in ``services``.
 
     ``start_ns``: read values from then on (see :func:`monitoring_start_ns`; default now).
+    ``outbox_path``: its outbox file (default ``settings.monitor_outbox``; a team plant has its own).
     """
-    outbox = Outbox(settings.monitor_outbox, max_rows=settings.outbox_max_rows, site=services.site, unit="monitoring")
+    outbox = Outbox(
+        outbox_path or settings.monitor_outbox, max_rows=settings.outbox_max_rows, site=services.site, unit="monitoring"
+    )
     try:
         service = MonitoringService(
             services.historian, services.tagmaps, config, outbox, site=services.site, start_ns=start_ns
@@ -329,17 +358,18 @@ async def run_http(
     """
     sock = sock or bind_http(settings)
     if services.monitoring is not None:
-        await _serve_http(settings, services, stop, sock)
+        await serve_http(settings, services, stop, sock)
         return
     config = load_monitoring_config(settings, services.tagmaps)
     start_ns = await monitoring_start_ns(services.historian, services.site)
     with monitoring_service(settings, services, config, start_ns) as service:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(service.run(stop))
-            tg.create_task(_serve_http(settings, services, stop, sock))
+            tg.create_task(serve_http(settings, services, stop, sock))
 
 
-async def _serve_http(settings: Settings, services: Services, stop: asyncio.Event, sock: socket.socket) -> None:
+async def serve_http(settings: Settings, services: Services, stop: asyncio.Event, sock: socket.socket) -> None:
+    """The HTTP server of :func:`run_http` (``services`` complete: no monitoring started here)."""
     api = create_api(services)
     gateway = HistorianGateway(services.historian, asyncio.get_running_loop())
     ctx = DashContext(
@@ -378,6 +408,12 @@ async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = Tru
 
 
 async def _run_all(settings: Settings, stop: asyncio.Event, with_twin: bool, banner: str) -> None:
+    from gmp_twin.classroom import run_classroom, team_plants  # it builds on this module
+
+    teams = team_plants(settings, with_twin)
+    if teams:
+        await run_classroom(settings, stop, teams, banner)
+        return
     tagmaps = load_tagmaps(settings)
     detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)

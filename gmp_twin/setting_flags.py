@@ -27,6 +27,13 @@ SETTING_FLAGS = (
     ("--outbox", "outbox", Path, "outbox file (default data/outbox.sqlite; env GMP_TWIN_OUTBOX)"),
     ("--speed", "speed", float, "simulated seconds per wall second (default 1; env GMP_TWIN_SPEED)"),
     ("--seed", "seed", int, "sensor-noise seed (default 0; env GMP_TWIN_SEED)"),
+    (
+        "--teams",
+        "teams",
+        int,
+        "a classroom: N team plants, 0..24, on OPC UA ports base..base+N-1 (default: the plant file's "
+        "teams: block; env GMP_TWIN_TEAMS)",
+    ),
     ("--lang", "lang", str, "default dashboard language fr|en (env GMP_TWIN_LANG)"),
     ("--detectors", "detectors", Path, "drift detectors file (default config/detectors.yaml; env GMP_TWIN_DETECTORS)"),
     ("--scenarios", "scenarios", Path, "scenario library (default config/scenarios; env GMP_TWIN_SCENARIOS)"),

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     )
     speed: float = Field(1.0, gt=0, description="simulated seconds per wall second")
     seed: int = Field(0, description="seed of the sensor noise")
+    teams: int | None = Field(
+        None,
+        ge=0,
+        le=24,
+        description="a classroom: one plant per team (OPC UA ports opcua_port .. opcua_port+N-1); "
+        "None = the plant file's `teams:` block, 0 = one shared plant",
+    )
     timezone: str = Field("Europe/Paris", description="time zone of the dashboard's time axes")
     lang: str = Field("fr", pattern="^(fr|en)$", description="default dashboard language")
     scenarios: Path = Field(Path("config/scenarios"), description="scenario library directory")

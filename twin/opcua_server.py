@@ -103,6 +103,8 @@ class TwinOpcUaServer:
         ``site`` tag of the historian series (None: any).
     delegation : DelegationVerifier, optional
         Lets a dashboard of another process act for its logged-in people (``Twin/Service/Call``).
+    namespace_uri : str, optional
+        URI of the plant's namespace (a classroom's team plants: ``urn:gmp-twin:team-3``).
     """
 
     def __init__(
@@ -118,8 +120,10 @@ class TwinOpcUaServer:
         historian: Historian | None = None,
         site: str | None = None,
         delegation: DelegationVerifier | None = None,
+        namespace_uri: str = NAMESPACE_URI,
     ) -> None:
         self.endpoint = endpoint
+        self.namespace_uri = namespace_uri
         self.delegation = delegation
         self.security = security if security is not None else ServerSecurity()
         self.security_plan: SecurityPlan | None = None
@@ -169,7 +173,7 @@ class TwinOpcUaServer:
         self.security_plan = await configure_security(
             self.server, self.user_manager, self.ruleset, self.endpoint, self.security, self.allow_anonymous
         )
-        self.ns = await self.server.register_namespace(NAMESPACE_URI)
+        self.ns = await self.server.register_namespace(self.namespace_uri)
         self._plant = await self.server.nodes.objects.add_folder(
             ua.NodeId("Plant", self.ns), ua.QualifiedName("Plant", self.ns)
         )
@@ -179,7 +183,7 @@ class TwinOpcUaServer:
 
     async def start(self) -> None:
         await self.server.start()
-        log.info("OPC UA server listening on %s (namespace %s = %s)", self.endpoint, self.ns, NAMESPACE_URI)
+        log.info("OPC UA server listening on %s (namespace %s = %s)", self.endpoint, self.ns, self.namespace_uri)
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing = True

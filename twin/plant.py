@@ -17,11 +17,13 @@ pydantic_core._pydantic_core.ValidationError: 1 validation error for PlantConfig
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from config_schema.exercise import TEAM_PATTERN
 from config_schema.files import ConfigError, load_yaml_model
 from config_schema.tagmap import TagMap, tagmap_for_unit
 from models.registry import UNIT_TYPES, make_params, params_class, unit_class
@@ -29,8 +31,10 @@ from models.unit import Unit
 from twin.access_policy import DEFAULT_SIGNED, AccessPolicy, SignedAction
 
 __all__ = [
+    "MAX_TEAMS",
     "UNIT_TYPES",
     "PlantConfig",
+    "TeamsConfig",
     "UnitConfig",
     "build_plant",
     "build_unit",
@@ -38,6 +42,7 @@ __all__ = [
     "make_params",
     "plant_policy",
     "plant_tagmaps",
+    "team_names",
     "unit_class",
     "unit_steps",
 ]
@@ -78,6 +83,50 @@ class UnitConfig(BaseModel):
         return value
 
 
+#: The most team plants one process runs (``gmp-twin run --teams N``).
+MAX_TEAMS = 24
+
+
+class TeamsConfig(BaseModel):
+    """The plant file's ``teams:`` block: a classroom of identical team plants in one process.
+
+    >>> TeamsConfig(count=2).names_or_default()
+    ['team-1', 'team-2']
+    >>> TeamsConfig(count=2, names=["red", "blue"], seed="per-team").names_or_default()
+    ['red', 'blue']
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Number of team plants (``gmp-twin run --teams N`` overrides it; 0: one shared plant).
+    count: int = Field(ge=0, le=MAX_TEAMS)
+    #: Team names (the users file's ``team:``); default ``team-1`` .. ``team-N``.
+    names: list[str] | None = None
+    #: ``same``: every team plant gets the run's seed (same noise, same jams); ``per-team``: seed + k.
+    seed: Literal["same", "per-team"] = "same"
+
+    @model_validator(mode="after")
+    def _names_match(self) -> TeamsConfig:
+        if self.names is None:
+            return self
+        bad = [n for n in self.names if not re.fullmatch(TEAM_PATTERN, n)]
+        if bad:
+            raise ValueError(f"team name(s) {', '.join(map(repr, bad))}: lower-case letters, digits and '-' only")
+        dupes = sorted({n for n in self.names if self.names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate team name(s) {', '.join(dupes)}")
+        if len(self.names) < self.count:
+            raise ValueError(f"{len(self.names)} team name(s) for count {self.count}: name every team or none")
+        return self
+
+    def names_or_default(self, count: int | None = None) -> list[str]:
+        """The first ``count`` (default ``self.count``) team names; ``team-1..team-N`` when more than named."""
+        n = self.count if count is None else count
+        if self.names is not None and n <= len(self.names):
+            return list(self.names[:n])
+        return [f"team-{k}" for k in range(1, n + 1)]
+
+
 class PlantConfig(BaseModel):
     """The whole plant file."""
 
@@ -87,6 +136,8 @@ class PlantConfig(BaseModel):
     units: list[UnitConfig] = Field(min_length=1)
     #: Actions that need an electronic signature (password again + meaning), see twin.access_policy.
     signatures: list[SignedAction] = Field(default_factory=lambda: list(DEFAULT_SIGNED))
+    #: A classroom: one plant per team in one process (:class:`TeamsConfig`); absent: one plant.
+    teams: TeamsConfig | None = None
     _source: str | None = PrivateAttr(default=None)
 
     @field_validator("units")
@@ -141,8 +192,35 @@ def unit_steps(cfg: PlantConfig) -> dict[str, float]:
     return {u.name: u.dt_s for u in cfg.units if u.dt_s is not None}
 
 
-def plant_tagmaps(cfg: PlantConfig, units: dict[str, Unit], endpoint: str) -> list[TagMap]:
-    """The tag maps of every simulated unit as the twin's OPC UA server exposes them."""
+def team_names(cfg: PlantConfig, count: int | None = None) -> list[str]:
+    """The team plants to run: ``count`` (``--teams``) overrides the plant file's; ``[]``: one plant.
+
+    >>> plain = PlantConfig.model_validate({"site": "s", "units": [{"name": "m", "type": "mps_pa"}]})
+    >>> team_names(plain), team_names(plain, 3)
+    ([], ['team-1', 'team-2', 'team-3'])
+    >>> room = plain.model_copy(update={"teams": TeamsConfig(count=2, names=["red", "blue", "green"])})
+    >>> team_names(room), team_names(room, 3), team_names(room, 0)
+    (['red', 'blue'], ['red', 'blue', 'green'], [])
+    """
+    if count is not None and not 0 <= count <= MAX_TEAMS:
+        raise ValueError(f"--teams {count}: between 0 and {MAX_TEAMS}")
+    teams = cfg.teams or TeamsConfig(count=0)
+    return teams.names_or_default(count)
+
+
+def plant_tagmaps(
+    cfg: PlantConfig,
+    units: dict[str, Unit],
+    endpoint: str,
+    *,
+    site: str | None = None,
+    namespace_uri: str | None = None,
+) -> list[TagMap]:
+    """The tag maps of every simulated unit as the twin's OPC UA server exposes them.
+
+    ``site`` and ``namespace_uri`` override the plant file's site and the server's default
+    namespace (a classroom's team plant: ``<site>-team-3``, ``urn:gmp-twin:team-3``).
+    """
     from twin.opcua_server import NAMESPACE_URI
 
     return [
@@ -151,8 +229,8 @@ def plant_tagmaps(cfg: PlantConfig, units: dict[str, Unit], endpoint: str) -> li
             unit.tag_specs(),
             unit_type=unit.unit_type,
             endpoint=endpoint,
-            site=cfg.site,
-            namespace_uri=NAMESPACE_URI,
+            site=site or cfg.site,
+            namespace_uri=namespace_uri or NAMESPACE_URI,
         )
         for name, unit in units.items()
     ]

@@ -1,6 +1,6 @@
 """The API + dashboard of one process on a free port, for the browser tests of the dashboard.
 
-Served as ``gmp_twin.roles._serve_http`` serves them (Dash mounted under the FastAPI app, real
+Served as ``gmp_twin.roles.serve_http`` serves them (Dash mounted under the FastAPI app, real
 uvicorn) over a running MPS PA plant at ×10, with the :class:`TwinControl` bound to the
 simulation loop and recording to the real audit trail of :func:`people.make_people`, in a
 thread of its own so a test drives headless Chromium synchronously. An optional live monitoring
@@ -145,7 +145,7 @@ def serve(
                 gate=people.gate if people else None,
                 audit=audit,
             )
-            # The same mounting as gmp_twin.roles._serve_http.
+            # The same mounting as gmp_twin.roles.serve_http.
             api = create_api(state)
             ctx = DashContext(state, HistorianGateway(historian, loop), zone=ZoneInfo("UTC"), default_lang="en")
             api.mount("/", WSGIMiddleware(create_dash(ctx).server))  # type: ignore[arg-type]
