@@ -103,13 +103,16 @@ def warnings_view(warnings: Sequence[Mapping[str, Any]], lang: str, zone: tzinfo
         return []
     lines = []
     for w in list(warnings)[-MAX_WARNINGS:][::-1]:
-        when = w.get("time_ns")
+        when, sim_s = w.get("time_ns"), w.get("sim_s")
+        stamp = fmt_datetime(when / 1e9, lang, "time", tz=zone) if isinstance(when, int | float) else ""
+        if not stamp and isinstance(sim_s, int | float):
+            stamp = "+" + _clock(sim_s)  # seconds into the exercise
         lines.append(
             html.Li(
                 t(
                     "ex.warning_line",
                     lang,
-                    when=fmt_datetime(when / 1e9, lang, "time", tz=zone) if isinstance(when, int | float) else "",
+                    when=stamp,
                     unit=w.get("unit", ""),
                     tag=w.get("tag", ""),
                     value=fmt_number(w.get("value"), lang, 2),
