@@ -65,6 +65,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from analytics.exercise_results import concerns, event_text, kpi_points, kpi_rows, limit_rows, team_of
 from analytics.exercise_table import TEAM_TEXT, format_teams
 from config_schema.exercise import Answer, CandidateCause, ScoringSpec
 from historian.base import Point
@@ -139,41 +140,27 @@ class _Exercise:
     start_ns: int
 
 
-def _text(p: Point, name: str) -> str:
-    value = p.fields.get(name, "")
-    return "" if value is None else str(value)
-
-
-def _team_of(p: Point) -> str:
-    return _text(p, "team")
-
-
-def _for(p: Point, team: str) -> bool:
-    """An event concerns ``team`` when it carries that team, or none (every team)."""
-    return _team_of(p) in ("", team)
-
-
 def _exercise(p: Point) -> _Exercise:
-    raw = _text(p, "scoring")
+    raw = event_text(p, "scoring")
     try:
         spec = ScoringSpec.model_validate_json(raw) if raw else ScoringSpec()
     except ValueError as exc:
-        logger.warning("scenario %s: unreadable scoring block (%s); default points", _text(p, "scenario"), exc)
+        logger.warning("scenario %s: unreadable scoring block (%s); default points", event_text(p, "scenario"), exc)
         spec = ScoringSpec()
     causes: tuple[CandidateCause, ...] = ()
-    if raw_causes := _text(p, "candidate_causes"):
+    if raw_causes := event_text(p, "candidate_causes"):
         try:
             causes = tuple(CandidateCause.model_validate(c) for c in json.loads(raw_causes))
         except ValueError as exc:
-            logger.warning("scenario %s: unreadable candidate causes (%s)", _text(p, "scenario"), exc)
-    return _Exercise(_text(p, "scenario"), spec, causes, p.time_ns)
+            logger.warning("scenario %s: unreadable candidate causes (%s)", event_text(p, "scenario"), exc)
+    return _Exercise(event_text(p, "scenario"), spec, causes, p.time_ns)
 
 
 def _faults(events: Sequence[Point]) -> list[_Fault]:
     started: dict[tuple[str, str], Point] = {}
     ended: dict[tuple[str, str], int] = {}
     for p in events:
-        kind, key = p.tags.get("kind", ""), (_team_of(p), _text(p, "fault_id"))
+        kind, key = p.tags.get("kind", ""), (team_of(p), event_text(p, "fault_id"))
         if kind == "fault_started":
             started.setdefault(key, p)
         elif kind in _END_KINDS and key in started and key not in ended:
@@ -183,8 +170,8 @@ def _faults(events: Sequence[Point]) -> list[_Fault]:
             fid,
             team,
             p.tags.get("unit", ""),
-            _text(p, "fault_kind"),
-            _text(p, "tag"),
+            event_text(p, "fault_kind"),
+            event_text(p, "tag"),
             p.time_ns,
             ended.get((team, fid)),
         )
@@ -222,26 +209,14 @@ def detection_points(delay_s: float, points: float, full_s: float, zero_s: float
     return float(points) * (zero_s - delay_s) / (zero_s - full_s)
 
 
-def kpi_points(value: float, baseline: float, target: float, points: float) -> float:
-    """Linear from ``baseline`` (0) to ``target`` (``points``), clipped to 0..points.
-
-    Examples
-    --------
-    >>> kpi_points(0.75, 0.5, 1.0, 40), kpi_points(0.4, 0.5, 1.0, 40), kpi_points(90, 120, 100, 10)
-    (20.0, 0.0, 10.0)
-    """
-    share = (value - baseline) / (target - baseline)
-    return float(points) * min(1.0, max(0.0, share))
-
-
 def _grade(
     report: Point, fault: _Fault, answer: Answer | None, ex: _Exercise
 ) -> tuple[tuple[Any, ...], dict[str, float]]:
     """How well ``report`` matches ``fault`` (a sort key) and the points it earns for it."""
-    tags = {t for t in _text(report, "tags").split(",") if t}
+    tags = {t for t in event_text(report, "tags").split(",") if t}
     accepted_tags = set(answer.tags if answer and answer.tags else ([fault.tag] if fault.tag else []))
     tag_ok = bool(tags & accepted_tags) if accepted_tags else True
-    cause = _text(report, "cause")
+    cause = event_text(report, "cause")
     cause_ok = bool(cause) and answer is not None and cause in _right_causes(answer, fault, ex)
     start = report.fields.get("start_ns")
     tolerance = answer.start_tolerance_s if answer else 0.0
@@ -256,7 +231,7 @@ def _grade(
         points["cause"] = p.cause if cause_ok else 0.0
         points["start"] = p.start if start_ok else 0.0
         points["detection"] = round(detection_points(delay_s, det.points, det.full_s, det.zero_s), 3)
-        right_class = answer.classification and _text(report, "classification") == answer.classification
+        right_class = answer.classification and event_text(report, "classification") == answer.classification
         points["classification"] = ex.spec.classification_bonus if right_class else 0.0
     key = (tag_ok, cause_ok, start_ok, sum(points.values()), -(gap_s or 0.0))
     return key, points
@@ -264,10 +239,11 @@ def _grade(
 
 def _report_row(p: Point) -> dict[str, Any]:
     return {
-        "report_id": _text(p, "report_id"), "user": _text(p, "user"), "time_ns": p.time_ns,
-        "unit": _text(p, "unit") or p.tags.get("unit", ""), "tags": [t for t in _text(p, "tags").split(",") if t],
-        "start_ns": p.fields.get("start_ns") or None, "cause": _text(p, "cause"), "cause_text": _text(p, "cause_text"),
-        "classification": _text(p, "classification"), "supersedes": _text(p, "supersedes") or None,
+        "report_id": event_text(p, "report_id"), "user": event_text(p, "user"), "time_ns": p.time_ns,
+        "unit": event_text(p, "unit"), "tags": [t for t in event_text(p, "tags").split(",") if t],
+        "start_ns": p.fields.get("start_ns") or None, "cause": event_text(p, "cause"),
+        "cause_text": event_text(p, "cause_text"),
+        "classification": event_text(p, "classification"), "supersedes": event_text(p, "supersedes") or None,
         "matched_fault": None, "false": False, "superseded": False, "duplicate": False, "credited": False,
         "delay_s": None, "points": dict.fromkeys(_PARTS, 0.0), "total": 0.0, "penalty": 0.0,
     }  # fmt: skip
@@ -276,7 +252,7 @@ def _report_row(p: Point) -> dict[str, Any]:
 def _score_reports(
     reports: Sequence[Point], faults: Sequence[_Fault], key: Mapping[str, Answer | None], ex: _Exercise
 ) -> list[dict[str, Any]]:
-    superseded = {_text(p, "supersedes") for p in reports if _text(p, "supersedes")}
+    superseded = {event_text(p, "supersedes") for p in reports if event_text(p, "supersedes")}
     rows = [_report_row(p) for p in reports]
     claimed: dict[str, int] = {}  # fault id -> index of its best report
     for i, (p, row) in enumerate(zip(reports, rows, strict=True)):
@@ -303,43 +279,6 @@ def _score_reports(
     return rows
 
 
-def _latest(events: Sequence[Point], kind: str, team: str, ident: tuple[str, ...]) -> list[Point]:
-    """The latest event of ``kind`` for ``team`` per identity (fields ``ident``), in identity order."""
-    latest: dict[tuple[str, ...], Point] = {}
-    for p in events:
-        if p.tags.get("kind") == kind and _for(p, team):
-            latest[tuple(_text(p, n) for n in ident)] = p
-    return [latest[k] for k in sorted(latest)]
-
-
-def _limits(events: Sequence[Point], team: str, ex: _Exercise) -> list[dict[str, Any]]:
-    tasks = {(t.unit, t.tag): t for t in ex.spec.time_in_limits}
-    rows = []
-    for p in _latest(events, "limits_result", team, ("unit", "tag")):
-        unit, tag = _text(p, "unit") or p.tags.get("unit", ""), _text(p, "tag")
-        task = tasks.get((unit, tag))
-        in_s, out_s = float(p.fields.get("in_s", 0.0)), float(p.fields.get("out_s", 0.0))
-        weight = float(p.fields.get("weight", task.weight if task else 1.0))
-        points = float(p.fields.get("points", task.points if task else 0.0))
-        fraction = in_s / (in_s + out_s) if in_s + out_s > 0 else 0.0
-        rows.append({
-            "unit": unit, "tag": tag, "in_s": round(in_s, 3), "out_s": round(out_s, 3),
-            "fraction": round(fraction, 4), "points": round(points * weight * fraction, 3),
-        })  # fmt: skip
-    return rows
-
-
-def _kpis(events: Sequence[Point], team: str, ex: _Exercise) -> list[dict[str, Any]]:
-    goals = {k.name: k for k in ex.spec.kpis}
-    rows = []
-    for p in _latest(events, "kpi_result", team, ("name",)):
-        name, value = _text(p, "name"), float(p.fields.get("value", 0.0))
-        goal = goals.get(name)
-        points = kpi_points(value, goal.baseline, goal.target, goal.points) if goal else 0.0
-        rows.append({"name": name, "value": value, "points": round(points, 3)})
-    return rows
-
-
 def _students(reports: Sequence[dict[str, Any]], hints: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     users = sorted({r["user"] for r in reports} | {h["user"] for h in hints})
     rows = []
@@ -357,18 +296,22 @@ def _students(reports: Sequence[dict[str, Any]], hints: Sequence[dict[str, Any]]
 def _score_team(events: Sequence[Point], team: str, ex: _Exercise, all_faults: Sequence[_Fault]) -> dict[str, Any]:
     faults = [f for f in all_faults if f.team in ("", team)]
     key = _answer_key(ex, faults)
-    reports = [p for p in events if p.tags.get("kind") == "deviation_reported" and _team_of(p) == team]
+    reports = [p for p in events if p.tags.get("kind") == "deviation_reported" and team_of(p) == team]
     rows = _score_reports(reports, faults, key, ex)
     opened: dict[str, dict[str, Any]] = {}
     for p in events:
-        if p.tags.get("kind") == "hint_opened" and _for(p, team):
+        if p.tags.get("kind") == "hint_opened" and concerns(p, team):
             opened.setdefault(
-                _text(p, "hint_id"),
-                {"hint_id": _text(p, "hint_id"), "user": _text(p, "user"), "cost": float(p.fields.get("cost", 0.0))},
+                event_text(p, "hint_id"),
+                {
+                    "hint_id": event_text(p, "hint_id"),
+                    "user": event_text(p, "user"),
+                    "cost": float(p.fields.get("cost", 0.0)),
+                },
             )
     hints = list(opened.values())
-    warnings = sum(1 for p in events if p.tags.get("kind") == "limits_warning" and _for(p, team))
-    limits, kpis = _limits(events, team, ex), _kpis(events, team, ex)
+    warnings = sum(1 for p in events if p.tags.get("kind") == "limits_warning" and concerns(p, team))
+    limits, kpis = limit_rows(events, team, ex.spec.time_in_limits), kpi_rows(events, team, ex.spec.kpis)
     found = sorted({r["matched_fault"] for r in rows if r["credited"]})
     cause_ok = {r["matched_fault"] for r in rows if r["credited"] and r["points"]["cause"] > 0}
     to_find = [f for f in faults if key.get(f.fault_id) is not None]
@@ -432,13 +375,15 @@ def score_exercise(events: Sequence[Point], run_id: str | None = None) -> dict[s
     exercises: dict[str, _Exercise] = {}
     for p in events:
         if p.tags.get("kind") == "scenario_started":
-            exercises[_team_of(p)] = _exercise(p)  # a restarted scenario replaces the earlier one
+            exercises[team_of(p)] = _exercise(p)  # a restarted scenario replaces the earlier one
     faults = _faults(events)
-    teams = sorted({_team_of(p) for p in events} - {""})
+    teams = sorted({team_of(p) for p in events} - {""})
     default = exercises.get("") or _Exercise("", ScoringSpec(), (), events[0].time_ns if events else 0)
     scored = _rank([_score_team(events, t, exercises.get(t, default), faults) for t in teams])
     names = sorted({e.scenario for e in exercises.values() if e.scenario})
-    runs = sorted({_text(p, "class_run") for p in events} - {""}) or sorted({_text(p, "run_id") for p in events} - {""})
+    runs = sorted({event_text(p, "class_run") for p in events} - {""}) or sorted(
+        {event_text(p, "run_id") for p in events} - {""}
+    )
     return {
         "run_id": run_id if run_id is not None else ",".join(runs),
         "scenario": exercises[""].scenario if "" in exercises else ",".join(names),

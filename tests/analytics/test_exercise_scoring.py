@@ -131,13 +131,18 @@ def test_time_in_limits_and_kpis_from_their_result_events() -> None:
            points=20),
         ev("limits_result", 1000, team="a", unit="bio", tag="T", in_s=300, out_s=100, lo=36.5, hi=37.5, weight=2,
            points=20),  # the latest counts
+        # The unit as the event's tag only (how the twin writes it): another variable than bio's T.
+        ev("limits_result", 1000, "tank", team="a", tag="T", in_s=0, out_s=100, lo=1, hi=2, weight=1, points=20),
         ev("kpi_result", 1000, "line", team="a", name="oee", unit="line", tag="oee", value=0.65),
         ev("kpi_result", 1000, "line", team="b", name="oee", unit="line", tag="oee", value=0.9),  # clipped
         ev("kpi_result", 1000, "line", team="c", name="oee", unit="line", tag="oee", value=0.3),  # clipped to 0
     ]  # fmt: skip
     out = score_exercise(events)
     a = team_of(out, "a")
-    assert a["limits"] == [{"unit": "bio", "tag": "T", "in_s": 300.0, "out_s": 100.0, "fraction": 0.75, "points": 30.0}]
+    assert a["limits"] == [
+        {"unit": "bio", "tag": "T", "in_s": 300.0, "out_s": 100.0, "fraction": 0.75, "points": 30.0},
+        {"unit": "tank", "tag": "T", "in_s": 0.0, "out_s": 100.0, "fraction": 0.0, "points": 0.0},
+    ]
     assert a["kpis"] == [{"name": "oee", "value": 0.65, "points": 30.0}] and a["score"] == 60.0
     assert team_of(out, "b")["score"] == 40.0 and team_of(out, "c")["score"] == 0.0
 
