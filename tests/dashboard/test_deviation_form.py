@@ -148,7 +148,7 @@ def test_the_form_has_every_field_hidden_until_opened_and_speaks_the_page_langua
     ids = _ids(modal)
     for id_ in ("ex-unit", "ex-tags", "ex-start", "ex-pick", "ex-cause", "ex-cause-text", "ex-action", "ex-class"):
         assert id_ in ids, id_
-    assert modal.hidden is True and ids["ex-impact-wrap"].hidden is True
+    assert ids["ex-modal"].hidden is True and ids["ex-impact-wrap"].hidden is True
     assert ids["ex-submit"].children == "Envoyer la déclaration" and ids["ex-pick"].children == "Choisir sur une courbe"
     assert ids["ex-tags"].multi is True
     choices = [o["value"] for o in ids["ex-class"].options]

@@ -98,7 +98,7 @@ def test_a_hint_shows_its_cost_before_it_is_opened_and_its_text_after() -> None:
 
 def test_the_team_reports_are_read_only_and_only_the_latest_of_a_chain_can_be_superseded() -> None:
     base = {"team": "team-2", "user": "sam", "unit": "bioreactor-1", "tags": ["pH"], "action": "hold"}
-    reports = [
+    reports: list[dict[str, Any]] = [
         {**base, "report_id": "R1", "time_ns": 100 * SEC, "start_ns": 40 * SEC, "cause": "ph-probe-drift",
          "classification": "minor", "supersedes": None},
         {**base, "report_id": "R2", "time_ns": 200 * SEC, "start_ns": 50 * SEC, "cause": "",
