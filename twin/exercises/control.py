@@ -177,6 +177,8 @@ class ExerciseMethods:
                     f.get("fault", {}).pop("note", None)
         if instructor or desk.revealed:
             view["scoring"] = s.scoring.model_dump(mode="json") if s.scoring else None
+        if instructor:  # the scenario's hints an instructor may push, with their text and cost
+            view["hint_specs"] = [h.model_dump(mode="json") for h in s.hints]
         return view
 
 
