@@ -7,6 +7,34 @@ modules :func:`dashboard.app.create_dash` registers.
 from __future__ import annotations
 
 from dashboard import exercise_panel, time_basis
-from dashboard.pages import alarms, audit, classroom, instructor, oee, operate, pca, spc, station, units
+from dashboard.pages import (
+    alarms,
+    audit,
+    classroom,
+    debrief,
+    history,
+    instructor,
+    oee,
+    operate,
+    pca,
+    spc,
+    station,
+    units,
+)
 
-PAGES = [station, units, operate, spc, pca, oee, alarms, audit, instructor, classroom, time_basis, exercise_panel]
+PAGES = [
+    station,
+    units,
+    operate,
+    spc,
+    pca,
+    oee,
+    alarms,
+    audit,
+    debrief,
+    history,
+    instructor,
+    classroom,
+    time_basis,
+    exercise_panel,
+]
