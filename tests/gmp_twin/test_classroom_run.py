@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from gmp_twin.settings import Settings
 from historian import Historian, open_historian
 from twin.plant import load_plant
 
+REPO = Path(__file__).resolve().parents[2]
 PLANT = """\
 site: lab
 teams: {count: 2, seed: per-team}
@@ -218,3 +221,16 @@ def test_teams_need_the_simulation_and_a_valid_block(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_plant(bad)
     assert "bad.yaml:2:" in str(error.value) and "'Red'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--teams", "25"], "--teams: Input should be less than or equal to 24"),
+        (["--teams", "2", "--no-twin"], "2 teams need the simulation"),
+    ],
+)
+def test_the_command_refuses_impossible_classrooms(tmp_path: Path, flags: list[str], said: str) -> None:
+    command = [sys.executable, "-m", "gmp_twin", "run", "--plant", str(REPO / "config/plant.yaml"), *flags]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and said in done.stderr, done.stderr
