@@ -17,9 +17,9 @@ from dashboard.api.docs import add_local_docs
 from dashboard.api.routers import (
     alarms,
     audit,
-    classroom,
     clock,
     debrief,
+    exercise,
     faults,
     health,
     history,
@@ -33,7 +33,7 @@ from dashboard.auth import pages
 from dashboard.remote_control import TwinUnreachable
 from dashboard.services import Services
 
-ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history, reports, debrief, classroom)
+ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history, reports, debrief, exercise)
 
 
 async def _audit_down(request: Request, exc: Exception) -> JSONResponse:

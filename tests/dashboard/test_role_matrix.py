@@ -60,6 +60,7 @@ PATH_VALUES = {
     "fault_id": "F9",
     "name": "nope",
     "run_id": "nope",
+    "hint_id": "nope",
 }
 START, END = "<!-- role-matrix:start -->", "<!-- role-matrix:end -->"
 
