@@ -6,7 +6,7 @@ modules :func:`dashboard.app.create_dash` registers.
 
 from __future__ import annotations
 
-from dashboard import exercise_panel, time_basis
+from dashboard import exercise_panel, instructor_exercise, time_basis
 from dashboard.pages import (
     alarms,
     audit,
@@ -34,6 +34,7 @@ PAGES = [
     debrief,
     history,
     instructor,
+    instructor_exercise,  # appends to the console's page: after it
     classroom,
     time_basis,
     exercise_panel,
