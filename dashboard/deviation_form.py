@@ -378,6 +378,8 @@ _VALUES = (
     ("ex-impact", "impact"),
     ("ex-impact-text", "impact_text"),
 )
+#: The form controller's outputs: modal, picking banner, message, mode, the values, supersedes, result, tag options.
+_N_OUTPUTS = 4 + len(_VALUES) + 3
 
 
 def _exercise_state(ctx: Any, principal: Principal) -> Mapping[str, Any] | None:
@@ -413,6 +415,8 @@ def register(app: Dash, ctx: Any) -> None:
         *(Output(id_, "value") for id_, _ in _VALUES),
         Output("ex-supersedes", "data"),
         Output("ex-result", "children"),
+        # With the tags: a dropdown drops a value its options do not hold yet (a prefilled report).
+        Output("ex-tags", "options", allow_duplicate=True),
         Input("ex-report-open", "n_clicks"),
         Input({"type": "ex-supersede", "report": ALL}, "n_clicks"),
         Input("ex-cancel", "n_clicks"),
@@ -435,13 +439,14 @@ def register(app: Dash, ctx: Any) -> None:
             modal: bool, picking: bool, message: Any, new_mode: str, values: Mapping[str, Any], result: Any = ""
         ) -> tuple[Any, ...]:
             fields = tuple(values.get(name, keep) for _, name in _VALUES)
-            return (not modal, not picking, message, new_mode, *fields, values.get("supersedes", keep), result)
+            options = tag_options(units().get(values["unit"]), lang) if values.get("unit") else keep
+            return (not modal, not picking, message, new_mode, *fields, values.get("supersedes", keep), result, options)
 
         if trigger == "ex-picked":
             picked = args[5] or {}
             start = clicked_start(picked.get("x"), zone)
             if start is None:
-                return (keep,) * (7 + len(_VALUES))
+                return (keep,) * _N_OUTPUTS
             reopen = mode == "picking"
             message = t("ex.picked", lang, when=start) if not reopen and mode == "closed" else keep
             return answer(reopen or mode == "open", False, message, "open" if reopen else mode, {"start": start}, keep)
@@ -465,10 +470,10 @@ def register(app: Dash, ctx: Any) -> None:
             return answer(False, False, html.Span(t(reason, lang), className="result-refused"), "closed", unchanged)
         if isinstance(trigger, dict) and trigger.get("type") == "ex-supersede":
             if not any(entry.get("value") for entry in dash.callback_context.triggered):
-                return (keep,) * (7 + len(_VALUES))  # the list re-rendered, nobody clicked
+                return (keep,) * _N_OUTPUTS  # the list re-rendered, nobody clicked
             old = next((r for r in data.get("reports", []) if r.get("report_id") == trigger.get("report")), None)
             if old is None:
-                return (keep,) * (7 + len(_VALUES))
+                return (keep,) * _N_OUTPUTS
             return answer(True, False, "", "open", prefill(old, data.get("causes", []), zone))
         return answer(True, False, "", "open", EMPTY)
 

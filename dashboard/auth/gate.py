@@ -97,6 +97,7 @@ class Gate:
                 via="http",
                 client=client,
                 must_change_password=session.must_change_password,
+                team=session.team,
             )
         if self.local_console and host in LOOPBACK:
             return Principal(
