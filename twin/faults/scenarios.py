@@ -7,7 +7,9 @@ left. A ``hidden`` scenario (an escape game) keeps its faults out of student vie
 
 The file is checked against the plant: a unit that the plant does not have, a tag, actuator,
 disturbance or machine that the unit does not have, or a magnitude outside the physical range
-stops loading with the file, the line and the valid options.
+stops loading with the file, the line and the valid options. So does an exercise block that
+names nothing (:mod:`twin.exercises.scenario_checks`): an answer's fault id, unit, tag or
+cause, a candidate cause's fault kind, a time-in-limits or KPI tag.
 
 Examples
 --------
@@ -32,8 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from audit import AuditTrail
 from config_schema.exercise import CandidateCause, HintSpec, ScoringSpec, Text
-from config_schema.files import ConfigError, load_yaml_model
+from config_schema.files import ConfigError, load_yaml_model, load_yaml_with_lines
 from twin.exercises.entries import ManualEntry, write_entry
+from twin.exercises.scenario_checks import KeyPath, dotted, exercise_problems
 from twin.faults.base import PlantTargets
 from twin.faults.catalog import Fault
 from twin.faults.manager import FaultManager
@@ -152,9 +155,21 @@ def load_scenario(path: str | Path, plant: PlantTargets | None = None) -> Scenar
     """Load and check one scenario file; :class:`ConfigError` names the file and line."""
     path = Path(path)
     scenario = load_yaml_model(path, Scenario, context={"plant": plant} if plant else None)
+    problems = exercise_problems(scenario, plant)
+    if problems:
+        _, lines = load_yaml_with_lines(path)
+        raise ConfigError("\n".join(f"{path}:{_line(lines, where)}: {dotted(where)}: {msg}" for where, msg in problems))
     if not scenario.name:
         scenario = scenario.model_copy(update={"name": path.stem})
     return scenario
+
+
+def _line(lines: dict[KeyPath, int], where: KeyPath) -> int:
+    # The deepest part of the path the file has a line for (a default value has none).
+    for n in range(len(where), -1, -1):
+        if where[:n] in lines:
+            return lines[where[:n]]
+    return 1
 
 
 def scenario_files(directory: str | Path = SCENARIO_DIR) -> list[Path]:
