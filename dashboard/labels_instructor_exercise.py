@@ -37,7 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "ix.hint_opened": {"fr": "{id} ouvert par {user}", "en": "{id} opened by {user}"},
     "ix.warnings": {"fr": "Alertes de limites", "en": "Limits warnings"},
-    "ix.no_warnings": {"fr": "Aucune sortie de limites.", "en": "No limits left."},
+    "ix.no_warnings": {"fr": "Aucune alerte de limites.", "en": "No limits warning."},
     "ix.warning": {
         "fr": "{when} · {team}{unit}.{tag} = {value} hors de [{lo}\u00a0; {hi}]",
         "en": "{when} · {team}{unit}.{tag} = {value} outside [{lo}, {hi}]",

@@ -261,3 +261,29 @@ def test_the_section_is_on_the_console_page_and_its_callbacks_need_an_instructor
                    "ix-signer", "ix-sign-password", "ix-sign-meaning", "ix-end", "ix-end-result"):  # fmt: skip
         assert needed in ids, needed
     assert _texts(section[2]) == "No exercise: start a scenario above."
+
+
+def test_in_a_classroom_the_console_offers_only_the_team_whose_plant_it_drives() -> None:
+    import flask
+
+    from dashboard.auth import dash_guard
+    from dashboard.classroom import Classroom
+    from dashboard.context import DashContext
+    from dashboard.data import HistorianGateway
+    from dashboard.services import Services
+
+    def plant() -> Services:
+        return Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
+
+    room = Classroom({"team-1": plant(), "team-2": plant()}, class_run="c1")
+    root = Services(historian=None, tagmaps=[], classroom=room)  # type: ignore[arg-type]
+    ctx = DashContext(root, HistorianGateway(None, None))  # type: ignore[arg-type]
+    server = flask.Flask(__name__)
+    for url, team in [("/instructor?team=team-2", "team-2"), ("/instructor", "team-1")]:
+        with server.test_request_context(url):
+            flask.g.setdefault(dash_guard._PRINCIPAL, Principal("ines", "instructor"))
+            assert ix.plant_team(ctx) == team
+            assert ix.teams_of(ctx, {"reports": [{"team": "team-1"}, {"team": "team-2"}]}) == [team]
+            assert f"Plant of team {team}" in _texts(ix.section(ctx, "en"))
+    single = DashContext(plant(), HistorianGateway(None, None))  # type: ignore[arg-type]
+    assert ix.plant_team(single) == ""
