@@ -102,11 +102,13 @@ def serve(
     monitoring: bool = False,
     plant: PlantConfig | None = None,
     detectors: str = LEVEL_DETECTOR,
+    events: bool = False,
 ) -> Iterator[Served]:
     """API + dashboard + a running plant at ×10 (default: the MPS PA station), on a free port, in a thread.
 
     ``people`` gives the users, the gate (its ``local_console`` flag included) and the audit
-    trail; ``None``: a process without users (everyone an anonymous viewer).
+    trail; ``None``: a process without users (everyone an anonymous viewer). ``events``: the twin's
+    events reach the historian through an outbox, as in `gmp-twin run` (the debrief reads them).
     """
     plant = plant if plant is not None else PLANT  # read at call time: a test may patch PLANT
     library = tmp_path / "scenarios"
@@ -116,6 +118,7 @@ def serve(
     ready: dict[str, Any] = {}
     started = threading.Event()
     outbox = Outbox(tmp_path / "monitor-outbox.sqlite", site="lab", unit="monitoring") if monitoring else None
+    sink = Outbox(tmp_path / "events-outbox.sqlite", site="lab", unit="twin") if events else None
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -126,7 +129,10 @@ def serve(
             audit = people.audit if people else None
             if audit is not None:
                 audit.sim_time = lambda: runtime.clock.sim_time_s  # as gmp_twin.roles.twin_server does
-            control = TwinControl(runtime, site="lab", run_id="run-console", scenario_dir=library, audit=audit)
+            control = TwinControl(
+                runtime, site="lab", run_id="run-console", scenario_dir=library, audit=audit,
+                sink=sink.put if sink is not None else None,
+            )  # fmt: skip
             control.bind_loop(loop)
             tagmaps = plant_tagmaps(plant, units, "opc.tcp://127.0.0.1:4840")
             mon = None
@@ -155,6 +161,8 @@ def serve(
             ready.update(loop=loop, stop=stop, server=server, control=control, monitoring=mon)
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(runtime.run(stop))
+                if sink is not None:
+                    tg.create_task(sink.run_writer(historian, stop))
                 serving = tg.create_task(server.serve())
                 started.set()
                 await stop.wait()
@@ -172,8 +180,9 @@ def serve(
     finally:
         ready["loop"].call_soon_threadsafe(ready["stop"].set)
         thread.join(30)
-        if outbox is not None:
-            outbox.close()
+        for box in (outbox, sink):
+            if box is not None:
+                box.close()
 
 
 def login(driver: Any, url: str, name: str, password: str, next_: str) -> None:

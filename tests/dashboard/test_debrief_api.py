@@ -24,7 +24,7 @@ from audit import Actor
 from dashboard.api.app import create_api
 from dashboard.services import Services
 from historian import open_historian
-from historian.base import Historian, Point
+from historian.base import FieldValue, Historian, Point
 from twin.clock import SimClock
 from twin.faults.service import TwinControl
 from twin.plant import PlantConfig, build_plant
@@ -38,12 +38,14 @@ SCORING = {
 }
 
 
-def ev(kind: str, at_s: float, unit: str = "mps-pa", **fields: object) -> Point:
-    return Point("event", {"site": "lab", "unit": unit, "kind": kind}, {"run_id": RUN, **fields}, T0 + int(at_s * S))
+def ev(kind: str, at_s: float, **fields: FieldValue) -> Point:
+    return Point(
+        "event", {"site": "lab", "unit": "mps-pa", "kind": kind}, {"run_id": RUN, **fields}, T0 + int(at_s * S)
+    )
 
 
 def report(team: str, user: str, rid: str, at_s: float, cause: str, start_s: float | None) -> Point:
-    fields: dict[str, object] = {
+    fields: dict[str, FieldValue] = {
         "report_id": rid, "team": team, "user": user, "unit": "mps-pa", "tags": "B101_level", "cause": cause,
         "action": "watch", "classification": "major", "impact": "none",
     }  # fmt: skip
