@@ -4,7 +4,7 @@ Pure builders and parsers, testable without a browser: the form (a modal over th
 options it offers (the plant's units, the tags of the picked unit, the running scenario's
 candidate causes), the start time read from a chart click or typed in the page's time zone, and
 the report dict :meth:`twin.faults.service.TwinControl.report_deviation` takes. The callbacks
-that open, fill and submit it are in :mod:`dashboard.exercise_panel` (one controller for the
+that open, fill and submit it are in :mod:`dashboard.deviation_callbacks` (one controller for the
 modal, so the page has one owner of each property).
 
 GMP deviation handling mirrored here: detection, declaration (unit, tags, start), immediate
@@ -38,13 +38,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-import dash
-from dash import ALL, Dash, Input, Output, State, dcc, html
+from dash import dcc, html
 
-from access import Principal
 from audit import AuditUnavailable
 from config_schema.tagmap import TagMap
-from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.i18n import fmt_datetime, t
 from dashboard.tag_view import describe
 from twin.exercises.errors import ExerciseClosed
@@ -363,174 +360,3 @@ def submitted_text(view: Mapping[str, Any], lang: str, zone: tzinfo) -> str:
     when = view.get("time_ns")
     stamp = fmt_datetime(when / 1e9, lang, tz=zone) if isinstance(when, int | float) else ""
     return t("ex.submitted", lang, report=view.get("report_id", "?"), when=stamp)
-
-
-# -- callbacks --------------------------------------------------------------------------------
-#: The form's inputs, in the order of :data:`REQUIRED` plus the free texts (id, property, field).
-_VALUES = (
-    ("ex-unit", "unit"),
-    ("ex-tags", "tags"),
-    ("ex-start", "start"),
-    ("ex-cause", "cause"),
-    ("ex-cause-text", "cause_text"),
-    ("ex-action", "action"),
-    ("ex-class", "classification"),
-    ("ex-impact", "impact"),
-    ("ex-impact-text", "impact_text"),
-)
-#: The form controller's outputs: modal, picking banner, message, mode, the values, supersedes, result, tag options.
-_N_OUTPUTS = 4 + len(_VALUES) + 3
-
-
-def _exercise_state(ctx: Any, principal: Principal) -> Mapping[str, Any] | None:
-    """The exercise as this person sees it (``None``: none running, or no control service here)."""
-    control = ctx.services.plant_control()
-    if control is None or not hasattr(control, "exercise_state"):
-        return None
-    role = "instructor" if principal.role in ("instructor", "admin") else "student"
-    state: Mapping[str, Any] | None = control.exercise_state(role, principal.team)
-    return state
-
-
-def register(app: Dash, ctx: Any) -> None:
-    """The form's callbacks: open/close (one controller), options, the start from a chart, submit."""
-    zone = ctx.zone
-
-    def units() -> dict[str, TagMap]:  # per request: a classroom's team plants have their own maps
-        return {tm.unit: tm for tm in ctx.tagmaps}
-
-    @app.callback(
-        Output("ex-unit", "options"),
-        Output("ex-start-help", "children"),
-        Input("ex-lang", "data"),
-    )
-    def on_exercise_lang(lang: str) -> tuple[list[dict[str, str]], str]:
-        return unit_options(ctx.tagmaps), t("ex.start_help", lang, zone=getattr(zone, "key", str(zone)))
-
-    @app.callback(
-        Output("ex-modal", "hidden"),
-        Output("ex-picking", "hidden"),
-        Output("ex-message", "children"),
-        Output("ex-mode", "data"),
-        *(Output(id_, "value") for id_, _ in _VALUES),
-        Output("ex-supersedes", "data"),
-        Output("ex-result", "children"),
-        # With the tags: a dropdown drops a value its options do not hold yet (a prefilled report).
-        Output("ex-tags", "options", allow_duplicate=True),
-        Input("ex-report-open", "n_clicks"),
-        Input({"type": "ex-supersede", "report": ALL}, "n_clicks"),
-        Input("ex-cancel", "n_clicks"),
-        Input("ex-pick", "n_clicks"),
-        Input("ex-back", "n_clicks"),
-        Input("ex-picked", "data"),
-        Input("ex-done", "data"),
-        State("ex-lang", "data"),
-        State("ex-state", "data"),
-        State("ex-mode", "data"),
-        prevent_initial_call=True,
-    )
-    def on_exercise_form(*args: Any) -> tuple[Any, ...]:
-        lang, data, mode = args[-3], args[-2] or {}, args[-1] or "closed"
-        trigger = dash.callback_context.triggered_id
-        keep = dash.no_update
-        unchanged: dict[str, Any] = {}
-
-        def answer(
-            modal: bool, picking: bool, message: Any, new_mode: str, values: Mapping[str, Any], result: Any = ""
-        ) -> tuple[Any, ...]:
-            fields = tuple(values.get(name, keep) for _, name in _VALUES)
-            options = tag_options(units().get(values["unit"]), lang) if values.get("unit") else keep
-            return (not modal, not picking, message, new_mode, *fields, values.get("supersedes", keep), result, options)
-
-        if trigger == "ex-picked":
-            picked = args[5] or {}
-            start = clicked_start(picked.get("x"), zone)
-            if start is None:
-                return (keep,) * _N_OUTPUTS
-            reopen = mode == "picking"
-            message = t("ex.picked", lang, when=start) if not reopen and mode == "closed" else keep
-            return answer(reopen or mode == "open", False, message, "open" if reopen else mode, {"start": start}, keep)
-        if trigger == "ex-pick":
-            return answer(False, True, keep, "picking", unchanged, keep)
-        if trigger == "ex-back":
-            return answer(True, False, keep, "open", unchanged, keep)
-        if trigger == "ex-cancel":
-            return answer(False, False, "", "closed", unchanged, "")
-        if trigger == "ex-done":
-            done = args[6] or {}
-            return answer(False, False, done.get("text", ""), "closed", {**EMPTY, "start": ""}, "")
-        principal = current_principal()
-        try:
-            reason = why_not(principal.team, _exercise_state(ctx, principal))
-        except Exception as exc:  # the twin unreachable, or its audit trail: say so instead of a form
-            return answer(False, False, refusal_text(exc, lang), "closed", unchanged)
-        if reason is None and ctx.services.plant_control() is None:
-            reason = "ex.why.no_control"
-        if reason is not None:
-            return answer(False, False, html.Span(t(reason, lang), className="result-refused"), "closed", unchanged)
-        if isinstance(trigger, dict) and trigger.get("type") == "ex-supersede":
-            if not any(entry.get("value") for entry in dash.callback_context.triggered):
-                return (keep,) * _N_OUTPUTS  # the list re-rendered, nobody clicked
-            old = next((r for r in data.get("reports", []) if r.get("report_id") == trigger.get("report")), None)
-            if old is None:
-                return (keep,) * _N_OUTPUTS
-            return answer(True, False, "", "open", prefill(old, data.get("causes", []), zone))
-        return answer(True, False, "", "open", EMPTY)
-
-    @app.callback(
-        Output("ex-tags", "options"),
-        Output("ex-impact-wrap", "hidden"),
-        Input("ex-unit", "value"),
-        State("ex-lang", "data"),
-    )
-    def on_exercise_unit(unit: str | None, lang: str) -> tuple[list[dict[str, str]], bool]:
-        tagmap = units().get(unit or "")
-        return tag_options(tagmap, lang), not has_batch(tagmap.unit_type if tagmap else None)
-
-    @app.callback(
-        Output("ex-cause", "options"),
-        Input("ex-state", "data"),
-        State("ex-lang", "data"),
-    )
-    def on_exercise_causes(data: Mapping[str, Any] | None, lang: str) -> list[dict[str, str]]:
-        return cause_options((data or {}).get("causes") or [], lang)
-
-    @app.callback(
-        Output("ex-supersedes-line", "children"),
-        Input("ex-supersedes", "data"),
-        State("ex-lang", "data"),
-    )
-    def on_exercise_supersedes(report: str | None, lang: str) -> str:
-        return t("ex.supersedes", lang, report=report) if report else ""
-
-    @app.callback(
-        Output("ex-result", "children", allow_duplicate=True),
-        Output("ex-done", "data"),
-        Input("ex-submit", "n_clicks"),
-        *(State(id_, "value") for id_, _ in _VALUES),
-        State("ex-supersedes", "data"),
-        State("ex-lang", "data"),
-        prevent_initial_call=True,
-    )
-    def on_exercise_submit(_n: int | None, *args: Any) -> tuple[Any, Any]:
-        *values, supersedes, lang = args
-        fields = {name: value for (_, name), value in zip(_VALUES, values, strict=True)}
-        fields["supersedes"] = supersedes
-        tagmap = units().get(fields.get("unit") or "")
-        report, missing = build_report(fields, unit_type=tagmap.unit_type if tagmap else None, zone=zone)
-        if missing:
-            text = missing_text(missing, lang)
-            if "start" in missing and fields.get("start"):
-                text = t("ex.bad_start", lang, text=fields["start"]) + " " + text
-            return html.Span(text, className="result-refused"), dash.no_update
-        principal = current_principal()
-        if not principal.team:
-            return html.Span(t("ex.why.no_team", lang), className="result-refused"), dash.no_update
-        control = ctx.services.plant_control()
-        if control is None or not hasattr(control, "report_deviation"):
-            return html.Span(t("ex.why.no_control", lang), className="result-refused"), dash.no_update
-        try:
-            view = control.report_deviation(report, actor=current_actor(), team=principal.team)
-        except (ValueError, KeyError, PermissionError, AuditUnavailable, ConnectionError) as exc:
-            return html.Span(refusal_text(exc, lang), className="result-refused"), dash.no_update
-        return "", {"report_id": view.get("report_id"), "text": submitted_text(view, lang, zone)}

@@ -38,6 +38,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from access import Principal
 from audit import AuditUnavailable
+from dashboard import deviation_callbacks
 from dashboard import deviation_form as form
 from dashboard.auth.dash_guard import current_actor, current_principal
 from dashboard.i18n import colon, fmt_datetime, fmt_number, t
@@ -332,7 +333,7 @@ def register(app: Dash, ctx: Any) -> None:
             new_sig,
         )
 
-    form.register(app, ctx)
+    deviation_callbacks.register(app, ctx)
 
     @app.callback(
         Output("ex-hint-confirm", "displayed"),
