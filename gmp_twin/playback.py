@@ -233,7 +233,9 @@ def play(
     runtime.step()  # the scenario ends exactly at duration_s: one more update closes it
     wall = time.perf_counter() - wall0
     alarms = [p for p in queue.points if p.measurement == "event"]
-    return PlaybackResult(run_id, scenario.name, runtime.clock.sim_time_s, wall, events + alarms)
+    # A scenario's manual entries (twin.exercises.entries) also write process points: not events.
+    truth = [p for p in events if p.measurement == "event"]
+    return PlaybackResult(run_id, scenario.name, runtime.clock.sim_time_s, wall, truth + alarms)
 
 
 class _NoHistorian(Historian):

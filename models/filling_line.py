@@ -31,6 +31,19 @@ spends its lognormal setup time (``<machine>_changeover_min``, the internal setu
 exercise reduces) in Complete, then resets and restarts by itself; the fill-weight drift
 starts again from zero after the filler's setup.
 
+SMED and OEE exercises
+----------------------
+``<machine>_changeover_sp`` (minutes) sets the median internal setup time of the next
+changeovers: moving setup steps outside the stop (external setup) brings it down, to at most
+``changeover_floor_fraction`` of the initial value (the steps that need the machine stopped).
+``changeover_time`` is the last changeover as the line sees it: from the last carton of the
+old lot to the first carton of the new one (minutes). The twin counts changeovers as an
+**availability loss** (ISO 22400 unit setup time, AUST, inside the planned busy time).
+``oee`` is the line's OEE over the last hour (the time since the start before that): good
+cartons × the filler's ideal cycle time (its rated speed) / the time, so availability,
+performance and quality losses of every machine all show in it. ``buffer<i>_capacity``
+resizes a conveyor (1 to ``buffer_capacity_max`` units) while the line runs.
+
 Commands
 --------
 * ``<machine>_cmd``: a PackTags ``CntrlCmd`` number (1 Reset, 2 Start, 3 Stop, 4 Hold, 5 Unhold,
@@ -76,6 +89,7 @@ ValueError: capper_speed_sp = -5 is outside the allowed range [1.0, 100.0] units
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -90,7 +104,13 @@ from models.unit import TagSpec, declare_fault_hooks
 MACHINES: tuple[str, ...] = ("filler", "capper", "labeller", "checkweigher", "cartoner")
 #: ``line_cmd`` value that ends the current lot (changeover).
 CHANGEOVER_CMD = 11
-_INT_FIELDS = ("seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity", "buffer4_capacity")
+_INT_FIELDS = (
+    "seed", "lot_size_units", "buffer1_capacity", "buffer2_capacity", "buffer3_capacity", "buffer4_capacity",
+    "buffer_capacity_max",
+)  # fmt: skip
+#: Seconds between two samples of the line's output for ``oee`` (over the last hour).
+_OEE_SAMPLE_S = 60.0
+_OEE_WINDOW = 60
 _SPEEDS = frozenset(f"{m}_speed_upm" for m in MACHINES)  # checked against the rated speed
 
 
@@ -155,12 +175,17 @@ class FillingLineParams(Params):
     checkweigher_changeover_min: float = 10.0
     cartoner_changeover_min: float = 25.0
     changeover_sigma_log: float = 0.15
+    #: SMED: the share of each initial setup time that needs the machine stopped (the lowest
+    #: ``<machine>_changeover_sp`` accepts).
+    changeover_floor_fraction: float = 0.25
 
     #: Accumulation conveyors between the machines, units.
     buffer1_capacity: int = 40
     buffer2_capacity: int = 40
     buffer3_capacity: int = 60
     buffer4_capacity: int = 40
+    #: The largest capacity ``buffer<i>_capacity`` accepts (the room on the floor).
+    buffer_capacity_max: int = 200
 
     #: Net fill weight: target, unit-to-unit standard deviation, drift of the mean.
     fill_target_g: float = 50.0
@@ -207,8 +232,12 @@ class FillingLineParams(Params):
                     f"{m}_speed_upm = {speed!r} is not allowed: 0 < speed <= {m}_rated_speed_upm ({rated})"
                 )
         for i in range(1, 5):
-            if getattr(self, f"buffer{i}_capacity") < 1:
+            cap = getattr(self, f"buffer{i}_capacity")
+            if cap < 1:
                 raise ValueError(f"buffer{i}_capacity must be >= 1 unit")
+            if cap > self.buffer_capacity_max:
+                raise ValueError(f"buffer{i}_capacity must be <= buffer_capacity_max ({self.buffer_capacity_max})")
+        check_range("changeover_floor_fraction", self.changeover_floor_fraction, 0.0, 1.0, "", message=WITHIN)
         check_range("jam_scrap_probability", self.jam_scrap_probability, 0.0, 1.0, "", message=WITHIN)
 
 
@@ -283,6 +312,8 @@ class FillingLine:
         declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
         self._build()
         self._specs = self._build_specs()
+        #: (time, cartons out) every minute, the last hour of them: the ``oee`` window.
+        self._out_history: deque[tuple[float, int]] = deque([(0.0, 0)], maxlen=_OEE_WINDOW + 1)
         #: Disturbance values the core runs with (``None``: check them all at the next step).
         self._applied: dict[str, float] | None = self.disturbances.snapshot()
 
@@ -339,6 +370,25 @@ class FillingLine:
         if values != self._applied:
             self._apply_disturbances(values)
         self.core.run_until(self.core.t + dt_s)
+        last_t = self._out_history[-1][0]
+        if self.core.t >= last_t + _OEE_SAMPLE_S:
+            self._out_history.append((self.core.t, self.core.out))
+
+    def oee(self) -> float:
+        """The line's OEE over the last hour (see the module docstring), 0-1.
+
+        >>> line = FillingLine(FillingLineParams(seed=2))
+        >>> for _ in range(1800):
+        ...     line.step(1.0)
+        >>> 0.6 < line.oee() < 0.9
+        True
+        """
+        t0, out0 = self._out_history[0]
+        span = self.core.t - t0
+        if span <= 0.0:
+            return 0.0
+        ideal_per_s = self._params.filler_rated_speed_upm / 60.0
+        return (self.core.out - out0) / (span * ideal_per_s)
 
     def _apply_disturbances(self, values: dict[str, float]) -> None:
         """Bring the core to the disturbance ``values`` now (each setter ignores an unchanged value)."""
@@ -372,11 +422,18 @@ class FillingLine:
                 _spec(f"{m}_stop_reason", f"{m} stop reason: 0 none, 1 starved, 2 blocked, 3 micro-stop, 4 jam, "
                       "5 changeover, 6 command, 7 abort", "", 0, 7, "state", states=_STOP_REASONS),
                 _spec(f"{m}_cmd", f"{m} PackML command ({_COMMANDS}); reads 0", "", 0, 10, "setpoint"),
+                _spec(f"{m}_changeover_sp", f"{m} internal setup time of the next changeovers (median)", "min",
+                      round(p.changeover_floor_fraction * getattr(p, f"{m}_changeover_min"), 3),
+                      max(120.0, getattr(p, f"{m}_changeover_min")), "setpoint"),
             ]  # fmt: skip
-        for i, cap in enumerate(self.core.capacities, start=1):
-            specs.append(
-                _spec(f"buffer{i}_level", f"Units on the conveyor after {MACHINES[i - 1]}", "units", 0, cap, "state")
-            )
+        cap_max = p.buffer_capacity_max
+        for i in range(1, len(self.core.capacities) + 1):
+            specs += [
+                _spec(f"buffer{i}_level", f"Units on the conveyor after {MACHINES[i - 1]}", "units", 0, cap_max,
+                      "state"),
+                _spec(f"buffer{i}_capacity", f"Capacity of the conveyor after {MACHINES[i - 1]}", "units", 1, cap_max,
+                      "setpoint"),
+            ]  # fmt: skip
         tol = p.fill_tolerance_g
         specs += [
             _spec("fill_weight", "Net fill weight of the last unit, as weighed by the checkweigher", "g",
@@ -396,6 +453,10 @@ class FillingLine:
             _spec("line_out", "Cartons delivered (cumulative)", "units", 0, _COUNT_HI, "state"),
             _spec("line_rejected", "Rejects of all machines (cumulative)", "units", 0, _COUNT_HI, "state"),
             _spec("line_lots", "Lots completed by the cartoner", "", 0, _COUNT_HI, "state"),
+            _spec("changeover_time", "Last changeover: last carton of the old lot to the first of the new one",
+                  "min", 0, 1000, "state"),
+            _spec("oee", "Line OEE over the last hour (good cartons x ideal cycle time of the filler / time)", "%",
+                  0, 100, "state"),
         ]  # fmt: skip
         return {s.name: s for s in specs}
 
@@ -417,8 +478,10 @@ class FillingLine:
             out[f"{n}_speed"] = m.speed_upm * m.speed_factor if cycling else 0.0
             out[f"{n}_stop_reason"] = 0.0 if s == 4 else float(m.reason)
             out[f"{n}_cmd"] = 0.0
+            out[f"{n}_changeover_sp"] = m.changeover_s / 60.0
         for i, b in enumerate(core.buffers, start=1):
             out[f"buffer{i}_level"] = float(len(b))
+            out[f"buffer{i}_capacity"] = float(core.capacities[i - 1])
         out["fill_weight"] = core.last_weight_g
         out["fill_weight_mean"] = core.fill_mean_g()
         out["fill_target"] = core.fill_target_g
@@ -430,6 +493,8 @@ class FillingLine:
         out["line_out"] = float(core.out)
         out["line_rejected"] = float(core.rejected())
         out["line_lots"] = float(core.lots)
+        out["changeover_time"] = core.last_changeover_s / 60.0
+        out["oee"] = 100.0 * self.oee()
         return out
 
     def write(self, tag: str, value: float) -> None:
@@ -447,6 +512,12 @@ class FillingLine:
             core.fill_target_g = v
         elif tag == "fill_tolerance":
             core.tolerance_g = v
+        elif tag.endswith("_changeover_sp"):
+            self._by_name[tag.removesuffix("_changeover_sp")].changeover_s = 60.0 * v
+        elif tag.startswith("buffer") and tag.endswith("_capacity"):
+            if not v.is_integer():
+                raise ValueError(f"{tag} = {value!r} must be a whole number of units")
+            core.set_capacity(int(tag[len("buffer")]) - 1, int(v))
         elif tag.endswith("_cmd") or tag == "line_mode":
             if not v.is_integer():
                 raise ValueError(f"{tag} = {value!r} must be a whole number")
@@ -514,6 +585,7 @@ class FillingLine:
             "core": self.core.snapshot(),
             "disturbances": self.disturbances.snapshot(),
             "actuators": self.actuators.snapshot(),
+            "oee_history": [list(x) for x in self._out_history],
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -528,6 +600,8 @@ class FillingLine:
         # the last step may not be in the core yet: the next step brings it in.
         self.disturbances.restore(snap.get("disturbances"))
         self.actuators.restore(snap.get("actuators"))
+        history = snap.get("oee_history") or [[0.0, 0]]
+        self._out_history = deque(((float(t), int(n)) for t, n in history), maxlen=_OEE_WINDOW + 1)
         self._applied = None
 
     def __repr__(self) -> str:

@@ -95,7 +95,7 @@ class Machine:
     """Run-time state of one machine of the line."""
 
     __slots__ = (
-        "auto", "changeover", "cycle_end", "cycle_epoch", "done", "dwell", "finished_lots", "index",
+        "auto", "changeover", "changeover_s", "cycle_end", "cycle_epoch", "done", "dwell", "finished_lots", "index",
         "jams_per_h", "microstops_per_h", "name", "psm", "reason", "reject", "reject_p", "released_in_lot",
         "spec", "speed_factor", "speed_upm", "t_next", "taken_in_lot", "ttf_jam", "ttf_micro", "unit",
         "wait_until", "waiting",
@@ -109,6 +109,8 @@ class Machine:
         self.speed_upm = spec.speed_upm
         self.microstops_per_h = spec.microstops_per_h
         self.jams_per_h = spec.jams_per_h
+        #: Median internal setup time of the next changeovers (an SMED exercise writes it).
+        self.changeover_s = spec.changeover_s
         self.unit: float | None = None  # fill weight of the unit inside (0.0 before filling)
         self.done = False
         self.reject = False
@@ -142,6 +144,7 @@ class Machine:
             "taken_in_lot": self.taken_in_lot, "released_in_lot": self.released_in_lot,
             "finished_lots": list(self.finished_lots), "waiting": int(self.waiting),
             "wait_until": f(self.wait_until), "speed_factor": self.speed_factor, "reject_p": self.reject_p,
+            "changeover_s": self.changeover_s,
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -162,6 +165,7 @@ class Machine:
         # Snapshots from before fault injection: no fault.
         self.speed_factor = float(snap.get("speed_factor", 1.0))
         self.reject_p = float(snap.get("reject_p", 0.0))
+        self.changeover_s = float(snap.get("changeover_s", self.spec.changeover_s))
 
 
 def _edge_interval(m: Machine, loss: float) -> float:
@@ -243,6 +247,10 @@ class LineCore:
         self.lots = 0
         self.last_weight_g = fill_target_g
         self.adjust_t = 0.0  # last filler adjustment (changeover): the drift restarts there
+        #: Changeover time at the line's end: the last carton of a lot left at ``lot_end_t``
+        #: (-1: no changeover under way); ``last_changeover_s`` runs to the next lot's first carton.
+        self.lot_end_t = -1.0
+        self.last_changeover_s = 0.0
         self._cw = next((m.index for m in self.machines if m.name == "checkweigher"), -1)
         # Infeed / outfeed limits (faults): fraction of the supply (outfeed) lost, 0 = unlimited
         # (the nominal), and when the next container can pass.
@@ -444,6 +452,9 @@ class LineCore:
                         return False
                     self.outfeed_next = t + _edge_interval(m, self.outfeed_loss)
                 self.out += 1
+                if self.lot_end_t >= 0.0:  # the first carton of the new lot ends the changeover
+                    self.last_changeover_s = t - self.lot_end_t
+                    self.lot_end_t = -1.0
             c.good += 1
             m.released_in_lot += 1
         c.produced += 1
@@ -496,9 +507,10 @@ class LineCore:
             self._wake(self.machines[m.index + 1], StopReason.STARVED, t)
         else:
             self.lots += 1
+            self.lot_end_t = t
         m.taken_in_lot = m.released_in_lot = 0
         m.changeover = True
-        m.dwell = self._lognormal(m.spec.changeover_s, self.losses.changeover_sigma_log)
+        m.dwell = self._lognormal(m.changeover_s, self.losses.changeover_sigma_log)
         m.reason = StopReason.CHANGEOVER
         m.psm.command(PackMLCommand.COMPLETE)
 
@@ -516,6 +528,16 @@ class LineCore:
         filler.changeover = True  # read by _lot_ended; stays set during its setup
         if filler.t_next > self.t and filler.psm.state_number == _EXECUTE and filler.unit is None:
             filler.t_next = self.t
+
+    def set_capacity(self, i: int, capacity: int) -> None:
+        """Resize buffer ``i`` (0-based) now; units above a smaller capacity drain downstream first.
+
+        A machine blocked by the old, smaller capacity is woken (it goes on when there is room).
+        """
+        if capacity < 1:
+            raise ValueError(f"buffer{i + 1} capacity must be >= 1 unit, got {capacity}")
+        self.capacities[i] = capacity
+        self._wake(self.machines[i], StopReason.BLOCKED, self.t)
 
     # -- operator commands and faults --------------------------------------------------------
     def command(self, m: Machine, cmd: PackMLCommand) -> None:
@@ -646,6 +668,7 @@ class LineCore:
             "tolerance_g": self.tolerance_g, "capacities": self.capacities,
             "buffers": [list(b) for b in self.buffers], "entered": self.entered, "out": self.out,
             "lots": self.lots, "last_weight_g": self.last_weight_g, "adjust_t": self.adjust_t,
+            "changeover": [self.lot_end_t, self.last_changeover_s],
             "machines": [m.snapshot() for m in self.machines],
             "supply": [self.supply_loss, _enc(self.supply_next)],
             "outfeed": [self.outfeed_loss, _enc(self.outfeed_next)],
@@ -659,6 +682,7 @@ class LineCore:
         self.buffers = [deque(float(w) for w in b) for b in snap["buffers"]]
         self.entered, self.out, self.lots = int(snap["entered"]), int(snap["out"]), int(snap["lots"])
         self.last_weight_g, self.adjust_t = float(snap["last_weight_g"]), float(snap["adjust_t"])
+        self.lot_end_t, self.last_changeover_s = (float(v) for v in snap.get("changeover", [-1.0, 0.0]))
         for m, s in zip(self.machines, snap["machines"], strict=True):
             m.restore(s)
         # Snapshots from before fault injection: unlimited infeed and outfeed.

@@ -67,7 +67,8 @@ def test_is_a_unit_with_consistent_tags() -> None:
         assert specs[f"{m}_speed_sp"].writable and specs[f"{m}_cmd"].writable
     assert {s.name for s in specs.values() if s.writable} == {
         *(f"{m}_speed_sp" for m in MACHINES), *(f"{m}_cmd" for m in MACHINES), "fill_target", "fill_tolerance",
-        "line_cmd", "line_mode",
+        "line_cmd", "line_mode", *(f"{m}_changeover_sp" for m in MACHINES),
+        *(f"buffer{i}_capacity" for i in range(1, 5)),
     }  # fmt: skip
     tm = tagmap_for_unit("line", line.tag_specs(), endpoint="opc.tcp://h:4840", site="s", namespace_uri="urn:x")
     assert [m.machine for m in find_machines([tm])] == list(MACHINES)

@@ -85,7 +85,7 @@ async def test_every_writable_node_and_method_has_a_rule_and_each_role_gets_it(s
     assert set(ours) == declared, f"writable nodes without a rule: {sorted(set(ours) - declared)}"
     names = {identifier.rsplit(".", 1)[-1] for identifier in methods}
     assert names <= set(METHOD_ROLES), f"methods without a declared role: {sorted(names - set(METHOD_ROLES))}"
-    assert len(ours) == 52 and {"InjectFault", "StopScenario", "WriteWithReason"} <= names
+    assert len(ours) == 61 and {"InjectFault", "StopScenario", "WriteWithReason"} <= names
 
     for role in ROLES:
         async with Client(served.url(role)) as client:
