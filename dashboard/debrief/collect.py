@@ -7,10 +7,7 @@ which carry no run id, by time. A fault, alarm or event without ``team`` (or ``t
 concerns every team.
 
 The team's actions are the audit trail's ``tag.write`` (setpoints and modes are tags) and
-``mode.*`` records of its members (the users whose users-file ``team`` is that team). Audit
-records carry the wall time and the simulated time; the plant clock of the events is
-``epoch + simulated time``: the epoch is the live runtime's when the run is the live one, else
-it is anchored on the ``scenario.start`` record of the exercise (:func:`clock_epoch`).
+``mode.*`` records of its members, on the plant's clock (:mod:`dashboard.debrief.actions`).
 
 The pure part (:func:`runs_of`, :func:`build`) is tested without a historian; :func:`collect`
 does the reading.
@@ -31,11 +28,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Any
 
-from audit import AuditRecord, AuditTrail
+from audit import AuditTrail
 from config_schema.tagmap import TagMap
+from dashboard.debrief.actions import Action, clock_epoch, members, team_actions
 from historian.base import Historian, Point
 
 log = logging.getLogger(__name__)
@@ -50,8 +47,6 @@ EXERCISE_KINDS = (
     "scenario_started", "scenario_ended", "scenario_stopped", "deviation_reported", "hint_pushed", "hint_opened",
     "limits_warning", "limits_result", "kpi_result", "exercise_ended",
 )  # fmt: skip
-#: The audit actions shown as a team's actions (prefixes).
-ACTION_PREFIXES = ("tag.write", "mode.")
 LANES = ("fault", "alarm", "report", "action")
 EVENT_LIMIT = 50_000
 TREND_POINTS = 600
@@ -131,20 +126,6 @@ async def list_runs(historian: Historian, now_ns: int | None = None) -> list[Run
 
 
 @dataclass(frozen=True)
-class Action:
-    """One change a team member made (an audit record on the plant's clock)."""
-
-    team: str
-    user: str
-    time_ns: int
-    action: str
-    object: str
-    old: Any
-    new: Any
-    result: str
-
-
-@dataclass(frozen=True)
 class Mark:
     """One item on a team's time axis (``end_ns``: faults only)."""
 
@@ -185,9 +166,14 @@ class Debrief:
         return [row for row in self.score.get("teams", []) if row.get("team") in self.teams]
 
 
-def _concerns(fields: Mapping[str, Any], team: str) -> bool:
-    own = team_of(fields)
-    return own in ("", team)
+def owner(p: Point, site_teams: Mapping[str, str]) -> str:
+    """The team an event concerns: its ``team`` field, else the team whose plant has its site
+    (a classroom's alarms carry the team plant's site), else ``""`` (every team).
+
+    >>> owner(Point("event", {"site": "lab-team-2", "kind": "alarm_raised"}, {}, 0), {"lab-team-2": "team-2"})
+    'team-2'
+    """
+    return team_of(p.fields) or site_teams.get(p.tags.get("site", ""), "")
 
 
 def fault_rows(events: Sequence[Point]) -> list[dict[str, Any]]:
@@ -238,7 +224,11 @@ def _change(a: Action) -> str:
 
 
 def marks_of(
-    teams: Sequence[str], events: Sequence[Point], faults: Sequence[dict[str, Any]], actions: Sequence[Action]
+    teams: Sequence[str],
+    events: Sequence[Point],
+    faults: Sequence[dict[str, Any]],
+    actions: Sequence[Action],
+    site_teams: Mapping[str, str] = {},
 ) -> list[Mark]:
     """The items of every team's time axis: faults, alarms, reports, actions (and hints opened)."""
     out: list[Mark] = []
@@ -249,7 +239,7 @@ def marks_of(
                 out.append(Mark(team, "fault", f["start_ns"], f["end_ns"], label, f["target"], f["fault_id"]))
         for p in events:
             kind, fields = p.tags.get("kind", ""), p.fields
-            if not _concerns(fields, team):
+            if owner(p, site_teams) not in ("", team):
                 continue
             if kind == "alarm_raised":
                 alarm = str(fields.get("alarm_id", ""))
@@ -281,6 +271,7 @@ def build(
     score: dict[str, Any],
     extra_teams: Sequence[str] = (),
     now_ns: int | None = None,
+    site_teams: Mapping[str, str] = {},
 ) -> Debrief:
     """The debrief of ``run`` from its events (already of the run and its window), actions and score."""
     teams = {str(t["team"]) for t in score.get("teams", []) if t.get("team")}
@@ -295,7 +286,7 @@ def build(
         end_ns=end,
         teams=ordered,
         score=score,
-        marks=marks_of(ordered, events, faults, actions),
+        marks=marks_of(ordered, events, faults, actions, site_teams),
         reports=report_rows(events),
         actions=list(actions),
         faults=faults,
@@ -313,52 +304,6 @@ def only_team(debrief: Debrief, team: str) -> Debrief:
         faults=[f for f in debrief.faults if f["team"] in ("", team)],
         trends={k: v for k, v in debrief.trends.items() if k == team},
     )
-
-
-# -- the audit trail ------------------------------------------------------------------------------
-
-
-def members(users: Iterable[Any]) -> dict[str, str]:
-    """User name -> team, for the users of the users file that are in a team."""
-    return {u.name: u.team for u in users if getattr(u, "team", "")}
-
-
-def _wall_ns(record: AuditRecord) -> int:
-    return int(datetime.fromisoformat(record.ts.replace("Z", "+00:00")).timestamp() * _S)
-
-
-def clock_epoch(started: Point, records: Sequence[AuditRecord]) -> int | None:
-    """The plant clock's epoch of a past run: its ``scenario.start`` record (the one nearest in
-    wall time to the ``scenario_started`` event) gives ``event time - simulated time``.
-
-    >>> from types import SimpleNamespace as NS
-    >>> rec = NS(ts="1970-01-01T00:01:40Z", sim_time_s=30.0, object="scenario:s", result="ok")
-    >>> started = Point("event", {"kind": "scenario_started"}, {"scenario": "s"}, 400 * _S)
-    >>> clock_epoch(started, [rec]) // _S
-    370
-    """
-    name = f"scenario:{started.fields.get('scenario', '')}"
-    fit = [r for r in records if r.object == name and r.result == "ok" and r.sim_time_s is not None]
-    if not fit:
-        return None
-    best = min(fit, key=lambda r: abs(_wall_ns(r) - started.time_ns))
-    return started.time_ns - round(float(best.sim_time_s or 0.0) * _S)
-
-
-def team_actions(
-    trail: AuditTrail, team_by_user: Mapping[str, str], epoch_ns: int | None, start_ns: int, end_ns: int
-) -> list[Action]:
-    """The members' tag writes and mode changes between ``start_ns`` and ``end_ns`` (plant clock)."""
-    out = []
-    for user, team in sorted(team_by_user.items()):
-        for r in trail.query(user=user, limit=10_000, newest_first=False):
-            if not r.action.startswith(ACTION_PREFIXES):
-                continue
-            when = epoch_ns + round(r.sim_time_s * _S) if epoch_ns is not None and r.sim_time_s is not None else None
-            when = _wall_ns(r) if when is None else when
-            if start_ns <= when <= end_ns:
-                out.append(Action(team, user, when, r.action, r.object, r.old, r.new, r.result))
-    return sorted(out, key=lambda a: a.time_ns)
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -444,7 +389,8 @@ async def collect(
             starts = sources.audit.query(action="scenario.start", limit=1000)
             epoch = clock_epoch(started, starts) if started is not None else None
         actions = team_actions(sources.audit, team_by_user, epoch, run.start_ns, end)
-    debrief = build(run, events, actions, score, sources.teams, now_ns)
+    site_teams = {tm.site: team for team in sources.teams for tm in sources.tagmaps(team)}
+    debrief = build(run, events, actions, score, sources.teams, now_ns, site_teams)
     for team in trends_for:
         if team in debrief.teams:
             debrief.trends[team] = await read_trends(sources.historian, debrief, team, sources.tagmaps(team))

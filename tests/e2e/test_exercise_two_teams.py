@@ -10,7 +10,7 @@ start two hours early. The scenario's full-detection window (20,000 s) holds bot
 slow the machine (the plant runs at x10): by the rules (default points) team-1 scores
 20 + 10 + 30 + 10 + 40 = 110 and team-2 20 + 10 + 40 = 70. The instructor ends the exercise on her console
 (password again and a meaning: the electronic signature) and follows its link to the debrief.
-Before that, Léa's debrief page shows the refusal.
+Before that, Léa's debrief page shows the refusal; after, her team's axis and her history.
 """
 
 from __future__ import annotations
@@ -191,6 +191,12 @@ def test_two_teams_report_the_instructor_ends_and_the_debrief_ranks_them(tmp_pat
             assert wait_for("her team's row", lambda: len(b := leaderboard(driver)) == 1 and b, 30) == [
                 ["1", "team-1", "110.0"]
             ]
+
+            # ... and her history: this exercise, her team first of two, her own points.
+            driver.get(f"{served.url}/history?lang=en")
+            row = '#hs-grid .ag-row[row-id="run-console"] .ag-cell'
+            cells = wait_for("her history", lambda: [c.text for c in driver.find_elements(By.CSS_SELECTOR, row)], 30)
+            assert (cells[3], cells[5], cells[6], cells[8]) == ("team-1", "1 / 2", "110", "1"), cells
         finally:
             driver.quit()
     people.close()
