@@ -27,9 +27,10 @@ Examples
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from analytics.oee import OeeReport, SixBigLosses, line_oee
 from audit import Actor, Signature
 from config_schema.tagmap import TagEntry, TagMap
 from dashboard.classroom import Classroom
@@ -115,11 +116,30 @@ def team_state(team: str, services: Services, latest: Latest) -> dict[str, Any]:
     monitoring = services.monitoring
     if monitoring is not None:
         state["alarms"] = len(monitoring.alarms(recent=0)["active"])
-        state["oee"] = [
-            {"unit": v["unit"], "machine": v["machine"], "oee": (v["report"] or {}).get("oee")}
-            for v in monitoring.oee_views()
-        ]
+        state["oee"] = unit_oee(monitoring.oee_views())
     return state
+
+
+def _report(data: Mapping[str, Any]) -> OeeReport:
+    return OeeReport(**{**data, "losses": SixBigLosses(**data["losses"])})
+
+
+def unit_oee(views: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each unit's OEE from the monitoring's machine views (in line order): a line's OEE
+    (:func:`analytics.oee.line_oee`: end-of-line output at the bottleneck's rate) or its one
+    machine's; ``machines`` keeps each machine's own."""
+    reports: dict[str, list[OeeReport]] = {}
+    for view in views:
+        if view["report"] is not None:
+            reports.setdefault(view["unit"], []).append(_report(view["report"]))
+    return [
+        {
+            "unit": unit,
+            "oee": line_oee(machines).oee if len(machines) > 1 else machines[0].oee,
+            "machines": {r.machine: r.oee for r in machines},
+        }
+        for unit, machines in reports.items()
+    ]
 
 
 def classroom_state(room: Classroom, latest: Latest) -> dict[str, Any]:

@@ -10,8 +10,8 @@ Examples
 >>> card = team_card("team-2", "fr", [{"name": "leak", "title": "Fuite"}])
 >>> card.id, card.children[1].href
 ({'type': 'cr-card', 'team': 'team-2'}, '/?team=team-2&lang=fr')
->>> counters_text({"alarms": 2, "reports": 1, "oee": [{"machine": "filler", "oee": 0.715}]}, "fr")
-'Alarmes actives\\xa0: 2 · Déclarations d’écart\\xa0: 1 · TRS filler\\xa0: 71,5\\xa0%'
+>>> counters_text({"alarms": 2, "reports": 1, "oee": [{"unit": "line-1", "oee": 0.715}]}, "fr")
+'Alarmes actives\\xa0: 2 · Déclarations d’écart\\xa0: 1 · TRS line-1\\xa0: 71,5\\xa0%'
 >>> result_text({"started": {"team-1": {}}, "errors": {"team-2": "no unit dryer-1"}}, "started", "en")
 'Started: team-1 · Refused: team-2 (no unit dryer-1)'
 """
@@ -157,11 +157,11 @@ def _pct(x: float | None, lang: str) -> str:
 
 
 def counters_text(state: Mapping[str, Any], lang: str) -> str:
-    """Active alarms, deviation reports and each machine's OEE in one line (``—``: no monitoring)."""
+    """Active alarms, deviation reports and each unit's OEE in one line (``—``: no monitoring)."""
     c = colon(lang)
     alarms = MISSING if state["alarms"] is None else str(state["alarms"])
     parts = [f"{t('classroom.alarms', lang)}{c} {alarms}", f"{t('classroom.reports', lang)}{c} {state['reports']}"]
-    parts += [f"{t('classroom.oee', lang)} {m['machine']}{c} {_pct(m['oee'], lang)}" for m in state["oee"] or []]
+    parts += [f"{t('classroom.oee', lang)} {u['unit']}{c} {_pct(u['oee'], lang)}" for u in state["oee"] or []]
     return " · ".join(parts)
 
 
@@ -169,28 +169,31 @@ def _entries(tagmaps: Sequence[TagMap]) -> dict[tuple[str, str], tuple[TagMap, T
     return {(tm.unit, tag.name): (tm, tag) for tm in tagmaps for tag in tm.tags}
 
 
-def values_table(state: Mapping[str, Any], tagmaps: Sequence[TagMap], lang: str) -> html.Table:
-    """Each unit's key values, shown as every page shows a value (:func:`dashboard.tag_format.format_value`)."""
+def values_table(state: Mapping[str, Any], tagmaps: Sequence[TagMap], lang: str) -> html.Div:
+    """Each unit's key values on one line, shown as every page shows a value
+    (:func:`dashboard.tag_format.format_value`); the tag's description is its tooltip."""
     entries = _entries(tagmaps)
-    rows = []
+    lines = []
     for unit in state["units"]:
-        for i, v in enumerate(unit["values"]):
+        shown: list[Any] = []
+        for v in unit["values"]:
             found = entries.get((unit["unit"], v["tag"]))
             if found is None:
                 continue
             tm, tag = found
-            shown = format_value(tag, v["value"], v["status"], lang)
-            name = tag_description(tm.unit_type, tag.name, lang, default=tag.description or tag.name)
-            rows.append(
-                html.Tr(
-                    [
-                        html.Td(unit["unit"] if i == 0 else "", className="muted"),
-                        html.Td(name, title=tag.name),
-                        html.Td(shown.label, className=shown.css_class, title=shown.note or ""),
-                    ]
+            value = format_value(tag, v["value"], v["status"], lang)
+            about = tag_description(tm.unit_type, tag.name, lang, default=tag.description or tag.name)
+            if shown:
+                shown.append(" · ")
+            shown.append(
+                html.Span(
+                    f"{tag.name} {value.label}",
+                    className=value.css_class,
+                    title=f"{about} — {value.note}" if value.note else about,
                 )
             )
-    return html.Table(html.Tbody(rows), className="classroom-values")
+        lines.append(html.Div([html.Span(f"{unit['unit']}{colon(lang)} ", className="muted"), *shown]))
+    return html.Div(lines, className="classroom-values")
 
 
 def card_body(state: Mapping[str, Any], tagmaps: Sequence[TagMap], lang: str) -> list[Any]:

@@ -19,6 +19,7 @@ import pytest
 from people import PASSWORDS, SETUP, People, make_people
 from scenario_texts import LEAK
 
+from analytics.oee import Counts, OeeAccumulator
 from dashboard import classroom_state
 from dashboard import classroom_view as view
 from dashboard.api.app import create_api
@@ -134,7 +135,8 @@ async def test_the_instructor_sees_every_team_with_its_own_values(room: Room) ->
     assert [(v["value"], v["status"]) for v in levels] == [(12.3456, 0), (20.0, 0x80310000)]
     # The page shows the same data as every page shows a value: French decimal comma, bad quality named.
     cards = {t["team"]: view.card_body(t, room.room.teams[t["team"]].tagmaps, "fr") for t in state["teams"]}
-    assert "12,35 cm" in texts(cards["team-1"][2]) and "20,00 cm (BadNoCommunication)" in texts(cards["team-2"][2])
+    assert "B101_level 12,35 cm" in texts(cards["team-1"][2])
+    assert "B101_level 20,00 cm (BadNoCommunication)" in texts(cards["team-2"][2])
     assert cards["team-1"][0].children == t("no_scenario", "fr")
 
 
@@ -218,7 +220,7 @@ def test_plan_of_a_start() -> None:
 
 
 def test_builders_in_both_languages() -> None:
-    state = {"alarms": None, "reports": 3, "oee": [{"machine": "line-1", "oee": None}]}
+    state = {"alarms": None, "reports": 3, "oee": [{"unit": "line-1", "oee": None}]}
     assert view.counters_text(state, "en") == "Active alarms: — · Deviation reports: 3 · OEE line-1: —"
     assert view.counters_text({**state, "alarms": 0, "oee": []}, "fr") == (
         "Alarmes actives\u00a0: 0 · Déclarations d’écart\u00a0: 3"
@@ -228,3 +230,24 @@ def test_builders_in_both_languages() -> None:
     card = view.team_card("team-3", "en", [])
     assert card.children[1].href == "/?team=team-3&lang=en"
     assert card.children[2].id == {"type": "cr-assign", "team": "team-3"}
+
+
+def test_a_line_shows_its_line_oee_a_machine_its_own() -> None:
+    filler = (
+        OeeAccumulator("filler", 30.0).update("Execute", Counts(0, 0, 0), 0).update(None, Counts(500, 500, 0), 1200)
+    )
+    capper = (
+        OeeAccumulator("capper", 20.0).update("Execute", Counts(0, 0, 0), 0).update(None, Counts(380, 370, 10), 1200)
+    )
+    views: list[dict[str, Any]] = [
+        {"unit": "line-1", "machine": "filler", "report": filler.report().to_dict()},
+        {"unit": "line-1", "machine": "capper", "report": capper.report().to_dict()},
+        {"unit": "autoclave-1", "machine": "autoclave", "report": capper.report().to_dict()},
+        {"unit": "dryer-1", "machine": "dryer", "report": None},  # no PackML state yet
+    ]
+    oee = classroom_state.unit_oee(views)
+    assert [(u["unit"], round(u["oee"], 4)) for u in oee] == [
+        ("line-1", 0.925),
+        ("autoclave-1", round(capper.report().oee or 0.0, 4)),
+    ]
+    assert set(oee[0]["machines"]) == {"filler", "capper"}
