@@ -19,7 +19,7 @@ from dashboard.context import DashContext
 from dashboard.debrief.access import DebriefRefused, sees_every_team
 from dashboard.debrief.service import history_for
 from dashboard.grid import col, data_grid, number_format
-from dashboard.i18n import fmt_datetime, fmt_number, t
+from dashboard.i18n import colon, fmt_datetime, fmt_number, t
 from dashboard.report.render import fmt_duration
 from dashboard.shell import Shell
 
@@ -93,6 +93,5 @@ def register(app: Dash, ctx: DashContext) -> None:
         except DebriefRefused as exc:
             return [], exc.text(lang), False
         total = sum(r["own_points"] for r in rows)
-        note = f"{t('hs_own_points', lang)} : {fmt_number(total, lang, 1)}" if lang == "fr" else (
-            f"{t('hs_own_points', lang)}: {fmt_number(total, lang, 1)}")  # fmt: skip
+        note = f"{t('hs_own_points', lang)}{colon(lang)} {fmt_number(total, lang, 1)}"
         return history_rows(rows, lang, ctx), note, not rows
