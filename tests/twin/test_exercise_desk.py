@@ -218,3 +218,26 @@ def test_speed_override_must_be_a_finite_positive_number(tmp_path: Path) -> None
     with pytest.raises(ValueError, match="speed"):
         control.start_scenario("bias", actor=ALICE, speed=0)
     assert control.exercise_state("student", "team-1") is None
+
+
+def test_reports_filed_at_one_instant_all_reach_the_historian(tmp_path: Path) -> None:
+    """A paused clock: three reports at one plant instant are three stored events, not one."""
+    import asyncio
+
+    from historian.sqlite import SqliteHistorian
+
+    events: list[Point] = []
+    control = _control(tmp_path, events)
+    control.start_scenario("bias", actor=ALICE)
+    _steps(control, 150)
+    for actor, team in ((BOB, "team-1"), (EVE, "team-2"), (BOB, "team-1")):
+        control.report_deviation(_report(start_ns=control.runtime.clock.now_ns()), actor=actor, team=team)
+    filed = _of(events, "deviation_reported")
+    assert len({p.time_ns for p in filed}) == 3 and [p.time_ns for p in filed] == sorted(p.time_ns for p in filed)
+
+    async def stored() -> list[Point]:
+        async with SqliteHistorian(tmp_path / "h.sqlite") as historian:
+            await historian.write(events)
+            return await historian.events(0, 2**62, kinds=["deviation_reported"])
+
+    assert [p.fields["report_id"] for p in asyncio.run(stored())] == ["R1", "R2", "R3"]

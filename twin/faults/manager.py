@@ -160,6 +160,7 @@ class FaultManager:
         self.hooks: dict[str, FaultHooks] = {name: fault_hooks(slot.unit) for name, slot in runtime.slots.items()}
         self.targets = plant_targets(runtime)
         self._ids = itertools.count(1)
+        self._last_ns = 0
         self._tasks: set[asyncio.Task[None]] = set()
         #: Called with the simulation time after the faults were updated (the scenario runner).
         self.on_update: list[Callable[[float], None]] = []
@@ -316,10 +317,19 @@ class FaultManager:
             "event",
             {"site": self.site, "unit": f.target.unit, "kind": f"fault_{action}"},
             fields,
-            self.runtime.clock.now_ns(),
+            self._stamp(),
         )
         for sink in self.sinks:
             sink([point])
+
+    def _stamp(self) -> int:
+        """The plant clock, strictly after this plant's previous event.
+
+        A historian keeps one point per series and instant (SQLite's key, InfluxDB's series +
+        time): two reports filed at one instant of a paused clock would otherwise overwrite.
+        """
+        self._last_ns = max(self.runtime.clock.now_ns(), self._last_ns + 1)
+        return self._last_ns
 
     def _team_fields(self) -> dict[str, str]:
         """``team`` / ``class_run`` of a team's own plant (none on a shared plant)."""
@@ -333,7 +343,7 @@ class FaultManager:
         """
         point = Point(
             "event", {"site": self.site, "unit": unit, "kind": kind},
-            {**self._team_fields(), **fields, "run_id": self.run_id}, self.runtime.clock.now_ns(),
+            {**self._team_fields(), **fields, "run_id": self.run_id}, self._stamp(),
         )  # fmt: skip
         for sink in self.sinks:
             sink([point])
