@@ -16,15 +16,11 @@ Before that, Léa's debrief page shows the refusal; after, her team's axis and h
 from __future__ import annotations
 
 import json
-import sys
 import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-# The dashboard's browser fixtures live beside its tests (on sys.path when tests/dashboard is collected first).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dashboard"))
 
 from browser_app import Served, dropdown, login, serve, text, wait_for
 from conftest import chromium
