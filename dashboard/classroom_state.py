@@ -87,32 +87,51 @@ def unit_values(tagmap: TagMap, latest: Mapping[str, Sample]) -> dict[str, Any]:
     return {"unit": tagmap.unit, "values": values}
 
 
-def team_state(team: str, services: Services, latest: Latest) -> dict[str, Any]:
+def control_view(team: str, services: Services) -> dict[str, Any]:
+    """What a team's control says: run id, scenario (instructor's view), clock, number of reports."""
+    control = services.plant_control()
+    if control is None:
+        return {"run_id": None, "scenario": None, "clock": None, "reports": 0}
+    return {
+        "run_id": control.run_id,
+        "scenario": control.scenario_state("instructor"),
+        "clock": control.clock(),
+        "reports": len(control.reports(team)),
+    }
+
+
+def control_views(room: Classroom) -> dict[str, dict[str, Any]]:
+    """Every team's :func:`control_view` in one hop onto the loop the team plants step on.
+
+    From a Dash worker thread each control call is marshalled onto that loop and waits its
+    turn; asking every team's four questions in one job costs one wait instead of 4 × N.
+    """
+    control = room.first().control
+
+    def views() -> dict[str, dict[str, Any]]:
+        return {team: control_view(team, services) for team, services in room.teams.items()}
+
+    return control.call(views) if control is not None else views()
+
+
+def team_state(
+    team: str, services: Services, latest: Latest, control: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """One team plant at a glance (JSON-ready), as an instructor sees it.
 
     ``scenario`` is the instructor's view of the team's scenario (``None``: none started);
-    ``alarms`` the number of annunciated alarms and ``oee`` each PackML machine's OEE
-    (``None`` without a monitoring service); ``reports`` the team's deviation reports.
+    ``alarms`` the number of annunciated alarms and ``oee`` each unit's OEE (``None`` without a
+    monitoring service); ``reports`` the team's deviation reports. ``control``: the team's
+    :func:`control_view` when already asked (:func:`control_views`).
     """
-    control = services.plant_control()
     state: dict[str, Any] = {
         "team": team,
         "site": services.site,
-        "run_id": None,
-        "scenario": None,
-        "clock": None,
-        "reports": 0,
+        **(control if control is not None else control_view(team, services)),
         "alarms": None,
         "oee": None,
         "units": [unit_values(tm, latest.get((tm.site, tm.unit), {})) for tm in services.tagmaps],
     }
-    if control is not None:
-        state.update(
-            run_id=control.run_id,
-            scenario=control.scenario_state("instructor"),
-            clock=control.clock(),
-            reports=len(control.reports(team)),
-        )
     monitoring = services.monitoring
     if monitoring is not None:
         state["alarms"] = len(monitoring.alarms(recent=0)["active"])
@@ -144,9 +163,10 @@ def unit_oee(views: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def classroom_state(room: Classroom, latest: Latest) -> dict[str, Any]:
     """Every team plant at a glance: ``{class_run, teams: [team_state, ...]}`` in the classroom's order."""
+    controls = control_views(room)
     return {
         "class_run": room.class_run,
-        "teams": [team_state(team, services, latest) for team, services in room.teams.items()],
+        "teams": [team_state(team, services, latest, controls[team]) for team, services in room.teams.items()],
     }
 
 

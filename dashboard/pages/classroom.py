@@ -71,13 +71,15 @@ def refresh_bodies(room: Classroom, ctx: DashContext, ids: list[dict[str, str]],
     except Exception as exc:  # the historian is slow or down: the counters still show
         log.warning("classroom: latest query failed: %s", exc)
         values = {}
+    controls = classroom_state.control_views(room)
     out: list[Any] = []
     for id_ in ids:
-        services = room.teams.get(id_["team"])
-        if services is None:
+        team = id_["team"]
+        if team not in room.teams:
             out.append(dash.no_update)
             continue
-        state = classroom_state.team_state(id_["team"], services, values)
+        services = room.teams[team]
+        state = classroom_state.team_state(team, services, values, controls[team])
         out.append(view.card_body(state, services.tagmaps, lang))
     return out
 
