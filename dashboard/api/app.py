@@ -17,6 +17,7 @@ from dashboard.api.docs import add_local_docs
 from dashboard.api.routers import (
     alarms,
     audit,
+    classroom,
     clock,
     debrief,
     exercise,
@@ -33,7 +34,22 @@ from dashboard.auth import pages
 from dashboard.remote_control import TwinUnreachable
 from dashboard.services import Services
 
-ROUTERS = (health, session, tags, writes, alarms, clock, faults, scenarios, audit, history, reports, debrief, exercise)
+ROUTERS = (
+    health,
+    session,
+    tags,
+    writes,
+    alarms,
+    clock,
+    faults,
+    scenarios,
+    audit,
+    history,
+    reports,
+    debrief,
+    classroom,
+    exercise,
+)
 
 
 async def _audit_down(request: Request, exc: Exception) -> JSONResponse:
