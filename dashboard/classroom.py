@@ -18,6 +18,7 @@ Services of the caller's team:
 Examples
 --------
 >>> from access import Principal
+>>> from dashboard.services import Services
 >>> one = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
 >>> two = Services(historian=None, tagmaps=[])  # type: ignore[arg-type]
 >>> room = Classroom({"team-1": one, "team-2": two}, class_run="c1")
@@ -38,14 +39,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import flask
 
-from access import Principal
 from dashboard.auth.dash_guard import current_principal
-from dashboard.services import Services
+from dashboard.services import Classroom, sees_every_team
+
+__all__ = ["TEAM_ARG", "TEAM_COOKIE", "Classroom", "remember_team", "requested_team", "sees_every_team"]
 
 log = logging.getLogger(__name__)
 
@@ -53,57 +54,6 @@ log = logging.getLogger(__name__)
 TEAM_ARG = "team"
 #: The cookie remembering an instructor's last ``?team=`` (Dash callbacks carry no query string).
 TEAM_COOKIE = "gmp_team"
-
-
-def sees_every_team(principal: Principal) -> bool:
-    """Whether ``principal`` may look at any team's plant (instructors and admins)."""
-    return principal.may("instructor") and not principal.must_change_password
-
-
-@dataclass
-class Classroom:
-    """The team plants of one process.
-
-    Parameters
-    ----------
-    teams : dict[str, Services]
-        Team name -> that team's Services, in the classroom's order (``team-1`` first).
-    class_run : str
-        The class run id; each team's run id is ``<class_run>-<team>``.
-    """
-
-    teams: dict[str, Services]
-    class_run: str
-    _empty: Services | None = field(default=None, init=False, repr=False, compare=False)
-
-    def names(self) -> list[str]:
-        """The team names, in order."""
-        return list(self.teams)
-
-    def first(self) -> Services:
-        """The first team's Services (what an instructor sees without choosing)."""
-        return next(iter(self.teams.values()))
-
-    def empty(self) -> Services:
-        """A plant with nothing in it (no tag maps, control or monitoring), for people in no team."""
-        if self._empty is None:
-            base = self.first()
-            self._empty = Services(historian=base.historian, tagmaps=[], gate=base.gate, audit=base.audit)
-        return self._empty
-
-    def team_of(self, principal: Principal, requested: str | None) -> str | None:
-        """The team whose plant ``principal`` sees (``None``: in no team of this classroom)."""
-        if sees_every_team(principal):
-            return requested if requested in self.teams else self.names()[0]
-        return principal.team if principal.team in self.teams else None
-
-    def services_for(self, principal: Principal, requested: str | None) -> Services:
-        """The Services ``principal`` sees; ``requested`` counts for instructors and admins only.
-
-        An unknown ``requested`` team (a stale cookie) falls back to the first team.
-        """
-        team = self.team_of(principal, requested)
-        return self.teams[team] if team is not None else self.empty()
 
 
 def requested_team(args: Mapping[str, str] | None, referer: str | None, cookie: str | None) -> str | None:

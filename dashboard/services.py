@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from access import Principal
 from analytics.monitoring import MonitoringService
 from audit import Actor, AuditTrail, Signature
 from config_schema.tagmap import TagMap
@@ -27,9 +28,6 @@ from models.unit import TagSpec
 from twin.access_policy import AccessPolicy
 from twin.faults.service import Role, TwinControl
 from twin.runtime import TwinRuntime
-
-if TYPE_CHECKING:  # dashboard.classroom holds Services per team
-    from dashboard.classroom import Classroom
 
 #: A component's health as a dict (``ok`` plus its counters), for ``GET /api/health``.
 HealthProvider = Callable[[], dict[str, Any]]
@@ -172,3 +170,54 @@ class Services:
     def plant_control(self) -> PlantControl | None:
         """Who drives faults, scenarios and the clock: the in-process ``control``, else ``remote_control``."""
         return self.control if self.control is not None else self.remote_control
+
+
+def sees_every_team(principal: Principal) -> bool:
+    """Whether ``principal`` may look at any team's plant (instructors and admins)."""
+    return principal.may("instructor") and not principal.must_change_password
+
+
+@dataclass
+class Classroom:
+    """The team plants of one process.
+
+    Parameters
+    ----------
+    teams : dict[str, Services]
+        Team name -> that team's Services, in the classroom's order (``team-1`` first).
+    class_run : str
+        The class run id; each team's run id is ``<class_run>-<team>``.
+    """
+
+    teams: dict[str, Services]
+    class_run: str
+    _empty: Services | None = field(default=None, init=False, repr=False, compare=False)
+
+    def names(self) -> list[str]:
+        """The team names, in order."""
+        return list(self.teams)
+
+    def first(self) -> Services:
+        """The first team's Services (what an instructor sees without choosing)."""
+        return next(iter(self.teams.values()))
+
+    def empty(self) -> Services:
+        """A plant with nothing in it (no tag maps, control or monitoring), for people in no team."""
+        if self._empty is None:
+            base = self.first()
+            self._empty = Services(historian=base.historian, tagmaps=[], gate=base.gate, audit=base.audit)
+        return self._empty
+
+    def team_of(self, principal: Principal, requested: str | None) -> str | None:
+        """The team whose plant ``principal`` sees (``None``: in no team of this classroom)."""
+        if sees_every_team(principal):
+            return requested if requested in self.teams else self.names()[0]
+        return principal.team if principal.team in self.teams else None
+
+    def services_for(self, principal: Principal, requested: str | None) -> Services:
+        """The Services ``principal`` sees; ``requested`` counts for instructors and admins only.
+
+        An unknown ``requested`` team (a stale cookie) falls back to the first team.
+        """
+        team = self.team_of(principal, requested)
+        return self.teams[team] if team is not None else self.empty()

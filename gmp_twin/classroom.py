@@ -20,11 +20,9 @@ import asyncio
 import contextlib
 import logging
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from analytics.monitoring import MonitoringService
-from config_schema.files import ConfigError
 from config_schema.tagmap import TagMap
 from dashboard.classroom import Classroom
 from dashboard.services import Services
@@ -42,77 +40,15 @@ from gmp_twin.roles import (
     twin_server,
 )
 from gmp_twin.settings import Settings
+from gmp_twin.team_plants import TeamPlant
 from historian import open_historian
 from historian.outbox import Outbox
 from pki import Pki
-from twin.faults.service import new_run_id
 from twin.opcua_alarms import AlarmEventTee, PlantAlarms
-from twin.plant import PlantConfig, build_plant, load_plant, plant_tagmaps, team_names
+from twin.plant import PlantConfig, build_plant, load_plant, plant_tagmaps
 from twin.runtime import TwinRuntime
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TeamPlant:
-    """Where one team's plant lives.
-
-    >>> team = TeamPlant("team-2", 1, "run-1", seed=0, port=4841, site="lab-team-2")
-    >>> team.run_id, team.namespace_uri
-    ('run-1-team-2', 'urn:gmp-twin:team-2')
-    """
-
-    name: str
-    index: int
-    class_run: str
-    seed: int
-    port: int
-    site: str
-
-    @property
-    def run_id(self) -> str:
-        """The team plant's run id in the historian (``<class run>-<team>``)."""
-        return f"{self.class_run}-{self.name}"
-
-    @property
-    def namespace_uri(self) -> str:
-        """The namespace of its OPC UA server."""
-        return f"urn:gmp-twin:{self.name}"
-
-
-def team_plants(settings: Settings, with_twin: bool = True) -> list[TeamPlant]:
-    """The team plants to run (``[]``: one shared plant, ``gmp-twin run`` as before).
-
-    ``settings.teams`` (``--teams``) overrides the plant file's ``teams:`` count; its ``seed:
-    per-team`` gives team k the seed ``seed + k``, else every team has the run's seed.
-    """
-    plant = load_plant(settings.plant)
-    names = team_names(plant, settings.teams)
-    if not names:
-        return []
-    count = len(names)
-    if not with_twin:
-        raise ConfigError(f"{count} teams need the simulation: --teams (or the plant file's teams:) without --no-twin")
-    if settings.tagmap or settings.opcua_endpoint:
-        raise ConfigError(
-            f"{count} teams read their own simulated plants: leave out --tagmap and --opcua-endpoint "
-            "(or run without --teams / teams: to bridge other servers)"
-        )
-    if settings.opcua_port + count - 1 > 65535:
-        raise ConfigError(f"{count} teams need OPC UA ports {settings.opcua_port}..{settings.opcua_port + count - 1}")
-    per_team = plant.teams is not None and plant.teams.seed == "per-team"
-    class_run = settings.run_id or new_run_id()
-    return [
-        TeamPlant(
-            name,
-            k,
-            class_run,
-            seed=settings.seed + k if per_team else settings.seed,
-            port=settings.opcua_port + k,
-            site=f"{plant.site}-{name}",
-        )
-        for k, name in enumerate(names)
-    ]
 
 
 def team_tagmaps(settings: Settings, plant: PlantConfig, team: TeamPlant) -> list[TagMap]:
@@ -156,7 +92,7 @@ def announce(teams: list[TeamPlant], settings: Settings) -> str:
 async def run_classroom(settings: Settings, stop: asyncio.Event, teams: list[TeamPlant], banner: str = "") -> None:
     """``gmp-twin run`` with team plants: every team's plant, the bridges, the monitoring and one HTTP server.
 
-    Called by :func:`gmp_twin.roles.run_all` (which holds the run lock) when there are teams.
+    Called by :func:`gmp_twin.all_in_one.run_all` (which holds the run lock) when there are teams.
     """
     plant = load_plant(settings.plant)
     tagmaps = {team.name: team_tagmaps(settings, plant, team) for team in teams}

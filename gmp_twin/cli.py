@@ -40,7 +40,7 @@ def _run_async(factory: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) ->
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from gmp_twin.roles import run_all
+    from gmp_twin.all_in_one import run_all
     from twin.faults.service import new_run_id
 
     settings = settings_from(args)

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -33,6 +33,7 @@ from dashboard.services import HealthProvider, Services
 from gmp_twin.identity import Identity, make_gate, open_identity, session_secret
 from gmp_twin.run_lock import hold_run_lock
 from gmp_twin.settings import Settings
+from gmp_twin.team_plants import TeamPlant
 from historian import Historian, open_historian
 from historian.outbox import Outbox
 from pki import Pki
@@ -46,9 +47,6 @@ from twin.opcua_security import ServerSecurity
 from twin.opcua_server import NAMESPACE_URI, TwinOpcUaServer
 from twin.plant import build_plant, load_plant, plant_policy, plant_tagmaps, unit_steps
 from twin.runtime import TwinRuntime
-
-if TYPE_CHECKING:  # gmp_twin.classroom builds on this module
-    from gmp_twin.classroom import TeamPlant
 
 log = logging.getLogger(__name__)
 
@@ -397,23 +395,12 @@ async def serve_http(settings: Settings, services: Services, stop: asyncio.Event
 
 
 # -- all in one ---------------------------------------------------------------------------
-async def run_all(settings: Settings, stop: asyncio.Event, with_twin: bool = True, banner: str = "") -> None:
-    """``gmp-twin run``: twin, bridge, historian writer and HTTP in one process.
+async def run_shared_plant(settings: Settings, stop: asyncio.Event, with_twin: bool, banner: str) -> None:
+    """``gmp-twin run`` with one plant (or a real kit): twin, bridge, historian writer and HTTP in one process.
 
-    ``banner`` is printed once the start-up checks passed (production mode may refuse to start).
-    Holds the run lock (``settings.run_lock``) while it runs: ``gmp-twin reset`` refuses meanwhile.
+    Called by :func:`gmp_twin.all_in_one.run_all` (which holds the run lock); a classroom runs
+    :func:`gmp_twin.classroom.run_classroom` instead.
     """
-    with hold_run_lock(settings.run_lock):
-        await _run_all(settings, stop, with_twin, banner)
-
-
-async def _run_all(settings: Settings, stop: asyncio.Event, with_twin: bool, banner: str) -> None:
-    from gmp_twin.classroom import run_classroom, team_plants  # it builds on this module
-
-    teams = team_plants(settings, with_twin)
-    if teams:
-        await run_classroom(settings, stop, teams, banner)
-        return
     tagmaps = load_tagmaps(settings)
     detectors = load_monitoring_config(settings, tagmaps)  # a bad file stops start-up before anything runs
     sock = bind_http(settings)

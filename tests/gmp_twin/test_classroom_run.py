@@ -1,6 +1,6 @@
 """A classroom of two team plants started as ``gmp-twin run --teams 2`` does, in this process.
 
-Real parts: ``gmp_twin.roles.run_all`` with a real users file and audit trail, two real OPC UA
+Real parts: ``gmp_twin.all_in_one.run_all`` with a real users file and audit trail, two real OPC UA
 servers on free ports (encrypted bridge sessions, as by default), a real SQLite historian, the
 real HTTP server (uvicorn) called over TCP with per-user API tokens.
 """
@@ -22,9 +22,9 @@ from asyncua import Client, ua
 from people import PASSWORDS, SETUP, People, make_people
 
 from config_schema.files import ConfigError
-from gmp_twin.classroom import team_plants
-from gmp_twin.roles import run_all
+from gmp_twin.all_in_one import run_all
 from gmp_twin.settings import Settings
+from gmp_twin.team_plants import team_plants
 from historian import Historian, open_historian
 from twin.plant import load_plant
 

@@ -1,7 +1,7 @@
 """The plant's alarms as OPC UA Alarms & Conditions events, acknowledged over OPC UA like on the dashboard.
 
 A real monitoring service (one EWMA detector) raises an alarm; its outbox is the tee of
-``gmp_twin.roles.run_all``; an asyncua client subscribes to A&C events on the Server object,
+``gmp_twin.all_in_one.run_all``; an asyncua client subscribes to A&C events on the Server object,
 sees the alarm, and acknowledges it as a student: the audit trail records ``alarm.ack`` by
 her, the service's alarm is acknowledged, and a second event says so.
 """
@@ -87,7 +87,7 @@ async def plant(people: People, tmp_path: Path) -> AsyncIterator[Plant]:
     url = f"opc.tcp://127.0.0.1:{free_port()}/"
     async with open_historian(f"sqlite:///{tmp_path}/h.sqlite") as historian:
         service = MonitoringService(historian, [], DetectorsFile(detectors=[detector]), ListQueue(), site="lab")
-        # As gmp_twin.roles.run_all wires them.
+        # As gmp_twin.roles.run_shared_plant wires them.
         alarms = PlantAlarms(acknowledge=service.acknowledge, audit=people.audit)
         service.outbox = AlarmEventTee(service.outbox, alarms.notify)
         server = TwinOpcUaServer(url, control=control, authenticator=people.authenticator, allow_anonymous=True)

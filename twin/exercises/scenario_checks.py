@@ -21,13 +21,34 @@ scoring.answers[0].fault -> unknown fault id 'nope'; the scenar
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from twin.faults.base import PlantTargets
+from config_schema.exercise import CandidateCause, HintSpec, ScoringSpec
+from twin.faults.base import FaultBase, PlantTargets
 from twin.faults.catalog import FAULT_TYPES
 
-if TYPE_CHECKING:
-    from twin.faults.scenarios import Scenario
+
+class Scenario(Protocol):
+    """What the checks read of a :class:`twin.faults.scenarios.Scenario` (which calls them)."""
+
+    @property
+    def units(self) -> list[str]: ...
+
+    @property
+    def duration_s(self) -> float: ...
+
+    @property
+    def faults(self) -> Sequence[FaultBase]: ...
+
+    @property
+    def candidate_causes(self) -> list[CandidateCause]: ...
+
+    @property
+    def hints(self) -> list[HintSpec]: ...
+
+    @property
+    def scoring(self) -> ScoringSpec | None: ...
+
 
 KeyPath = tuple[str | int, ...]
 Problem = tuple[KeyPath, str]
