@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from audit import Actor, Change, Signature
 from twin.exercises.desk import ExerciseDesk
-from twin.exercises.reports import ReportIn
+from twin.exercises.reports import parse_report
 
 if TYPE_CHECKING:
     from twin.faults.scenarios import ScenarioRunner
@@ -72,7 +72,7 @@ class ExerciseMethods:
         unit = str(report.get("unit", "")) if isinstance(report, dict) else ""
         with self.audited(actor, "deviation.report", f"team:{team or '-'}", unit=unit, new=report) as ch:
             who = self._exercise_team(team, ch)
-            parsed = ReportIn.model_validate(report)
+            parsed = parse_report(report)
             view = self.call(self.exercise.report, parsed, team=who, user=actor.user)
             ch.new = view
         return view

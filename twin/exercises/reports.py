@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from config_schema.exercise import BatchImpact, CandidateCause, Classification
 
@@ -66,6 +66,25 @@ class ReportIn(BaseModel):
             return self.start_ns
         assert self.start is not None  # the validator requires one of them
         return round(self.start.timestamp() * NS_PER_S)
+
+
+def parse_report(data: Any) -> ReportIn:
+    """``data`` as a :class:`ReportIn`; ``ValueError`` in one line naming each wrong field.
+
+    >>> parse_report({"unit": "mps-pa", "tags": [], "action": "x", "classification": "major"})
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid report: tags: List should have at least 1 item after validation, not 0
+    """
+    try:
+        return ReportIn.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            message = str(err["msg"]).removeprefix("Value error, ")
+            parts.append(f"{where}: {message}" if where else message)
+        raise ValueError("invalid report: " + "; ".join(parts)) from None
 
 
 @dataclass(frozen=True)
