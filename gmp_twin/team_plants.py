@@ -47,18 +47,21 @@ def team_plants(settings: Settings, with_twin: bool = True) -> list[TeamPlant]:
     ``settings.teams`` (``--teams``) overrides the plant file's ``teams:`` count; its ``seed:
     per-team`` gives team k the seed ``seed + k``, else every team has the run's seed.
     """
+    if not with_twin or settings.tagmap or settings.opcua_endpoint:
+        # A real kit (or another twin): no plant file is read, so only an explicit --teams is wrong.
+        if not settings.teams:
+            return []
+        if not with_twin:
+            raise ConfigError(f"{settings.teams} teams need the simulation: --teams without --no-twin")
+        raise ConfigError(
+            f"{settings.teams} teams read their own simulated plants: leave out --tagmap and --opcua-endpoint "
+            "(or run without --teams to bridge other servers)"
+        )
     plant = load_plant(settings.plant)
     names = team_names(plant, settings.teams)
     if not names:
         return []
     count = len(names)
-    if not with_twin:
-        raise ConfigError(f"{count} teams need the simulation: --teams (or the plant file's teams:) without --no-twin")
-    if settings.tagmap or settings.opcua_endpoint:
-        raise ConfigError(
-            f"{count} teams read their own simulated plants: leave out --tagmap and --opcua-endpoint "
-            "(or run without --teams / teams: to bridge other servers)"
-        )
     if settings.opcua_port + count - 1 > 65535:
         raise ConfigError(f"{count} teams need OPC UA ports {settings.opcua_port}..{settings.opcua_port + count - 1}")
     per_team = plant.teams is not None and plant.teams.seed == "per-team"
