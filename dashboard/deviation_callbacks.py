@@ -75,75 +75,101 @@ def register(app: Dash, ctx: Any) -> None:
     def on_exercise_lang(lang: str) -> tuple[list[dict[str, str]], str]:
         return unit_options(ctx.tagmaps), t("ex.start_help", lang, zone=getattr(zone, "key", str(zone)))
 
+    def form_outputs(duplicate: bool) -> list[Output]:
+        """The form controller's outputs (``duplicate``: for the callbacks beside the controller)."""
+        return [
+            Output("ex-modal", "hidden", allow_duplicate=duplicate),
+            Output("ex-picking", "hidden", allow_duplicate=duplicate),
+            Output("ex-message", "children", allow_duplicate=duplicate),
+            Output("ex-mode", "data", allow_duplicate=duplicate),
+            *(Output(id_, "value", allow_duplicate=duplicate) for id_, _ in _VALUES),
+            Output("ex-supersedes", "data", allow_duplicate=duplicate),
+            Output("ex-result", "children", allow_duplicate=duplicate),
+            # With the tags: a dropdown drops a value its options do not hold yet (a prefilled report).
+            Output("ex-tags", "options", allow_duplicate=True),
+        ]
+
+    def answer(
+        lang: str, modal: bool, picking: bool, message: Any, new_mode: str, values: Mapping[str, Any], result: Any = ""
+    ) -> tuple[Any, ...]:
+        keep = dash.no_update
+        fields = tuple(values.get(name, keep) for _, name in _VALUES)
+        options = tag_options(units().get(values["unit"]), lang) if values.get("unit") else keep
+        return (not modal, not picking, message, new_mode, *fields, values.get("supersedes", keep), result, options)
+
+    def refusal(lang: str) -> tuple[Any, ...] | None:
+        """The form's answer when this person cannot report now (``None``: they can)."""
+        principal = current_principal()
+        try:
+            reason = why_not(principal.team, _exercise_state(ctx, principal))
+        except Exception as exc:  # the twin unreachable, or its audit trail: say so instead of a form
+            return answer(lang, False, False, refusal_text(exc, lang), "closed", {})
+        if reason is None and ctx.services.plant_control() is None:
+            reason = "ex.why.no_control"
+        if reason is not None:
+            return answer(lang, False, False, html.Span(t(reason, lang), className="result-refused"), "closed", {})
+        return None
+
+    # One controller for open, cancel and the chart pick. The supersede buttons and the submit
+    # have callbacks of their own: the reports list re-renders on the tick, and a re-render
+    # re-triggering this controller would make Dash drop the answer to a click in flight.
     @app.callback(
-        Output("ex-modal", "hidden"),
-        Output("ex-picking", "hidden"),
-        Output("ex-message", "children"),
-        Output("ex-mode", "data"),
-        *(Output(id_, "value") for id_, _ in _VALUES),
-        Output("ex-supersedes", "data"),
-        Output("ex-result", "children"),
-        # With the tags: a dropdown drops a value its options do not hold yet (a prefilled report).
-        Output("ex-tags", "options", allow_duplicate=True),
+        *form_outputs(False),
         Input("ex-report-open", "n_clicks"),
-        Input({"type": "ex-supersede", "report": ALL}, "n_clicks"),
         Input("ex-cancel", "n_clicks"),
         Input("ex-pick", "n_clicks"),
         Input("ex-back", "n_clicks"),
         Input("ex-picked", "data"),
-        Input("ex-done", "data"),
         State("ex-lang", "data"),
-        State("ex-state", "data"),
         State("ex-mode", "data"),
         prevent_initial_call=True,
     )
     def on_exercise_form(*args: Any) -> tuple[Any, ...]:
-        lang, data, mode = args[-3], args[-2] or {}, args[-1] or "closed"
+        lang, mode = args[-2], args[-1] or "closed"
         trigger = dash.callback_context.triggered_id
         keep = dash.no_update
-        unchanged: dict[str, Any] = {}
-
-        def answer(
-            modal: bool, picking: bool, message: Any, new_mode: str, values: Mapping[str, Any], result: Any = ""
-        ) -> tuple[Any, ...]:
-            fields = tuple(values.get(name, keep) for _, name in _VALUES)
-            options = tag_options(units().get(values["unit"]), lang) if values.get("unit") else keep
-            return (not modal, not picking, message, new_mode, *fields, values.get("supersedes", keep), result, options)
-
         if trigger == "ex-picked":
-            picked = args[5] or {}
+            picked = args[4] or {}
             start = clicked_start(picked.get("x"), zone)
             if start is None:
                 return (keep,) * _N_OUTPUTS
             reopen = mode == "picking"
             message = t("ex.picked", lang, when=start) if not reopen and mode == "closed" else keep
-            return answer(reopen or mode == "open", False, message, "open" if reopen else mode, {"start": start}, keep)
+            return answer(
+                lang, reopen or mode == "open", False, message, "open" if reopen else mode, {"start": start}, keep
+            )
         if trigger == "ex-pick":
-            return answer(False, True, keep, "picking", unchanged, keep)
+            return answer(lang, False, True, keep, "picking", {}, keep)
         if trigger == "ex-back":
-            return answer(True, False, keep, "open", unchanged, keep)
+            return answer(lang, True, False, keep, "open", {}, keep)
         if trigger == "ex-cancel":
-            return answer(False, False, "", "closed", unchanged, "")
-        if trigger == "ex-done":
-            done = args[6] or {}
-            return answer(False, False, done.get("text", ""), "closed", {**EMPTY, "start": ""}, "")
-        principal = current_principal()
-        try:
-            reason = why_not(principal.team, _exercise_state(ctx, principal))
-        except Exception as exc:  # the twin unreachable, or its audit trail: say so instead of a form
-            return answer(False, False, refusal_text(exc, lang), "closed", unchanged)
-        if reason is None and ctx.services.plant_control() is None:
-            reason = "ex.why.no_control"
-        if reason is not None:
-            return answer(False, False, html.Span(t(reason, lang), className="result-refused"), "closed", unchanged)
-        if isinstance(trigger, dict) and trigger.get("type") == "ex-supersede":
-            if not any(entry.get("value") for entry in dash.callback_context.triggered):
-                return (keep,) * _N_OUTPUTS  # the list re-rendered, nobody clicked
-            old = next((r for r in data.get("reports", []) if r.get("report_id") == trigger.get("report")), None)
-            if old is None:
-                return (keep,) * _N_OUTPUTS
-            return answer(True, False, "", "open", prefill(old, data.get("causes", []), zone))
-        return answer(True, False, "", "open", EMPTY)
+            return answer(lang, False, False, "", "closed", {}, "")
+        refused = refusal(lang)
+        if refused is not None:
+            return refused
+        if mode == "open":  # a second click on the button: keep what is typed
+            return (keep,) * _N_OUTPUTS
+        return answer(lang, True, False, "", "open", EMPTY)
+
+    @app.callback(
+        *form_outputs(True),
+        Input({"type": "ex-supersede", "report": ALL}, "n_clicks"),
+        State("ex-lang", "data"),
+        State("ex-state", "data"),
+        prevent_initial_call=True,
+    )
+    def on_exercise_supersede(_clicks: list[int | None], lang: str, data: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        keep = (dash.no_update,) * _N_OUTPUTS
+        trigger = dash.callback_context.triggered_id
+        if not isinstance(trigger, dict) or not any(entry.get("value") for entry in dash.callback_context.triggered):
+            return keep  # the list re-rendered, nobody clicked
+        refused = refusal(lang)
+        if refused is not None:
+            return refused
+        old = next((r for r in (data or {}).get("reports", []) if r.get("report_id") == trigger.get("report")), None)
+        if old is None:
+            return keep
+        return answer(lang, True, False, "", "open", prefill(old, (data or {}).get("causes", []), zone))
 
     @app.callback(
         Output("ex-tags", "options"),
@@ -172,7 +198,7 @@ def register(app: Dash, ctx: Any) -> None:
         return t("ex.supersedes", lang, report=report) if report else ""
 
     @app.callback(
-        Output("ex-result", "children", allow_duplicate=True),
+        *form_outputs(True),
         Output("ex-done", "data"),
         Input("ex-submit", "n_clicks"),
         *(State(id_, "value") for id_, _ in _VALUES),
@@ -180,8 +206,12 @@ def register(app: Dash, ctx: Any) -> None:
         State("ex-lang", "data"),
         prevent_initial_call=True,
     )
-    def on_exercise_submit(_n: int | None, *args: Any) -> tuple[Any, Any]:
+    def on_exercise_submit(_n: int | None, *args: Any) -> tuple[Any, ...]:
         *values, supersedes, lang = args
+
+        def refused(message: Any) -> tuple[Any, ...]:  # the form stays open, the reason under it
+            return (*(dash.no_update,) * (_N_OUTPUTS - 2), message, dash.no_update, dash.no_update)
+
         fields = {name: value for (_, name), value in zip(_VALUES, values, strict=True)}
         fields["supersedes"] = supersedes
         tagmap = units().get(fields.get("unit") or "")
@@ -190,15 +220,18 @@ def register(app: Dash, ctx: Any) -> None:
             text = missing_text(missing, lang)
             if "start" in missing and fields.get("start"):
                 text = t("ex.bad_start", lang, text=fields["start"]) + " " + text
-            return html.Span(text, className="result-refused"), dash.no_update
+            return refused(html.Span(text, className="result-refused"))
         principal = current_principal()
         if not principal.team:
-            return html.Span(t("ex.why.no_team", lang), className="result-refused"), dash.no_update
+            return refused(html.Span(t("ex.why.no_team", lang), className="result-refused"))
         control = ctx.services.plant_control()
         if control is None or not hasattr(control, "report_deviation"):
-            return html.Span(t("ex.why.no_control", lang), className="result-refused"), dash.no_update
+            return refused(html.Span(t("ex.why.no_control", lang), className="result-refused"))
         try:
             view = control.report_deviation(report, actor=current_actor(), team=principal.team)
         except (ValueError, KeyError, PermissionError, AuditUnavailable, ConnectionError) as exc:
-            return html.Span(refusal_text(exc, lang), className="result-refused"), dash.no_update
-        return "", {"report_id": view.get("report_id"), "text": submitted_text(view, lang, zone)}
+            return refused(html.Span(refusal_text(exc, lang), className="result-refused"))
+        # Closed with its receipt here, not by a chained callback a re-render could pre-empt.
+        receipt = submitted_text(view, lang, zone)
+        closed = answer(lang, False, False, receipt, "closed", {**EMPTY, "start": ""}, "")
+        return (*closed, {"report_id": view.get("report_id"), "text": receipt})

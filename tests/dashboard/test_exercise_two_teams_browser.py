@@ -89,13 +89,18 @@ def file_report(driver: Any, served: Served, user: str, cause: str, start: str) 
     wait_for("the report button", lambda: driver.find_elements(By.ID, "ex-report-open"))
     wait_for("the briefing", lambda: "tank level" in text(driver, "ex-briefing-text"), 30)
 
-    def opened() -> bool:  # a click before the page's callbacks are wired does nothing: click again
-        if not driver.find_element(By.ID, "ex-modal").is_displayed():
-            driver.find_element(By.ID, "ex-report-open").click()
-            time.sleep(0.5)
+    def shown() -> bool:
         return bool(driver.find_element(By.ID, "ex-modal").is_displayed())
 
-    wait_for("the form", opened, 30)
+    # The briefing shown means the page's callbacks are wired, so one click opens the form. A
+    # second click while the first one's answer is on its way would later reset the form (or
+    # reopen it over the receipt) on a busy machine: click again only after a long wait.
+    driver.find_element(By.ID, "ex-report-open").click()
+    try:
+        wait_for("the form", shown, 20)
+    except AssertionError:
+        driver.find_element(By.ID, "ex-report-open").click()
+        wait_for("the form", shown, 20)
     dropdown(driver, "ex-unit", "mps-pa")
     pick_multi(driver, "ex-tags", "B101_level")
     box = driver.find_element(By.ID, "ex-start")
