@@ -26,6 +26,7 @@ from analytics.monitoring import MonitoringService
 from config_schema.tagmap import TagMap
 from dashboard.classroom import Classroom
 from dashboard.services import Services
+from gmp_twin.heap import freeze_startup_heap
 from gmp_twin.identity import make_gate, open_identity
 from gmp_twin.roles import (
     bind_http,
@@ -139,6 +140,7 @@ async def run_classroom(settings: Settings, stop: asyncio.Event, teams: list[Tea
                     audit=identity.audit,
                     classroom=Classroom(rooms, class_run=teams[0].class_run),
                 )
+                freeze_startup_heap()  # twelve address spaces: full GC passes held the loop for seconds
                 async with asyncio.TaskGroup() as tg:
                     for runtime, monitoring in loops:
                         tg.create_task(runtime.run(stop))

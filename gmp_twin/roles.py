@@ -30,6 +30,7 @@ from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
 from dashboard.services import HealthProvider, Services
+from gmp_twin.heap import freeze_startup_heap
 from gmp_twin.identity import Identity, make_gate, open_identity, session_secret
 from gmp_twin.run_lock import hold_run_lock
 from gmp_twin.settings import Settings
@@ -430,6 +431,7 @@ async def run_shared_plant(settings: Settings, stop: asyncio.Event, with_twin: b
                     services.runtime = runtime
                     services.control = control
                 endpoint = settings.opcua_endpoint or (settings.opcua_url if with_twin else None)
+                freeze_startup_heap()
                 async with asyncio.TaskGroup() as tg:
                     if runtime is not None:
                         tg.create_task(runtime.run(stop))
