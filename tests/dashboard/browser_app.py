@@ -218,6 +218,30 @@ def dropdown(driver: Any, dropdown_id: str, value: str) -> None:
     wait_for(f"#{dropdown_id} closed", lambda: button.get_attribute("aria-expanded") != "true", 5)
 
 
+def pick_multi(driver: Any, dropdown_id: str, value: str) -> None:
+    """Tick ``value`` in a Dash 4 multi-value dropdown, then close it."""
+    from selenium.webdriver.common.by import By
+
+    button = wait_for(f"#{dropdown_id}", lambda: driver.find_element(By.ID, dropdown_id))
+
+    def pick() -> bool:
+        if button.get_attribute("aria-expanded") != "true":
+            button.click()
+        listbox = driver.find_elements(By.ID, button.get_attribute("aria-controls") or "")
+        found = (
+            listbox[0].find_elements(By.CSS_SELECTOR, f'[role=option]:has(input[value="{value}"])') if listbox else []
+        )
+        if not found:
+            return False
+        found[0].click()
+        return True
+
+    wait_for(f"{value!r} in #{dropdown_id}", pick)
+    if button.get_attribute("aria-expanded") == "true":
+        button.click()
+    wait_for(f"#{dropdown_id} closed", lambda: button.get_attribute("aria-expanded") != "true", 5)
+
+
 def text(driver: Any, element_id: str) -> str:
     # Re-rendered every second: read through JS to avoid stale element handles.
     found = driver.execute_script(f"const e = document.getElementById('{element_id}'); return e && e.textContent;")

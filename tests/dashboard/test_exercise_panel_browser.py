@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from browser_app import dropdown, login, serve, text, wait_for
+from browser_app import dropdown, login, pick_multi, serve, text, wait_for
 from conftest import chromium
 from people import SETUP
 
@@ -87,27 +87,6 @@ def _alert(driver: Any) -> Any:
         return driver.switch_to.alert
     except NoAlertPresentException:
         return None
-
-
-def _pick_many(driver: Any, dropdown_id: str, value: str) -> None:
-    """Tick ``value`` in a Dash 4 multi dropdown, then close it."""
-    from selenium.webdriver.common.by import By
-
-    button = wait_for(f"#{dropdown_id}", lambda: driver.find_element(By.ID, dropdown_id))
-
-    def pick() -> bool:
-        if button.get_attribute("aria-expanded") != "true":
-            button.click()
-        listbox = driver.find_elements(By.ID, button.get_attribute("aria-controls") or "")
-        found = listbox[0].find_elements(By.CSS_SELECTOR, f'label[role=option]:has(input[value="{value}"])')
-        if not found:
-            return False
-        found[0].click()
-        return True
-
-    wait_for(f"{value!r} in #{dropdown_id}", pick)
-    if button.get_attribute("aria-expanded") == "true":
-        button.click()
 
 
 #: A point of the busiest time trace of the page's charts: its graph's index, the pixel offsets from
@@ -188,7 +167,7 @@ def test_a_student_reports_a_deviation_picked_on_a_chart_and_supersedes_it(tmp_p
             _click(driver, "ex-report-open")
             wait_for("the form", lambda: _visible(driver, "ex-modal"))
             dropdown(driver, "ex-unit", "mps-pa")
-            _pick_many(driver, "ex-tags", "B101_level")
+            pick_multi(driver, "ex-tags", "B101_level")
             assert not _visible(driver, "ex-impact-wrap")  # the station makes no batch
             _click(driver, "ex-pick")
             wait_for("the picking banner", lambda: _visible(driver, "ex-picking") and not _visible(driver, "ex-modal"))

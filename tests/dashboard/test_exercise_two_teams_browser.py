@@ -16,13 +16,12 @@ Before that, Léa's debrief page shows the refusal; after, her team's axis and h
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from browser_app import Served, dropdown, login, serve, text, wait_for
+from browser_app import Served, dropdown, login, pick_multi, serve, text, wait_for
 from conftest import chromium
 from people import PASSWORDS, TEAM_STUDENTS, People, add_team_students, make_people
 
@@ -54,30 +53,6 @@ def api(served: Served, method: str, path: str, people: People, user: str, body:
         request.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(request, timeout=30) as resp:
         return json.loads(resp.read() or b"null")
-
-
-def pick_multi(driver: Any, dropdown_id: str, value: str) -> None:
-    """Tick ``value`` in a Dash 4 multi-value dropdown, then close it."""
-    from selenium.webdriver.common.by import By
-
-    button = wait_for(f"#{dropdown_id}", lambda: driver.find_element(By.ID, dropdown_id))
-
-    def pick() -> bool:
-        if button.get_attribute("aria-expanded") != "true":
-            button.click()
-        listbox = driver.find_elements(By.ID, button.get_attribute("aria-controls") or "")
-        found = (
-            listbox[0].find_elements(By.CSS_SELECTOR, f'[role=option]:has(input[value="{value}"])') if listbox else []
-        )
-        if not found:
-            return False
-        found[0].click()
-        return True
-
-    wait_for(f"{value!r} in #{dropdown_id}", pick)
-    if button.get_attribute("aria-expanded") == "true":
-        button.click()
-    wait_for(f"#{dropdown_id} closed", lambda: button.get_attribute("aria-expanded") != "true", 5)
 
 
 def file_report(driver: Any, served: Served, user: str, cause: str, start: str) -> str:
