@@ -236,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     from gmp_twin import reset_cli
 
     reset_cli.register(sub)
+    from gmp_twin import doe_cli, golden_cli, shadow_cli
+
+    golden_cli.register(sub)
+    doe_cli.register(sub)
+    shadow_cli.register(sub)
     return parser
 
 
