@@ -155,13 +155,19 @@ class MonitoringService:
         self.last_error: str | None = None
 
     # -- running -----------------------------------------------------------------------------
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll every ``poll_s`` until ``stop``; the outbox is written meanwhile and flushed at the end."""
+    async def run(self, stop: asyncio.Event, phase_s: float = 0.0) -> None:
+        """Poll every ``poll_s`` until ``stop``; the outbox is written meanwhile and flushed at the end.
+
+        ``phase_s`` delays the first poll (services sharing one loop then poll in turn).
+        """
         log.info("monitoring: %d detector(s), %d OEE machine(s)", len(self.detectors), len(self.oee))
         writer_stop = asyncio.Event()
         try:
             async with asyncio.TaskGroup() as tg:
                 writer = tg.create_task(self.outbox.run_writer(self.historian, writer_stop))
+                if phase_s > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), phase_s)
                 while not stop.is_set():
                     await self.poll_once()
                     with contextlib.suppress(TimeoutError):

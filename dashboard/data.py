@@ -1,8 +1,19 @@
 """Historian access for Dash callbacks.
 
 Dash callbacks run in worker threads (Flask behind a2wsgi) while the historian client
-belongs to the server's event loop; queries are submitted to that loop and awaited with
-a timeout, so a slow historian shows a message instead of hanging the page.
+belongs to an event loop; queries are submitted to that loop and awaited with a timeout,
+so a slow historian shows a message instead of hanging the page.
+
+Two loops may be involved:
+
+- :attr:`HistorianGateway.loop` runs the gateway's historian. In ``gmp-twin run`` it is the
+  HTTP server's loop, in a thread of its own, with a historian client of its own
+  (:mod:`gmp_twin.http_front`): a page's reads then never wait for the plant's loop, which
+  steps the units, serves OPC UA and runs the bridges (with twelve team plants, each hop
+  onto that loop waited behind their ticks; see ``python -m bench classroom``).
+- :attr:`HistorianGateway.plant_loop` is the loop of the process's services (the twin's
+  controls, the main historian client): coroutines that use them run there
+  (:meth:`HistorianGateway.on_plant`).
 """
 
 from __future__ import annotations
@@ -17,20 +28,47 @@ T = TypeVar("T")
 
 
 class HistorianGateway:
-    """Synchronous facade over an async historian living on ``loop``."""
+    """Synchronous facade over an async historian living on ``loop``.
 
-    def __init__(self, historian: Historian, loop: asyncio.AbstractEventLoop, timeout_s: float = 5.0) -> None:
+    Parameters
+    ----------
+    historian : Historian
+        The client the pages read (it belongs to ``loop``).
+    loop : asyncio.AbstractEventLoop
+        The loop that runs ``historian``.
+    timeout_s : float
+        How long a page waits for one query.
+    plant_loop : asyncio.AbstractEventLoop, optional
+        The loop of the process's services (default: ``loop``).
+    """
+
+    def __init__(
+        self,
+        historian: Historian,
+        loop: asyncio.AbstractEventLoop,
+        timeout_s: float = 5.0,
+        plant_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.historian = historian
         self.loop = loop
         self.timeout_s = timeout_s
+        self.plant_loop = plant_loop if plant_loop is not None else loop
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=self.timeout_s)
 
-    def latest(self, site: str, unit: str) -> dict[str, Sample]:
+    def on_plant(self, coro: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
+        """Run ``coro`` (which uses the process's services) on their loop and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self.plant_loop).result(timeout=timeout_s)
+
+    def latest(self, site: str | None, unit: str | None) -> dict[str, Sample]:
         """Latest sample per tag name of one unit."""
         result: dict[SeriesKey, Sample] = self._call(self.historian.latest(site=site, unit=unit))
         return {key.tag: sample for key, sample in result.items()}
+
+    def latest_all(self) -> dict[SeriesKey, Sample]:
+        """Latest sample of every series (every team of a classroom in one query)."""
+        return self._call(self.historian.latest())
 
     def range(
         self, site: str, unit: str, tags: Sequence[str], start_ns: int, stop_ns: int, max_points: int

@@ -142,9 +142,10 @@ async def run_classroom(settings: Settings, stop: asyncio.Event, teams: list[Tea
                 )
                 freeze_startup_heap()  # twelve address spaces: full GC passes held the loop for seconds
                 async with asyncio.TaskGroup() as tg:
-                    for runtime, monitoring in loops:
-                        tg.create_task(runtime.run(stop))
-                        tg.create_task(monitoring.run(stop))
+                    # Staggered: the plants tick, and their detectors poll, one after another.
+                    for k, (runtime, monitoring) in enumerate(loops):
+                        tg.create_task(runtime.run(stop, phase_s=k * runtime.publish_period_s / len(loops)))
+                        tg.create_task(monitoring.run(stop, phase_s=k * monitoring.poll_s / len(loops)))
                     tg.create_task(
                         run_bridges(
                             root.tagmaps,

@@ -17,19 +17,13 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import uvicorn
-from a2wsgi import WSGIMiddleware
 
 from analytics.detectors import DetectorsFile, load_detectors
 from analytics.monitoring import MonitoringService
 from config_schema.tagmap import TagMap, TagMapSecurity, load_tagmap
 from dashboard.api.app import create_api
-from dashboard.app import create_dash
-from dashboard.context import DashContext
-from dashboard.data import HistorianGateway
 from dashboard.services import HealthProvider, Services
+from gmp_twin import http_front
 from gmp_twin.heap import freeze_startup_heap
 from gmp_twin.identity import Identity, make_gate, open_identity, session_secret
 from gmp_twin.run_lock import hold_run_lock
@@ -325,14 +319,6 @@ def monitoring_service(
 
 
 # -- dashboard + API ----------------------------------------------------------------------
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the process-wide stop event rules."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def bind_http(settings: Settings) -> socket.socket:
     """Bind the HTTP port now, so a busy port fails before anything else starts."""
     sock = socket.socket(socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET, socket.SOCK_STREAM)
@@ -368,31 +354,11 @@ async def run_http(
 
 
 async def serve_http(settings: Settings, services: Services, stop: asyncio.Event, sock: socket.socket) -> None:
-    """The HTTP server of :func:`run_http` (``services`` complete: no monitoring started here)."""
-    api = create_api(services)
-    gateway = HistorianGateway(services.historian, asyncio.get_running_loop())
-    ctx = DashContext(
-        services,
-        gateway,
-        zone=ZoneInfo(settings.timezone),
-        default_lang=settings.lang,
-    )
-    dash_app = create_dash(ctx)
-    api.mount("/", WSGIMiddleware(dash_app.server))  # type: ignore[arg-type]
-    config = uvicorn.Config(
-        api, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on", access_log=False
-    )
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    log.info("dashboard and API on http://%s:%d", settings.http_host, settings.http_port)
-    stop_wait = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({task, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        stop_wait.cancel()
-        task.result()  # a failed bind raises here
-        raise RuntimeError(f"HTTP server on port {settings.http_port} stopped unexpectedly")
-    server.should_exit = True
-    await task
+    """The HTTP server of :func:`run_http` (``services`` complete: no monitoring started here).
+
+    It runs on a thread of its own; the API's routes run on this loop (:mod:`gmp_twin.http_front`).
+    """
+    await http_front.serve_http(settings, services, create_api(services), stop, sock)
 
 
 # -- all in one ---------------------------------------------------------------------------

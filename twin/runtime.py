@@ -264,8 +264,12 @@ class TwinRuntime:
                 for publisher in self.publishers:
                     await publisher(name, group, time_ns)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Pace the simulation against the wall clock until ``stop`` is set."""
+    async def run(self, stop: asyncio.Event, phase_s: float = 0.0) -> None:
+        """Pace the simulation against the wall clock until ``stop`` is set.
+
+        ``phase_s`` delays the first period: plants sharing one loop (a classroom's team
+        plants) then tick one after another instead of all at once.
+        """
         # Rebase the epoch so that, in real time, timestamps start at the wall time of the
         # first step rather than when the plant was built (set-up takes seconds), or after
         # the newest stored point when an earlier accelerated run left data ahead of the wall.
@@ -280,7 +284,7 @@ class TwinRuntime:
                 (start - time.time_ns()) / 1e9,
             )
         await self.publish()
-        next_wall = time.monotonic()
+        next_wall = time.monotonic() + phase_s
         sim_debt = 0.0
         while not stop.is_set():
             next_wall += self.publish_period_s

@@ -14,7 +14,6 @@ signature, made as the instructor console makes it (:func:`dashboard.pages.instr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -46,9 +45,7 @@ REFUSALS = (PermissionError, LoginRefused, AuditUnavailable)
 
 def latest(ctx: DashContext) -> classroom_state.Latest:
     """Every team's latest values in one historian query (the team plants share the historian)."""
-    gateway = ctx.gateway
-    future = asyncio.run_coroutine_threadsafe(gateway.historian.latest(), gateway.loop)
-    return classroom_state.latest_by_unit(future.result(timeout=gateway.timeout_s))
+    return classroom_state.latest_by_unit(ctx.gateway.latest_all())
 
 
 def page_body(room: Classroom, lang: str, local_console: bool = False) -> list[Any]:

@@ -12,7 +12,6 @@ the same rule.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any, TypeVar
@@ -79,7 +78,7 @@ def register(app: Dash, ctx: DashContext) -> None:
     """Register the debrief page and its two callbacks (the exercise list; the chosen exercise)."""
 
     def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, ctx.gateway.loop).result(timeout=30)
+        return ctx.gateway.on_plant(coro)
 
     def layout(lang: str | None = None, run: str | None = None, team: str | None = None, **_: Any) -> html.Div:
         lang = ctx.lang(lang)

@@ -7,7 +7,6 @@ users file. The rule is applied in the callback on the server
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -88,8 +87,7 @@ def register(app: Dash, ctx: DashContext) -> None:
     def show(user: str | None, _n: int | None, lang: str) -> tuple[Any, ...]:
         principal = current_principal()
         try:
-            future = asyncio.run_coroutine_threadsafe(history_for(ctx.root, principal, user), ctx.gateway.loop)
-            rows = future.result(timeout=30)
+            rows = ctx.gateway.on_plant(history_for(ctx.root, principal, user))
         except DebriefRefused as exc:
             return [], exc.text(lang), False
         total = sum(r["own_points"] for r in rows)
