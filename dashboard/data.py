@@ -61,9 +61,9 @@ class HistorianGateway:
         """Run ``coro`` (which uses the process's services) on their loop and wait for it."""
         return asyncio.run_coroutine_threadsafe(coro, self.plant_loop).result(timeout=timeout_s)
 
-    def latest(self, site: str | None, unit: str | None) -> dict[str, Sample]:
-        """Latest sample per tag name of one unit."""
-        result: dict[SeriesKey, Sample] = self._call(self.historian.latest(site=site, unit=unit))
+    def latest(self, site: str | None, unit: str | None, source: str | None = None) -> dict[str, Sample]:
+        """Latest sample per tag name of one unit (of one ``source`` when given)."""
+        result: dict[SeriesKey, Sample] = self._call(self.historian.latest(site=site, unit=unit, source=source))
         return {key.tag: sample for key, sample in result.items()}
 
     def latest_all(self) -> dict[SeriesKey, Sample]:
@@ -71,8 +71,17 @@ class HistorianGateway:
         return self._call(self.historian.latest())
 
     def range(
-        self, site: str, unit: str, tags: Sequence[str], start_ns: int, stop_ns: int, max_points: int
+        self,
+        site: str,
+        unit: str,
+        tags: Sequence[str],
+        start_ns: int,
+        stop_ns: int,
+        max_points: int,
+        source: str | None = None,
     ) -> RangeResult:
         return self._call(
-            self.historian.query_range(unit, list(tags), start_ns, stop_ns, max_points=max_points, site=site)
+            self.historian.query_range(
+                unit, list(tags), start_ns, stop_ns, max_points=max_points, site=site, source=source
+            )
         )

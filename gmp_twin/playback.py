@@ -249,7 +249,9 @@ class _NoHistorian(Historian):
     async def ping(self) -> bool:  # pragma: no cover
         return False
 
-    async def latest(self, site: str | None = None, unit: str | None = None) -> Any:  # pragma: no cover
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> Any:  # pragma: no cover
         return {}
 
     async def _query_range(self, query: Any) -> Any:  # pragma: no cover

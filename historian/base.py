@@ -148,8 +148,10 @@ class Historian(abc.ABC):
         """True when the backend answers."""
 
     @abc.abstractmethod
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
-        """Latest ``process`` sample of every series (optionally filtered)."""
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> dict[SeriesKey, Sample]:
+        """Latest ``process`` sample of every series (optionally filtered by site, unit, source)."""
 
     async def query_range(
         self,
@@ -159,24 +161,38 @@ class Historian(abc.ABC):
         stop_ns: int,
         max_points: int = 1000,
         site: str | None = None,
+        source: str | None = None,
     ) -> RangeResult:
         """``process`` values of ``tags`` in ``[start_ns, stop_ns)``.
 
         When a series has more than ``max_points`` raw samples in the range, it is
         downsampled server-side into ``max_points`` equal time buckets (mean value,
         max status, bucket start time), so the dashboard never receives more.
+
+        ``source`` (``"sim"``, ``"plc"``...) reads that source's series only. Without it,
+        the series of every source of a tag are read as one: where a twin runs in shadow
+        beside a real kit (both sources in one unit), give it, or their samples merge.
         """
-        query = RangeQuery.of(unit, tags, start_ns, stop_ns, max_points, site)
+        query = RangeQuery.of(unit, tags, start_ns, stop_ns, max_points, site, source)
         if query is None:
             return RangeResult()
         return RangeResult(await self._query_range(query))
 
-    async def raw_range(self, unit: str, tag: str, start_ns: int, stop_ns: int, site: str | None = None) -> RawSeries:
+    async def raw_range(
+        self,
+        unit: str,
+        tag: str,
+        start_ns: int,
+        stop_ns: int,
+        site: str | None = None,
+        source: str | None = None,
+    ) -> RawSeries:
         """Every ``process`` sample of one tag in ``[start_ns, stop_ns)``, not downsampled (exports).
 
-        Backends may answer faster than this default (one full-resolution range query).
+        ``site`` and ``source`` filter as in :meth:`query_range`. Backends may answer faster
+        than this default (one full-resolution range query).
         """
-        query = RangeQuery.of(unit, [tag], start_ns, stop_ns, _RAW, site)
+        query = RangeQuery.of(unit, [tag], start_ns, stop_ns, _RAW, site, source)
         samples = [] if query is None else (await self._query_range(query)).get(tag, [])
         return RawSeries.of(samples)
 

@@ -186,12 +186,14 @@ class InfluxDB1Historian(InfluxHistorian[httpx.AsyncClient]):
             return False
         return resp.status_code == 204
 
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
-        conditions = []
-        if site is not None:
-            conditions.append(f'"site" = {quote_string(site)}')
-        if unit is not None:
-            conditions.append(f'"unit" = {quote_string(unit)}')
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> dict[SeriesKey, Sample]:
+        conditions = [
+            f"{quote_ident(column)} = {quote_string(wanted)}"
+            for column, wanted in (("site", site), ("unit", unit), ("source", source))
+            if wanted is not None
+        ]
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         # last() with a second, plain field returns that row's status and its real time.
         series = await self._query(
@@ -215,6 +217,8 @@ class InfluxDB1Historian(InfluxHistorian[httpx.AsyncClient]):
             )
             if query.site is not None:
                 text += f' AND "site" = {quote_string(query.site)}'
+            if query.source is not None:
+                text += f' AND "source" = {quote_string(query.source)}'
             return text
 
         counts = {

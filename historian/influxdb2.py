@@ -173,12 +173,13 @@ class InfluxDB2Historian(InfluxHistorian[Any]):
         stop_arg = f", stop: {stop}" if stop is not None else ""
         return f"from(bucket: {flux_string(self.bucket)})\n  |> range(start: {start}{stop_arg})\n"
 
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> dict[SeriesKey, Sample]:
         cond = 'r._measurement == "process" and (r._field == "value" or r._field == "status")'
-        if site is not None:
-            cond += f" and r.site == {flux_string(site)}"
-        if unit is not None:
-            cond += f" and r.unit == {flux_string(unit)}"
+        for column, wanted in (("site", site), ("unit", unit), ("source", source)):
+            if wanted is not None:
+                cond += f" and r[{flux_string(column)}] == {flux_string(wanted)}"
         # range(start: 0): the latest sample of every series, however old; last() is pushed
         # down to storage so this does not read the history.
         flux = self._from("0") + f"  |> filter(fn: (r) => {cond})\n  |> last()\n" + _NS
@@ -203,6 +204,8 @@ class InfluxDB2Historian(InfluxHistorian[Any]):
             )
             if query.site is not None:
                 cond += f" and r.site == {flux_string(query.site)}"
+            if query.source is not None:
+                cond += f" and r.source == {flux_string(query.source)}"
             return (
                 self._from(flux_time(start), flux_time(query.stop)) + f"  |> filter(fn: (r) => {cond} and ({fields}))\n"
             )

@@ -51,11 +51,21 @@ class HistorianProxy(Historian):
     async def ping(self) -> bool:
         return await self.inner.ping()
 
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
-        return await self.inner.latest(site, unit)
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> dict[SeriesKey, Sample]:
+        return await self.inner.latest(site, unit, source)
 
-    async def raw_range(self, unit: str, tag: str, start_ns: int, stop_ns: int, site: str | None = None) -> RawSeries:
-        return await self.inner.raw_range(unit, tag, start_ns, stop_ns, site)
+    async def raw_range(
+        self,
+        unit: str,
+        tag: str,
+        start_ns: int,
+        stop_ns: int,
+        site: str | None = None,
+        source: str | None = None,
+    ) -> RawSeries:
+        return await self.inner.raw_range(unit, tag, start_ns, stop_ns, site, source)
 
     async def raw_ranges(
         self, series: Sequence[tuple[str, str, str | None]], start_ns: int, stop_ns: int
@@ -65,7 +75,7 @@ class HistorianProxy(Historian):
 
     async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
         q = query
-        result = await self.inner.query_range(q.unit, q.tags, q.start, q.stop, q.max_points, q.site)
+        result = await self.inner.query_range(q.unit, q.tags, q.start, q.stop, q.max_points, q.site, q.source)
         return result.series
 
     async def _events(self, query: EventQuery) -> list[Point]:

@@ -19,9 +19,13 @@ class RangeQuery:
 
     ``tags`` are unique, in the order asked; ``width`` is the bucket size in ns: equal
     buckets from ``start``, rounded up so that there are at most ``max_points`` of them.
+    ``site`` and ``source`` (``sim``, ``plc``...) filter on those tags when given; without
+    ``source``, the series of every source of a tag are read as one (their samples merge).
 
     >>> RangeQuery.of("TK1", ["a", "b", "a"], 0, 1000, 3)
-    RangeQuery(unit='TK1', tags=['a', 'b'], start=0, stop=1000, max_points=3, width=334, site=None)
+    RangeQuery(unit='TK1', tags=['a', 'b'], start=0, stop=1000, max_points=3, width=334, site=None, source=None)
+    >>> RangeQuery.of("TK1", ["a"], 0, 10, 5, source="plc").source
+    'plc'
     >>> RangeQuery.of("TK1", [], 0, 1000, 3) is None, RangeQuery.of("TK1", ["a"], 5, 5, 3) is None
     (True, True)
     """
@@ -33,17 +37,25 @@ class RangeQuery:
     max_points: int
     width: int
     site: str | None = None
+    source: str | None = None
 
     @classmethod
     def of(
-        cls, unit: str, tags: Sequence[str], start_ns: int, stop_ns: int, max_points: int, site: str | None = None
+        cls,
+        unit: str,
+        tags: Sequence[str],
+        start_ns: int,
+        stop_ns: int,
+        max_points: int,
+        site: str | None = None,
+        source: str | None = None,
     ) -> RangeQuery | None:
         """None when the query cannot return anything (no tags, empty range, no points)."""
         unique = list(dict.fromkeys(tags))
         if not unique or stop_ns <= start_ns or max_points < 1:
             return None
         start, stop = int(start_ns), int(stop_ns)
-        return cls(unit, unique, start, stop, max_points, max(1, -(-(stop - start) // max_points)), site)
+        return cls(unit, unique, start, stop, max_points, max(1, -(-(stop - start) // max_points)), site, source)
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,9 @@ def _sample(time_ns: int, value: float | None, status: int | None) -> Sample:
     return Sample(time_ns, math.nan if value is None else float(value), int(status or 0))
 
 
-def _raw(conn: sqlite3.Connection, unit: str, tag: str, start: int, stop: int, site: str | None) -> RawSeries:
+def _raw(
+    conn: sqlite3.Connection, unit: str, tag: str, start: int, stop: int, site: str | None, source: str | None = None
+) -> RawSeries:
     # A NULL value (bad quality) becomes +inf in SQL (9e999 overflows) and NaN below, so the
     # rows convert to a typed numpy array in one C loop; stored values are always finite
     # (non-finite ones are written as NULL). No second SQLite library (e.g. ADBC's) may
@@ -230,6 +232,9 @@ def _raw(conn: sqlite3.Connection, unit: str, tag: str, start: int, stop: int, s
     if site is not None:
         sql += " AND site = ?"
         args.append(site)
+    if source is not None:
+        sql += " AND source = ?"
+        args.append(source)
     rows = np.array(conn.execute(sql + " ORDER BY time_ns", args).fetchall(), dtype=_RAW_ROW)
     values = rows["value"]
     values[np.isinf(values)] = np.nan
@@ -310,16 +315,16 @@ class SqliteHistorian(Historian):
             return False
         return True
 
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> dict[SeriesKey, Sample]:
         _, reader = self._threads()
         sql = "SELECT site, unit, tag, source, time_ns, value, status FROM process_latest"
         where, args = [], []
-        if site is not None:
-            where.append("site = ?")
-            args.append(site)
-        if unit is not None:
-            where.append("unit = ?")
-            args.append(unit)
+        for column, wanted in (("site", site), ("unit", unit), ("source", source)):
+            if wanted is not None:
+                where.append(f"{column} = ?")
+                args.append(wanted)
         if where:
             sql += " WHERE " + " AND ".join(where)
 
@@ -331,7 +336,7 @@ class SqliteHistorian(Historian):
 
     async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
         _, reader = self._threads()
-        unit, site, max_points = query.unit, query.site, query.max_points
+        unit, site, source, max_points = query.unit, query.site, query.source, query.max_points
         tags, start, stop, width = query.tags, query.start, query.stop, query.width
 
         def clause(names: Sequence[str]) -> tuple[str, list[Any]]:
@@ -340,6 +345,9 @@ class SqliteHistorian(Historian):
             if site is not None:
                 where += " AND site = ?"
                 args.append(site)
+            if source is not None:
+                where += " AND source = ?"
+                args.append(source)
             return where, args
 
         def run(conn: sqlite3.Connection) -> dict[str, list[Sample]]:
@@ -365,12 +373,20 @@ class SqliteHistorian(Historian):
 
         return await reader.call(run)
 
-    async def raw_range(self, unit: str, tag: str, start_ns: int, stop_ns: int, site: str | None = None) -> RawSeries:
+    async def raw_range(
+        self,
+        unit: str,
+        tag: str,
+        start_ns: int,
+        stop_ns: int,
+        site: str | None = None,
+        source: str | None = None,
+    ) -> RawSeries:
         """Every sample of one tag as columns, converted in bulk (no Sample object per row)."""
         _, reader = self._threads()
         if stop_ns <= start_ns:
             return RawSeries.of([])
-        return await reader.call(_raw, unit, tag, int(start_ns), int(stop_ns), site)
+        return await reader.call(_raw, unit, tag, int(start_ns), int(stop_ns), site, source)
 
     async def raw_ranges(
         self, series: Sequence[tuple[str, str, str | None]], start_ns: int, stop_ns: int

@@ -14,10 +14,12 @@ T0 = 1_700_000_000_000_000_000  # 2023-11-14, ns
 SEC = 1_000_000_000
 
 
-def process(unit: str, tag: str, t: int, value: float, status: int = 0, site: str = "pilot") -> Point:
+def process(
+    unit: str, tag: str, t: int, value: float, status: int = 0, site: str = "pilot", source: str = "sim"
+) -> Point:
     return Point(
         "process",
-        {"site": site, "unit": unit, "tag": tag, "source": "sim"},
+        {"site": site, "unit": unit, "tag": tag, "source": source},
         {"value": value, "status": status},
         t,
     )
@@ -151,5 +153,51 @@ async def check_raw_range(h: Historian) -> None:
     assert len(await h.raw_range("R1", "FT1", T0, T0 + 10 * SEC, site="elsewhere")) == 0
 
 
+async def check_source_filter(h: Historian) -> None:
+    """A twin in shadow beside a kit: one tag, two sources; ``source=`` reads each alone.
+
+    The plant (``plc``) reads 10 + i, the twin (``sim``) 20 + i, every second, the twin's
+    stamps half a second later; a third source exists only for another tag.
+    """
+    plc = [process("S1", "LT1", T0 + i * SEC, 10.0 + i, status=1, source="plc") for i in range(40)]
+    sim = [process("S1", "LT1", T0 + i * SEC + SEC // 2, 20.0 + i, source="sim") for i in range(40)]
+    other = [process("S1", "FT1", T0, 5.0, source="lab")]
+    await h.write([*plc, *sim, *other])
+
+    for source, first, offset in (("plc", 10.0, 0), ("sim", 20.0, SEC // 2)):
+        got = (await h.query_range("S1", ["LT1", "FT1"], T0, T0 + 40 * SEC, source=source)).series
+        assert set(got) == {"LT1"}, source
+        assert [s.time_ns for s in got["LT1"]] == [T0 + i * SEC + offset for i in range(40)], source
+        assert [s.value for s in got["LT1"]] == [first + i for i in range(40)], source
+        # Downsampled (4 buckets of 10 s): each source's mean, never the two merged.
+        buckets = (await h.query_range("S1", ["LT1"], T0, T0 + 40 * SEC, max_points=4, source=source)).series
+        assert [s.value for s in buckets["LT1"]] == [first + 4.5 + 10 * k for k in range(4)], source
+        raw = await h.raw_range("S1", "LT1", T0, T0 + 40 * SEC, source=source)
+        assert raw.value.tolist() == [first + i for i in range(40)], source
+    both = (await h.query_range("S1", ["LT1"], T0, T0 + 40 * SEC, max_points=1000)).series["LT1"]
+    assert len(both) == 80  # no source: every source's samples, as before
+    assert (await h.query_range("S1", ["LT1"], T0, T0 + 40 * SEC, source="nope")).series == {}
+    assert (await h.query_range("S1", ["FT1"], T0, T0 + SEC, site="pilot", source="lab")).series["FT1"][0].value == 5
+
+    assert set(await h.latest(unit="S1")) == {
+        SeriesKey("pilot", "S1", "LT1", "plc"),
+        SeriesKey("pilot", "S1", "LT1", "sim"),
+        SeriesKey("pilot", "S1", "FT1", "lab"),
+    }
+    latest = await h.latest(unit="S1", source="plc")
+    assert latest == {SeriesKey("pilot", "S1", "LT1", "plc"): latest[SeriesKey("pilot", "S1", "LT1", "plc")]}
+    assert latest[SeriesKey("pilot", "S1", "LT1", "plc")].value == 49.0
+    assert [s.value for s in (await h.latest(site="pilot", unit="S1", source="sim")).values()] == [59.0]
+    assert await h.latest(source="nope") == {}
+
+
 #: Every check above; each backend's tests run them all on a fresh historian.
-CONTRACT = [check_roundtrip, check_downsampling, check_idempotent, check_events, check_odd_names, check_raw_range]
+CONTRACT = [
+    check_roundtrip,
+    check_downsampling,
+    check_idempotent,
+    check_events,
+    check_odd_names,
+    check_raw_range,
+    check_source_filter,
+]

@@ -125,3 +125,39 @@ async def test_write_path_against_a_stub_server(monkeypatch: pytest.MonkeyPatch)
     assert [text.count("\n") + 1 for _, text in bodies] == [400, 400, 200]
     assert bodies[0][0] == {"org": "o", "bucket": "b", "precision": "ns"}
     assert bodies[2][1].splitlines()[-1] == "process,unit=u value=999.0 999"
+
+
+async def test_source_filter_reaches_the_flux_queries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``source=`` is a Flux filter on the ``source`` tag of every process query sent.
+
+    Runs without a server: a stub answers ``/api/v2/query`` with no tables and keeps the Flux
+    each query sent (the shared contract checks the results against a real 2.x server when one
+    is configured, see the module docstring).
+    """
+    from aiohttp import web
+
+    sent: list[str] = []
+
+    async def query(request: web.Request) -> web.Response:
+        sent.append((await request.json())["query"])
+        return web.Response(text="", content_type="text/csv")
+
+    app = web.Application()
+    app.router.add_post("/api/v2/query", query)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    monkeypatch.setenv("GMP_TWIN_INFLUXDB_TOKEN", "t0ken")
+    try:
+        async with open_historian(f"influxdb2://127.0.0.1:{port}?org=o&bucket=b") as h:
+            assert await h.latest(unit="u", source="plc") == {}
+            assert (await h.query_range("u", ["T"], 0, 10**9, source="plc")).series == {}
+            assert await h.latest(unit="u") == {}
+            assert (await h.query_range("u", ["T"], 0, 10**9)).series == {}
+    finally:
+        await runner.cleanup()
+    assert len(sent) == 4
+    assert 'r["source"] == "plc"' in sent[0] and 'r["unit"] == "u"' in sent[0]
+    assert 'r.source == "plc"' in sent[1]
+    assert all("source" not in flux for flux in sent[2:])

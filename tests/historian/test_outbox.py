@@ -44,7 +44,9 @@ class Sink(Historian):
     async def ping(self) -> bool:
         return True
 
-    async def latest(self, site: str | None = None, unit: str | None = None) -> dict[SeriesKey, Sample]:
+    async def latest(
+        self, site: str | None = None, unit: str | None = None, source: str | None = None
+    ) -> dict[SeriesKey, Sample]:
         return {}
 
     async def _query_range(self, query: RangeQuery) -> dict[str, list[Sample]]:
