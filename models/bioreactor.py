@@ -76,6 +76,9 @@ PID loops (:class:`models.pid.Pid`): ``temperature`` (split-range jacket, −100
 agitator speed setpoint; the drive ramps at ``agitation_ramp_rpm_s``). The glucose feed
 follows a :class:`FeedRecipe` (``feed_mode = 1``) or a manual rate (``feed_mode = 0``).
 Aeration and head pressure are setpoints of their (ideal) flow and pressure controllers.
+The loops regulate on what their probes show (:attr:`Bioreactor.feedback`): a pH probe
+drifting up makes the loop add less base, so the real pH falls while the reading stays on
+its setpoint; base addition and growth tell the story. A failed probe holds its loop's output.
 
 PAT
 ---
@@ -648,9 +651,10 @@ class Bioreactor(FaultHookDefaults):
 
     Notes
     -----
-    The controllers see true (noise-free) values; sensor noise is the runtime's job
-    (``TagSpec.noise_sd``). The PAT predictions carry their own error (from the spectral
-    noise and the calibration), so their ``noise_sd`` is 0.
+    The controllers see the probes' values through ``feedback`` (a sensor fault moves the
+    process), without the sensor noise, which is the runtime's job (``TagSpec.noise_sd``).
+    The PAT predictions carry their own error (from the spectral noise and the calibration),
+    so their ``noise_sd`` is 0.
 
     Examples
     --------
@@ -699,7 +703,8 @@ class Bioreactor(FaultHookDefaults):
 
     def __init__(self, params: BioreactorParams | None = None) -> None:
         p = params if params is not None else BioreactorParams()
-        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
+        # The loops regulate on what the probes show: a drifting pH probe moves the real pH.
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback=dict.fromkeys(LOOPS, False))
         self._set_params(p)
         self._t = 0.0
         v0 = p.initial_volume_l
@@ -825,7 +830,7 @@ class Bioreactor(FaultHookDefaults):
     def step(self, dt_s: float) -> None:
         """Advance process, controllers, feed and analyser by ``dt_s`` simulated seconds.
 
-        1. The controllers act once, on the true values at the start of the step. 2. The
+        1. The controllers act once, on the measured values at the start of the step. 2. The
         actuators are held over the step: feed (the recipe's mean, :meth:`_feed_command`, or
         the manual rate), base pump, agitator ramp; so are the mass transfer, jacket, flows
         and kinetic coefficients computed from them. 3. RK4 integrates the balances
@@ -844,13 +849,19 @@ class Bioreactor(FaultHookDefaults):
         # One call for all of them (cheaper than six look-ups); read() derives kLa, μ and the
         # jacket's heat flow with the same values, held like every other input of the step.
         dist = self._dist_step = self.disturbances.snapshot()
-        # 1. Controllers, once per step, on the (true) measurements at the start of the step;
+        # 1. Controllers, once per step, on the measurements at the start of the step (what the
+        #    probes show: a sensor fault moves the process; None = failed, the output holds);
         #    their outputs reach the process through the actuator hooks (a fault may hold them).
         pids = self.pids
         hook = self.actuators.__call__  # bound once: it is called four times per step
-        u_t = hook("jacket_valve", pids["temperature"].update(temp, dt))
-        u_ph = hook("base_pump", pids["ph"].update(ph, dt))
-        n_sp = hook("agitator", pids["do"].update(do, dt))
+        fb = self.feedback
+        if fb.active:
+            pv_t, pv_ph, pv_do = fb.measure("temperature", temp), fb.measure("ph", ph), fb.measure("do", do)
+        else:  # no sensor fault: no look-ups in the inner loop
+            pv_t, pv_ph, pv_do = temp, ph, do
+        u_t = hook("jacket_valve", pids["temperature"].update(pv_t, dt))
+        u_ph = hook("base_pump", pids["ph"].update(pv_ph, dt))
+        n_sp = hook("agitator", pids["do"].update(pv_do, dt))
         # 2. Actuators held over the step.
         feed_cmd = self._feed_command(dt) if self._feed_auto else self._feed_manual
         feed_l_h = hook("feed_pump", feed_cmd)
@@ -1395,6 +1406,7 @@ class Bioreactor(FaultHookDefaults):
             "leak": [self._leak_tot, self._leak_g],
             "disturbances": self.disturbances.snapshot(),
             "actuators": self.actuators.snapshot(),
+            "feedback": self.feedback.snapshot(),
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -1421,6 +1433,7 @@ class Bioreactor(FaultHookDefaults):
         self.disturbances.restore(snap.get("disturbances"))
         self._dist_step = self.disturbances.snapshot()
         self.actuators.restore(snap.get("actuators"))
+        self.feedback.restore(snap.get("feedback"))
         pos = snap.get("positions") or {}
         self._jv_pos = float(pos.get("jacket_valve", self.pids["temperature"].output))
         self._bp_pos = float(pos.get("base_pump", self.pids["ph"].output))

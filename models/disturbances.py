@@ -180,62 +180,137 @@ class _SensorError:
     gain: float = 1.0
     offset: float = 0.0
     held: float | None = None
+    failed: bool = False
+
+    def apply(self, value: float) -> float:
+        return self.held if self.held is not None else value * self.gain + self.offset
 
 
 class SensorFeedback:
     """What a unit's own control logic reads from the sensors it uses: the true value, unless faulty.
 
-    Most measurements only feed the historian and the students, so a sensor fault changes
-    the reading, not the process. A few feed the unit's logic (the load probe that starts an
-    autoclave's hold, the NIR prediction that ends drying): the unit reads those through this
-    object, so a miscalibrated probe changes what the process does, as on a real plant.
+    Every controller regulates on its measurement, and a sequencer decides on what its probes
+    show, so a unit reads those sensors through this object: a drifting, biased or stuck
+    transmitter moves the real process, as on a plant (a pH probe reading high makes the
+    controller add less base: the real pH falls while the reading stays on its setpoint).
+    Sensors that only feed the historian and the students are not here: a fault there
+    changes the reading, not the process.
+
+    Several faults may act on one sensor at once: each is kept under its own key and they
+    apply in the order they were set, as the fault layer applies them to the published reading
+    (a held value replaces what came before it; a later bias or gain acts on it).
 
     Parameters
     ----------
     tags : Mapping[str, bool]
         Tag -> whether the unit's ``read()`` already returns the value its logic saw (an
         analyser the model simulates itself). For those the fault layer must not add the
-        error a second time to the published reading.
+        error a second time to the published reading; for the others ``read()`` returns the
+        true value and the fault layer adds the error to the reading once.
 
     Examples
     --------
     >>> fb = SensorFeedback({"load_temperature": False})
-    >>> fb("load_temperature", 118.0)
-    118.0
-    >>> fb.set("load_temperature", offset=3.0); fb("load_temperature", 118.0)
-    121.0
+    >>> fb("load_temperature", 118.0), fb.active
+    (118.0, False)
+    >>> fb.set("load_temperature", offset=3.0); fb("load_temperature", 118.0), fb.active
+    (121.0, True)
     >>> fb.set("load_temperature", held=100.0); fb("load_temperature", 118.0)
     100.0
     >>> fb.clear("load_temperature"); fb("load_temperature", 118.0)
     118.0
+
+    Two faults on one sensor (a stuck transmitter, then a bias on top of it), and a failed one
+    that a controller must not trust (``measure`` gives ``None``: the PID holds its output):
+
+    >>> fb.set("load_temperature", held=100.0, key="F1")
+    >>> fb.set("load_temperature", offset=2.0, key="F2"); fb("load_temperature", 118.0)
+    102.0
+    >>> fb.clear("load_temperature", key="F1"); fb("load_temperature", 118.0)
+    120.0
+    >>> fb.set("load_temperature", held=100.0, failed=True, key="F3")
+    >>> fb.measure("load_temperature", 118.0) is None, fb("load_temperature", 118.0)
+    (True, 100.0)
     """
 
     def __init__(self, tags: Mapping[str, bool]) -> None:
         self.tags = dict(tags)
-        self._errors: dict[str, _SensorError] = {}
+        self._errors: dict[str, dict[str, _SensorError]] = {}
+
+    @property
+    def active(self) -> bool:
+        """Whether any sensor the logic reads is faulty (the units skip the look-ups when not)."""
+        return bool(self._errors)
 
     def __call__(self, tag: str, true_value: float) -> float:
-        err = self._errors.get(tag)
-        if err is None:
+        errors = self._errors.get(tag)
+        if errors is None:
             return true_value
-        if err.held is not None:
-            return err.held
-        return true_value * err.gain + err.offset
+        value = true_value
+        for err in errors.values():
+            value = err.apply(value)
+        return value
 
-    def set(self, tag: str, *, gain: float = 1.0, offset: float = 0.0, held: float | None = None) -> None:
+    def failed(self, tag: str) -> bool:
+        """Whether the sensor reports a failure (status Bad): a controller holds its output."""
+        errors = self._errors.get(tag)
+        return errors is not None and any(e.failed for e in errors.values())
+
+    def measure(self, tag: str, true_value: float) -> float | None:
+        """What a controller reads: the sensor's value, or ``None`` while it has failed."""
+        if tag not in self._errors:
+            return true_value
+        return None if self.failed(tag) else self(tag, true_value)
+
+    def set(
+        self,
+        tag: str,
+        *,
+        gain: float = 1.0,
+        offset: float = 0.0,
+        held: float | None = None,
+        failed: bool = False,
+        key: str = "",
+    ) -> None:
+        """Set the error of fault ``key`` on ``tag`` (replacing that fault's previous one)."""
         if tag not in self.tags:
             raise KeyError(f"{tag!r} does not feed the unit's logic; feedback tags: {', '.join(self.tags) or 'none'}")
-        self._errors[tag] = _SensorError(gain, offset, held)
+        errors = self._errors.setdefault(tag, {})
+        err = errors.get(key)
+        if err is None:
+            errors[key] = _SensorError(gain, offset, held, failed)
+        else:  # in place: the fault keeps its place in the order
+            err.gain, err.offset, err.held, err.failed = gain, offset, held, failed
 
-    def clear(self, tag: str | None = None) -> None:
-        for key in [tag] if tag else list(self._errors):
-            self._errors.pop(key, None)
+    def clear(self, tag: str | None = None, *, key: str | None = None) -> None:
+        """Remove the errors of ``tag`` (all tags when ``None``), or only fault ``key``'s."""
+        for name in [tag] if tag else list(self._errors):
+            errors = self._errors.get(name)
+            if errors is None:
+                continue
+            if key is None:
+                errors.clear()
+            else:
+                errors.pop(key, None)
+            if not errors:
+                del self._errors[name]
 
-    def snapshot(self) -> dict[str, dict[str, float | None]]:
-        return {k: {"gain": e.gain, "offset": e.offset, "held": e.held} for k, e in self._errors.items()}
+    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            tag: [{"key": k, "gain": e.gain, "offset": e.offset, "held": e.held, "failed": e.failed}
+                  for k, e in errors.items()]
+            for tag, errors in self._errors.items()
+        }  # fmt: skip
 
-    def restore(self, snap: Mapping[str, Mapping[str, float | None]] | None) -> None:
+    def restore(self, snap: Mapping[str, Any] | None) -> None:
+        """Restore :meth:`snapshot` output (also the older one-error-per-tag form)."""
         self._errors = {}
-        for tag, e in (snap or {}).items():
-            held = e.get("held")
-            self._errors[tag] = _SensorError(float(e["gain"] or 1.0), float(e["offset"] or 0.0), held)
+        for tag, items in (snap or {}).items():
+            for e in [items] if isinstance(items, Mapping) else items:
+                gain, offset, held = e.get("gain"), e.get("offset"), e.get("held")
+                self._errors.setdefault(tag, {})[str(e.get("key", ""))] = _SensorError(
+                    1.0 if gain is None else float(gain),
+                    0.0 if offset is None else float(offset),
+                    None if held is None else float(held),
+                    bool(e.get("failed", False)),
+                )

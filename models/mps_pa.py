@@ -59,7 +59,10 @@ Four PID loops as on the real kit: ``level`` (B101 → P101), ``flow`` (B102 →
 ``pressure`` (B103 → P101) and ``temperature`` (B104 → E104, PID with time-proportioning
 relay output: the output % is the relay's on-fraction of each ``heater_cycle_s`` cycle,
 latched at the cycle start). V106 is a manual actuator (``V106_opening``), which makes it
-the natural disturbance or restriction for the flow and pressure loops.
+the natural disturbance or restriction for the flow and pressure loops. Each loop regulates
+on what its transmitter shows (:attr:`MpsPaStation.feedback`, :data:`FEEDBACK_TAGS`): a B101
+reading 1 cm high makes the level loop hold the real level 1 cm low, with the reading on its
+setpoint; a failed transmitter (dropout) holds its loop's output.
 
 **P101 arbitration.** The level, flow and pressure loops all want P101, so exactly one of
 them *owns* the pump (state tag ``P101_loop``: 0 = level, 1 = flow, 2 = pressure). Only the
@@ -88,6 +91,7 @@ ValueError: level_sp = 40.0 is outside the allowed range [0.0, 25.0] cm
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -101,6 +105,10 @@ MAX_SUBSTEP_S = 0.1
 
 PUMP_LOOPS: tuple[str, ...] = ("level", "flow", "pressure")
 LOOPS: tuple[str, ...] = (*PUMP_LOOPS, "temperature")
+#: The transmitter each loop regulates on (read through ``feedback``: a sensor fault moves the process).
+FEEDBACK_TAGS: dict[str, str] = {
+    "level": "B101_level", "flow": "B102_flow", "pressure": "B103_pressure", "temperature": "B104_temperature",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -283,8 +291,9 @@ class MpsPaStation(FaultHookDefaults):
     The station starts in steady state: tank 102 at the level setpoint with the level loop
     in auto and the pump at the speed that balances the drain, the flow and pressure loops
     in manual (tracking), and the temperature loop in auto heating from ambient towards its
-    setpoint. The controllers see true (noise-free) measurements; sensor noise is the
-    runtime's job (``TagSpec.noise_sd``).
+    setpoint. The controllers see the transmitters' values through ``feedback`` (a sensor
+    fault moves the process, as on the kit), without the sensor noise, which is the runtime's
+    job (``TagSpec.noise_sd``; the real loops filter it).
 
     Examples
     --------
@@ -330,7 +339,9 @@ class MpsPaStation(FaultHookDefaults):
 
     def __init__(self, params: MpsPaParams | None = None) -> None:
         p = params if params is not None else MpsPaParams()
-        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
+        # The four loops regulate on what B101-B104 show: a faulty transmitter moves the process.
+        feedback = dict.fromkeys(FEEDBACK_TAGS.values(), False)
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback=feedback)
         self._set_params(p)
         self._t = 0.0
         self._v_low = p.initial_lower_volume_l / 1000.0
@@ -491,12 +502,18 @@ class MpsPaStation(FaultHookDefaults):
         if not (dt > 0.0 and math.isfinite(dt)):
             raise ValueError(f"dt_s must be a positive finite number of seconds, got {dt_s!r}")
         p = self._params
-        # 1. Controllers, once per step, on the measurements at the start of the step.
-        pvs = {
+        # 1. Controllers, once per step, on the measurements at the start of the step: what
+        #    the transmitters show (a sensor fault there moves the process; None = failed).
+        true_pvs = {
             "level": 100.0 * self._v_up / p.upper_tank_area_m2,
             "flow": self._q_pump * 60000.0,
             "pressure": self._pressure / 100.0,
+            "temperature": self._t_low,
         }
+        fb = self.feedback
+        pvs: Mapping[str, float | None] = true_pvs
+        if fb.active:
+            pvs = {loop: fb.measure(FEEDBACK_TAGS[loop], v) for loop, v in true_pvs.items()}
         dist = self.disturbances
         if (dist["pump_wear"], dist["leak"]) != self._dist_key:
             self._apply_disturbances()
@@ -509,7 +526,7 @@ class MpsPaStation(FaultHookDefaults):
                 lo, hi = pid.tuning.out_min, pid.tuning.out_max
                 pid.set_output(min(max(pump_pct, lo), hi))
                 pid.update(pvs[loop], dt)
-        duty = hook("E104", pids["temperature"].update(self._t_low, dt)) / 100.0
+        duty = hook("E104", pids["temperature"].update(pvs["temperature"], dt)) / 100.0
         # 2. Heater: interlock on B113, time-proportioning relay -> average power.
         interlocked = self._v_low < p.b113_min_switch_m * p.lower_tank_area_m2
         on_fraction = self._heater_on_fraction(dt, duty)
@@ -794,6 +811,7 @@ class MpsPaStation(FaultHookDefaults):
             "pids": {loop: pid.snapshot() for loop, pid in self.pids.items()},
             "disturbances": self.disturbances.snapshot(),
             "actuators": self.actuators.snapshot(),
+            "feedback": self.feedback.snapshot(),
         }
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -803,6 +821,7 @@ class MpsPaStation(FaultHookDefaults):
         # Older snapshots have no faults: nominal disturbances, free actuators.
         self.disturbances.restore(snap.get("disturbances"))
         self.actuators.restore(snap.get("actuators"))
+        self.feedback.restore(snap.get("feedback"))
         self._set_params(MpsPaParams.from_dict(snap["params"]))
         self._t = float(snap["t_s"])
         x = [float(v) for v in snap["x"]]
@@ -831,4 +850,4 @@ class MpsPaStation(FaultHookDefaults):
         )
 
 
-__all__ = ["LOOPS", "MAX_SUBSTEP_S", "PUMP_LOOPS", "MpsPaParams", "MpsPaStation"]
+__all__ = ["FEEDBACK_TAGS", "LOOPS", "MAX_SUBSTEP_S", "PUMP_LOOPS", "MpsPaParams", "MpsPaStation"]

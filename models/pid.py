@@ -174,10 +174,28 @@ class Pid:
         self._output = value
 
     # -- the algorithm ---------------------------------------------------------------------
-    def update(self, pv: float, dt: float) -> float:
-        """Advance the controller by ``dt`` seconds with measurement ``pv``; return the output."""
+    def update(self, pv: float | None, dt: float) -> float:
+        """Advance the controller by ``dt`` seconds with measurement ``pv``; return the output.
+
+        ``pv`` is what the transmitter shows (a unit reads it through its
+        :class:`~models.disturbances.SensorFeedback`). ``None`` is a failed transmitter (status
+        Bad): the output is held where it is, as a PLC's PID block does on a bad PV, and the
+        loop resumes bumplessly from there when the measurement comes back.
+
+        Examples
+        --------
+        >>> pid = Pid(PidTuning(kp=2.0, ki=0.5), setpoint=10.0)
+        >>> pid.update(8.0, dt=1.0), pid.update(None, dt=1.0), pid.update(None, dt=1.0)
+        (5.0, 5.0, 5.0)
+        >>> pid.update(8.0, dt=1.0)  # P 4 plus the integral (1), plus this step's 1
+        6.0
+        """
         if not dt > 0.0:
             raise ValueError(f"dt must be > 0, got {dt!r}")
+        if pv is None:
+            if self._auto:  # back on a good PV: the integral absorbs the held output
+                self._init_on_next_update = True
+            return self._output
         if not self._auto:
             self._last_pv = pv
             self._d_term = 0.0

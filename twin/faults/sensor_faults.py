@@ -1,11 +1,18 @@
-"""Sensor faults: the reading changes, not the process, unless the unit's own logic reads the sensor.
+"""Sensor faults: the reading changes, and so does the process when the unit's own logic reads the sensor.
 
 Each kind rewrites one measurement between the sensor layer and OPC UA (:meth:`SensorFault.reading`);
 a faulty transmitter saturates at its range like a healthy one. When the tag also feeds the
-unit's logic (:attr:`models.unit.FaultHooks.feedback`: the load probe that starts an
-autoclave's hold, the NIR that ends drying), bias, drift, gain, stuck and dropout reach the
-logic too, so the process follows the wrong value as it would on a real plant; extra noise and
-spikes only reach the published reading (the logic filters them).
+unit's logic (:attr:`models.unit.FaultHooks.feedback`: every controlled variable, the load
+probe that starts an autoclave's hold, the NIR that ends drying, the checkweigher), bias,
+drift, gain, stuck and dropout reach the logic too, so the process follows the wrong value as
+it would on a real plant: a pH probe drifting up makes the loop add less base, the real pH
+falls and the reading stays on its setpoint. A dropout (status Bad) makes a controller hold
+its output. Extra noise and spikes only reach the published reading (the logic filters them).
+
+The error is added to the published reading once: by :meth:`SensorFault.reading` for a sensor
+the model reports as it truly is, or by the model itself for an analyser it simulates (a
+feedback tag whose ``read()`` already returns what the logic saw; then only the status is set
+here).
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ class SensorFault(FaultBase):
         return fb if self.reaches_logic and self.target.tag in fb.tags else None
 
     def set_feedback(self, fb: SensorFeedback, tag: str, ctx: FaultContext) -> None:
-        """Put the fault into what the unit's logic reads of ``tag``."""
+        """Put the fault into what the unit's logic reads of ``tag`` (under the fault's id, ``ctx.id``)."""
 
     def drive(self, ctx: FaultContext) -> None:
         fb = self._feedback(ctx)
@@ -88,7 +95,7 @@ class SensorFault(FaultBase):
     def undo(self, ctx: FaultContext) -> None:
         fb = self._feedback(ctx)
         if fb is not None:
-            fb.clear(self.target.tag)
+            fb.clear(self.target.tag, key=ctx.id)
 
 
 class SensorBias(SensorFault):
@@ -99,7 +106,7 @@ class SensorBias(SensorFault):
         return value + float(self.magnitude or 0.0) * ctx.level, status
 
     def set_feedback(self, fb: SensorFeedback, tag: str, ctx: FaultContext) -> None:
-        fb.set(tag, offset=float(self.magnitude or 0.0) * ctx.level)
+        fb.set(tag, offset=float(self.magnitude or 0.0) * ctx.level, key=ctx.id)
 
 
 class SensorDrift(SensorFault):
@@ -113,7 +120,7 @@ class SensorDrift(SensorFault):
         return value + float(self.magnitude or 0.0) * ctx.elapsed_s / 3600.0, status
 
     def set_feedback(self, fb: SensorFeedback, tag: str, ctx: FaultContext) -> None:
-        fb.set(tag, offset=float(self.magnitude or 0.0) * ctx.elapsed_s / 3600.0)
+        fb.set(tag, offset=float(self.magnitude or 0.0) * ctx.elapsed_s / 3600.0, key=ctx.id)
 
 
 class SensorNoise(SensorFault):
@@ -132,6 +139,9 @@ class SensorNoise(SensorFault):
 class _HeldSensor(SensorFault):
     """A sensor frozen at its reading of the moment the fault starts, whoever reads it later."""
 
+    #: Whether the transmitter reports its failure (a controller then holds its output).
+    failed: ClassVar[bool] = False
+
     def on_start(self, ctx: FaultContext) -> None:
         if self.target.tag is not None:
             ctx.held = ctx.measure(self.target.tag)
@@ -143,7 +153,7 @@ class _HeldSensor(SensorFault):
 
     def set_feedback(self, fb: SensorFeedback, tag: str, ctx: FaultContext) -> None:
         if ctx.held is not None:
-            fb.set(tag, held=float(ctx.held))
+            fb.set(tag, held=float(ctx.held), failed=self.failed, key=ctx.id)
 
 
 class SensorStuck(_HeldSensor):
@@ -171,6 +181,7 @@ class SensorDropout(_HeldSensor):
     kind: Literal["sensor_dropout"] = "sensor_dropout"
     needs_magnitude = False
     magnitude_help = "none: the last good value is held with status BadSensorFailure"
+    failed = True
 
     def logic_status(self, status: int) -> int:
         return STATUS_SENSOR_FAILURE
@@ -187,7 +198,7 @@ class SensorGain(SensorFault):
         return value * (1.0 + (float(self.magnitude or 0.0) - 1.0) * ctx.level), status
 
     def set_feedback(self, fb: SensorFeedback, tag: str, ctx: FaultContext) -> None:
-        fb.set(tag, gain=1.0 + (float(self.magnitude or 0.0) - 1.0) * ctx.level)
+        fb.set(tag, gain=1.0 + (float(self.magnitude or 0.0) - 1.0) * ctx.level, key=ctx.id)
 
 
 def _phi(z: float) -> float:
