@@ -17,8 +17,9 @@ Model (states: moisture, product and inlet-air temperatures, air flow, water eva
   cooling fades and the product and exhaust temperatures climb towards the inlet.
 * Exhaust: ``T_out = T_p + (T_in − T_p)·exp(−NTU)``, ``Y_out = Y_in + R/ṁ``.
 * Inlet air heater: ``τ·dT_in/dt = T_room − T_in + P_max·u/(ṁ·c_s)`` with a PID on the inlet
-  temperature (``inlet_temperature_*`` tags; the ``Pid`` of :mod:`models.pid`); interlocked
-  off below ``min_air_flow_m3_h``. Fan: first-order lag to the flow setpoint.
+  temperature (``inlet_temperature_*`` tags; the ``Pid`` of :mod:`models.pid`) that regulates on
+  what the inlet-air probe shows (``feedback``: a probe reading 5 K low makes the air 5 K too
+  hot); interlocked off below ``min_air_flow_m3_h``. Fan: first-order lag to the flow setpoint.
 * Psychrometrics and the saturation curve: :mod:`models.steam` (IAPWS-IF97).
 * Integration: classic RK4, sub-steps of at most :data:`MAX_SUBSTEP_S`.
 
@@ -223,8 +224,10 @@ class FluidBedDryer(FaultHookDefaults):
         p = params or FluidBedDryerParams()
         if seed is not None:
             p = replace(p, seed=seed)
-        # The NIR prediction decides the end-point; the model publishes what it predicted.
-        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback={"nir_lod": True})
+        # The NIR prediction decides the end-point; the model publishes what it predicted. The
+        # heater loop regulates on what the inlet-air probe shows (published as it truly is).
+        feedback = {"nir_lod": True, "inlet_air_temperature": False}
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback=feedback)
         self._set_params(p)
         self._rng = np.random.default_rng(p.seed)
         self.pid = Pid(p.heater_tuning, setpoint=p.inlet_temperature_sp_c, auto=True)
@@ -347,7 +350,8 @@ class FluidBedDryer(FaultHookDefaults):
             if self._phase == DRYING and self.recipe is not None:
                 self._apply_recipe()
             flow_sp = self.actuators("fan", 0.0 if self._phase == IDLE else self._flow_sp)
-            u = self.actuators("heater", self.pid.update(self._t_in, h)) / 100.0
+            pv = self.feedback.measure("inlet_air_temperature", self._t_in) if self.feedback.active else self._t_in
+            u = self.actuators("heater", self.pid.update(pv, h)) / 100.0
             x0, x1, x2, x3 = self._x, self._t_p, self._t_in, self._flow
             a0, a1, a2, a3, _ = f(x0, x1, x2, x3, u, flow_sp)
             b0, b1, b2, b3, _ = f(
