@@ -18,7 +18,9 @@ Model (states: air and steam partial pressures, chamber and load temperatures)
   (z = 10 K), integrated by the trapezoidal rule over every sub-step from cycle start to end.
 * Integration: classic RK4, sub-steps of at most :data:`MAX_SUBSTEP_S`; phase logic and the
   steam-valve PID (on the chamber temperature, setpoint hold temperature + control offset)
-  run at each sub-step start.
+  run at each sub-step start, on what the probes show (``feedback``: the drain probe for the
+  loop, the pressure transmitter for the pulses and the exhaust, the load probe for the start
+  of the hold), so a sensor fault there changes the cycle as on a real sterilizer.
 
 Phases (``phase`` tag)
 ----------------------
@@ -226,8 +228,11 @@ class Autoclave(FaultHookDefaults):
     ACTUATORS: ClassVar[dict[str, str]] = {"steam_valve": "Steam inlet valve, % open"}
 
     def __init__(self, params: AutoclaveParams | None = None) -> None:
-        # The load probe starts the hold: a miscalibrated probe starts it early or late.
-        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback={"load_temperature": False})
+        # The load probe starts the hold: a miscalibrated probe starts it early or late. The
+        # steam loop regulates on the drain probe and the sequencer's pulses and exhaust end on
+        # the pressure transmitter: faults there move the cycle too.
+        feedback = dict.fromkeys(("load_temperature", "chamber_temperature", "chamber_pressure"), False)
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback=feedback)
         self._set_params(params or AutoclaveParams())
         p = self._params
         self.recipe = p.recipe()
@@ -287,6 +292,11 @@ class Autoclave(FaultHookDefaults):
         """Phase transitions and valve positions at the start of a sub-step of ``h`` seconds."""
         p, r = self._params, self.recipe
         pressure = self._p_air + self._p_steam
+        t_ch: float | None = self._t_ch
+        fb = self.feedback
+        if fb.active:  # what the transmitters show (the loop holds its output on a failed probe)
+            pressure = fb("chamber_pressure", pressure)
+            t_ch = fb.measure("chamber_temperature", self._t_ch)
         ph = self._phase
         if ph == Phase.PREVACUUM:
             if self._injecting and pressure >= p.pulse_high_bar:
@@ -321,7 +331,7 @@ class Autoclave(FaultHookDefaults):
         if ph == Phase.PREVACUUM:
             steam, vac = (100.0, 0.0) if self._injecting else (0.0, 1.0)
         elif ph in (Phase.HEATUP, Phase.HOLD):
-            steam = self.pid.update(self._t_ch, h)
+            steam = self.pid.update(t_ch, h)
         elif ph in (Phase.EXHAUST, Phase.ABORTED):
             exh = 1.0 if pressure > p.atmospheric_pressure_bar else 0.0
             air = 1.0 if pressure < p.atmospheric_pressure_bar - 0.01 and ph == Phase.ABORTED else 0.0

@@ -69,7 +69,9 @@ the buffers fill upstream). A changed value acts from the next :meth:`FillingLin
 (see :mod:`models.line_machines`); at nominal values the model draws exactly the random
 numbers it draws without faults. Jams are injected with :meth:`FillingLine.jam` and cleared
 early with :meth:`FillingLine.clear_jam`. The line has no continuous actuators
-(``ACTUATORS`` is empty).
+(``ACTUATORS`` is empty). The checkweigher rejects on what its scale reads (``feedback``
+``fill_weight``, published as read): a scale biased by +3 g rejects underfilled units as good
+and good ones near the upper limit as overweight, as on a real line.
 
 Examples
 --------
@@ -91,6 +93,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -309,7 +312,8 @@ class FillingLine:
         if seed is not None:
             p = replace(p, seed=seed)
         self._params = p
-        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS)  # its logic reads no sensor a fault could bias
+        # The checkweigher rejects on what its scale reads, and publishes that reading.
+        declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback={"fill_weight": True})
         self._build()
         self._specs = self._build_specs()
         #: (time, cartons out) every minute, the last hour of them: the ``oee`` window.
@@ -345,6 +349,7 @@ class FillingLine:
             p.fill_tolerance_g,
             p.autostart,
         )
+        self.core.scale = partial(self.feedback, "fill_weight")  # a faulty scale rejects on its reading
         self._by_name = {m.name: m for m in self.core.machines}
 
     @property
@@ -585,6 +590,7 @@ class FillingLine:
             "core": self.core.snapshot(),
             "disturbances": self.disturbances.snapshot(),
             "actuators": self.actuators.snapshot(),
+            "feedback": self.feedback.snapshot(),
             "oee_history": [list(x) for x in self._out_history],
         }
 
@@ -600,6 +606,7 @@ class FillingLine:
         # the last step may not be in the core yet: the next step brings it in.
         self.disturbances.restore(snap.get("disturbances"))
         self.actuators.restore(snap.get("actuators"))
+        self.feedback.restore(snap.get("feedback"))
         history = snap.get("oee_history") or [[0.0, 0]]
         self._out_history = deque(((float(t), int(n)) for t, n in history), maxlen=_OEE_WINDOW + 1)
         self._applied = None

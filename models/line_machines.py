@@ -18,7 +18,8 @@ Scan of a machine in Execute (Production mode)
 ----------------------------------------------
 1. A unit whose cycle ended is *done*: the filler fills it (``N(mean, sd)`` with the mean
    drifting linearly since the last changeover), the checkweigher weighs it (true weight +
-   scale noise) and flags it when outside ``target ± tolerance``.
+   scale noise, through :attr:`LineCore.scale`: a faulty scale rejects on its wrong reading)
+   and flags it when outside ``target ± tolerance``.
 2. Failures come due at a cycle end (run-time clocks drawn from exponential distributions):
    a **jam** puts the machine in Held (internal cause) for a lognormal time and scraps the
    unit with a probability (a reject of that machine); a **micro-stop** does the same for a
@@ -54,6 +55,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -238,6 +240,8 @@ class LineCore:
         self.t = 0.0
         self.fill_target_g = fill_target_g
         self.tolerance_g = tolerance_g
+        #: What the checkweigher's logic reads from its scale (the unit's sensor feedback).
+        self.scale: Callable[[float], float] = _as_weighed
         self.capacities = list(capacities)
         self.buffers: list[deque[float]] = [deque() for _ in capacities]
         state = PackMLState.EXECUTE if autostart else PackMLState.STOPPED
@@ -427,7 +431,7 @@ class LineCore:
         if m.index == 0:
             m.unit = self.fill_mean_g(t) + self.losses.fill_sd_g * self.rng.standard_normal()
         elif m.index == self._cw and m.unit is not None:
-            reading = m.unit + self.losses.checkweigher_sd_g * self.rng.standard_normal()
+            reading = self.scale(m.unit + self.losses.checkweigher_sd_g * self.rng.standard_normal())
             self.last_weight_g = reading
             m.reject = abs(reading - self.fill_target_g) > self.tolerance_g
 
@@ -691,3 +695,8 @@ class LineCore:
 
 
 __all__ = ["LineCore", "LossModel", "Machine", "MachineSpec", "StopReason"]
+
+
+def _as_weighed(weight_g: float) -> float:
+    """A healthy scale: the checkweigher reads what it weighed."""
+    return weight_g
