@@ -1,4 +1,9 @@
-"""Sensor faults on a running plant: each changes what is read, never the process itself."""
+"""Sensor faults on a running plant: each changes what is read, once; on a controlled variable it moves the process.
+
+B101 is the level loop's transmitter: the loop regulates on what it reads, so a bias makes the
+real level move the other way while the reading goes back to its setpoint, as on the kit. B102
+feeds the flow loop, which is in manual (tracking the pump): a fault there changes only the reading.
+"""
 
 from __future__ import annotations
 
@@ -46,17 +51,36 @@ def _fault(kind: str, magnitude: float | None = None, **extra: object) -> dict[s
     return body
 
 
-def test_bias_shifts_the_reading_not_the_process() -> None:
+def test_bias_on_the_controlled_level_moves_the_real_level_and_the_reading_returns_to_setpoint() -> None:
     runtime, control = _plant()
-    _, before_true, _ = _record(runtime, 60)
+    before, before_true, _ = _record(runtime, 60)
     control.inject(_fault("sensor_bias", 2.0))
-    read, true, _ = _record(runtime, 60)
-    assert (read - true).mean() == pytest.approx(2.0, abs=0.05)
-    assert true.mean() == pytest.approx(before_true.mean(), abs=0.05)  # the level loop did not react
-    fid = control.faults("instructor")[0]["id"]
-    control.clear(fid)
-    read, true, _ = _record(runtime, 30)
-    assert abs((read - true).mean()) < 0.05
+    read, true, _ = _record(runtime, 300)
+    # The error is in the reading once: reading = true level + 2 cm, from the first reading on.
+    assert (read - true).mean() == pytest.approx(2.0, abs=0.02)
+    assert read[:5].mean() == pytest.approx(before.mean() + 2.0, abs=0.3)  # the step, before the loop acts
+    # The loop brought the reading back to 15 cm by taking the real level down 2 cm.
+    assert read[-60:].mean() == pytest.approx(15.0, abs=0.05)
+    assert true[-60:].mean() == pytest.approx(before_true.mean() - 2.0, abs=0.05)
+    assert runtime.slots["mps-pa"].unit.read()["level_out"] < 60.0  # less pump for a lower level
+    control.clear(control.faults("instructor")[0]["id"])
+    read, true, _ = _record(runtime, 300)
+    assert abs((read - true).mean()) < 0.02
+    assert true[-60:].mean() == pytest.approx(15.0, abs=0.05)
+
+
+def test_bias_on_a_transmitter_no_loop_regulates_on_changes_only_the_reading() -> None:
+    runtime, control = _plant()
+    flow = lambda: float(runtime.slots["mps-pa"].unit.read()["B102_flow"])  # noqa: E731
+    flows0 = [flow() for _ in range(60) if runtime.step() is None]
+    control.inject({"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B102_flow"}, "magnitude": 1.5})
+    errors, flows1 = [], []
+    for _ in range(600):
+        runtime.step()
+        errors.append(float(runtime.readings("mps-pa")["B102_flow"][0]) - flow())
+        flows1.append(flow())
+    assert np.mean(errors) == pytest.approx(1.5, abs=0.01)
+    assert np.mean(flows1) == pytest.approx(np.mean(flows0), abs=0.01)  # the flow loop is in manual
 
 
 def test_drift_grows_with_time_and_ramp_reaches_full_bias() -> None:
@@ -84,23 +108,31 @@ def test_extra_noise_widens_the_spread() -> None:
     assert sd1 == pytest.approx(float(np.hypot(0.1, 0.5)), rel=0.15)
 
 
-def test_stuck_sensor_freezes_while_the_level_moves() -> None:
+def test_stuck_sensor_freezes_while_the_loop_pumps_blind() -> None:
     runtime, control = _plant()
     control.inject(_fault("sensor_stuck"))
     runtime.write("mps-pa", "level_sp", 20.0)
     read, true, status = _record(runtime, 200)
     assert np.ptp(read) == 0.0
-    assert true[-1] - true[0] > 3.0
     assert set(status) == {0}
+    # The loop sees 15 cm whatever it does: it drives the pump to full speed, past the new setpoint.
+    assert runtime.slots["mps-pa"].unit.read()["level_out"] == 100.0
+    assert true[-1] > 20.5
 
 
-def test_dropout_holds_the_last_value_with_bad_status() -> None:
+def test_dropout_holds_the_last_value_with_bad_status_and_the_loop_holds_its_output() -> None:
     runtime, control = _plant()
+    out0 = runtime.slots["mps-pa"].unit.read()["level_out"]
     control.inject(_fault("sensor_dropout", duration_s=50))
-    read, _, status = _record(runtime, 100)
-    assert status[10] == STATUS_SENSOR_FAILURE
-    assert np.ptp(read[:400]) == 0.0
+    runtime.write("mps-pa", "level_sp", 20.0)  # the loop would act, if it could see
+    read, _, status = _record(runtime, 40)
+    held_out = runtime.slots["mps-pa"].unit.read()["level_out"]
+    assert status[10] == STATUS_SENSOR_FAILURE and status[-1] == STATUS_SENSOR_FAILURE
+    assert np.ptp(read) == 0.0
+    assert held_out == out0  # a Bad PV: the PID block holds its output
+    read, _, status = _record(runtime, 30)
     assert status[-1] == 0  # back after its duration
+    assert runtime.slots["mps-pa"].unit.read()["level_out"] > held_out + 10.0  # and the loop acts again
 
 
 def test_spikes_come_at_about_their_rate() -> None:
@@ -114,12 +146,27 @@ def test_spikes_come_at_about_their_rate() -> None:
 def test_gain_scales_and_the_transmitter_saturates() -> None:
     runtime, control = _plant()
     control.inject(_fault("sensor_gain", 1.1))
-    read, true, _ = _record(runtime, 30)
+    read, true, _ = _record(runtime, 300)
     assert (read / true).mean() == pytest.approx(1.1, abs=0.01)
+    assert true[-60:].mean() == pytest.approx(15.0 / 1.1, abs=0.05)  # the loop holds 1.1 x level at 15 cm
     control.inject(_fault("sensor_gain", 2.5, id="big"))  # 2.5 x 15 cm is past B101's 30 cm span
     runtime.step()
     value, status = runtime.readings("mps-pa")[TAG]
     assert value == 30.0 and status == STATUS_EU_EXCEEDED
+
+
+def test_two_faults_on_one_transmitter_reach_the_loop_as_they_reach_the_reading() -> None:
+    runtime, control = _plant()
+    control.inject(_fault("sensor_gain", 1.1, id="gain"))
+    control.inject(_fault("sensor_bias", 1.0, id="zero"))
+    read, true, _ = _record(runtime, 400)
+    assert (read - (1.1 * true + 1.0)).mean() == pytest.approx(0.0, abs=0.02)  # each error once, in order
+    assert read[-60:].mean() == pytest.approx(15.0, abs=0.05)  # the loop saw that very reading
+    assert true[-60:].mean() == pytest.approx((15.0 - 1.0) / 1.1, abs=0.05)
+    control.clear("gain")
+    read, true, _ = _record(runtime, 300)
+    assert (read - true).mean() == pytest.approx(1.0, abs=0.02)
+    assert true[-60:].mean() == pytest.approx(14.0, abs=0.05)
 
 
 def test_injecting_on_a_paused_plant_takes_effect_on_resume() -> None:
