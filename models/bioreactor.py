@@ -84,7 +84,12 @@ PAT
 ---
 A Raman analyser (:class:`models.pat.PatAnalyser`) scans every ``pat.scan_interval_s``
 (60 s) and publishes PLS predictions of glucose and titre (``glucose_pat``, ``titre_pat``),
-held between scans.
+held between scans, each with its prediction interval, the spectrum's Hotelling T² and Q
+against the calibration set with their limits, and a flag (``..._ok``) that makes the twin
+publish it *Uncertain* outside the calibrated space (:mod:`models.pat_tags`). Off-line lab
+samples (``glucose_lab``, ``titre_lab``) are taken every ``pat.lab_sample_interval_s``. The
+``raman_out_of_calibration`` disturbance is a new raw-material lot's interferent (g/l) that
+the calibration never saw: the spectra change, the process does not.
 
 Examples
 --------
@@ -117,6 +122,7 @@ import numpy as np
 from models.disturbances import Disturbance
 from models.params import Params, check_fields, check_range, check_write, plain_as, require_manual
 from models.pat import PatAnalyser, PatParams, calibrated_ranges
+from models.pat_tags import PAT_TAGS, bioreactor_pat_specs
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
@@ -619,7 +625,7 @@ RAW_FIELDS: tuple[str, ...] = (
     "temperature_mode", "temperature_out", "ph_sp", "ph_mode", "ph_out", "do_sp", "do_mode",
     "do_out", "feed_mode", "glucose_pat", "titre_pat", "feed_tot", "base_tot", "evap_tot",
     "harv_tot", "glc_fed", "recipe_step", "growth_f", "kla_f", "ua_f", "jacket_valve", "base_pump",
-    "agitator", "feed_cmd", "leak_tot", "leak_g",
+    "agitator", "feed_cmd", "leak_tot", "leak_g", *PAT_TAGS,
 )  # fmt: skip
 _R = {name: i for i, name in enumerate(RAW_FIELDS)}
 #: One raw record as native doubles (the layout of ``array("d")``).
@@ -689,6 +695,10 @@ class Bioreactor(FaultHookDefaults):
             "Relative error of the feed's glucose concentration (-0.2 = 20 % too dilute)", "-", -0.9, 1.0
         ),
         "leak": Disturbance("Broth leak (volume and weight drop)", "l/h", 0.0, 0.5),
+        "raman_out_of_calibration": Disturbance(
+            "New raw-material lot: interferent absent from the Raman calibration, in the broth (spectra only)",
+            "g/l", 0.0, 50.0,
+        ),
         "heater_failure": Disturbance(
             "Hot-water supply failure: fraction of the jacket's heating (hot-water) flow lost", "-", 0.0, 1.0
         ),
@@ -1063,7 +1073,9 @@ class Bioreactor(FaultHookDefaults):
 
     def _pat_scan(self) -> None:
         v = self._vol
-        self.pat.measure(self._m_s / v, self._m_p / v, self._m_x / v, self._temp)
+        self.pat.measure(
+            self._m_s / v, self._m_p / v, self._m_x / v, self._temp, self.disturbances["raman_out_of_calibration"]
+        )
 
     # -- batch generation ------------------------------------------------------------------------
     def _raw(self) -> tuple[float, ...]:
@@ -1081,6 +1093,7 @@ class Bioreactor(FaultHookDefaults):
             self._harv_tot, self._glc_fed, float(self._recipe.step_index(self._t)),
             1.0 - dist["contamination"], 1.0 - dist["fouling.kla"], 1.0 - dist["fouling.jacket"],
             self._jv_pos, self._bp_pos, self._agit_cmd, self._feed_cmd, self._leak_tot, self._leak_g,
+            *self.pat.outputs,
         )  # fmt: skip
 
     def simulate(
@@ -1188,6 +1201,7 @@ class Bioreactor(FaultHookDefaults):
                   "measurement", calibrated=cal["glucose"]),
             _spec("titre_pat", "Penicillin titre, Raman PAT (PLS prediction, held between scans)", "g/l", -5, 50,
                   "measurement", calibrated=cal["titre"]),
+            *bioreactor_pat_specs(),
         ]  # fmt: skip
         outs = {
             "temperature": ("%", -100.0, 100.0, "jacket valves, < 0 cooling, > 0 heating"),
@@ -1299,6 +1313,7 @@ class Bioreactor(FaultHookDefaults):
             "offgas_co2": 100.0 * y_co2,
             "glucose_pat": col["glucose_pat"],
             "titre_pat": col["titre_pat"],
+            **{name: col[name] for name in PAT_TAGS},
         }
         for loop in LOOPS:
             out[f"{loop}_sp"] = col[f"{loop}_sp"]

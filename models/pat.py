@@ -59,6 +59,9 @@ from typing import Any
 import numpy as np
 
 from models.params import Params, check_fields
+from models.pat_diagnostics import PatPrediction, PlsSpace, fit_space
+from models.pat_lab import LabMethod, LabSampler
+from models.pat_tags import PAT_ANALYTES
 
 #: Band tables: (centre cm⁻¹, FWHM cm⁻¹, relative height). Positions from the usual Raman
 #: assignments; widths and relative heights assumed.
@@ -75,6 +78,13 @@ BIOMASS_BANDS: tuple[tuple[float, float, float], ...] = (
     (1100.0, 60.0, 0.30), (780.0, 25.0, 0.20),
 )  # fmt: skip
 WATER_BANDS: tuple[tuple[float, float, float], ...] = ((1640.0, 100.0, 1.00), (400.0, 300.0, 0.60))
+#: A new raw-material lot's interferent, absent from every calibration lot: a disaccharide
+#: (maltose-like, from a glucose syrup of lower dextrose equivalent): the α-1,4 glycosidic
+#: band at 940 cm⁻¹ and C-O stretches beside glucose's. Positions and heights assumed.
+INTERFERENT_BANDS: tuple[tuple[float, float, float], ...] = (
+    (940.0, 20.0, 1.00), (1085.0, 30.0, 0.80), (850.0, 20.0, 0.40), (1340.0, 30.0, 0.35),
+    (1460.0, 35.0, 0.30), (440.0, 25.0, 0.40),
+)  # fmt: skip
 
 ANALYTES: tuple[str, ...] = ("glucose", "titre")
 
@@ -129,6 +139,17 @@ class PatParams(Params):
     #: Fixed number of latent variables; 0 = choose by leave-one-batch-out cross-validation.
     n_components: int = 0
     calibration_seed: int = 2015
+    #: Diagnostics: coverage of the prediction interval, confidence of the T² and Q limits.
+    interval_confidence: float = 0.95
+    limit_confidence: float = 0.99
+    #: A new raw-material lot's interferent (absent from the calibration lots), counts per g/l.
+    interferent_counts_per_g_l: float = 150.0
+    #: Off-line reference samples: every 4 h; glucose (enzymatic analyser) and penicillin
+    #: (HPLC) with 2 % relative error plus 0.05 / 0.02 g/l (assumed, typical of both methods).
+    lab_sample_interval_s: float = 14400.0
+    lab_relative_sd: float = 0.02
+    lab_glucose_sd_g_l: float = 0.05
+    lab_titre_sd_g_l: float = 0.02
 
     def __post_init__(self) -> None:
         check_fields(
@@ -136,7 +157,7 @@ class PatParams(Params):
             positive=(
                 "scan_interval_s", "glucose_counts_per_g_l", "titre_counts_per_g_l", "water_counts",
                 "shot_noise_factor", "calibration_batches", "samples_per_batch", "validation_batches",
-                "max_components",
+                "max_components", "lab_sample_interval_s",
             ),
             # Any sign here, or checked below with their own range.
             signed=("wavenumber_min_cm1", "wavenumber_max_cm1", "water_temperature_coeff_per_k", "n_points",
@@ -150,6 +171,9 @@ class PatParams(Params):
         w = self.derivative_window
         if w != int(w) or w < 5 or w % 2 == 0 or w > self.n_points // 4:
             raise ValueError(f"derivative_window must be an odd integer in 5-{self.n_points // 4}, got {w!r}")
+        for name in ("interval_confidence", "limit_confidence"):
+            if not 0.5 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be between 0.5 and 1 (e.g. 0.95), got {getattr(self, name)!r}")
         if self.calibration_batches < 3:
             raise ValueError("calibration_batches must be >= 3 (leave-one-batch-out cross-validation)")
 
@@ -198,6 +222,7 @@ class RamanModel:
             "titre": p.titre_counts_per_g_l * _bands(nu, PENICILLIN_BANDS),
             "biomass": p.biomass_counts_per_g_l * _bands(nu, BIOMASS_BANDS),
             "water": p.water_counts * _bands(nu, WATER_BANDS),
+            "interferent": p.interferent_counts_per_g_l * _bands(nu, INTERFERENT_BANDS),
             "fluorescence": 1.0 + 0.35 * z + 0.10 * z * z,
             "fluorescence_slope": z,
         }
@@ -209,12 +234,18 @@ class RamanModel:
         biomass: np.ndarray,
         temperature: np.ndarray,
         rng: np.random.Generator,
+        interferent: np.ndarray | float = 0.0,
     ) -> np.ndarray:
-        """Measured spectra, one row per sample (vectorised; used for calibration sets)."""
+        """Measured spectra, one row per sample (vectorised; used for calibration sets).
+
+        ``interferent``: g/l of a new lot's interferent (:data:`INTERFERENT_BANDS`), 0 in
+        every calibration lot.
+        """
         p, c = self.params, self.components
         g, t, x, temp = (np.asarray(a, dtype=float).reshape(-1, 1) for a in (glucose, titre, biomass, temperature))
         n = g.shape[0]
         raman = g * c["glucose"] + t * c["titre"] + x * c["biomass"]
+        raman = raman + np.asarray(interferent, dtype=float).reshape(-1, 1) * c["interferent"]
         raman = raman + (1.0 + p.water_temperature_coeff_per_k * (temp - 25.0)) * c["water"]
         laser = 1.0 + p.laser_power_sd * rng.standard_normal((n, 1))
         amp = (p.fluorescence_counts + p.fluorescence_counts_per_g_l * x) * (
@@ -262,13 +293,34 @@ def pls1_nipals(x: np.ndarray, y: np.ndarray, n_components: int) -> tuple[np.nda
     >>> bool(np.allclose(coefs[-1], b)), round(float(ym - xm @ coefs[-1]), 6)
     (True, 4.0)
     """
+    return _coefs(_pls_fit(x, y, n_components), x, y)
+
+
+def _pls_fit(x: np.ndarray, y: np.ndarray, n_components: int) -> Any:
+    """The fitted scikit-learn ``PLSRegression`` behind :func:`pls1_nipals`."""
     # Imported here: scikit-learn takes about a second to import, and only calibration needs it.
     from sklearn.cross_decomposition import PLSRegression
 
     n_comp = min(n_components, min(x.shape) - 1 if x.shape[0] <= x.shape[1] else x.shape[1])
-    pls = PLSRegression(n_components=n_comp, scale=False).fit(x, y)
+    return PLSRegression(n_components=n_comp, scale=False).fit(x, y)
+
+
+def _coefs(pls: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     coefs = np.cumsum(pls.x_rotations_ * pls.y_loadings_[0], axis=1).T
     return np.ascontiguousarray(coefs), x.mean(axis=0), float(y.mean())
+
+
+def derivative_kernel(window: int) -> np.ndarray:
+    """The Savitzky–Golay first-derivative filter of :func:`savgol_derivative_matrix`, for
+    ``numpy.convolve(spectrum, kernel, "valid")`` (the same values, without the matrix).
+
+    >>> s = np.random.default_rng(0).standard_normal(40)
+    >>> bool(np.allclose(np.convolve(s, derivative_kernel(7), "valid"), savgol_derivative_matrix(40, 7) @ s))
+    True
+    """
+    from scipy.signal import savgol_coeffs
+
+    return np.asarray(savgol_coeffs(window, polyorder=2, deriv=1, use="conv"), dtype=float)
 
 
 def savgol_derivative_matrix(n_points: int, window: int) -> np.ndarray:
@@ -305,6 +357,9 @@ class PlsModel:
         prediction on the independent validation batches, in g/l.
     rmsecv_curve : tuple[float, ...]
         RMSECV for 1, 2, ... components, for a teaching plot.
+    space : PlsSpace
+        The calibrated space (scores, loadings, T² and Q limits, interval): the diagnostics
+        of a new spectrum (:mod:`models.pat_diagnostics`).
     """
 
     analyte: str
@@ -315,6 +370,7 @@ class PlsModel:
     rmsecv: float
     rmsep: float
     rmsecv_curve: tuple[float, ...]
+    space: PlsSpace
 
     def predict(self, spectra: np.ndarray) -> np.ndarray:
         """Predictions for spectra (one row each), in g/l."""
@@ -323,12 +379,18 @@ class PlsModel:
 
 @dataclass(frozen=True)
 class PatCalibration:
-    """The calibrated models and the data sets they were built and validated on."""
+    """The calibrated models and the data sets they were built and validated on.
+
+    ``validation_diagnostics[analyte]`` holds the ``(t2, q, half_width)`` arrays of the
+    validation spectra; ``derivative_kernel`` the preprocessing filter (for the diagnostics).
+    """
 
     models: dict[str, PlsModel]
     calibration_y: dict[str, np.ndarray]
     validation_y: dict[str, np.ndarray]
     validation_pred: dict[str, np.ndarray]
+    validation_diagnostics: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    derivative_kernel: np.ndarray
 
     def calibrated_range(self, analyte: str) -> tuple[float, float]:
         """Range the ``analyte``'s model is calibrated over, g/l, rounded outwards to whole g/l.
@@ -395,15 +457,21 @@ def batch_trajectories(
 
 
 def _fit(
-    spectra: np.ndarray, y: np.ndarray, batch: np.ndarray, deriv: np.ndarray, params: PatParams
-) -> tuple[int, np.ndarray, float, tuple[float, ...], float]:
-    """Choose components by leave-one-batch-out CV, fit, fold preprocessing into the vector."""
-    xd = spectra @ deriv.T
+    xd: np.ndarray, y: np.ndarray, batch: np.ndarray, deriv: np.ndarray, params: PatParams
+) -> tuple[int, np.ndarray, float, tuple[float, ...], float, PlsSpace]:
+    """Choose components by leave-one-batch-out CV, fit, fold preprocessing into the vector.
+
+    ``xd`` are the preprocessed (derivative) calibration spectra; the fold models also give
+    the held-out residuals of the Q limit (:func:`models.pat_diagnostics.fit_space`).
+    """
     max_a = int(params.max_components)
     press = np.zeros(max_a)
+    folds = []
     for b in np.unique(batch):
         train, test = batch != b, batch == b
-        coefs, xm, ym = pls1_nipals(xd[train], y[train], max_a)
+        pls = _pls_fit(xd[train], y[train], max_a)
+        folds.append((test, pls))
+        coefs, xm, ym = _coefs(pls, xd[train], y[train])
         pred = ym + (xd[test] - xm) @ coefs.T  # (n_test, A)
         a_avail = coefs.shape[0]
         press[:a_avail] += ((pred - y[test, None]) ** 2).sum(axis=0)
@@ -413,11 +481,17 @@ def _fit(
         n_comp = min(int(params.n_components), max_a)
     else:
         n_comp = int(np.argmax(rmsecv_curve <= 1.05 * rmsecv_curve.min())) + 1
-    coefs, xm, ym = pls1_nipals(xd, y, n_comp)
+    final = _pls_fit(xd, y, n_comp)
+    coefs, xm, ym = _coefs(final, xd, y)
     b_d = coefs[n_comp - 1]
     coef = deriv.T @ b_d  # on the raw spectrum
     intercept = ym - float(xm @ b_d)
-    return n_comp, coef, intercept, tuple(float(v) for v in rmsecv_curve), float(rmsecv_curve[n_comp - 1])
+    rmsecv = float(rmsecv_curve[n_comp - 1])
+    space = fit_space(
+        xd, y, batch, n_comp, sigma=rmsecv, interval_confidence=float(params.interval_confidence),
+        limit_confidence=float(params.limit_confidence), final=final, folds=folds,
+    )  # fmt: skip
+    return n_comp, coef, intercept, tuple(float(v) for v in rmsecv_curve), rmsecv, space
 
 
 @lru_cache(maxsize=8)
@@ -437,14 +511,17 @@ def calibrate(params: PatParams) -> PatCalibration:
     x_cal = model.spectra(cal["glucose"], cal["titre"], cal["biomass"], cal["temperature"], rng)
     x_val = model.spectra(val["glucose"], val["titre"], val["biomass"], val["temperature"], rng)
     deriv = savgol_derivative_matrix(int(params.n_points), int(params.derivative_window))
+    xd_cal, xd_val = x_cal @ deriv.T, x_val @ deriv.T
     models: dict[str, PlsModel] = {}
     val_pred: dict[str, np.ndarray] = {}
+    val_diag: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for analyte in ANALYTES:
         y = cal[analyte]
-        n_comp, coef, intercept, curve, rmsecv = _fit(x_cal, y, cal["batch"], deriv, params)
+        n_comp, coef, intercept, curve, rmsecv, space = _fit(xd_cal, y, cal["batch"], deriv, params)
         fitted = intercept + x_cal @ coef
         pred = intercept + x_val @ coef
         val_pred[analyte] = pred
+        val_diag[analyte] = space.diagnose_many(xd_val - space.x_mean)
         coef.setflags(write=False)
         models[analyte] = PlsModel(
             analyte=analyte,
@@ -455,25 +532,34 @@ def calibrate(params: PatParams) -> PatCalibration:
             rmsecv=rmsecv,
             rmsep=float(np.sqrt(np.mean((pred - val[analyte]) ** 2))),
             rmsecv_curve=curve,
+            space=space,
         )
+    kernel = derivative_kernel(int(params.derivative_window))
+    kernel.setflags(write=False)
     return PatCalibration(
         models=models,
         calibration_y={a: cal[a] for a in ANALYTES},
         validation_y={a: val[a] for a in ANALYTES},
         validation_pred=val_pred,
+        validation_diagnostics=val_diag,
+        derivative_kernel=kernel,
     )
 
 
 class PatAnalyser:
     """An in-line Raman analyser with its PLS models: spectrum in, glucose and titre out.
 
+    Every prediction comes with its interval and the spectrum's diagnostics against the
+    calibration set (:class:`~models.pat_diagnostics.PatPrediction`); the off-line reference
+    samples of the same broth (:attr:`lab`) are taken at the scans they fall due on.
+
     Parameters
     ----------
     params : PatParams
     seed : int
         Seed of the analyser's own noise generator (spectral noise, laser and fluorescence
-        drift). Its state is part of :meth:`snapshot`, so restore + continue is identical to
-        an uninterrupted run.
+        drift) and of the lab's (a stream of its own). Their states are part of
+        :meth:`snapshot`, so restore + continue is identical to an uninterrupted run.
 
     Attributes
     ----------
@@ -481,6 +567,12 @@ class PatAnalyser:
         Latest predictions, g/l (held between scans, as an analyser's output is). Made from
         the spectrum when first read, with the models of the parameters of its scan, so an
         analyser nobody reads (a plant built for its tag maps) never fits its models.
+    predictions : dict[str, PatPrediction]
+        The same with interval, T², Q, limits and range check, per analyte.
+    outputs : tuple[float, ...]
+        The values of :data:`models.pat_tags.PAT_TAGS`, in that order.
+    lab : LabSampler
+        Off-line reference results ``glucose_lab`` and ``titre_lab``.
     last_spectrum : numpy.ndarray
         The latest measured spectrum (counts), for display.
     next_scan_s : float
@@ -495,13 +587,25 @@ class PatAnalyser:
     >>> b = PatAnalyser(PatParams(), seed=3)
     >>> a.scan(2.0, 5.0, 10.0, 25.0) == b.scan(2.0, 5.0, 10.0, 25.0)
     True
+    >>> g = a.predictions["glucose"]
+    >>> g.ok, 0.3 < g.half_width < 1.5, g.t2 < g.t2_limit
+    (True, True, True)
+
+    A new lot's interferent puts the spectrum outside the calibrated space:
+
+    >>> _ = a.scan(2.0, 5.0, 10.0, 25.0, interferent_g_l=10.0)
+    >>> a.predictions["glucose"].q > a.predictions["glucose"].q_limit, a.predictions["glucose"].ok
+    (True, False)
     """
 
     def __init__(self, params: PatParams | None = None, seed: int = 0) -> None:
-        self._setup(params if params is not None else PatParams())
+        p = params if params is not None else PatParams()
+        self.lab = LabSampler(_lab_methods(p), p.lab_sample_interval_s, seed=int(seed))
+        self._setup(p)
         self._rng = np.random.default_rng(int(seed))
-        self._glucose = 0.0
-        self._titre = 0.0
+        nothing = PatPrediction(0.0, 0.0, 0.0, 0.0, math.inf, math.inf, True)
+        self._pred: dict[str, PatPrediction] = dict.fromkeys(ANALYTES, nothing)
+        self._outputs: tuple[float, ...] | None = None
         # The spectrum not yet predicted from, with the parameters of its scan.
         self._unpredicted: tuple[np.ndarray, PatParams] | None = None
         self.last_spectrum = np.zeros_like(self.model.wavenumbers)
@@ -513,7 +617,9 @@ class PatAnalyser:
         self.model = RamanModel(params)
         c = self.model.components
         self._g, self._t, self._x, self._w = c["glucose"], c["titre"], c["biomass"], c["water"]
-        self._fl, self._fl_slope = c["fluorescence"], c["fluorescence_slope"]
+        self._fl, self._fl_slope, self._i = c["fluorescence"], c["fluorescence_slope"], c["interferent"]
+        self.lab.methods = _lab_methods(params)
+        self.lab.interval_s = float(params.lab_sample_interval_s)
 
     @property
     def calibration(self) -> PatCalibration:
@@ -521,23 +627,48 @@ class PatAnalyser:
         return calibrate(self.params)
 
     @property
-    def glucose(self) -> float:
+    def predictions(self) -> dict[str, PatPrediction]:
         if self._unpredicted is not None:
             self._predict()
-        return self._glucose
+        return self._pred
+
+    @property
+    def glucose(self) -> float:
+        return self.predictions["glucose"].value
 
     @property
     def titre(self) -> float:
-        if self._unpredicted is not None:
-            self._predict()
-        return self._titre
+        return self.predictions["titre"].value
+
+    @property
+    def outputs(self) -> tuple[float, ...]:
+        if self._outputs is None:
+            pred, lab = self.predictions, self.lab.values
+            out: list[float] = []
+            for a in PAT_ANALYTES:
+                d = pred[a]
+                out += [d.half_width, d.t2, d.q, 1.0 if d.ok else 0.0]
+            out += [lab[f"{a}_lab"] for a in PAT_ANALYTES]
+            for a in PAT_ANALYTES:
+                out += [pred[a].t2_limit, pred[a].q_limit]
+            self._outputs = tuple(out)
+        return self._outputs
 
     def _predict(self) -> None:
         assert self._unpredicted is not None
         spectrum, params = self._unpredicted
-        models = calibrate(params).models
-        self._glucose = models["glucose"].intercept + float(spectrum @ models["glucose"].coef)
-        self._titre = models["titre"].intercept + float(spectrum @ models["titre"].coef)
+        cal = calibrate(params)
+        ranges = calibrated_ranges(params)
+        xd = np.convolve(spectrum, cal.derivative_kernel, "valid")
+        pred = {}
+        for analyte, m in cal.models.items():
+            value = m.intercept + float(spectrum @ m.coef)
+            d = m.space.diagnose(xd - m.space.x_mean)
+            lo, hi = ranges[analyte]
+            pred[analyte] = PatPrediction(
+                value, d.half_width, d.t2, d.q, m.space.t2_limit, m.space.q_limit, lo <= value <= hi
+            )
+        self._pred = pred
         self._unpredicted = None
 
     def set_params(self, params: PatParams) -> None:
@@ -550,18 +681,34 @@ class PatAnalyser:
         return self.model.wavenumbers
 
     def scan(
-        self, glucose_g_l: float, titre_g_l: float, biomass_g_l: float, temperature_c: float
+        self,
+        glucose_g_l: float,
+        titre_g_l: float,
+        biomass_g_l: float,
+        temperature_c: float,
+        interferent_g_l: float = 0.0,
     ) -> tuple[float, float]:
         """Measure one spectrum of broth with these true values and predict from it.
 
         Negative concentrations are taken as zero. Returns ``(glucose, titre)`` in g/l and
         updates the held predictions; the next scan falls due ``scan_interval_s`` later.
         """
-        self.measure(glucose_g_l, titre_g_l, biomass_g_l, temperature_c)
+        self.measure(glucose_g_l, titre_g_l, biomass_g_l, temperature_c, interferent_g_l)
         return self.glucose, self.titre
 
-    def measure(self, glucose_g_l: float, titre_g_l: float, biomass_g_l: float, temperature_c: float) -> None:
-        """:meth:`scan` without predicting yet: :attr:`glucose` and :attr:`titre` do when read."""
+    def measure(
+        self,
+        glucose_g_l: float,
+        titre_g_l: float,
+        biomass_g_l: float,
+        temperature_c: float,
+        interferent_g_l: float = 0.0,
+    ) -> None:
+        """:meth:`scan` without predicting yet: :attr:`glucose` and :attr:`titre` do when read.
+
+        ``interferent_g_l``: a new raw-material lot's interferent in the broth (a fault;
+        0 in every calibration lot). A lab sample due at this scan's time is taken too.
+        """
         p = self.params
         rng = self._rng
         g = glucose_g_l if glucose_g_l > 0.0 else 0.0
@@ -573,22 +720,30 @@ class PatAnalyser:
             1.0 + p.fluorescence_drift_sd * float(r3[1])
         )
         water = 1.0 + p.water_temperature_coeff_per_k * (temperature_c - 25.0)
-        mean = laser * (g * self._g + t * self._t + x * self._x + water * self._w)
+        raman = g * self._g + t * self._t + x * self._x + water * self._w
+        if interferent_g_l > 0.0:
+            raman = raman + interferent_g_l * self._i
+        mean = laser * raman
         mean += amp * (self._fl + p.fluorescence_drift_sd * float(r3[2]) * self._fl_slope)
         sd = np.sqrt(p.shot_noise_factor**2 * np.maximum(mean, 0.0) + p.read_noise_counts**2)
         spectrum = mean + sd * rng.standard_normal(mean.shape[0])
         self.last_spectrum = spectrum
         self._unpredicted = (spectrum, p)
+        self._outputs = None
+        if self.lab.due(self.next_scan_s):
+            self.lab.take(self.next_scan_s, {"glucose_lab": g, "titre_lab": t})
         self.scans += 1
         self.next_scan_s += p.scan_interval_s
 
     def snapshot(self) -> dict[str, Any]:
-        """Analyser state as JSON-able data (RNG state included; models are rebuilt from params)."""
+        """Analyser state as JSON-able data (RNG states included; models are rebuilt from params)."""
         return {
             "params": self.params.to_dict(),
             "rng": self._rng.bit_generator.state,
             "glucose": self.glucose,
             "titre": self.titre,
+            "predictions": {a: list(d) for a, d in self.predictions.items()},
+            "lab": self.lab.snapshot(),
             "next_scan_s": self.next_scan_s,
             "scans": self.scans,
             "last_spectrum": [float(v) for v in self.last_spectrum],
@@ -603,29 +758,52 @@ class PatAnalyser:
         >>> b = PatAnalyser(seed=9); b.restore(a.snapshot())
         >>> a.scan(3.0, 4.0, 5.0, 25.0) == b.scan(3.0, 4.0, 5.0, 25.0)
         True
+        >>> a.outputs == b.outputs
+        True
         """
         params = PatParams.from_dict(snap["params"])
         if params != self.params:
             self._setup(params)
         self._rng.bit_generator.state = snap["rng"]
-        self._glucose = float(snap["glucose"])
-        self._titre = float(snap["titre"])
-        self._unpredicted = None
+        self.last_spectrum = np.asarray(snap["last_spectrum"], dtype=float)
+        self._outputs = None
+        if "predictions" in snap:
+            self._pred = {a: _prediction(v) for a, v in snap["predictions"].items()}
+            self._unpredicted = None
+        else:  # a snapshot from before the diagnostics: made again from the last spectrum
+            self._unpredicted = (self.last_spectrum, params)
+        self.lab.restore(snap.get("lab"))
         self.next_scan_s = float(snap["next_scan_s"])
         self.scans = int(snap["scans"])
-        self.last_spectrum = np.asarray(snap["last_spectrum"], dtype=float)
+
+
+def _prediction(values: list[Any]) -> PatPrediction:
+    value, half_width, t2, q, t2_limit, q_limit, in_range = values
+    return PatPrediction(
+        float(value), float(half_width), float(t2), float(q), float(t2_limit), float(q_limit), bool(in_range)
+    )
+
+
+def _lab_methods(p: PatParams) -> dict[str, LabMethod]:
+    return {
+        "glucose_lab": LabMethod(p.lab_relative_sd, p.lab_glucose_sd_g_l),
+        "titre_lab": LabMethod(p.lab_relative_sd, p.lab_titre_sd_g_l),
+    }
 
 
 __all__ = [
     "ANALYTES",
+    "INTERFERENT_BANDS",
     "PatAnalyser",
     "PatCalibration",
     "PatParams",
+    "PatPrediction",
     "PlsModel",
     "RamanModel",
     "batch_trajectories",
     "calibrate",
     "calibrated_ranges",
+    "derivative_kernel",
     "pls1_nipals",
     "savgol_derivative_matrix",
 ]

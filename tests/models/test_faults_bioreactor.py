@@ -49,6 +49,7 @@ def test_fault_names_ranges_and_position_tags() -> None:
     br = Bioreactor()
     assert set(br.DISTURBANCES) == {
         "fouling.jacket", "fouling.kla", "contamination", "feed_concentration", "leak", "heater_failure",
+        "raman_out_of_calibration",
     }  # fmt: skip
     assert set(br.ACTUATORS) == {"jacket_valve", "base_pump", "agitator", "feed_pump"}
     spec = br.DISTURBANCES["feed_concentration"]
