@@ -30,6 +30,10 @@ Every ``nir_scan_interval_s`` (while the bed is fluidised) the analyser publishe
 drawn in the model, so the tag carries no extra runtime noise). When ``endpoint_scans``
 consecutive predictions are ≤ ``target_lod_sp`` the end-point is reached: phase *complete*,
 heater off (PID to manual at 0 %) while the fan keeps blowing room air to cool the product.
+``nir_lod_pi`` is the 95 % interval of that stated error; a prediction outside the NIR's
+calibrated range (:data:`models.pat_tags.NIR_CALIBRATED_LOD_PCT`) is published *Uncertain*.
+Off-line reference samples (``lod_lab``, halogen moisture balance, sd ``lab_lod_sd_pct``) are
+taken of each batch as loaded, every ``lab_sample_interval_s`` while drying, and at the end-point.
 
 Faults (:mod:`models.disturbances`)
 -----------------------------------
@@ -94,6 +98,8 @@ from models.steam import (
     relative_humidity,
     saturation_humidity_ratio,
 )
+from models.pat_lab import LabMethod, LabSampler
+from models.pat_tags import NIR_CALIBRATED_LOD_PCT, dryer_nir_specs
 from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
 #: Longest RK4 sub-step, seconds.
@@ -147,6 +153,9 @@ class FluidBedDryerParams(Params):
     target_lod_pct: float = 2.0
     #: Consecutive NIR predictions at or below target that declare the end-point.
     endpoint_scans: int = 1
+    #: Off-line LOD samples: every 10 min while drying, halogen balance error (1 sd), % LOD.
+    lab_sample_interval_s: float = 600.0
+    lab_lod_sd_pct: float = 0.1
     seed: int = 0
     autostart: bool = True
     repeat_interval_min: float = 30.0
@@ -156,7 +165,7 @@ class FluidBedDryerParams(Params):
             self,
             positive=(
                 "dry_solids_kg", "ntu", "heater_time_constant_s", "fan_time_constant_s", "nir_scan_interval_s",
-                "heater_power_kw", "falling_rate_exponent", "endpoint_scans",
+                "heater_power_kw", "falling_rate_exponent", "endpoint_scans", "lab_sample_interval_s",
             ),
             signed=("nir_bias_pct", "room_temperature_c", "initial_product_temperature_c", "seed"),
             whole=("seed", "endpoint_scans"),
@@ -236,6 +245,7 @@ class FluidBedDryer(FaultHookDefaults):
         self._t = 0.0
         self.recipe: DryerRecipe | None = None
         self._batches = 0
+        self._lab = _lab_sampler(p)
         self._load_batch()
         if p.autostart:
             self._start()
@@ -269,6 +279,7 @@ class FluidBedDryer(FaultHookDefaults):
         self._phase_t = 0.0
         self._drying_t = 0.0
         self._nir = p.initial_lod_pct
+        self._lab.take(self._t, {"lod_lab": lod_from_x(self._x)})  # the wet granules as loaded
         self._next_scan = math.inf
         self._scans = 0
         self._below = 0
@@ -286,6 +297,7 @@ class FluidBedDryer(FaultHookDefaults):
         self._below = 0
         self._step_index = -1
         self._next_scan = self._t + self._params.nir_scan_interval_s
+        self._lab.schedule(self._t + self._lab.interval_s)
         self.pid.set_auto(True)
 
     def load_recipe(self, recipe: DryerRecipe) -> None:
@@ -392,8 +404,11 @@ class FluidBedDryer(FaultHookDefaults):
         self._nir = max(self.feedback("nir_lod", raw), 0.0)
         if self._phase != DRYING:
             return
+        if self._lab.due(self._t):
+            self._lab.take(self._t, {"lod_lab": lod_from_x(self._x)})
         self._below = self._below + 1 if self._nir <= self._target else 0
         if self._below >= p.endpoint_scans:
+            self._lab.take(self._t, {"lod_lab": lod_from_x(self._x)})  # the release sample
             self._phase = COMPLETE
             self._phase_t = 0.0
             self._heater_off()
@@ -422,7 +437,8 @@ class FluidBedDryer(FaultHookDefaults):
             _spec("exhaust_air_temperature", "Exhaust air temperature", "°C", 0, 120, "measurement", noise_sd=0.2),
             _spec("exhaust_humidity", "Exhaust air relative humidity", "%", 0, 100, "measurement", noise_sd=0.5),
             _spec("nir_lod", "NIR moisture prediction (loss on drying), held between scans", "%", 0, 40,
-                  "measurement"),
+                  "measurement", calibrated=NIR_CALIBRATED_LOD_PCT),
+            *dryer_nir_specs(),
             _spec("target_lod_sp", "End-point: target loss on drying", "%", *TARGET_LOD_PCT[:2], "setpoint"),
             _spec("product_lod", "True loss on drying of the product (model)", "%", 0, 40, "state"),
             _spec("phase", "0 idle, 1 drying, 2 complete (end-point reached)", "", 0, 2, "state",
@@ -464,6 +480,8 @@ class FluidBedDryer(FaultHookDefaults):
             "exhaust_air_temperature": t_out,
             "exhaust_humidity": min(100.0 * relative_humidity(t_out, y_out), 100.0),
             "nir_lod": self._nir,
+            "nir_lod_pi": _Z95 * p.nir_sd_pct,
+            "lod_lab": self._lab.values["lod_lab"],
             "target_lod_sp": self._target,
             "product_lod": lod_from_x(self._x),
             "phase": float(self._phase),
@@ -537,7 +555,7 @@ class FluidBedDryer(FaultHookDefaults):
             "nir": self._nir, "next_scan": None if math.isinf(self._next_scan) else self._next_scan,
             "scans": self._scans, "below": self._below, "step_index": self._step_index, "batches": self._batches,
             "disturbances": self.disturbances.snapshot(), "actuators": self.actuators.snapshot(),
-            "feedback": self.feedback.snapshot(),
+            "feedback": self.feedback.snapshot(), "lab": self._lab.snapshot(),
         }  # fmt: skip
 
     def restore(self, snap: dict[str, Any]) -> None:
@@ -562,6 +580,8 @@ class FluidBedDryer(FaultHookDefaults):
         self.disturbances.restore(snap.get("disturbances"))
         self.actuators.restore(snap.get("actuators"))
         self.feedback.restore(snap.get("feedback"))
+        self._lab = _lab_sampler(self._params)
+        self._lab.restore(snap.get("lab"))
         self._apply_disturbances()
 
     def __repr__(self) -> str:
@@ -569,6 +589,14 @@ class FluidBedDryer(FaultHookDefaults):
             f"FluidBedDryer(phase={self._phase}, LOD={lod_from_x(self._x):.2f} %, T_p={self._t_p:.1f} °C, "
             f"T_in={self._t_in:.1f} °C)"
         )
+
+
+#: Two-sided 95 % normal quantile: the NIR's interval from its stated error sd.
+_Z95 = 1.959963984540054
+
+
+def _lab_sampler(p: FluidBedDryerParams) -> LabSampler:
+    return LabSampler({"lod_lab": LabMethod(0.0, p.lab_lod_sd_pct)}, p.lab_sample_interval_s, seed=p.seed)
 
 
 __all__ = [
