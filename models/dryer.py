@@ -91,6 +91,8 @@ from models.dryer_recipe import (
     x_from_lod,
 )
 from models.params import ALLOWED, Params, check_fields, check_range, check_write, require_manual
+from models.pat_lab import LabMethod, LabSampler
+from models.pat_tags import NIR_CALIBRATED_LOD_PCT, dryer_nir_specs
 from models.pid import Pid, PidTuning
 from models.steam import (
     adiabatic_saturation_temperature_c,
@@ -98,8 +100,6 @@ from models.steam import (
     relative_humidity,
     saturation_humidity_ratio,
 )
-from models.pat_lab import LabMethod, LabSampler
-from models.pat_tags import NIR_CALIBRATED_LOD_PCT, dryer_nir_specs
 from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
 #: Longest RK4 sub-step, seconds.
