@@ -4,7 +4,9 @@ The ground truth is the run's ``fault_started`` / ``fault_ended`` / ``fault_clea
 the detections are ``alarm_raised`` events. An alarm raised on a unit while one of its faults
 is active (or within ``grace_s`` after it ended, the detector's averaging window may lag)
 detects the earliest such fault; a fault on one tag (a sensor or a communication fault) is
-only detected by a detector that watches that tag. Every other alarm is a false alarm. Detector points are
+only detected by a detector that watches that tag, unless its event says it moves the process
+(``moves_process``: a sensor a controller regulates on, whose fault shows in the manipulated
+variable and the rest of the unit). Every other alarm is a false alarm. Detector points are
 stamped with the start of their averaging window, so an alarm up to one window (its event's
 ``sample_s``, else ``window_s``) before a fault's start (a window that already holds faulty
 samples) still counts for it, with a delay of zero. For each fault the
@@ -62,7 +64,9 @@ def score_events(
                 "kind": str(p.fields.get("fault_kind", "")),
                 "target": str(p.fields.get("target", "")),
                 "unit": p.tags.get("unit", ""),
-                "tag": str(p.fields.get("tag", "")) if p.fields.get("family") in ("sensor", "comm") else "",
+                "tag": str(p.fields.get("tag", ""))
+                if p.fields.get("family") in ("sensor", "comm") and not p.fields.get("moves_process")
+                else "",
                 "magnitude": p.fields.get("magnitude"),
                 "hidden": bool(p.fields.get("hidden", False)),
                 "scenario": str(p.fields.get("scenario", "")),

@@ -29,14 +29,18 @@ def test_only_the_filling_line_has_machines_to_jam() -> None:
 
 
 def test_which_sensors_feed_a_units_own_logic() -> None:
+    """Every controller's and sequencer's measurement: a fault there moves the process."""
     tags = {t: unit_class(t)().feedback.tags for t in UNIT_TYPES}
     assert tags == {
-        "mps_pa": {},
-        "bioreactor": {},
-        "filling_line": {},
-        "autoclave": {"load_temperature": False},
-        "fluid_bed_dryer": {"nir_lod": True},  # the unit publishes what its analyser predicted
+        "mps_pa": dict.fromkeys(("B101_level", "B102_flow", "B103_pressure", "B104_temperature"), False),
+        "bioreactor": dict.fromkeys(("temperature", "ph", "do"), False),
+        "filling_line": {"fill_weight": True},  # the checkweigher publishes what it weighed
+        "autoclave": dict.fromkeys(("load_temperature", "chamber_temperature", "chamber_pressure"), False),
+        "fluid_bed_dryer": {"nir_lod": True, "inlet_air_temperature": False},  # the NIR: what it predicted
     }
+    for t in UNIT_TYPES:
+        specs = {s.name: s for s in unit_class(t)().tag_specs()}
+        assert all(specs[tag].kind == "measurement" for tag in tags[t]), t  # a sensor fault can reach each
 
 
 def test_defaults_refuse_a_jam_and_a_unit_without_hooks_gets_empty_ones() -> None:

@@ -203,6 +203,10 @@ class FaultBase(BaseModel):
         """Tags whose SourceTimestamp stays at the fault's start while it is active."""
         return []
 
+    def moves_process(self, unit: FaultHooks) -> bool:
+        """Whether the fault changes what ``unit`` does, not only what is read (its events say so)."""
+        return self.family not in ("sensor", "comm")
+
 
 class DisturbanceFault(FaultBase):
     """A fault that sets the unit disturbance of its name (``kind``, or ``kind.<parameter>``)."""

@@ -309,6 +309,8 @@ class FaultManager:
             "run_id": self.run_id,
             "message": f"{action}: {f.describe()}" + (f" ({reason})" if reason and reason != action else ""),
             "spec": f.model_dump_json(exclude_none=True),
+            # A sensor fault on a controlled variable moves the process: scoring credits any detector of the unit.
+            "moves_process": f.moves_process(self.hooks[f.target.unit]),
         }
         if f.magnitude is not None:
             fields["magnitude"] = float(f.magnitude)

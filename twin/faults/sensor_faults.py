@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import Field
 
 from models.disturbances import SensorFeedback
+from models.unit import FaultHooks
 from twin.faults.base import FaultBase, FaultContext, UnitTargets
 from twin.sensors import STATUS_EU_EXCEEDED, STATUS_SENSOR_FAILURE, Reading
 
@@ -80,6 +81,11 @@ class SensorFault(FaultBase):
         readings[tag] = (new, new_status)
 
     # -- the unit's own logic ----------------------------------------------------------------------
+    def moves_process(self, unit: FaultHooks) -> bool:
+        """A sensor a controller or a sequencer reads: the fault moves the process (a detector on the
+        manipulated variable, or on another tag of the unit, sees it too)."""
+        return self.reaches_logic and self.target.tag in unit.feedback.tags
+
     def _feedback(self, ctx: FaultContext) -> SensorFeedback | None:
         fb = ctx.unit.feedback
         return fb if self.reaches_logic and self.target.tag in fb.tags else None
