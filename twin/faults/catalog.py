@@ -14,6 +14,7 @@ sensor     sensor_bias, sensor_drift, sensor_noise, sensor_stuck,  sensor layer 
 actuator   valve_stuck, valve_sticking                            unit actuator hooks
 actuator   pump_wear, heater_failure                              unit disturbances
 process    contamination, feed_concentration, fouling, leak       unit disturbances
+process    raman_out_of_calibration (a PAT model fault)           unit disturbances
 line       jam                                                    ``FillingLine.jam``
 line       microstop_rate, speed_loss, reject_surge, starved,     unit disturbances
            blocked
@@ -27,7 +28,8 @@ context holds ``{"plant": PlantTargets}``).
 Each kind is one class that holds its data and its behaviour (:mod:`twin.faults.base`), in
 the module of its family: :mod:`~twin.faults.sensor_faults`, :mod:`~twin.faults.actuator_faults`,
 :mod:`~twin.faults.process_faults`, :mod:`~twin.faults.line_faults`,
-:mod:`~twin.faults.comm_faults`. A new kind is a class there plus its line in :data:`Fault`.
+:mod:`~twin.faults.comm_faults`, :mod:`~twin.faults.pat_faults`. A new kind is a class there
+plus its line in :data:`Fault`.
 
 Examples
 --------
@@ -51,6 +53,7 @@ from twin.faults.actuator_faults import HeaterFailure, PumpWear, ValveFault, Val
 from twin.faults.base import DisturbanceFault, Family, FaultBase, FaultContext, PlantTargets, Target, UnitTargets
 from twin.faults.comm_faults import COMM_STATUS, CommFault, CommFrozenTimestamp, CommSessionDrop, CommStatus
 from twin.faults.line_faults import Blocked, Jam, LineDisturbance, MicrostopRate, RejectSurge, SpeedLoss, Starved
+from twin.faults.pat_faults import RamanOutOfCalibration
 from twin.faults.process_faults import Contamination, FeedConcentration, Fouling, Leak
 from twin.faults.sensor_faults import (
     SensorBias,
@@ -66,7 +69,7 @@ from twin.faults.sensor_faults import (
 Fault = Annotated[
     SensorBias | SensorDrift | SensorNoise | SensorStuck | SensorSpikes | SensorDropout | SensorGain
     | ValveStuck | ValveSticking | PumpWear | HeaterFailure
-    | Contamination | FeedConcentration | Fouling | Leak
+    | Contamination | FeedConcentration | Fouling | Leak | RamanOutOfCalibration
     | Jam | MicrostopRate | SpeedLoss | RejectSurge | Starved | Blocked
     | CommStatus | CommFrozenTimestamp | CommSessionDrop,
     Field(discriminator="kind"),
@@ -109,6 +112,7 @@ __all__ = [
     "Blocked", "CommFault", "CommFrozenTimestamp", "CommSessionDrop", "CommStatus", "Contamination",
     "DisturbanceFault", "Family", "Fault", "FaultBase", "FaultContext", "FeedConcentration", "Fouling",
     "HeaterFailure", "Jam", "Leak", "LineDisturbance", "MicrostopRate", "PlantTargets", "PumpWear",
+    "RamanOutOfCalibration",
     "RejectSurge", "SensorBias", "SensorDrift", "SensorDropout", "SensorFault", "SensorGain", "SensorNoise",
     "SensorSpikes", "SensorStuck", "SpeedLoss", "Starved", "Target", "UnitTargets", "ValveFault",
     "ValveSticking", "ValveStuck", "check_fault", "parse_fault",
