@@ -72,7 +72,10 @@ def test_bias_on_the_controlled_level_moves_the_real_level_and_the_reading_retur
 def test_bias_on_a_transmitter_no_loop_regulates_on_changes_only_the_reading() -> None:
     runtime, control = _plant()
     flow = lambda: float(runtime.slots["mps-pa"].unit.read()["B102_flow"])  # noqa: E731
-    flows0 = [flow() for _ in range(60) if runtime.step() is None]
+    flows0 = []
+    for _ in range(60):
+        runtime.step()
+        flows0.append(flow())
     control.inject({"kind": "sensor_bias", "target": {"unit": "mps-pa", "tag": "B102_flow"}, "magnitude": 1.5})
     errors, flows1 = [], []
     for _ in range(600):
