@@ -86,7 +86,7 @@ class PcaDetector(LiveDetector[PcaConfig]):
         cfg = self.config
         names = cfg.watched
         settings = cfg.model_dump(include=_MONITOR_SETTINGS)
-        self.monitor = PcaMonitor(**settings, names=names, drop_constant=True, top_k=len(names))
+        self.monitor = PcaMonitor(**settings, names=names, drop_constant=True, top_k=len(names), split_alpha=False)
         self.monitor.fit(np.asarray(reference, dtype=float))
         m = self.monitor
         self.parameters = {

@@ -27,7 +27,7 @@ def latent_data(n: int, rng: np.random.Generator, noise: float = 0.3) -> np.ndar
 @pytest.fixture(scope="module")
 def fitted() -> tuple[PcaMonitor, np.random.Generator]:
     rng = np.random.default_rng(42)
-    return PcaMonitor(n_components=2, names=NAMES).fit(latent_data(2000, rng)), rng
+    return PcaMonitor(n_components=2, names=NAMES, limits="analytic", split_alpha=False).fit(latent_data(2000, rng)), rng
 
 
 def test_analytic_limits_give_the_nominal_false_alarm_rate(fitted: tuple[PcaMonitor, np.random.Generator]) -> None:
@@ -54,12 +54,12 @@ def test_limit_formulas() -> None:
 def test_empirical_limits_from_calibration_and_cross_validation() -> None:
     rng = np.random.default_rng(7)
     ref, cal = latent_data(1500, rng), latent_data(3000, rng)
-    mon = PcaMonitor(n_components=2, limits="empirical", alpha=0.05).fit(ref, calibration=cal)
+    mon = PcaMonitor(n_components=2, limits="empirical", alpha=0.05, split_alpha=False).fit(ref, calibration=cal)
     res = mon.score(cal)
     assert res.t2_alarm.mean() == pytest.approx(0.05, abs=0.002)
     assert res.spe_alarm.mean() == pytest.approx(0.05, abs=0.002)
     assert any("calibration" in n for n in mon.notes_)
-    cv = PcaMonitor(n_components=2, limits="empirical", alpha=0.05).fit(ref)
+    cv = PcaMonitor(n_components=2, limits="empirical", alpha=0.05, split_alpha=False).fit(ref)
     assert any("cross-validation" in n for n in cv.notes_)
     assert cv.score(latent_data(5000, rng)).spe_alarm.mean() == pytest.approx(0.05, abs=0.015)
 
@@ -159,8 +159,8 @@ def test_bad_reference_data_is_refused_clearly() -> None:
     const = x.copy()
     const[:, 2] = 7.0
     with pytest.raises(PcaError, match=r"constant reference column.*press"):
-        PcaMonitor(names=NAMES).fit(const)
-    mon = PcaMonitor(n_components=2, names=NAMES, drop_constant=True).fit(const)
+        PcaMonitor(names=NAMES, drop_constant=False).fit(const)
+    mon = PcaMonitor(n_components=2, names=NAMES).fit(const)  # dropped by default, and reported
     assert mon.names_ == ["flow", "temp", "level", "speed", "ph"] and "press" in mon.notes_[0]
     assert mon.score(x).t2.shape == (50,)  # scoring still takes all six columns
     bad = x.copy()
