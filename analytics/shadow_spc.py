@@ -300,6 +300,7 @@ class ShadowMonitor:
         self.charts = {tag: TagChart(tag, start_ns, self.config, floor) for tag, floor in tags.items()}
         self.alarms = AlarmManager(site=site)
         self._last_signal: dict[str, int] = {}
+        self._index = {tag: i for i, tag in enumerate(tags)}
         for tag in tags:
             self.alarms.define(
                 alarm_id(unit, tag),
@@ -329,7 +330,10 @@ class ShadowMonitor:
         out: list[Point] = []
         for p in points:
             self.recent[p.tag].append(p)
-            out.extend(self._on_point(p))
+            # An event's identity is its site, unit, kind and time: the same event of two tags in
+            # one window would overwrite each other, so each tag's are stamped its index in ns later.
+            shift = self._index[p.tag]
+            out.extend(Point(e.measurement, e.tags, e.fields, e.time_ns + shift) for e in self._on_point(p))
         return out
 
     def _on_point(self, p: ChartPoint) -> list[Point]:
