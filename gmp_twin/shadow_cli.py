@@ -228,11 +228,7 @@ def print_report(shadow: Any, out: Any = sys.stdout) -> None:
     head = f"{'tag':<18} {'plant':>7} {'resid':>7} {'mean':>9} {'ref mean':>9} {'sigma':>9} {'lag1':>6}"
     print(head + f" {'from':<6} {'last z':>7} {'out':>5} {'alarms':>6}  first alarm", file=out)
     for row in shadow.rows():
-
-        def f(key: str, spec: str = ">9.3g") -> str:
-            value = row[key]
-            return format(value, spec) if value is not None else format("-", spec.split(".")[0].rstrip("g"))
-
+        f = _cells(row)
         print(
             f"{row['tag']:<18} {row['plant_samples']:>7} {row['residuals']:>7} {f('residual_mean')} "
             f"{f('reference_mean')} {f('reference_sigma')} {f('reference_lag1', '>6.2f')} "
@@ -242,6 +238,16 @@ def print_report(shadow: Any, out: Any = sys.stdout) -> None:
         )
         if row["note"]:
             print(f"  {row['tag']}: {row['note']}", file=out)
+
+
+def _cells(row: dict[str, Any]) -> Any:
+    """A formatter of the row's numbers: ``f(key, spec)``, a dash for a missing one."""
+
+    def f(key: str, spec: str = ">9.3g") -> str:
+        value = row[key]
+        return format(value, spec) if value is not None else format("-", spec.split(".")[0].rstrip("g"))
+
+    return f
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
