@@ -5,6 +5,12 @@ counter-based noise, so a file generated here has the same values as a live run 
 same plant, seed and step. Units with a vectorised ``simulate(duration_s, dt_s,
 record_every)`` fast path (long batch processes) use it; the others are stepped here.
 
+The command streams: rows go to disk chunk by chunk (:mod:`gmp_twin.simulate_stream`,
+:mod:`gmp_twin.simulate_writer`), with units and descriptions in a side-car
+``<file>.meta.json`` (:mod:`gmp_twin.simulate_meta`) and faults of the catalogue
+(:mod:`gmp_twin.simulate_faults`); :mod:`gmp_twin.simulate_run` puts them together.
+:func:`true_values` and :func:`add_sensors` are the in-memory API other commands call.
+
 Examples
 --------
 >>> parse_duration("230h"), parse_duration("15min"), parse_duration("90s"), parse_duration("1.5d")
@@ -16,16 +22,17 @@ from __future__ import annotations
 import argparse
 import math
 import re
-import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from config_schema.files import ConfigError
 from models.unit import TagSpec, Unit
-from twin.sensors import STATUS_EU_EXCEEDED, SensorLayer
+
+# The sensor layer loads asyncua (its status codes): only when a batch is made, not for every
+# `gmp-twin` command that builds this parser.
+if TYPE_CHECKING:
+    from twin.sensors import SensorLayer
 
 _UNITS_S = {"s": 1.0, "sec": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -82,7 +89,13 @@ def true_values(
 def add_sensors(
     values: dict[str, np.ndarray], specs: list[TagSpec], sensors: SensorLayer, steps: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Apply the runtime's noise, clipping and status to recorded true values."""
+    """Apply the runtime's noise, clipping and status to recorded true values.
+
+    A ``<tag>__status`` column appears only for a measurement that left its range; the
+    streaming command writes one for every measurement (:func:`gmp_twin.simulate_stream.measured_chunk`).
+    """
+    from twin.sensors import STATUS_EU_EXCEEDED
+
     out: dict[str, np.ndarray] = {}
     noise = sensors.noise(steps)
     column = {spec.name: j for j, spec in enumerate(sensors.noisy_tags)}
@@ -103,61 +116,22 @@ def add_sensors(
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    import pandas as pd
-    from tqdm import tqdm
+    from gmp_twin.simulate_run import run_simulate
 
-    from twin.plant import build_plant, load_plant
-
-    duration_s = parse_duration(args.duration)
-    resolution_s = parse_duration(args.resolution)
-    speed = _speed(args.speed)
-    out = Path(args.out)
-    if out.suffix not in (".csv", ".parquet"):
-        raise ValueError(f"--out {out}: use a .csv or .parquet file name")
-    plant = load_plant(args.plant)
-    units = build_plant(plant, seed=args.seed)
-    if args.unit not in units:
-        raise ConfigError(f"{args.plant}: no unit named {args.unit!r}; units: {', '.join(units)}")
-    index = list(units).index(args.unit)
-    unit = units[args.unit]
-    dt_s = args.dt
-    record_every = max(1, round(resolution_s / dt_s))
-    if abs(record_every * dt_s - resolution_s) > 1e-9:
-        raise ValueError(f"--resolution {args.resolution} must be a multiple of --dt {dt_s} s")
-    n_steps = round(duration_s / dt_s) // record_every * record_every
-    specs = unit.tag_specs()
-    # The same seed derivation as TwinRuntime, so values match a live run of this plant.
-    sensors = SensorLayer(specs, seed=args.seed * 1000 + index)
-    wall0 = time.perf_counter()
-    with tqdm(
-        total=n_steps,
-        unit="step",
-        unit_scale=True,
-        file=sys.stderr,
-        disable=args.quiet,
-        desc=f"{args.unit} {args.duration}",
-    ) as progress:
-        values = true_values(unit, specs, n_steps, dt_s, record_every, speed, progress)
-    steps = np.arange(1, n_steps // record_every + 1, dtype=np.int64) * record_every
-    columns = {"time_s": steps * dt_s, **add_sensors(values, specs, sensors, steps.astype(np.uint64))}
-    frame = pd.DataFrame(columns)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
-        frame.to_csv(out, index=False, float_format="%.6g")
-    else:
-        frame.to_parquet(out, index=False)
-    wall = time.perf_counter() - wall0
-    print(
-        f"{out}: {len(frame)} rows x {len(frame.columns)} columns, {duration_s / 3600:.1f} h simulated "
-        f"in {wall:.1f} s ({duration_s / wall:,.0f}x real time)",
-        file=sys.stderr,
-    )
-    return 0
+    return run_simulate(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` command."""
-    p = sub.add_parser("simulate", help="generate a batch file for one unit, without OPC UA")
+    p = sub.add_parser(
+        "simulate",
+        help="generate a batch file for one unit, without OPC UA",
+        description=(
+            "Step one unit of the plant as the twin's runtime does and write its readings to a .csv or "
+            ".parquet file, chunk by chunk, with a side-car <file>.meta.json giving each column's unit, "
+            "description and range, the run's settings and its faults."
+        ),
+    )
     p.add_argument("--plant", default="config/plant.yaml", help="plant file (default config/plant.yaml)")
     p.add_argument("--unit", required=True, help="unit name in the plant file")
     p.add_argument("--duration", required=True, help="simulated time, e.g. 230h, 90min, 3600s")
@@ -166,5 +140,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dt", type=float, default=1.0, help="model step in seconds (default 1)")
     p.add_argument("--resolution", default="1s", help="output row spacing (default 1s)")
     p.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    p.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help=(
+            "inject a fault of the catalogue, as in a scenario file: a YAML mapping such as "
+            "'{kind: sensor_drift, target: {tag: ph}, magnitude: 0.05, start_s: 36000}' (target.unit defaults "
+            "to --unit; times in simulated seconds from the start), or @FILE (one fault, a list, or a "
+            "scenario's faults); repeatable. --fault help lists the kinds and targets of the unit"
+        ),
+    )
+    p.add_argument(
+        "--measured-only",
+        action="store_true",
+        help="leave out the model states no instrument measures (biomass, mu, true glucose...); "
+        "the side-car lists what was left out",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2 (default): step the model in a child process while this one adds sensor noise and writes; "
+        "1: all in one process",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_simulate)
