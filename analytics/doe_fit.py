@@ -192,7 +192,8 @@ class SurfaceModel:
         out = np.array(y, dtype=float, copy=True)
         for j, r in enumerate(self.responses):
             if self.transforms[r] == "log":
-                out[..., j] = np.exp(out[..., j])
+                with np.errstate(over="ignore"):  # a wild Monte Carlo draw: +inf, out of any spec
+                    out[..., j] = np.exp(out[..., j])
         return out
 
 

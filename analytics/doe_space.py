@@ -3,10 +3,10 @@
 The probability at a factor setting ``x`` is estimated by Monte Carlo over two sources:
 
 * **model uncertainty**: the fitted coefficients ``B`` and the residual covariance ``Σ`` of
-  the responses are drawn from their joint posterior under the usual non-informative prior,
-  ``Σ ~ Inv-Wishart(n − p, EᵀE)`` and ``vec(B) | Σ ~ N(vec(B̂), Σ ⊗ (XᵀX)⁻¹)`` (Box & Tiao,
-  *Bayesian Inference in Statistical Analysis*, ch. 8), so a model fitted on few runs, or a
-  poor fit, gives a wider spread;
+  the responses are drawn from their posterior, ``vec(B) | Σ ~ N(vec(B̂), Σ ⊗ (XᵀX)⁻¹)`` and
+  ``Σ ~ Inv-Wishart(ν + m − 1, EᵀE)`` (``ν = n − p`` residual degrees of freedom, ``m``
+  responses; see :func:`_covariance_draws`), so a model fitted on few runs, or a poor fit,
+  gives a wider spread;
 * **process uncertainty**: a new batch is ``y = f(x + δ)·B + ε``, with ``ε ~ N(0, Σ)`` the
   batch-to-batch variation the runs showed (raw material, analyser error, lack of fit) and
   ``δ ~ N(0, diag(jitter²))`` how far the plant's factors wander from their setpoints.
@@ -129,10 +129,13 @@ class SpaceResult:
 
 
 def _covariance_draws(model: SurfaceModel, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """``draws`` residual covariance matrices (draws × m × m) from the Inverse-Wishart posterior.
+    """``draws`` residual covariance matrices (draws × m × m) from an Inverse-Wishart posterior.
 
-    With fewer residual degrees of freedom than responses (an improper joint posterior) each
-    variance is drawn alone (``σ² = ν·s²/χ²_ν``) and the responses are taken as independent.
+    ``Σ ~ Inv-Wishart(ν + m − 1, EᵀE)`` with ``ν = n − p``: each response's variance then has
+    exactly the one-response posterior ``σ² = ν·s²/χ²_ν`` (the one behind the usual t prediction
+    interval), and the responses keep the correlation of their residuals. (The multivariate
+    Jeffreys prior, ``Inv-Wishart(ν, EᵀE)``, would take m − 1 degrees of freedom from every
+    variance: with 11 runs of a 6-term model and 3 responses, a variance 5 times s² on average.)
     """
     m, nu = len(model.responses), model.dof
     e = model.residuals
@@ -141,11 +144,8 @@ def _covariance_draws(model: SurfaceModel, draws: int, rng: np.random.Generator)
     # positive definite with a negligible floor relative to the other responses' scale.
     floor = 1e-12 * max(float(np.max(np.diag(scale))), 1e-300)
     scale = scale + floor * np.eye(m)
-    if nu >= m:
-        out = invwishart.rvs(df=nu, scale=scale, size=draws, random_state=rng)
-        return np.asarray(out, dtype=float).reshape(draws, m, m)
-    chi = rng.chisquare(nu, size=(draws, m))
-    return np.einsum("dj,jk->djk", np.diag(scale)[None, :] / chi, np.eye(m))
+    out = invwishart.rvs(df=nu + m - 1, scale=scale, size=draws, random_state=rng)
+    return np.asarray(out, dtype=float).reshape(draws, m, m)
 
 
 def monte_carlo_space(
@@ -209,8 +209,11 @@ def monte_carlo_space(
     for d in range(draws):
         chol_s = np.linalg.cholesky(sigmas[d])
         coef = model.coef + chol_x @ rng.standard_normal((p, m)) @ chol_s.T
-        x_mat = base if not sd.any() else model_matrix(pts + rng.standard_normal((g, k)) * sd, model.terms)
-        y = x_mat @ coef + rng.standard_normal((g, m)) @ chol_s.T
+        # One batch per draw, the same at every point (common random numbers): each draw is a
+        # smooth surface, so the probability surface and its contour are smooth too, while the
+        # probability at each point keeps the same distribution.
+        x_mat = base if not sd.any() else model_matrix(pts + rng.standard_normal(k) * sd, model.terms)
+        y = x_mat @ coef + rng.standard_normal(m) @ chol_s.T
         y = model.back_transform(y)
         ok_all = np.ones(g, dtype=bool)
         for j, s in enumerate(specs):

@@ -29,7 +29,16 @@ import numpy as np
 
 from models.registry import UNIT_TYPES, make_params, params_class, unit_class
 
-__all__ = ["UNIT_DOE", "FactorDef", "ResponseDef", "UnitDoe", "resolve_factor", "resolve_response", "unit_doe"]
+__all__ = [
+    "UNIT_DOE",
+    "FactorDef",
+    "ResponseDef",
+    "UnitDoe",
+    "resolve_factor",
+    "resolve_response",
+    "tag_units",
+    "unit_doe",
+]
 
 Trajectory = Mapping[str, np.ndarray]
 
@@ -214,6 +223,12 @@ def _setpoint_tags(unit_type: str) -> dict[str, Any]:
     cls = unit_class(unit_type)
     unit = cls(make_params(cls, {}))
     return {s.name: s for s in unit.tag_specs() if s.kind == "setpoint" and not s.name.endswith("_cmd")}
+
+
+def tag_units(unit_type: str) -> dict[str, str]:
+    """Every tag of ``unit_type`` with its unit (from a unit built with default parameters)."""
+    cls = unit_class(unit_type)
+    return {s.name: s.unit for s in cls(make_params(cls, {})).tag_specs()}
 
 
 def _numeric_params(unit_type: str) -> list[str]:
