@@ -36,8 +36,8 @@ Examples
 >>> d = diagnose(ar)
 >>> d.autocorrelated, round(d.lag1, 2), d.remedies
 (True, 0.9, ('ar1', 'ewma'))
->>> print(d.messages("level")[0][:73])
-level: lag-1 autocorrelation 0.9 (> 0.5) over 2000 rows: consecutive val
+>>> print(d.messages("level")[0].split(":")[1])
+ lag-1 autocorrelation 0.9 (> 0.5) over 2000 rows
 >>> ramp = np.linspace(0, 5, 2000) + rng.normal(size=2000)
 >>> diagnose(ramp).trending
 True
