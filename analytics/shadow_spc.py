@@ -13,6 +13,11 @@ by the window's start time relative to the shadow's start:
    designed for an in-control ARL of ``arl0`` windows), without restart after an alarm, so a
    persistent change keeps signalling.
 
+**Hold** (state-based suppression, ISA-18.2): after an operator's input change (a setpoint, a
+mode), the plant and the twin go through the same transient but not at exactly the same instant
+(the plant's value is stamped when it is published, up to one publishing period late), so for
+``hold_s`` after it the windows are neither charted nor used as reference (:meth:`ShadowMonitor.hold`).
+
 Alarm rule: the tag's alarm (ISA-18.2, :class:`analytics.alarms.AlarmManager`, id
 ``shadow:<unit>/<tag>``) is raised by the first signalling window and cleared after
 ``clear_after_s`` without a signal. Its transitions are ``alarm_raised`` / ``alarm_cleared``
@@ -59,7 +64,7 @@ Method = Literal["ewma", "shewhart", "cusum"]
 #: windows of 10 s is 2.3 days per tag, so a unit of 8 charted tags sees a false alarm about
 #: every 7 h. A single chart's classic 370 would give one every 8 min on 8 tags.
 DEFAULT_ARL0 = 20_000.0
-Phase = Literal["settle", "reference", "chart"]
+Phase = Literal["settle", "reference", "chart", "hold"]
 
 
 def alarm_id(unit: str, tag: str) -> str:
@@ -93,6 +98,8 @@ class ShadowSpcConfig:
         unless ``L`` is given). ``rules`` for Shewhart.
     clear_after_s
         The alarm clears after this long without a signal.
+    hold_s
+        Windows overlapping this long after an input change are not charted (see above).
     priority
         Alarm priority: ``low``, ``medium`` or ``high``.
 
@@ -116,6 +123,7 @@ class ShadowSpcConfig:
     arl0: float = DEFAULT_ARL0
     rules: RuleSpec = "none"
     clear_after_s: float = 120.0
+    hold_s: float = 60.0
     priority: str = "medium"
 
     def __post_init__(self) -> None:
@@ -126,7 +134,7 @@ class ShadowSpcConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > low):
                 raise ValueError(f"shadow {name} must be > {low:g} ({what}), got {value!r}")
-        for name in ("settle_s", "clear_after_s"):
+        for name in ("settle_s", "clear_after_s", "hold_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"shadow {name} must be a number of seconds >= 0, got {value!r}")
@@ -164,6 +172,7 @@ class ShadowSpcConfig:
             "h": self.h,
             "arl0": self.arl0,
             "clear_after_s": self.clear_after_s,
+            "hold_s": self.hold_s,
         }
 
 
@@ -201,6 +210,21 @@ class TagChart:
     _count: int = 0
     _ref_times: list[int] = field(default_factory=list)
     _ref_means: list[float] = field(default_factory=list)
+    _holds: list[tuple[int, int]] = field(default_factory=list)
+
+    def hold(self, start_ns: int, stop_ns: int) -> None:
+        """Do not chart the windows that overlap ``[start_ns, stop_ns)``."""
+        if self._holds and start_ns <= self._holds[-1][1]:
+            first, last = self._holds[-1]
+            self._holds[-1] = (min(first, start_ns), max(last, stop_ns))
+        else:
+            self._holds.append((start_ns, stop_ns))
+
+    def _held(self, t: int) -> bool:
+        end = t + self.width_ns
+        while self._holds and self._holds[0][1] <= t:  # over: windows close in time order
+            self._holds.pop(0)
+        return any(start < end and t < stop for start, stop in self._holds)
 
     @property
     def width_ns(self) -> int:
@@ -236,6 +260,8 @@ class TagChart:
         settle_end = self.start_ns + round(cfg.settle_s * NS_PER_S)
         if t < settle_end:
             return [ChartPoint(self.tag, t, mean, n, "settle")]
+        if self._held(t):
+            return [ChartPoint(self.tag, t, mean, n, "hold")]
         if self.chart is None:
             ref_end = settle_end + round(cfg.reference_s * NS_PER_S)
             if t < ref_end or len(self._ref_means) < cfg.min_windows:
@@ -320,6 +346,12 @@ class ShadowMonitor:
         for t, r in zip(np.asarray(times, np.int64).tolist(), np.asarray(residuals, np.float64).tolist(), strict=True):
             points.extend(chart.add(int(t), float(r)))
         return self._on_points(points)
+
+    def hold(self, time_ns: int) -> None:
+        """An input changed at ``time_ns``: hold every tag's chart for ``hold_s`` from then."""
+        stop = time_ns + round(self.config.hold_s * NS_PER_S)
+        for chart in self.charts.values():
+            chart.hold(time_ns, stop)
 
     def flush(self, until_ns: int) -> list[Point]:
         """Close every window that ended by ``until_ns``; return their events."""

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: ``max_points`` that never downsamples a range.
 _RAW = 2**62
+#: Default smallest residual sigma, as a fraction of the tag's range (see :class:`ShadowRun`).
+SIGMA_FLOOR = 1e-3
 #: Status bit of a Bad OPC UA value: such a plant sample is not an input and has no residual.
 _BAD = 0x80000000
 
@@ -77,7 +79,9 @@ class ShadowRun:
     run_id : str
         Written in the events.
     sigma_floors : dict, optional
-        Per predicted tag, the smallest residual sigma (default 0.01 % of the tag's range).
+        Per predicted tag, the smallest residual sigma: a residual change below a few of these is
+        not worth an alarm (default 0.1 % of the tag's range: the heater output of a loop that
+        lags the plant's by one publishing period through a setpoint change differs by 0.2 %).
     """
 
     def __init__(
@@ -93,7 +97,9 @@ class ShadowRun:
         self.config = config
         self.run_id = run_id
         specs = twin.specs
-        self.sigma_floors = sigma_floors or {t: max(1e-4 * (specs[t].hi - specs[t].lo), 1e-9) for t in twin.predicted}
+        self.sigma_floors = sigma_floors or {
+            t: max(SIGMA_FLOOR * (specs[t].hi - specs[t].lo), 1e-9) for t in twin.predicted
+        }
         self.monitor: ShadowMonitor | None = None
         self._carry: dict[str, list[tuple[int, float]]] = {t: [] for t in twin.predicted}
         self._seen: set[str] = set()
@@ -163,6 +169,9 @@ class ShadowRun:
             if not s.status & _BAD and math.isfinite(s.value)
         ]
         out = self.twin.advance(changes, target_ns)
+        for changed in self.twin.changed_at:
+            self.monitor.hold(changed)
+        self.twin.changed_at.clear()
         self.result.sim_points += len(out)
         grid_end = self.twin.time_ns
         assert grid_end is not None

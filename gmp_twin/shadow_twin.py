@@ -129,12 +129,13 @@ class ShadowTwin:
         self.predicted = list(predicted)
         self.time_ns: int | None = None
         self._steps = 0
-        self._applied: dict[str, float] = {}
         self._pending: list[Change] = []
         #: Input writes the model refused, by tag: (count, the last reason).
         self.refused: dict[str, tuple[int, str]] = {}
         #: Inputs applied, by tag (how many changes reached the model).
         self.applied_count: dict[str, int] = {}
+        #: Plant times of the input changes applied since :meth:`start` (the caller drains it).
+        self.changed_at: list[int] = []
         #: The prediction grid of the last :meth:`advance` (plus the grid point before it), per tag.
         self.last_grid: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._carry: tuple[int, dict[str, float]] | None = None
@@ -149,6 +150,7 @@ class ShadowTwin:
         self._steps = 0
         for change in sorted(initial, key=self._order):
             self._apply(change)
+        self.changed_at.clear()  # the start's own values are not changes
         self._carry = None
 
     def _order(self, c: Change) -> tuple[int, int, str]:
@@ -157,7 +159,7 @@ class ShadowTwin:
     def _apply(self, change: Change) -> None:
         if change.tag not in self.inputs or not math.isfinite(change.value):
             return
-        if self._applied.get(change.tag) == change.value:
+        if self.unit.read().get(change.tag) == change.value:  # the model has it already
             return
         try:
             self.unit.write(change.tag, change.value)
@@ -165,7 +167,7 @@ class ShadowTwin:
             count, _ = self.refused.get(change.tag, (0, ""))
             self.refused[change.tag] = (count + 1, str(exc))
             return
-        self._applied[change.tag] = change.value
+        self.changed_at.append(change.time_ns)
         self.applied_count[change.tag] = self.applied_count.get(change.tag, 0) + 1
 
     def advance(self, changes: Iterable[Change], until_ns: int) -> list[Point]:
