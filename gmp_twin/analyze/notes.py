@@ -59,6 +59,46 @@ _NOTES = tuple(
         (r"sigma given explicitly; the rest estimated \((?P<source>\w+)\)", "sigma_given"),
         (r"(?P<n>\d+) NaN value\(s\) dropped from the reference period", "nan_dropped"),
         (r"(?P<n>\d+) subgroup\(s\) with NaN dropped from the reference period", "subgroups_dropped"),
+        (
+            r"empirical limits from (?P<folds>\d+)-fold block cross-validation on (?P<n>\d+) reference rows, "
+            r"never below the analytic limits",
+            "cross_validation_floor",
+        ),
+        (r"dropped time column\(s\) (?P<columns>.+)", "time_dropped"),
+        (r"dropped counter column\(s\) (?P<columns>.+) \(monotonic over the reference\)", "counter_dropped"),
+        (r"dropped step/state code column\(s\) (?P<columns>.+)", "step_dropped"),
+        (
+            r"kept column\(s\) (?P<columns>.+) as asked, though they look like time, counter or step columns",
+            "kept_asked",
+        ),
+        (
+            r"column\(s\) (?P<columns>.+) only rise or only fall over the reference \(a trend\): new data will "
+            r"leave their range; drop them \(--exclude\) or use a batch-aligned model",
+            "trending",
+        ),
+        (r"left out column\(s\) (?P<columns>.+) \(--exclude\)", "excluded"),
+        (
+            r"column (?P<column>.+) is constant in the reference but changes in (?P<file>.+) \(first at data row "
+            r"(?P<row>\d+)\); the PCA does not watch it: check it separately",
+            "constant_moves",
+        ),
+        (
+            r"(?P<k>\d+) components by parallel analysis \(eigenvalues above the (?P<q>\d+)th percentile of "
+            r"(?P<n>\d+) simulations of uncorrelated data\)",
+            "pa_components",
+        ),
+        (
+            r"(?P<k>\d+) components by parallel analysis \(eigenvalues above the (?P<q>\d+)th percentile of "
+            r"(?P<n>\d+) simulations of uncorrelated data\); no eigenvalue is above it: the variables look "
+            r"uncorrelated, 1 component kept",
+            "pa_none",
+        ),
+        (
+            r"(?P<k>\d+) components by (?P<folds>\d+)-block row-wise cross-validation \(smallest PRESS: "
+            r"(?P<press>\S+) of the PRESS without a model\)",
+            "cv_components",
+        ),
+        (r"(?P<k>\d+) components by explained variance \((?P<share>\S+) >= (?P<target>\S+)\)", "variance_components"),
         (r"counter reset at t=(?P<t>\S+): the new value was taken as the increment", "counter_reset"),
         (
             r"produced \((?P<produced>\S+)\) != good \+ rejected \((?P<good>\S+) \+ (?P<rejected>\S+)\); "

@@ -60,14 +60,15 @@ def test_pca_summary_follows_the_language(pca_files: tuple[Path, Path]) -> None:
     args = ("pca", "--reference", str(ref), "--data", str(data), "--drop-non-numeric", "--limits", "empirical")
     french = _run(*args, "--lang", "fr")
     assert "Modèle ACP\u00a0:" in french and "composantes" in french and "de la variance)" in french
-    assert "limites (empiriques, 99 %)" in french and "alarme = T² ou SPE" in french
+    # Each limit at 99.5 %: the alarm (T² or SPE) has a false-alarm rate of at most 1 %.
+    assert "limites (empiriques, 99,5 %)" in french and "alarme = T² ou SPE" in french
     assert "lignes évaluées" in french and "première alarme à la ligne de données" in french
     assert "validation croisée en 5 blocs" in french
     model = french.splitlines()[0]
     assert re.search(r"\(\d+,\d %", model), model  # explained variance with a decimal comma
     english = _run(*args, GMP_TWIN_LANG="en", LANG="fr_FR.UTF-8")  # GMP_TWIN_LANG before LANG
     assert english.startswith("PCA model: ") and "first alarm at data row" in english
-    assert "limits (empirical, 99 %)" in english and "cross-validation" in english
+    assert "limits (empirical, 99.5 %)" in english and "cross-validation" in english
     _english(english)
     assert _run(*args, "--json", "--lang", "fr") == _run(*args, "--json", "--lang", "en")
 
