@@ -203,7 +203,9 @@ def _transform(name: str, values: np.ndarray, how: Transform) -> np.ndarray:
     if how == "log":
         if np.any(values <= 0.0):
             bad = float(values[values <= 0.0][0])
-            raise ValueError(f"response {name}: a log transform needs values > 0, got {bad:g}; drop --log {name}")
+            raise ValueError(
+                f"response {name}: a log transform needs values > 0, got {bad:g}; use --transform {name}=none"
+            )
         return np.log(values)
     raise ValueError(f"response {name}: unknown transform {how!r}; use none or log")
 

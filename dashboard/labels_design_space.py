@@ -81,4 +81,16 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "{runs} batches simulated in {seconds} s on {jobs} processes",
     },
     "ds_files": {"fr": "Fichiers", "en": "Files"},
+    "ds_warn_not_ended": {
+        "fr": "les essais {runs} n'ont pas fini leur lot en {minutes} min : leurs réponses sont celles de cet instant",
+        "en": "runs {runs} did not finish their batch within {minutes} min: their responses are those at that time",
+    },
+    "ds_warn_constant": {
+        "fr": "{response} est le même à chaque essai : rien à modéliser",
+        "en": "{response} is the same in every run: nothing to model",
+    },
+    "ds_warn_q2": {
+        "fr": "{response} : Q² = {q2}, le modèle le prédit mal (plus d’essais, un autre modèle ?)",
+        "en": "{response}: Q² = {q2}, the model predicts it poorly (more runs, another model?)",
+    },
 }

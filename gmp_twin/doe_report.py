@@ -10,8 +10,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from analytics.doe_design import to_real
 from analytics.doe_results import write_csv, write_json
 from dashboard.i18n import fmt_number, t
@@ -19,7 +17,7 @@ from gmp_twin.doe_plots import plot_design_space, plot_responses
 from gmp_twin.doe_study import StudyResult, robust_point
 from gmp_twin.doe_units import unit_doe
 
-__all__ = ["build_summary", "summary_text", "write_study"]
+__all__ = ["build_summary", "summary_text", "warning_text", "write_study"]
 
 FILES = (
     "summary.json",
@@ -225,11 +223,16 @@ def summary_text(summary: dict[str, Any], out: Path, lang: str = "en") -> str:
     if summary["warnings"]:
         lines.append("")
         lines.append(f"{t('ds_warnings', lang)}{c}")
-        lines += [f"  - {w}" for w in summary["warnings"]]
+        lines += [f"  - {warning_text(w, lang)}" for w in summary["warnings"]]
     lines.append("")
     lines.append(f"{t('ds_files', lang)}{c}{out}/ " + ", ".join(summary["files"]))
     return "\n".join(lines)
 
 
-def finite(x: float) -> bool:
-    return bool(np.isfinite(x))
+def warning_text(warning: dict[str, Any], lang: str) -> str:
+    """A warning of the summary in ``lang``.
+
+    >>> warning_text({"key": "ds_warn_q2", "response": "final_lod", "q2": -0.5}, "fr")
+    'final_lod : Q² = -0,5, le modèle le prédit mal (plus d’essais, un autre modèle ?)'
+    """
+    return t(str(warning["key"]), lang, **{k: v for k, v in warning.items() if k != "key"})

@@ -87,7 +87,8 @@ class StudyResult:
     verify: dict[str, Any] | None
     verify_rows: list[dict[str, Any]]
     timing: dict[str, float]
-    warnings: list[str]
+    #: Each a label key of ``dashboard/labels_design_space.py`` and its fields (shown FR/EN).
+    warnings: list[dict[str, Any]]
     units: dict[str, str] = field(default_factory=dict)
 
     def study_unit(self, response: str) -> str:
@@ -165,7 +166,7 @@ def run_study(study: Study, progress: Progress | None = None) -> StudyResult:
     _check(study)
     defs = study.factor_defs()
     doe = unit_doe(study.unit_type)
-    warnings: list[str] = []
+    warnings: list[dict[str, Any]] = []
     coded = make_design(
         study.design,
         len(study.factors),
@@ -182,10 +183,8 @@ def run_study(study: Study, progress: Progress | None = None) -> StudyResult:
     timing["simulate_s"] = time.perf_counter() - t0
     not_ended = [i + 1 for i, r in enumerate(results) if r["ended"] < 1.0]
     if not_ended:
-        warnings.append(
-            f"runs {', '.join(map(str, not_ended))} did not reach the end of the batch within "
-            f"{(study.duration_s or doe.duration_s) / 60:.0f} min: their responses are those at that time"
-        )
+        minutes = round((study.duration_s or doe.duration_s) / 60.0)
+        warnings.append({"key": "ds_warn_not_ended", "runs": ", ".join(map(str, not_ended)), "minutes": minutes})
     t0 = time.perf_counter()
     kind = study.model or best_model(coded)
     transforms: dict[str, Any] = {
@@ -196,9 +195,9 @@ def run_study(study: Study, progress: Progress | None = None) -> StudyResult:
     model = fit_surfaces(coded, ys, model=kind, factor_names=[f.name for f in study.factors], transforms=transforms)
     for r, fit in model.fits.items():
         if math.isnan(fit.r2):
-            warnings.append(f"{r} is the same in every run: nothing to model")
-        elif fit.q2 < 0.5:
-            warnings.append(f"{r}: Q² = {fit.q2:.2f}: the model predicts it poorly (more runs, another model?)")
+            warnings.append({"key": "ds_warn_constant", "response": r})
+        elif fit.q2 < 0.5:  # MODDE's rule of thumb: Q² > 0.5 for a useful model
+            warnings.append({"key": "ds_warn_q2", "response": r, "q2": round(fit.q2, 2)})
     jitter = [study.jitter.get(f.name, d.jitter) / f.half_range for f, d in zip(study.factors, defs, strict=True)]
     grid_coded, _ = _plane(study, study.grid)
     space = monte_carlo_space(model, study.specs, grid_coded, draws=study.draws, jitter=jitter, seed=study.seed)

@@ -192,9 +192,9 @@ BIOREACTOR = UnitDoe(
         "biomass": ResponseDef("biomass", "g/l", "biomass at the end", _final("biomass")),
         "min_do": ResponseDef("min_do", "%", "lowest dissolved oxygen of the batch", _min("do")),
     },
-    default_factors="temperature=23:27,ph=6.2:6.8,feed_scale=0.8:1.2",
+    default_factors="feed_scale=0.7:1.3,temperature=20:30,ph=5.5:7.5",
     default_responses=("titre", "final_volume"),
-    default_specs=("titre>=21", "final_volume<=78"),
+    default_specs=("titre>=20", "final_volume<=80"),
     dt_s=60.0,
     duration_s=230 * 3600.0,
     variability=(
