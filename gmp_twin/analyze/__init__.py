@@ -5,15 +5,18 @@ Sub-commands (each prints a readable summary in ``--lang fr|en``, default ``GMP_
 
 ``gmp-twin analyze spc --data FILE (--column COL ... | --all-columns) --method shewhart|ewma|cusum
 [--mean M --sigma S | --reference-rows N | --lsl A --usl B] [--lambda λ --L L | --k K --h H]
-[--rules we|nelson|none]``
-    Each column is an independent series. JSON: ``{"file", "columns": {name: chart}}``
+[--rules we|nelson|none] [--residuals ar1|ewma]``
+    Each column is an independent series, diagnosed first (autocorrelation, trend, held
+    values: a warning names the remedy, which ``--residuals`` runs).
+    JSON: ``{"file", "columns": {name: chart}}``
     where a chart is :meth:`analytics.spc.ChartResult.to_dict` (statistic, centre and
     limits per row, alarm rows with the rules that fired, first alarm, rules applied).
 
-``gmp-twin analyze pca --reference REF --data TEST [--components K | --variance V]
-[--alpha A] [--limits analytic|empirical] [--calibration CAL] [--lags L]``
-    JSON: variables, components, limits, per row T², SPE, φ and alarm flags, and for every
-    alarm row the top contributing variables.
+``gmp-twin analyze pca --reference REF --data TEST [--normal NORMAL] [--components K | --variance V |
+--component-rule parallel|cv] [--alpha A] [--limits cv|empirical|analytic] [--calibration CAL] [--lags L]``
+    JSON: variables, dropped columns, components and the rule that chose them, limits and
+    their sources, expected/held-out/observed false-alarm rates, per row T², SPE, φ and alarm
+    flags, and for every alarm row the top contributing variables.
 
 ``gmp-twin analyze oee --states STATES.csv [--counts COUNTS.csv] [--ideal-rate R]``
     JSON: per machine availability, performance, quality, OEE, times, six big losses,
@@ -55,9 +58,9 @@ import sys
 # pandas, scipy and the analytics modules load only when an analysis runs: every other
 # ``gmp-twin`` command builds this parser too and should start fast.
 from gmp_twin.analyze.oee import cmd_oee
-from gmp_twin.analyze.pca import cmd_pca
+from gmp_twin.analyze.pca import add_parser as add_pca_parser
 from gmp_twin.analyze.report import guard
-from gmp_twin.analyze.spc import cmd_spc
+from gmp_twin.analyze.spc import add_parser as add_spc_parser
 from gmp_twin.cli_lang import add_lang_flag
 
 
@@ -76,90 +79,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=_help)
     cmds = parser.add_subparsers(dest="analysis", metavar="ANALYSIS")
 
-    spc = cmds.add_parser(
-        "spc",
-        help="control charts, one per column",
-        description="Univariate control charts; each column is an independent series.",
-    )
-    spc.add_argument("--data", required=True, help="CSV or .dat file")
-    which = spc.add_mutually_exclusive_group()
-    which.add_argument("--column", action="append", metavar="COL", help="column to chart (repeatable)")
-    which.add_argument("--all-columns", action="store_true", help="chart every numeric column")
-    spc.add_argument("--method", required=True, choices=["shewhart", "ewma", "cusum"])
-    spc.add_argument("--mean", type=float, help="known in-control mean")
-    spc.add_argument("--sigma", type=float, help="known in-control standard deviation")
-    spc.add_argument("--reference-rows", type=int, metavar="N", help="estimate mean/sigma from the first N rows")
-    spc.add_argument("--lsl", type=float, help="lower specification limit (limits from the specification)")
-    spc.add_argument("--usl", type=float, help="upper specification limit")
-    spc.add_argument("--cp", type=float, default=1.0, help="capability assumed with --lsl/--usl (default 1)")
-    spc.add_argument("--lambda", dest="lambda_", type=float, default=0.2, help="EWMA weight (default 0.2)")
-    spc.add_argument("--L", type=float, help="limit width (Shewhart 3; EWMA: designed for ARL0 370)")
-    spc.add_argument("--k", type=float, default=0.5, help="CUSUM reference value in sigma (default 0.5)")
-    spc.add_argument("--h", type=float, help="CUSUM decision interval (default: designed for ARL0 370)")
-    spc.add_argument(
-        "--rules",
-        choices=["we", "nelson", "none"],
-        default="none",
-        help="run rules for shewhart (default none: control limits only)",
-    )
-    spc.add_argument("--drop-non-numeric", action="store_true", help="with --all-columns, skip non-numeric columns")
-    spc.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="skip missing cells (reported; rows keep their numbers) instead of failing",
-    )
-    spc.add_argument("--json", action="store_true", help="machine-readable output")
-    add_lang_flag(spc)
-    spc.set_defaults(handler=guard("spc", cmd_spc))
-
-    pca = cmds.add_parser(
-        "pca",
-        help="multivariate PCA monitoring (T², SPE)",
-        description="PCA model on normal reference data; T², SPE and contributions on test data.",
-    )
-    pca.add_argument("--reference", required=True, help="normal operating data (CSV or .dat)")
-    pca.add_argument("--data", required=True, help="data to monitor, same columns")
-    comp = pca.add_mutually_exclusive_group()
-    comp.add_argument("--components", type=int, metavar="K", help="number of principal components")
-    comp.add_argument(
-        "--variance",
-        type=float,
-        default=0.9,
-        metavar="V",
-        help="choose components explaining this variance fraction (default 0.9)",
-    )
-    pca.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate of each limit (default 0.01)")
-    pca.add_argument(
-        "--limits",
-        choices=["analytic", "empirical"],
-        default="analytic",
-        help="analytic (F / Jackson-Mudholkar) or empirical quantiles on normal data",
-    )
-    pca.add_argument(
-        "--calibration",
-        help="other normal data for empirical limits (default: 5-fold block cross-validation on the reference)",
-    )
-    pca.add_argument("--lags", type=int, default=0, help="dynamic PCA: previous rows added to each row")
-    pca.add_argument(
-        "--signal",
-        choices=["either", "t2", "spe", "combined"],
-        default="either",
-        help="which statistic raises an alarm (default: T² or SPE)",
-    )
-    pca.add_argument("--column", action="append", metavar="COL", help="use only these columns (repeatable)")
-    pca.add_argument("--top", type=int, default=3, help="contributing variables per alarm (default 3)")
-    pca.add_argument("--show", type=int, default=10, help="alarm rows printed in the summary (default 10)")
-    pca.add_argument("--drop-non-numeric", action="store_true", help="skip non-numeric columns (reported)")
-    pca.add_argument("--drop-missing", action="store_true", help="drop rows with missing values (reported)")
-    pca.add_argument("--drop-constant", action="store_true", help="drop constant reference columns (reported)")
-    pca.add_argument(
-        "--transpose-reference",
-        action="store_true",
-        help="the reference file has one variable per line (as TEP d00.dat)",
-    )
-    pca.add_argument("--json", action="store_true", help="machine-readable output")
-    add_lang_flag(pca)
-    pca.set_defaults(handler=guard("pca", cmd_pca))
+    add_spc_parser(cmds)
+    add_pca_parser(cmds)
 
     oee = cmds.add_parser(
         "oee",
