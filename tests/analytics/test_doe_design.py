@@ -104,5 +104,5 @@ def test_bad_designs_are_refused_with_the_fix(kwargs: dict[str, object], message
 
 
 def test_bad_factor_range() -> None:
-    with pytest.raises(ValueError, match="factor ph: low 7.0 must be below high 6.0"):
+    with pytest.raises(ValueError, match=r"factor ph: low 7\.0 must be below high 6\.0"):
         Factor("ph", 7.0, 6.0)
