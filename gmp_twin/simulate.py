@@ -91,34 +91,23 @@ def add_sensors(
 ) -> dict[str, np.ndarray]:
     """Apply the runtime's noise, clipping and status to recorded true values.
 
-    A ``<tag>__status`` column appears only for a measurement that left its range; the
-    streaming command writes one for every measurement (:func:`gmp_twin.simulate_stream.measured_chunk`).
+    A ``<tag>__status`` column appears only for a tag whose status was not Good somewhere;
+    the streaming command writes one for every measurement (:func:`gmp_twin.simulate_stream.measured_chunk`).
     """
-    from twin.sensors import STATUS_EU_EXCEEDED
+    from gmp_twin.simulate_stream import bulk_readings
 
-    out: dict[str, np.ndarray] = {}
-    noise = sensors.noise(steps)
-    column = {spec.name: j for j, spec in enumerate(sensors.noisy_tags)}
+    out, codes = bulk_readings(values, specs, sensors, steps)
     for spec in specs:
-        v = np.asarray(values[spec.name], dtype=float)
-        if spec.is_boolean:
-            out[spec.name] = (v >= 0.5).astype(np.int8)
-            continue
-        if spec.kind == "measurement":
-            beyond = (v < spec.lo) | (v > spec.hi)
-            if spec.name in column:
-                v = v + spec.noise_sd * noise[:, column[spec.name]]
-            v = np.clip(v, spec.lo, spec.hi)
-            if beyond.any():
-                out[f"{spec.name}__status"] = np.where(beyond, STATUS_EU_EXCEEDED, 0).astype(np.int64)
-        out[spec.name] = v
+        if codes[spec.name].any():
+            out[f"{spec.name}__status"] = codes[spec.name]
     return out
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from gmp_twin.simulate_run import run_simulate
 
-    return run_simulate(args)
+    duration_s = parse_duration(args.duration) if args.duration is not None else None
+    return run_simulate(args, duration_s, parse_duration(args.resolution), _speed(args.speed))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -134,12 +123,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--plant", default="config/plant.yaml", help="plant file (default config/plant.yaml)")
     p.add_argument("--unit", required=True, help="unit name in the plant file")
-    p.add_argument("--duration", required=True, help="simulated time, e.g. 230h, 90min, 3600s")
+    p.add_argument("--duration", help="simulated time, e.g. 230h, 90min, 3600s (required)")
     p.add_argument("--speed", default="max", help="max (as fast as possible) or a factor, e.g. 60")
     p.add_argument("--seed", type=int, default=0, help="sensor-noise seed (default 0)")
     p.add_argument("--dt", type=float, default=1.0, help="model step in seconds (default 1)")
     p.add_argument("--resolution", default="1s", help="output row spacing (default 1s)")
-    p.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    p.add_argument("--out", help="output file, .csv or .parquet (required)")
     p.add_argument(
         "--fault",
         action="append",

@@ -210,9 +210,8 @@ class FaultedRun:
         self.runtime.step()
 
     def readings(self, true: dict[str, float]) -> dict[str, Reading]:
-        """The published readings of :attr:`touched` now (noise, then the faults)."""
-        sub = {t: true[t] for t in self.touched}
-        measured = self.slot.sensors.measure(sub, self.runtime.steps)
+        """The published readings now (the runtime's sensor layer, then the faults)."""
+        measured = self.slot.sensors.measure(true, self.runtime.steps)
         return self.manager.apply_readings(self.name, measured, self.runtime.steps)
 
     def timeline(self) -> list[dict[str, Any]]:

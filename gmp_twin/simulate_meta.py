@@ -60,6 +60,8 @@ PLANT_KNOWN: dict[str, frozenset[str]] = {
     "bioreactor": frozenset({
         "jacket_valve_position", "base_pump_position", "agitator_position", "feed_pump_position", "batch_time",
         "recipe_step", "feed_total", "base_total", "harvest_flow", "harvest_total",
+        # The PAT software's own limits of its diagnostics (constants of the calibration).
+        "glucose_pat_t2_limit", "glucose_pat_q_limit", "titre_pat_t2_limit", "titre_pat_q_limit",
     }),
     "fluid_bed_dryer": frozenset({
         "phase", "drying_time", "heater_power", "heater_position", "fan_position", "nir_scans", "batches_completed",

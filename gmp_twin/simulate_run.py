@@ -12,6 +12,7 @@ the end, so a run that fails leaves no half file behind.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 import time
@@ -21,23 +22,32 @@ from typing import Any
 import numpy as np
 
 from config_schema.files import ConfigError
-from gmp_twin.simulate import _speed, parse_duration
 from gmp_twin.simulate_faults import FaultedRun, help_text, parse_fault_specs, validate_faults
 from gmp_twin.simulate_meta import FORMAT, STATUS_SUFFIX, columns_meta, meta_path, status_name, unmeasured, write_meta
 from gmp_twin.simulate_stream import Plan, measured_chunk, produce, status_tags, true_chunks
 from gmp_twin.simulate_writer import open_writer
 
 
-def run_simulate(args: argparse.Namespace) -> int:
-    """The ``simulate`` command (arguments as :func:`gmp_twin.simulate.register` declares them)."""
+def run_simulate(args: argparse.Namespace, duration_s: float | None, resolution_s: float, speed: float) -> int:
+    """The ``simulate`` command (arguments as :func:`gmp_twin.simulate.register` declares them).
+
+    ``duration_s``, ``resolution_s`` and ``speed`` are ``--duration``, ``--resolution`` and
+    ``--speed`` already parsed (``None``: no ``--duration``).
+    """
     from tqdm import tqdm
 
     from twin.plant import build_unit, load_plant
     from twin.sensors import SensorLayer
 
-    duration_s = parse_duration(args.duration)
-    resolution_s = parse_duration(args.resolution)
-    speed = _speed(args.speed)
+    wants_help = args.fault == ["help"]
+    for flag, value in (("--duration", duration_s), ("--out", args.out)):
+        if value is None and not wants_help:
+            raise ValueError(f"{flag} is required (e.g. --duration 230h --out batch.parquet)")
+    if wants_help or duration_s is None:
+        duration_s, args.out = duration_s or resolution_s, args.out or "help.csv"
+    if not getattr(args, "verbose", False):
+        # The side-car and the summary line say which faults ran; the manager's log would repeat it.
+        logging.getLogger("twin.faults.manager").setLevel(logging.WARNING)
     out = Path(args.out)
     if out.suffix not in (".csv", ".parquet"):
         raise ValueError(f"--out {out}: use a .csv or .parquet file name")
@@ -63,7 +73,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"{args.plant}: units[{index}]: {exc}") from None
     specs = unit.tag_specs()
-    if args.fault == ["help"]:
+    if wants_help:
         print(help_text(args.unit, unit))
         return 0
     faults = validate_faults(parse_fault_specs(args.fault or [], args.unit), args.unit, unit)
@@ -134,6 +144,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     print(
         f"{out}: {plan.n_rows} rows x {len(columns)} columns, {duration_s / 3600:.1f} h simulated "
         f"in {wall:.1f} s ({n_steps * dt_s / wall:,.0f}x real time); units and descriptions in {side.name}"
+        + (f"; faults: {'; '.join(f.describe() for f in faults)}" if faults else "")
         + (f"; left out {len(dropped)} unmeasured states: {', '.join(dropped)}" if dropped else ""),
         file=sys.stderr,
     )

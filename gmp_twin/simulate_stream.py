@@ -28,7 +28,13 @@ import numpy as np
 from gmp_twin.simulate_faults import FaultedRun, overrides_array
 from gmp_twin.simulate_meta import STATUS_SUFFIX
 from models.unit import TagSpec, Unit
-from twin.sensors import STATUS_EU_EXCEEDED, SensorLayer
+from twin.sensors import (
+    STATUS_EU_EXCEEDED,
+    STATUS_OUT_OF_CALIBRATION,
+    STATUS_OVER_RANGE,
+    STATUS_UNDER_RANGE,
+    SensorLayer,
+)
 
 #: Rows per chunk: about 4 MB of float64 for the bioreactor's 60 tags (memory stays flat, overhead small).
 CHUNK_ROWS = 8_192
@@ -104,42 +110,66 @@ def true_chunks(unit: Unit, specs: list[TagSpec], plan: Plan, faulted: FaultedRu
 
 
 def status_tags(specs: list[TagSpec], touched: list[str] | None = None) -> list[str]:
-    """Tags with a ``__status`` column: every measurement, and every tag a fault may rewrite."""
+    """Tags with a ``__status`` column: measurements, soft sensors, and every tag a fault may rewrite."""
     extra = set(touched or ())
-    return [s.name for s in specs if s.kind == "measurement" or s.name in extra]
+    return [s.name for s in specs if s.kind == "measurement" or s.calibrated is not None or s.name in extra]
+
+
+def bulk_readings(
+    values: dict[str, np.ndarray], specs: list[TagSpec], sensors: SensorLayer, steps: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Readings of many rows at once: (value, status code) arrays per tag.
+
+    The same noise, clipping and statuses as :meth:`twin.sensors.SensorLayer.measure` row by
+    row (a test compares them for every unit type): noise and saturation on measurements
+    (``UncertainEngineeringUnitsExceeded`` when the true value is beyond the range), and for a
+    soft sensor (a tag with a ``calibrated`` range) ``UncertainUnderRange`` /
+    ``UncertainOverRange`` outside that range, else ``UncertainSensorCalibration`` while its
+    ``<tag>_ok`` flag reads 0. Booleans become 0/1 (``int8``).
+    """
+    noise = sensors.noise(np.asarray(steps, dtype=np.uint64))
+    column = {spec.name: j for j, spec in enumerate(sensors.noisy_tags)}
+    names = {s.name for s in specs}
+    out: dict[str, np.ndarray] = {}
+    status: dict[str, np.ndarray] = {}
+    for spec in specs:
+        v = np.asarray(values[spec.name], dtype=float)
+        code = np.zeros(len(v), dtype=np.int64)
+        if spec.is_boolean:
+            out[spec.name], status[spec.name] = (v >= 0.5).astype(np.int8), code
+            continue
+        if spec.kind == "measurement":
+            code[(v < spec.lo) | (v > spec.hi)] = STATUS_EU_EXCEEDED
+            if spec.name in column:
+                v = v + spec.noise_sd * noise[:, column[spec.name]]
+            v = np.clip(v, spec.lo, spec.hi)
+        if spec.calibrated is not None:
+            lo, hi = spec.calibrated
+            good = code == 0
+            code[good & (v < lo)] = STATUS_UNDER_RANGE
+            code[good & (v > hi)] = STATUS_OVER_RANGE
+            ok = f"{spec.name}_ok"
+            if ok in names:
+                flagged = good & (v >= lo) & (v <= hi) & (np.asarray(values[ok], dtype=float) < 0.5)
+                code[flagged] = STATUS_OUT_OF_CALIBRATION
+        out[spec.name], status[spec.name] = v, code
+    return out, status
 
 
 def measured_chunk(
     chunk: Chunk, specs: list[TagSpec], sensors: SensorLayer, dt_s: float, with_status: list[str]
 ) -> dict[str, np.ndarray]:
-    """A chunk as published: ``time_s``, each tag's reading, and the ``__status`` columns.
+    """A chunk as published: ``time_s``, each tag's reading, and the ``__status`` columns of ``with_status``.
 
-    The same noise, clipping and status as :meth:`twin.sensors.SensorLayer.measure` (a test
-    compares them), in bulk; readings a fault rewrote replace the computed ones.
+    Readings a fault rewrote (:attr:`Chunk.overrides`) replace the computed ones.
     """
-    noise = sensors.noise(chunk.steps.astype(np.uint64))
-    column = {spec.name: j for j, spec in enumerate(sensors.noisy_tags)}
-    statuses = set(with_status)
-    out: dict[str, np.ndarray] = {"time_s": np.round(chunk.steps * dt_s, 9)}
-    status: dict[str, np.ndarray] = {}
-    for spec in specs:
-        v = np.asarray(chunk.values[spec.name], dtype=float)
-        code = np.zeros(len(v), dtype=np.int64)
-        if spec.is_boolean:
-            v = (v >= 0.5).astype(np.int8)
-        elif spec.kind == "measurement":
-            code[(v < spec.lo) | (v > spec.hi)] = STATUS_EU_EXCEEDED
-            if spec.name in column:
-                v = v + spec.noise_sd * noise[:, column[spec.name]]
-            v = np.clip(v, spec.lo, spec.hi)
-        if spec.name in chunk.overrides:
-            values, codes = chunk.overrides[spec.name]
-            v, code = values.astype(v.dtype), codes
-        out[spec.name] = v
-        if spec.name in statuses:
-            status[spec.name + STATUS_SUFFIX] = code
+    values, codes = bulk_readings(chunk.values, specs, sensors, chunk.steps)
+    for tag, (v, code) in chunk.overrides.items():
+        values[tag], codes[tag] = v.astype(values[tag].dtype), code
+    out: dict[str, np.ndarray] = {"time_s": np.round(chunk.steps * dt_s, 9), **values}
     # Status columns after the tags: the data columns stay together for a reader.
-    return {**out, **status}
+    out.update({tag + STATUS_SUFFIX: codes[tag] for tag in with_status})
+    return out
 
 
 # -- the stepping in a child process ------------------------------------------------------------

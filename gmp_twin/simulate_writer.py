@@ -11,8 +11,8 @@ keeps full double precision, and each field's unit and description in its metada
 
 Examples
 --------
->>> six_digits(np.array([3.14159265, 123456789.0, 0.000123456789, 1e-300, -2.5, 12345678.9]))
-array([3.14159e+00, 1.23456789e+08, 1.23457e-04, 1.00000e-300, -2.5e+00, 1.23457e+07])
+>>> six_digits(np.array([3.14159265, 123456789.0, 0.000123456789, -2.5, 12345678.9])).tolist()
+[3.14159, 123456789.0, 0.000123457, -2.5, 12345700.0]
 """
 
 from __future__ import annotations

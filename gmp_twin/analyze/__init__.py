@@ -88,7 +88,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="OEE = availability × performance × quality from a PackML state "
         "log and production counters (formats: see the module docs).",
     )
-    oee.add_argument("--states", required=True, help="CSV: timestamp,machine,state[,cause]")
+    oee.add_argument(
+        "--states",
+        required=True,
+        help="CSV: timestamp,machine,state[,cause]; or a `gmp-twin simulate --unit line-1` file (.csv or .parquet)",
+    )
     oee.add_argument("--counts", help="CSV: timestamp,machine,produced,good,rejected")
     oee.add_argument(
         "--ideal-rate",

@@ -74,22 +74,56 @@ def _rows(mask: pd.Series) -> str:
     return ", ".join(rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
-def _wide(path: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]] | None:
-    """A ``gmp-twin simulate`` file (``time_s``, ``<machine>_state``, ``<machine>_produced``...)
-    as long state and count frames (timestamp, machine, ...) and each machine's highest speed
-    setpoint (``<machine>_speed_sp``, items/min: the ideal rate by default); ``None`` for any
-    other file."""
+def _simulate_frame(path: str) -> pd.DataFrame | None:
+    """A ``gmp-twin simulate`` file (``.csv`` or ``.parquet``) as text columns, or ``None`` for any
+    other file; a simulate file of a unit that is not a filling line is an error that says so."""
     import pandas as pd
+
+    from gmp_twin.simulate_meta import read_meta
 
     p = Path(path)
     if not p.exists():
         return None
-    with p.open(encoding="utf-8", errors="replace") as f:
-        header = [c.strip().lower() for c in f.readline().split(",")]
-    machines = [c.removesuffix("_state") for c in header if c.endswith("_state")]
-    if "time_s" not in header or not machines:
+    try:
+        meta = read_meta(p)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if meta is not None and meta.get("unit_type") != "filling_line":
+        raise CliError(
+            f"{p}: a `gmp-twin simulate` file of {meta.get('unit')} ({meta.get('unit_type')}), which has no "
+            "PackML machines; OEE needs a filling line's: gmp-twin simulate --unit line-1 --duration 8h --out line.csv"
+        )
+    if p.suffix == ".parquet":
+        try:
+            frame = pd.read_parquet(p)
+        except (OSError, ValueError) as exc:
+            raise CliError(f"{p}: cannot be read as Parquet ({type(exc).__name__}: {exc})") from None
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        header = list(frame.columns)
+    else:
+        with p.open(encoding="utf-8", errors="replace") as f:
+            header = [c.strip().lower() for c in f.readline().split(",")]
+        frame = None
+    if "time_s" not in header or not any(c.endswith("_state") for c in header):
+        if p.suffix == ".parquet":
+            raise CliError(f"{p}: no time_s and <machine>_state columns; give a `gmp-twin simulate --unit line-1` file")
         return None
-    frame = _read_csv(path, ["time_s"], "a `gmp-twin simulate` file has a time_s column")
+    if frame is None:
+        return _read_csv(path, ["time_s"], "a `gmp-twin simulate` file has a time_s column")
+    return frame.astype(str)
+
+
+def _wide(path: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]] | None:
+    """A ``gmp-twin simulate`` file (``time_s``, ``<machine>_state``, ``<machine>_produced``...,
+    CSV or Parquet) as long state and count frames (timestamp, machine, ...) and each machine's
+    highest speed setpoint (``<machine>_speed_sp``, items/min: the ideal rate by default);
+    ``None`` for any other file."""
+    import pandas as pd
+
+    frame = _simulate_frame(path)
+    if frame is None:
+        return None
+    machines = [c.removesuffix("_state") for c in frame.columns if c.endswith("_state")]
     states = pd.concat(
         pd.DataFrame({"timestamp": frame["time_s"], "machine": m, "state": frame[f"{m}_state"]}) for m in machines
     )

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from gmp_twin.cli import main
+
 REPO = Path(__file__).resolve().parents[2]
 MACHINES = ["filler", "capper", "labeller", "checkweigher", "cartoner"]
 
@@ -42,3 +46,33 @@ def test_a_plain_states_file_still_needs_its_columns(tmp_path: Path) -> None:
     bad.write_text("time,machine\n0,filler\n")
     done = _cli("analyze", "oee", "--states", str(bad))
     assert done.returncode != 0 and "timestamp,machine,state" in done.stderr
+
+
+def test_oee_of_a_measured_only_parquet_line_file_equals_the_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same run as Parquet with only what the plant measures: the same OEE as its CSV (in-process runs)."""
+    reports = []
+    for name, extra in (("line.csv", []), ("line.parquet", ["--measured-only"])):
+        data = tmp_path / name
+        assert main(["simulate", "--unit", "line-1", "--duration", "30min", "--out", str(data), "--quiet", *extra]) == 0
+        capsys.readouterr()
+        assert main(["analyze", "oee", "--states", str(data), "--line", ",".join(MACHINES), "--json"]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    assert "fill_weight_mean" in json.loads((tmp_path / "line.parquet.meta.json").read_text())["dropped_columns"]
+    csv_r, pq_r = reports
+    for m in MACHINES:
+        assert pq_r["machines"][m]["oee"] == pytest.approx(csv_r["machines"][m]["oee"], abs=1e-9), m
+        assert pq_r["machines"][m]["produced"] == csv_r["machines"][m]["produced"], m
+
+
+def test_a_simulate_file_of_another_unit_says_what_oee_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "bio.csv"
+    args = ["--duration", "10min", "--dt", "10", "--resolution", "1min", "--out", str(data), "--quiet"]
+    assert main(["simulate", "--unit", "dryer-1", *args]) == 0
+    assert main(["analyze", "oee", "--states", str(data)]) != 0
+    err = capsys.readouterr().err
+    assert "a `gmp-twin simulate` file of dryer-1 (fluid_bed_dryer)" in err
+    assert "gmp-twin simulate --unit line-1" in err
