@@ -122,6 +122,13 @@ def status_name(code: int) -> str:
     return f"0x{code:08X}"
 
 
+def _english(key: str) -> str:
+    """A state's label key (``state.dry``) in English, as the dashboard shows it (the key if it has none)."""
+    from dashboard.i18n import t
+
+    return str(t(key, "en"))
+
+
 def tag_column(spec: TagSpec) -> dict[str, Any]:
     """One tag's column description (unit, meaning, range, bands, state labels)."""
     col: dict[str, Any] = {
@@ -139,7 +146,7 @@ def tag_column(spec: TagSpec) -> dict[str, Any]:
         if value is not None:
             col[key] = list(value)
     if spec.states:
-        col["states"] = {str(k): v for k, v in spec.states.items()}
+        col["states"] = {str(k): _english(v) for k, v in spec.states.items()}
     if spec.is_boolean:
         col["values"] = "0 or 1"
     return col
@@ -164,11 +171,41 @@ def columns_meta(names: Iterable[str], specs: Mapping[str, TagSpec]) -> dict[str
     return out
 
 
+def pretty_json(meta: Mapping[str, Any]) -> str:
+    """JSON with one line per setting, per column and per fault (easy to read and to diff).
+
+    >>> print(pretty_json({"unit": "x", "columns": {"a": {"unit": "s"}, "b": {"unit": "%"}}, "faults": []}))
+    {
+      "unit": "x",
+      "columns": {
+        "a": {"unit": "s"},
+        "b": {"unit": "%"}
+      },
+      "faults": []
+    }
+    """
+
+    def one(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in meta.items():
+        if isinstance(value, dict) and value and any(isinstance(v, dict | list) for v in value.values()):
+            inner = ",\n".join(f"    {one(k)}: {one(v)}" for k, v in value.items())
+            text = "{\n" + inner + "\n  }"
+        elif isinstance(value, list) and value and any(isinstance(v, dict) for v in value):
+            text = "[\n" + ",\n".join(f"    {one(v)}" for v in value) + "\n  ]"
+        else:
+            text = one(value)
+        lines.append(f"  {one(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
 def write_meta(path: Path, meta: Mapping[str, Any]) -> Path:
     """Write the side-car of ``path`` (atomically) and return its path."""
     target = meta_path(path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(pretty_json(meta) + "\n", encoding="utf-8")
     tmp.replace(target)
     return target
 
