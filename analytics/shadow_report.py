@@ -51,6 +51,8 @@ class TagResidual:
         The chart, one value per window at or after the reference's end (NaN / False before).
     alarms
         The live run's ``alarm_raised`` / ``alarm_cleared`` events of this tag, oldest first.
+    config
+        The chart settings used (the run's, from its reference event, or the caller's).
     """
 
     tag: str
@@ -67,6 +69,7 @@ class TagResidual:
     ucl: np.ndarray = field(default_factory=lambda: np.zeros(0))
     alarm: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     alarms: list[Point] = field(default_factory=list)
+    config: ShadowSpcConfig | None = None
 
     def summary(self) -> dict[str, Any]:
         """One row of the report (JSON-able; NaN as None)."""
@@ -138,6 +141,7 @@ async def load_shadow(
     stop_ns: int,
     config: ShadowSpcConfig | None = None,
     max_gap_s: float = 5.0,
+    max_points: int | None = None,
 ) -> ShadowReport:
     """Read and compute the shadow of ``tags`` of ``unit`` in ``[start_ns, stop_ns)``.
 
@@ -154,6 +158,10 @@ async def load_shadow(
         Chart settings when no run's event gives them (and the reference to estimate then).
     max_gap_s
         Twin points further apart than this around a plant sample give no residual there.
+    max_points : int, optional
+        Read each series downsampled to at most this many bucket means (a page's long range)
+        instead of every sample. Buckets wider than the chart's window cannot be charted: the
+        residual is then shown without chart, and :attr:`TagResidual.note` says so.
     """
     default = config or ShadowSpcConfig()
     events = await historian.events(
@@ -169,8 +177,8 @@ async def load_shadow(
     }
     max_gap = round(max_gap_s * NS_PER_S)
     for tag in tags:
-        plant = await historian.raw_range(unit, tag, start_ns, stop_ns, site=site, source="plc")
-        twin = await historian.raw_range(unit, tag, start_ns, stop_ns, site=site, source="sim")
+        plant = await _series(historian, unit, tag, start_ns, stop_ns, site, "plc", max_points)
+        twin = await _series(historian, unit, tag, start_ns, stop_ns, site, "sim", max_points)
         if not len(plant) and not len(twin):
             continue
         times, res = residuals(plant.time_ns, plant.value, twin.time_ns, twin.value, max_gap)
@@ -184,14 +192,38 @@ async def load_shadow(
         ]
         event = references.get(tag)
         cfg = config_of(dict(event.fields), default) if event is not None else default
-        item = TagResidual(tag, plant, twin, times, res, window_means(times, res, cfg.window_s), alarms=alarms)
+        windows = window_means(times, res, cfg.window_s)
+        item = TagResidual(tag, plant, twin, times, res, windows, alarms=alarms, config=cfg)
         if event is not None:
             item.reference, item.reference_from = ResidualReference.from_fields(dict(event.fields)), "run"
         else:
             _estimate(item, cfg)
-        _chart(item, cfg)
+        _blank(item)
+        bucket_ns = -(-(stop_ns - start_ns) // max_points) if max_points else 0
+        if bucket_ns > cfg.window_s * NS_PER_S:
+            item.note = (
+                f"read as {bucket_ns / NS_PER_S:.0f} s means, wider than the {cfg.window_s:g} s window: not charted"
+            )
+        else:
+            _chart(item, cfg)
         report.tags[tag] = item
     return report
+
+
+async def _series(
+    historian: Historian,
+    unit: str,
+    tag: str,
+    start_ns: int,
+    stop_ns: int,
+    site: str | None,
+    source: str,
+    max_points: int | None,
+) -> RawSeries:
+    if max_points is None:
+        return await historian.raw_range(unit, tag, start_ns, stop_ns, site=site, source=source)
+    result = await historian.query_range(unit, [tag], start_ns, stop_ns, max_points, site=site, source=source)
+    return RawSeries.of(result.series.get(tag, []))
 
 
 def _estimate(item: TagResidual, cfg: ShadowSpcConfig) -> None:
@@ -212,10 +244,14 @@ def _estimate(item: TagResidual, cfg: ShadowSpcConfig) -> None:
     item.reference_from = "range"
 
 
-def _chart(item: TagResidual, cfg: ShadowSpcConfig) -> None:
+def _blank(item: TagResidual) -> None:
+    """No chart value yet for any window."""
     n = len(item.windows)
     item.statistic, item.lcl, item.ucl = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     item.alarm = np.zeros(n, bool)
+
+
+def _chart(item: TagResidual, cfg: ShadowSpcConfig) -> None:
     ref = item.reference
     if ref is None:
         return
