@@ -58,7 +58,7 @@ def run_simulate(args: argparse.Namespace, duration_s: float | None, resolution_
     if abs(record_every * dt_s - resolution_s) > 1e-9:
         raise ValueError(f"--resolution {args.resolution} must be a multiple of --dt {dt_s} s")
     n_steps = round(duration_s / dt_s) // record_every * record_every
-    plan = Plan(n_steps, dt_s, record_every, speed)
+    plan = Plan.paced(n_steps, dt_s, record_every, speed)
     if plan.n_rows == 0:
         raise ValueError(f"--duration {args.duration} is shorter than --resolution {args.resolution}: no rows")
 

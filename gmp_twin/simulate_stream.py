@@ -63,13 +63,20 @@ class Plan:
     def n_rows(self) -> int:
         return self.n_steps // self.record_every
 
+    @classmethod
+    def paced(cls, n_steps: int, dt_s: float, record_every: int, speed: float) -> Plan:
+        """A plan whose chunks span about one wall second when the run is paced (``speed`` finite)."""
+        rows = CHUNK_ROWS if math.isinf(speed) else int(speed / (record_every * dt_s))
+        return cls(n_steps, dt_s, record_every, speed, max(1, min(CHUNK_ROWS, rows)))
+
 
 def true_chunks(unit: Unit, specs: list[TagSpec], plan: Plan, faulted: FaultedRun | None = None) -> Iterator[Chunk]:
     """Step ``unit`` and yield its true values chunk by chunk (the faults' readings with them).
 
     A unit with a vectorised ``simulate(duration_s, dt_s, record_every)`` (the bioreactor) is
-    stepped through it, one chunk per call, when nothing else has to act between steps (no
-    faults, no pacing); otherwise it is stepped here and read at every row.
+    stepped through it, one chunk per call, when no fault has to act between steps; otherwise
+    it is stepped here and read at every row. With a finite ``speed`` each chunk is handed
+    over when the simulated clock, paced against the wall clock, reaches its last row.
     """
     fast = getattr(unit, "simulate", None)
     names = [s.name for s in specs]
@@ -78,9 +85,9 @@ def true_chunks(unit: Unit, specs: list[TagSpec], plan: Plan, faulted: FaultedRu
     while rows_done < plan.n_rows:
         n = min(plan.chunk_rows, plan.n_rows - rows_done)
         steps = (np.arange(rows_done + 1, rows_done + n + 1, dtype=np.int64)) * every
-        if faulted is None and callable(fast) and math.isinf(plan.speed):
+        if faulted is None and callable(fast):
             data = fast(n * every * plan.dt_s, dt_s=plan.dt_s, record_every=every)
-            yield Chunk(steps, {name: data[name] for name in names})
+            chunk = Chunk(steps, {name: data[name] for name in names})
         else:
             out = np.empty((n, len(names)))
             readings = []
@@ -95,11 +102,13 @@ def true_chunks(unit: Unit, specs: list[TagSpec], plan: Plan, faulted: FaultedRu
                 if faulted is not None and faulted.touched:
                     readings.append(faulted.readings(values))
             overrides = overrides_array(readings, faulted.touched) if faulted is not None and readings else {}
-            yield Chunk(steps, {name: out[:, i] for i, name in enumerate(names)}, overrides)
-            if not math.isinf(plan.speed):
-                ahead = int(steps[-1]) * plan.dt_s / plan.speed - (time.monotonic() - wall0)
-                if ahead > 0:
-                    time.sleep(ahead)
+            chunk = Chunk(steps, {name: out[:, i] for i, name in enumerate(names)}, overrides)
+        if not math.isinf(plan.speed):
+            # Paced: hand the rows over when the clock reaches them, not before.
+            ahead = int(steps[-1]) * plan.dt_s / plan.speed - (time.monotonic() - wall0)
+            if ahead > 0:
+                time.sleep(ahead)
+        yield chunk
         rows_done += n
     # Steps left over after the last row (a duration that is not a whole number of rows).
     for _ in range(plan.n_steps - plan.n_rows * every):

@@ -133,6 +133,7 @@ class CsvChunkWriter:
         else:
             table = _table(rounded, self._schema)
         self._writer.write_table(table)
+        self._file.flush()  # a paced run's rows show up as they are made
 
     def close(self) -> None:
         if self._writer is not None:

@@ -4,7 +4,6 @@ the forked stepping process equals stepping in one process, and a failure leaves
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,5 +163,14 @@ def _args(**kw: object) -> argparse.Namespace:
     return argparse.Namespace(**{**base, **kw})
 
 
-if sys.platform == "win32":  # pragma: no cover - the forked path needs fork
-    pytestmark = pytest.mark.skip(reason="fork is POSIX-only")
+def test_a_paced_run_writes_the_same_rows(tmp_path: Path) -> None:
+    """--speed only paces the run (chunks of about one wall second): the rows are those of --speed max."""
+    frames = []
+    for speed in ("max", "2000"):
+        out = tmp_path / speed / "b.parquet"
+        args = ["simulate", "--plant", PLANT, "--unit", "bioreactor-1", "--duration", "20min", "--dt", "10"]
+        assert main([*args, "--resolution", "20s", "--speed", speed, "--out", str(out), "--quiet"]) == 0
+        frames.append(pd.read_parquet(out))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert Plan.paced(120, 10.0, 2, 2000.0).chunk_rows == 100
+    assert Plan.paced(120, 10.0, 2, float("inf")).chunk_rows == 8192
