@@ -129,6 +129,9 @@ __all__ = [
 Limits = LimitMethod
 Signal = Literal["t2", "spe", "either", "combined"]
 SIGNALS: tuple[Signal, ...] = ("either", "t2", "spe", "combined")
+#: Fewer independent values of a score than this in the reference is reported (a rule of thumb:
+#: about 30 independent values estimate a variance within ±25 %).
+MIN_EFFECTIVE_ROWS = 30
 #: Parallel analysis simulates at most about this many values (rows × columns × runs).
 _PA_BUDGET = 2e8
 
@@ -267,6 +270,9 @@ class PcaMonitor:
         False-alarm probability of each of the T² and SPE limits.
     alarm_alpha_ : float
         The false-alarm rate to expect from the alarm (``signal``): at most this.
+    effective_rows_ : numpy.ndarray
+        Per component, about how many independent values of its score the reference
+        holds (``n (1 − ρ)/(1 + ρ)``, ρ its lag-1 autocorrelation); below 30 is reported.
     held_out_rate_ : dict or None
         Share of held-out rows (block cross-validation, or the calibration rows) beyond
         each limit with the final limits: ``t2``, ``spe``, ``combined``, ``either`` and
@@ -390,8 +396,27 @@ class PcaMonitor:
         self._lagged_names = [n_ if j == 0 else f"{n_}[t-{j}]" for j in range(self.lags + 1) for n_ in self.names_]
         self._base = np.tile(np.arange(len(self.names_)), self.lags + 1)
         self._set_limits(xl, z, calibration)
+        self._check_effective_rows(z @ vecs[:, :k])
         self._reset()
         return self
+
+    def _check_effective_rows(self, scores: np.ndarray) -> None:
+        # Slowly varying scores: n rows hold only about n (1 − ρ)/(1 + ρ) independent values
+        # (ρ = lag-1 autocorrelation), too few to know their variance, so T² and its limit
+        # are uncertain and new normal data may alarm more than stated (TEP d00: 11 and 27).
+        n = scores.shape[0]
+        c = scores - scores.mean(axis=0)
+        rho = np.sum(c[1:] * c[:-1], axis=0) / np.maximum(np.sum(c**2, axis=0), 1e-300)
+        self.effective_rows_ = n * (1 - rho) / (1 + rho)
+        low = np.flatnonzero(self.effective_rows_ < MIN_EFFECTIVE_ROWS)
+        if low.size:
+            comps = ", ".join(str(i + 1) for i in low)
+            self.notes_.append(
+                f"the scores of component(s) {comps} change slowly (lag-1 autocorrelation up to {rho[low].max():.3f}): "
+                f"the {n} reference rows hold only about {int(max(1, self.effective_rows_[low].min()))} independent "
+                "values of them, so T² and its limit are uncertain and new normal data may alarm more than stated; "
+                "give a longer reference that covers the process's slow swings"
+            )
 
     def _choose(self, z: np.ndarray, lam: np.ndarray) -> int:
         n, p = z.shape

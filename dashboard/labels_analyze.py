@@ -206,3 +206,15 @@ LABELS |= {
     "analyze.pca.alarm_rule.spe": {"fr": "SPE", "en": "SPE"},
     "analyze.pca.alarm_rule.combined": {"fr": "φ combiné", "en": "combined φ"},
 }
+
+LABELS |= {
+    "analyze.note.slow_scores": {
+        "fr": f"les scores de la ou des composantes {{columns}} varient lentement (autocorrélation de décalage 1 "
+        f"jusqu'à {{rho}}){_NB}: les {{n}} lignes de référence n'en contiennent qu'environ {{neff}} valeurs "
+        f"indépendantes, donc T² et sa limite sont incertains et de nouvelles données normales peuvent alarmer plus "
+        f"que le taux annoncé{_NB}; donner une référence plus longue qui couvre les lentes variations du procédé",
+        "en": "the scores of component(s) {columns} change slowly (lag-1 autocorrelation up to {rho}): the {n} "
+        "reference rows hold only about {neff} independent values of them, so T² and its limit are uncertain and "
+        "new normal data may alarm more than stated; give a longer reference that covers the process's slow swings",
+    },
+}

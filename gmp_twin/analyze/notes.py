@@ -64,6 +64,13 @@ _NOTES = tuple(
             r"never below the analytic limits",
             "cross_validation_floor",
         ),
+        (
+            r"the scores of component\(s\) (?P<columns>.+) change slowly \(lag-1 autocorrelation up to (?P<rho>\S+)\): "
+            r"the (?P<n>\d+) reference rows hold only about (?P<neff>\d+) independent values of them, so T² and its "
+            r"limit are uncertain and new normal data may alarm more than stated; give a longer reference that "
+            r"covers the process's slow swings",
+            "slow_scores",
+        ),
         (r"dropped time column\(s\) (?P<columns>.+)", "time_dropped"),
         (r"dropped counter column\(s\) (?P<columns>.+) \(monotonic over the reference\)", "counter_dropped"),
         (r"dropped step/state code column\(s\) (?P<columns>.+)", "step_dropped"),
