@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from scipy.stats import invwishart
 
 from analytics.doe_fit import SurfaceModel, model_matrix
 
-__all__ = ["SpaceResult", "Spec", "edge_distance", "monte_carlo_space", "parse_spec", "spec_pass"]
+__all__ = ["SpaceResult", "Spec", "edge_distance", "monte_carlo_space", "parse_spec", "spec_label", "spec_pass"]
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _ONE_SIDED = re.compile(rf"^\s*([A-Za-z_][\w:.]*)\s*(<=|>=|<|>)\s*({_NUM})\s*$")
@@ -66,11 +66,7 @@ class Spec:
             raise ValueError(f"spec of {self.response}: low {self.lower} must be below high {self.upper}")
 
     def __str__(self) -> str:
-        if self.lower is not None and self.upper is not None:
-            return f"{self.lower:g} ≤ {self.response} ≤ {self.upper:g}"
-        if self.upper is not None:
-            return f"{self.response} ≤ {self.upper:g}"
-        return f"{self.response} ≥ {self.lower:g}"
+        return spec_label(self.response, self.lower, self.upper)
 
     def passes(self, y: np.ndarray) -> np.ndarray:
         """Boolean array: ``y`` within the limits (NaN fails)."""
@@ -80,6 +76,21 @@ class Spec:
         if self.upper is not None:
             ok &= y <= self.upper
         return ok
+
+
+def spec_label(
+    response: str, lower: float | None, upper: float | None, number: Callable[[float], str] = "{:g}".format
+) -> str:
+    """``response ≤ upper``, ``response ≥ lower`` or ``lower ≤ response ≤ upper``, numbers by ``number``.
+
+    >>> spec_label("final_lod", None, 2.5), spec_label("lod", 1.0, 2.5, lambda v: f"{v:.1f}".replace(".", ","))
+    ('final_lod ≤ 2.5', '1,0 ≤ lod ≤ 2,5')
+    """
+    if lower is not None and upper is not None:
+        return f"{number(lower)} ≤ {response} ≤ {number(upper)}"
+    if upper is not None:
+        return f"{response} ≤ {number(upper)}"
+    return f"{response} ≥ {number(lower if lower is not None else math.nan)}"
 
 
 def parse_spec(text: str) -> Spec:

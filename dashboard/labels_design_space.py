@@ -46,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "No point reaches P ≥ {p}: the best point has P = {best}",
     },
     "ds_robust": {"fr": "Point de consigne robuste", "en": "Robust set point"},
+    "ds_best": {"fr": "Point le plus sûr (hors espace de conception)", "en": "Safest point (outside the design space)"},
     "ds_models": {"fr": "Modèles des réponses", "en": "Response models"},
     "ds_response": {"fr": "Réponse", "en": "Response"},
     "ds_transform": {"fr": "Échelle", "en": "Scale"},
@@ -81,6 +82,9 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "{runs} batches simulated in {seconds} s on {jobs} processes",
     },
     "ds_files": {"fr": "Fichiers", "en": "Files"},
+    "ds_model_linear": {"fr": "linéaire", "en": "linear"},
+    "ds_model_interaction": {"fr": "avec interactions", "en": "with interactions"},
+    "ds_model_quadratic": {"fr": "quadratique", "en": "quadratic"},
     "ds_warn_not_ended": {
         "fr": "les essais {runs} n'ont pas fini leur lot en {minutes} min : leurs réponses sont celles de cet instant",
         "en": "runs {runs} did not finish their batch within {minutes} min: their responses are those at that time",

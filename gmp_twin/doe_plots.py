@@ -17,7 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from analytics.doe_design import to_real
-from dashboard.i18n import fmt_number, t
+from analytics.doe_space import spec_label
+from dashboard.i18n import colon, fmt_number, t
 from gmp_twin.doe_study import StudyResult
 
 __all__ = ["plot_design_space", "plot_responses"]
@@ -79,6 +80,7 @@ def plot_design_space(result: StudyResult, path: Path, lang: str = "en", unit_na
     mesh = ax.contourf(x, y, p_all, levels=np.linspace(0.0, 1.0, 11), cmap="RdYlGn", vmin=0.0, vmax=1.0)
     bar = fig.colorbar(mesh, ax=ax)
     bar.set_label(t("ds_p_all", lang))
+    _format(bar.ax, lang)
     handles: list[Any] = []
     labels: list[str] = []
     if np.nanmax(p_all) >= st.probability > np.nanmin(p_all):
@@ -94,7 +96,8 @@ def plot_design_space(result: StudyResult, path: Path, lang: str = "en", unit_na
                 continue
             cs = ax.contour(x, y, z, levels=[limit], colors=colours[k % len(colours)], linestyles="--", linewidths=1.6)
             handles.append(cs.legend_elements()[0][0])
-            labels.append(f"{t('ds_edge', lang)}: {spec}")
+            text = spec_label(spec.response, spec.lower, spec.upper, lambda v: fmt_number(v, lang, significant=6))
+            labels.append(f"{t('ds_edge', lang)}{colon(lang)} {text}")
     _runs(ax, result, ia, ib, lang)
     if result.verify_rows:
         a, b = st.factors[ia].name, st.factors[ib].name
@@ -136,7 +139,7 @@ def plot_responses(result: StudyResult, path: Path, lang: str = "en") -> None:
         mesh = ax.contourf(x, y, z, levels=12, cmap="viridis")
         lines = ax.contour(x, y, z, levels=6, colors="white", linewidths=0.6)
         ax.clabel(lines, fontsize=7, fmt=lambda v: fmt_number(v, lang, significant=3))
-        fig.colorbar(mesh, ax=ax)
+        _format(fig.colorbar(mesh, ax=ax).ax, lang)
         for spec in st.specs:
             if spec.response != r:
                 continue

@@ -12,12 +12,13 @@ from typing import Any
 
 from analytics.doe_design import to_real
 from analytics.doe_results import write_csv, write_json
+from analytics.doe_space import spec_label
 from dashboard.i18n import fmt_number, t
 from gmp_twin.doe_plots import plot_design_space, plot_responses
 from gmp_twin.doe_study import StudyResult, robust_point
 from gmp_twin.doe_units import unit_doe
 
-__all__ = ["build_summary", "summary_text", "warning_text", "write_study"]
+__all__ = ["build_summary", "spec_text", "summary_text", "warning_text", "write_study"]
 
 FILES = (
     "summary.json",
@@ -183,9 +184,10 @@ def summary_text(summary: dict[str, Any], out: Path, lang: str = "en") -> str:
             seconds=round(summary["timing"]["simulate_s"], 1),
             jobs=int(summary["timing"]["jobs"]),
         ),
-        f"{t('ds_specs', lang)}{c}" + "; ".join(s["text"] for s in summary["specs"]),
+        f"{t('ds_specs', lang)}{c}" + " ; ".join(spec_text(s, lang) for s in summary["specs"]),
         "",
-        f"{t('ds_models', lang)} ({summary['model']['kind']}, {t('ds_dof', lang)} {summary['model']['dof']}):",
+        f"{t('ds_models', lang)} ({t('ds_model_' + summary['model']['kind'], lang)}, "
+        f"{t('ds_dof', lang)} {summary['model']['dof']}){c.rstrip()}",
     ]
     for r, m in summary["models"].items():
         scale = t("ds_scale_log", lang) if m["transform"] == "log" else t("ds_scale_none", lang)
@@ -204,7 +206,7 @@ def summary_text(summary: dict[str, Any], out: Path, lang: str = "en") -> str:
         lines.append(t("ds_empty", lang, p=p, best=round(ds["max_p_all"], 3)))
     rp = ds["robust_point"]
     values = ", ".join(f"{k} = {_num(v, lang)}" for k, v in rp["factors"].items())
-    lines.append(f"{t('ds_robust', lang)}{c}{values} (P = {_num(rp['p_all'], lang)})")
+    lines.append(f"{t('ds_robust' if rp['inside'] else 'ds_best', lang)}{c}{values} (P = {_num(rp['p_all'], lang)})")
     v = summary.get("verify")
     if v:
         verdict = t("ds_within", lang) if v["within_one_step"] else t("ds_beyond", lang)
@@ -222,11 +224,20 @@ def summary_text(summary: dict[str, Any], out: Path, lang: str = "en") -> str:
         )
     if summary["warnings"]:
         lines.append("")
-        lines.append(f"{t('ds_warnings', lang)}{c}")
+        lines.append(f"{t('ds_warnings', lang)}{c.rstrip()}")
         lines += [f"  - {warning_text(w, lang)}" for w in summary["warnings"]]
     lines.append("")
     lines.append(f"{t('ds_files', lang)}{c}{out}/ " + ", ".join(summary["files"]))
     return "\n".join(lines)
+
+
+def spec_text(spec: dict[str, Any], lang: str) -> str:
+    """A spec of the summary with the language's decimal sign.
+
+    >>> spec_text({"response": "final_lod", "lower": None, "upper": 2.5}, "fr")
+    'final_lod ≤ 2,5'
+    """
+    return spec_label(spec["response"], spec["lower"], spec["upper"], lambda v: fmt_number(v, lang, significant=6))
 
 
 def warning_text(warning: dict[str, Any], lang: str) -> str:

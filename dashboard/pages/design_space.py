@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html
 
 from analytics.doe_results import DoeResult, find_results, load_result, read_csv
+from analytics.doe_space import spec_label
 from dashboard.context import DashContext
 from dashboard.figures import BASE_LAYOUT, empty_figure
 from dashboard.grid import col, data_grid, number_format
@@ -59,6 +60,15 @@ def _axis_title(summary: dict[str, Any], name: str) -> str:
     return f"{name} [{unit}]" if unit else name
 
 
+def spec_text(spec: dict[str, Any], lang: str) -> str:
+    """A spec of a study's summary with the language's decimal sign.
+
+    >>> spec_text({"response": "final_lod", "lower": 1.0, "upper": 2.5}, "fr")
+    '1 ≤ final_lod ≤ 2,5'
+    """
+    return spec_label(spec["response"], spec["lower"], spec["upper"], lambda v: fmt_number(v, lang, significant=6))
+
+
 def warning_line(warning: dict[str, Any], lang: str) -> str:
     """A warning of a study's summary in ``lang`` (its key and fields).
 
@@ -76,7 +86,7 @@ def summary_block(summary: dict[str, Any], lang: str) -> html.Ul:
     lines: list[Any] = [
         html.Li(f"{t('ds_unit', lang)}{c} {summary['unit']} · {t('ds_design', lang)}{c} {design['name']}, "
                 f"{design['runs']} {t('ds_runs', lang)} · {t('ds_variability', lang)}{c} {variability}"),
-        html.Li(f"{t('ds_specs', lang)}{c} " + " ; ".join(s["text"] for s in summary["specs"])),
+        html.Li(f"{t('ds_specs', lang)}{c} " + " ; ".join(spec_text(s, lang) for s in summary["specs"])),
     ]  # fmt: skip
     p_text = fmt_number(p, lang)
     if ds["cells"]:
@@ -86,7 +96,8 @@ def summary_block(summary: dict[str, Any], lang: str) -> html.Ul:
         lines.append(html.Li(t("ds_empty", lang, p=p_text, best=fmt_number(ds["max_p_all"], lang, 3))))
     rp = ds["robust_point"]
     values = ", ".join(f"{k} = {fmt_number(v, lang, significant=4)}" for k, v in rp["factors"].items())
-    lines.append(html.Li(f"{t('ds_robust', lang)}{c} {values} (P = {fmt_number(rp['p_all'], lang, 3)})"))
+    where = t("ds_robust" if rp["inside"] else "ds_best", lang)
+    lines.append(html.Li(f"{where}{c} {values} (P = {fmt_number(rp['p_all'], lang, 3)})"))
     v = summary.get("verify")
     if v:
         verdict = t("ds_within", lang) if v["within_one_step"] else t("ds_beyond", lang)
@@ -174,7 +185,7 @@ def space_figure(result: DoeResult, lang: str) -> go.Figure:
         _, _, z = result.surface(f"pred:{spec['response']}")
         for limit in (spec["lower"], spec["upper"]):
             if limit is not None and np.nanmin(z) < limit < np.nanmax(z):
-                name = f"{t('ds_edge', lang)}{colon(lang)} {spec['text']}"
+                name = f"{t('ds_edge', lang)}{colon(lang)} {spec_text(spec, lang)}"
                 colour = EDGE_COLOURS[k % len(EDGE_COLOURS)]
                 fig.add_trace(_line_contour(x, y, z, limit, name, color=colour, width=2, dash="dash"))
     runs = _runs_trace(result, lang)
@@ -202,7 +213,7 @@ def response_figure(result: DoeResult, response: str | None, lang: str) -> go.Fi
             continue
         for limit in (spec["lower"], spec["upper"]):
             if limit is not None and np.nanmin(z) < limit < np.nanmax(z):
-                fig.add_trace(_line_contour(x, y, z, limit, spec["text"], color="red", width=3))
+                fig.add_trace(_line_contour(x, y, z, limit, spec_text(spec, lang), color="red", width=3))
     runs = _runs_trace(result, lang)
     if runs is not None:
         fig.add_trace(runs)
