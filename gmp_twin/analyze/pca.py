@@ -173,7 +173,7 @@ def _constant_but_moving(ref: Table, data: Table, dropped: dict[str, str]) -> li
     """Notes for columns dropped as constant in the reference that change in ``data``."""
     import numpy as np
 
-    out = []
+    out: list[str] = []
     if not (ref.has_header and data.has_header):
         return out
     for name, reason in dropped.items():

@@ -27,7 +27,8 @@ def latent_data(n: int, rng: np.random.Generator, noise: float = 0.3) -> np.ndar
 @pytest.fixture(scope="module")
 def fitted() -> tuple[PcaMonitor, np.random.Generator]:
     rng = np.random.default_rng(42)
-    return PcaMonitor(n_components=2, names=NAMES, limits="analytic", split_alpha=False).fit(latent_data(2000, rng)), rng
+    mon = PcaMonitor(n_components=2, names=NAMES, limits="analytic", split_alpha=False)
+    return mon.fit(latent_data(2000, rng)), rng
 
 
 def test_analytic_limits_give_the_nominal_false_alarm_rate(fitted: tuple[PcaMonitor, np.random.Generator]) -> None:

@@ -85,7 +85,7 @@ def test_residuals_skip_missing_values_and_refuse_bad_input() -> None:
     x = ar1(300, 0.7, np.random.default_rng(7))
     x[50] = np.nan
     for model in ("ar1", "ewma"):
-        r = residuals(x, model, reference_rows=100)  # type: ignore[arg-type]
+        r = residuals(x, model, reference_rows=100)
         assert np.isnan(r.values[0]) and np.isnan(r.values[50]) and np.isfinite(r.values[52])
     with pytest.raises(ValueError, match="must be one of"):
         residuals(x, "arima", reference_rows=100)  # type: ignore[arg-type]
