@@ -697,7 +697,9 @@ class Bioreactor(FaultHookDefaults):
         "leak": Disturbance("Broth leak (volume and weight drop)", "l/h", 0.0, 0.5),
         "raman_out_of_calibration": Disturbance(
             "New raw-material lot: interferent absent from the Raman calibration, in the broth (spectra only)",
-            "g/l", 0.0, 50.0,
+            "g/l",
+            0.0,
+            50.0,
         ),
         "heater_failure": Disturbance(
             "Hot-water supply failure: fraction of the jacket's heating (hot-water) flow lost", "-", 0.0, 1.0

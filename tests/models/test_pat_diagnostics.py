@@ -91,7 +91,8 @@ def test_the_new_lots_interferent_puts_the_spectra_outside_the_calibrated_space(
 
 def test_lab_samples_every_four_hours_with_the_lab_methods_error() -> None:
     br = Bioreactor()
-    times, values = [], []
+    times: list[float] = []
+    values: list[float] = []
     for _ in range(int(13 * 3600 / 10)):
         br.step(10.0)
         r = br.read()
