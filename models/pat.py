@@ -38,6 +38,18 @@ minimum RMSECV). The derivative and the centring are linear, so they are folded 
 regression vector on the raw spectrum: predicting is one dot product. RMSEP is reported on
 independent validation batches (another seed, no spikes), as a validation report would.
 
+Diagnostics, lab samples and a new lot (issue #15)
+-------------------------------------------------
+Every prediction comes with its 95 % prediction interval and the spectrum's Hotelling T² and
+residual Q against the model's calibration set, with 99 % limits
+(:mod:`models.pat_diagnostics`; the Q limit from leave-one-batch-out residuals). A prediction
+is trusted only inside the calibrated space (T² and Q under their limits) and range
+(:class:`~models.pat_diagnostics.PatPrediction`); the twin publishes the others *Uncertain*
+(:mod:`twin.sensors`). Off-line reference samples are taken every ``lab_sample_interval_s``
+(:mod:`models.pat_lab`). A new raw-material lot may bring an interferent no calibration lot
+had (:data:`INTERFERENT_BANDS`, ``measure(..., interferent_g_l=...)``): the predictions go
+wrong and Q rises far over its limit. The tags are listed in :mod:`models.pat_tags`.
+
 Examples
 --------
 >>> cal = calibrate(PatParams())
@@ -200,9 +212,9 @@ class RamanModel:
     wavenumbers : numpy.ndarray
         Raman shift of each point, cm⁻¹.
     components : dict[str, numpy.ndarray]
-        Pure spectra in counts per g/l (``glucose``, ``titre``, ``biomass``), counts for
-        ``water`` (at 25 °C), and the fluorescence shape ``fluorescence`` (1 at 1100 cm⁻¹)
-        with its slope shape ``fluorescence_slope``.
+        Pure spectra in counts per g/l (``glucose``, ``titre``, ``biomass``, and a new lot's
+        ``interferent``), counts for ``water`` (at 25 °C), and the fluorescence shape
+        ``fluorescence`` (1 at 1100 cm⁻¹) with its slope shape ``fluorescence_slope``.
 
     Examples
     --------
