@@ -270,7 +270,7 @@ def page_body(lang: str, root: Path) -> list[Any]:
         "ds-models",
         [col("ds_response", lang), col("ds_transform", lang),
          *_number_cols(["ds_r2", "ds_r2_adj", "ds_q2", "ds_rmse", "ds_dof"], lang)],
-        lang, height=200, file_name="models.csv",
+        lang, height=260, file_name="models.csv",
     )  # fmt: skip
     coefficients = data_grid(
         "ds-coefficients",
