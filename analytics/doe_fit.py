@@ -241,7 +241,7 @@ def fit_surfaces(
         )
     rank = np.linalg.matrix_rank(big_x)
     if rank < p:
-        smaller = list(MODELS[: MODELS.index(model)])  # type: ignore[arg-type]
+        smaller = list(MODELS[: MODELS.index(model)])
         hint = f"use --model {smaller[-1]}" if smaller else "use another design"
         raise ValueError(
             f"this design cannot estimate the {model} model (rank {rank} < {p} terms: some terms are "

@@ -131,7 +131,7 @@ def build_study(args: argparse.Namespace) -> tuple[Any, str]:
         resolution=args.resolution,
         runs=args.runs,
         model=None if args.model == "auto" else args.model,
-        transforms=transforms,  # type: ignore[arg-type]
+        transforms=transforms,
         probability=args.probability,
         draws=args.draws,
         grid=args.grid,

@@ -202,7 +202,8 @@ def run_study(study: Study, progress: Progress | None = None) -> StudyResult:
     grid_coded, _ = _plane(study, study.grid)
     space = monte_carlo_space(model, study.specs, grid_coded, draws=study.draws, jitter=jitter, seed=study.seed)
     timing["model_s"] = time.perf_counter() - t0
-    verify, rows = None, []
+    verify: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] = []
     if study.verify:
         t0 = time.perf_counter()
         verify, rows = _verify(study, model, jitter, progress)
