@@ -9,7 +9,8 @@ command and reports its wall time and ``resource.getrusage(RUSAGE_CHILDREN).ru_m
 peak resident memory of the command or of its stepping child, whichever is larger (the command
 steps the model in a forked child; ``--processes 1`` steps in one process). The bench also
 samples, every 50 ms, the proportional set size (PSS, from ``/proc/<pid>/smaps_rollup``) of the
-command and its children together, the fair total of two processes that share pages.
+command and its children together, the fair total of two processes that share pages, and
+the CPU time of the command and its child (user + system), less sensitive to the machine's load.
 
 Two references, measured in the same way beside it, so a ratio survives a loaded machine:
 
@@ -51,8 +52,9 @@ argv = json.loads(sys.stdin.read())
 t0 = time.perf_counter()
 proc = subprocess.run(argv, capture_output=True, text=True)
 wall = time.perf_counter() - t0
-rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall_s": wall, "maxrss_kb": rss_kb, "rc": proc.returncode, "stderr": proc.stderr[-2000:]}))
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "maxrss_kb": use.ru_maxrss, "cpu_s": use.ru_utime + use.ru_stime,
+                  "rc": proc.returncode, "stderr": proc.stderr[-2000:]}))
 """
 
 #: The model alone: the unit stepped through the command's chunks, nothing measured or written.
@@ -129,6 +131,7 @@ def _measure(argv: list[str]) -> dict[str, Any]:
         raise RuntimeError(f"{' '.join(argv)} failed: {result['stderr']}")
     return {
         "wall_s": round(result["wall_s"], 2),
+        "cpu_s": round(result["cpu_s"], 2),
         "peak_rss_mb": round(result["maxrss_kb"] / 1024, 1),
         "peak_pss_total_mb": round(peak[0] / 1024, 1) if peak[0] else None,
         "load_1m_before": round(load, 2),

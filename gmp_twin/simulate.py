@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +108,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from gmp_twin.simulate_run import run_simulate
 
     duration_s = parse_duration(args.duration) if args.duration is not None else None
-    return run_simulate(args, duration_s, parse_duration(args.resolution), _speed(args.speed))
+    try:
+        return run_simulate(args, duration_s, parse_duration(args.resolution), _speed(args.speed))
+    except KeyboardInterrupt:
+        print(f"gmp-twin simulate: interrupted; {args.out} not written", file=sys.stderr)
+        return 130
 
 
 def register(sub: argparse._SubParsersAction) -> None:

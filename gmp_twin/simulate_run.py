@@ -12,6 +12,7 @@ the end, so a run that fails leaves no half file behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import sys
@@ -119,17 +120,18 @@ def run_simulate(args: argparse.Namespace, duration_s: float | None, resolution_
                 lambda: faulted.timeline() if faulted else [],
                 args.processes,
             )
-            for kind, payload in items:
-                if kind == "done":
-                    summary = payload
-                    break
-                chunk = measured_chunk(payload, specs, sensors, dt_s, with_status)
-                for t in with_status:
-                    status = chunk[t + STATUS_SUFFIX]
-                    if status.any():
-                        codes.update(int(c) for c in np.unique(status))
-                writer.write({c: chunk[c] for c in columns})
-                progress.update(len(payload.steps) * record_every)
+            with contextlib.closing(items):  # an error here ends the stepping process too
+                for kind, payload in items:
+                    if kind == "done":
+                        summary = payload
+                        break
+                    chunk = measured_chunk(payload, specs, sensors, dt_s, with_status)
+                    for t in with_status:
+                        status = chunk[t + STATUS_SUFFIX]
+                        if status.any():
+                            codes.update(int(c) for c in np.unique(status))
+                    writer.write({c: chunk[c] for c in columns})
+                    progress.update(len(payload.steps) * record_every)
     except BaseException:
         writer.close()
         part.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ Rows are taken after steps ``k·record_every``, ``k = 1…n``, as in a live runt
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import time
@@ -187,8 +188,11 @@ def _child(send: Any, make: Callable[[], Iterator[Chunk]], summary: Callable[[],
         for chunk in make():
             send.send(("chunk", chunk))
         send.send(("done", summary()))
-    except BaseException as exc:
-        send.send(("error", f"{type(exc).__name__}: {exc}"))
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass  # Ctrl-C reaches both processes; the parent reports it (or it has gone)
+    except BaseException as exc:  # any failure goes to the parent, which raises it
+        with contextlib.suppress(OSError):
+            send.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         send.close()
 
