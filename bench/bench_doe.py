@@ -27,7 +27,7 @@ from analytics.doe_design import Factor
 from analytics.doe_space import parse_spec
 from gmp_twin.doe_report import write_study
 from gmp_twin.doe_runner import default_jobs, run_all
-from gmp_twin.doe_study import Study, _run_specs, run_study
+from gmp_twin.doe_study import Study, run_specs, run_study
 from gmp_twin.doe_units import UNIT_DOE
 
 TARGET_S = 120.0
@@ -75,7 +75,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         study = _study("fluid_bed_dryer", "dryer-1", design="lhs", runs=20)
         from analytics.doe_design import make_design, to_real
 
-        specs = _run_specs(study, to_real(make_design("lhs", 2, runs=20), study.factors), "normal", 0)
+        specs = run_specs(study, to_real(make_design("lhs", 2, runs=20), study.factors), "normal", 0)
         t0 = time.perf_counter()
         run_all(specs, jobs=1)
         serial = time.perf_counter() - t0

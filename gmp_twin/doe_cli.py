@@ -192,8 +192,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--unit", required=True, help="unit name in the plant file, e.g. dryer-1 or bioreactor-1")
     p.add_argument(
         "--factors",
-        help="name=low:high,... : a named factor (dryer: inlet_temperature, air_flow, target_lod, initial_lod, "
-        "batch_size; bioreactor: temperature, ph, do, feed_scale), a setpoint tag or a numeric parameter",
+        help="name=low:high,... : a named factor ("
+        + "; ".join(f"{d.unit_type}: {', '.join(d.factors)}" for d in UNIT_DOE.values())
+        + "), a setpoint tag or a numeric parameter of the unit",
     )
     p.add_argument("--design", default="ccd", choices=list(DESIGNS), help="design (default ccd, face-centred)")
     p.add_argument("--center", type=int, help="centre points (default 3 for ff2/frac/ccd/ccc/cci/bbd)")
@@ -214,7 +215,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--transform",
         action="append",
         metavar="RESP=log|none",
-        help="fit a response on a log scale or not (default log for drying_time and titre)",
+        help="fit a response on a log scale or not (default log for "
+        + ", ".join(r for d in UNIT_DOE.values() for r, spec in d.responses.items() if spec.log)
+        + ")",
     )
     p.add_argument("--probability", type=float, default=0.9, help="required P(all CQAs in spec) (default 0.9)")
     p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
@@ -236,8 +239,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="batch variability of the runs: normal (raw material, analyser error) or none (nominal process)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the runs' variability and the Monte Carlo (default 0)")
-    p.add_argument("--dt", type=float, help="model step, s (default: dryer 10, bioreactor 60)")
-    p.add_argument("--duration", help="longest batch, e.g. 3h or 230h (default: dryer 3h, bioreactor 230h)")
+    p.add_argument(
+        "--dt",
+        type=float,
+        help="model step, s (default: " + ", ".join(f"{d.unit_type} {d.dt_s:g}" for d in UNIT_DOE.values()) + ")",
+    )
+    p.add_argument(
+        "--duration",
+        help="longest batch, e.g. 3h or 230h (default: "
+        + ", ".join(f"{d.unit_type} {d.duration_s / 3600:g}h" for d in UNIT_DOE.values())
+        + ")",
+    )
     p.add_argument("--jobs", type=int, help="worker processes (default: every core)")
     p.add_argument(
         "--verify",

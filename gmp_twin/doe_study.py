@@ -103,7 +103,7 @@ class StudyResult:
         return self.space.p_all >= self.study.probability
 
 
-def _run_specs(study: Study, rows: np.ndarray, variability: str, seed0: int) -> list[RunSpec]:
+def run_specs(study: Study, rows: np.ndarray, variability: str, seed0: int) -> list[RunSpec]:
     names = [f.name for f in study.factors]
     return [
         RunSpec(
@@ -176,7 +176,7 @@ def run_study(study: Study, progress: Progress | None = None) -> StudyResult:
         runs=study.runs,
         seed=study.seed,
     )
-    specs = _run_specs(study, to_real(coded, study.factors), study.variability, study.seed * 1_000_003)
+    specs = run_specs(study, to_real(coded, study.factors), study.variability, study.seed * 1_000_003)
     timing: dict[str, float] = {"jobs": float(min(study.jobs or default_jobs(), len(specs)))}
     t0 = time.perf_counter()
     results = run_all(specs, study.jobs, (lambda d, n: progress("runs", d, n)) if progress else None)
@@ -220,7 +220,7 @@ def _verify(
     n = study.verify
     pts, _ = _plane(study, n)
     real = to_real(pts, study.factors)
-    specs = _run_specs(study, real, "none", 7_000_000 + study.seed * 1_000_003)
+    specs = run_specs(study, real, "none", 7_000_000 + study.seed * 1_000_003)
     sims = run_all(specs, study.jobs, (lambda d, m: progress("verify", d, m)) if progress else None)
     y_sim = np.array([[s[r] for r in study.responses] for s in sims])
     sim_pass = spec_pass(study.specs, study.responses, y_sim)

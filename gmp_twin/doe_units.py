@@ -205,8 +205,46 @@ BIOREACTOR = UnitDoe(
     ),
 )
 
+
+def _cycle_min(tr: Trajectory) -> float:
+    return float(tr["time_s"][-1] / 60.0)
+
+
+AUTOCLAVE = UnitDoe(
+    unit_type="autoclave",
+    factors={
+        "hold_temperature": FactorDef(
+            "hold_temperature", "param", "hold_temperature_c", "°C", 0.3, "sterilisation hold temperature"
+        ),
+        "hold_time": FactorDef("hold_time", "param", "hold_time_min", "min", 0.0, "sterilisation hold time"),
+        "load_mass": FactorDef("load_mass", "param", "load_mass_kg", "kg", 0.0, "mass of the load"),
+        "heat_penetration": FactorDef(
+            "heat_penetration", "param", "load_time_constant_s", "s", 0.0, "time constant of the wrapped load"
+        ),
+    },
+    responses={
+        "f0": ResponseDef("f0", "min", "F0 of the load over the cycle (z = 10 K, 121.1 °C)", _final("f0"), log=True),
+        "cycle_time": ResponseDef("cycle_time", "min", "time from the start to the end of the cycle", _cycle_min),
+        "max_load_temperature": ResponseDef(
+            "max_load_temperature", "°C", "highest load temperature of the cycle", _max("load_temperature")
+        ),
+    },
+    default_factors="hold_temperature=118:124,hold_time=10:20",
+    default_responses=("f0", "max_load_temperature", "cycle_time"),
+    default_specs=("f0>=15", "max_load_temperature<=124"),
+    dt_s=5.0,
+    duration_s=3 * 3600.0,
+    variability=(
+        Variation("load_mass_kg", 0.05, 1.0, 200.0, "load mass (20 ± 1 kg: loading pattern)"),
+        Variation("load_time_constant_s", 0.10, 30.0, 3000.0, "heat penetration of the load (240 ± 24 s: wrapping)"),
+        Variation("load_initial_temperature_c", 0.10, 5.0, 40.0, "load temperature at the start (20 ± 2 °C)"),
+    ),
+    fixed={"autostart": True, "repeat_interval_min": 0.0},
+    end_when=("phase", (6.0, 7.0)),
+)
+
 #: Unit types ``gmp-twin doe`` knows (by the unit class's ``unit_type``).
-UNIT_DOE: dict[str, UnitDoe] = {d.unit_type: d for d in (DRYER, BIOREACTOR)}
+UNIT_DOE: dict[str, UnitDoe] = {d.unit_type: d for d in (DRYER, BIOREACTOR, AUTOCLAVE)}
 
 
 def unit_doe(unit_type: str) -> UnitDoe:

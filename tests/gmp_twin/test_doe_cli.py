@@ -78,6 +78,19 @@ def test_bioreactor_feed_scale_temperature_and_ph(tmp_path: Path) -> None:
     assert summary["factors"][0]["acts_on"] == "feed_scale:recipe"
 
 
+def test_autoclave_f0_design_space(tmp_path: Path) -> None:
+    """F0 grows exponentially with the hold temperature: fitted on a log scale, it is nearly exact."""
+    out = tmp_path / "autoclave"
+    assert _doe(out, "--unit", "autoclave-1", "--jobs", "2") == 0
+    summary = json.loads((out / "summary.json").read_text())
+    f0 = summary["models"]["f0"]
+    assert f0["transform"] == "log" and f0["r2"] > 0.99 and f0["q2"] > 0.9
+    terms = {c["term"]: c["coefficient"] for c in f0["coefficients"]}
+    assert terms["hold_temperature"] > 0 and terms["hold_time"] > 0
+    # F0 >= 15 asks for heat, max load temperature <= 124 °C caps it: a band in between.
+    assert 0.2 < summary["design_space"]["fraction"] < 0.9
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
