@@ -148,9 +148,15 @@ def _check(study: Study) -> None:
         raise ValueError(f"--grid {study.grid}: needs at least 3 points per axis")
     if study.verify and study.verify < 3:
         raise ValueError(f"--verify {study.verify}: needs at least 3 points per axis (or 0: no check)")
-    for name in study.held:
+    for name, value in study.held.items():
         if name not in names:
             raise ValueError(f"--hold {name}: not a factor ({', '.join(names)})")
+        f = study.factors[names.index(name)]
+        if not f.low <= value <= f.high:
+            raise ValueError(
+                f"--hold {name}={value:g}: outside the factor's range {f.low:g}-{f.high:g} "
+                "(the model would extrapolate)"
+            )
     tags = tag_units(study.unit_type)
     for r in study.responses:
         resolve_response(study.unit_type, r, tags)

@@ -15,7 +15,8 @@ A **response** is a named response of the unit type (``drying_time``, ``titre``â
 and inoculum from the distributions of :attr:`UnitDoe.variability` (normal, 1 sd, with its own
 seed) and keeps the analyser's error, so the runs scatter as batches do and the fitted
 residual is the batch-to-batch variation. ``--variability none`` runs the nominal process
-(and a noise-free analyser): the edge of failure that a brute-force grid checks.
+(and a noise-free analyser): the edge of failure that a brute-force grid checks. A parameter
+that is both a factor and drawn (the dryer's ``initial_lod``) varies around the run's setting.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -257,18 +259,21 @@ def unit_doe(unit_type: str) -> UnitDoe:
         ) from None
 
 
+@cache
 def _setpoint_tags(unit_type: str) -> dict[str, Any]:
     cls = unit_class(unit_type)
     unit = cls(make_params(cls, {}))
     return {s.name: s for s in unit.tag_specs() if s.kind == "setpoint" and not s.name.endswith("_cmd")}
 
 
+@cache
 def tag_units(unit_type: str) -> dict[str, str]:
     """Every tag of ``unit_type`` with its unit (from a unit built with default parameters)."""
     cls = unit_class(unit_type)
     return {s.name: s.unit for s in cls(make_params(cls, {})).tag_specs()}
 
 
+@cache
 def _numeric_params(unit_type: str) -> list[str]:
     fields = dataclasses.fields(params_class(unit_class(unit_type)))
     return [f.name for f in fields if f.type in ("float", "int", float, int) and f.name != "seed"]

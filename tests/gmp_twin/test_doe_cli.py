@@ -107,6 +107,8 @@ def test_autoclave_f0_design_space(tmp_path: Path) -> None:
         (["--unit", "dryer-1", "--factors", "inlet_temperature=20:80,air_flow=200:450"],
          "inlet_temperature_sp = 20.0 is outside the allowed range"),
         (["--unit", "dryer-1", "--transform", "drying_time=sqrt"], "--transform drying_time=sqrt: use log or none"),
+        (["--unit", "dryer-1", "--factors", "inlet_temperature=50:80,air_flow=200:450,initial_lod=18:22",
+          "--hold", "initial_lod=25"], "--hold initial_lod=25: outside the factor's range 18-22"),
     ],
 )  # fmt: skip
 def test_bad_input_names_the_flag_and_the_fix(
