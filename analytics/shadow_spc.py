@@ -35,8 +35,8 @@ Examples
 >>> [(p.tags["kind"], p.time_ns // NS_PER_S) for p in events]
 [('shadow_reference', 20), ('alarm_raised', 21), ('alarm_cleared', 25)]
 >>> ref = mon.charts["T"].reference
->>> round(ref.mean, 6), round(ref.sigma, 4), ref.n
-(0.0, 0.1026, 20)
+>>> round(ref.mean, 6), round(ref.sigma, 4), ref.n  # sigma: the upper 95 % bound of 0.1026
+(0.0, 0.1406, 20)
 """
 
 from __future__ import annotations

@@ -75,8 +75,10 @@ def spc_config(args: argparse.Namespace) -> Any:
         text = getattr(args, flag, None)
         if text is not None:
             values[attr] = _seconds(f"--{flag}", text)
-    if getattr(args, "clear_after", None) is not None:
-        values["clear_after_s"] = _seconds("--clear-after", args.clear_after)
+    for flag, attr in (("clear_after", "clear_after_s"), ("hold", "hold_s")):
+        text = getattr(args, flag, None)
+        if text is not None:
+            values[attr] = _seconds(f"--{flag.replace('_', '-')}", text)
     for attr in ("method", "arl0"):
         if getattr(args, attr, None) is not None:
             values[attr] = getattr(args, attr)
@@ -303,6 +305,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--publish", help="grid of the twin's predictions (default 1s, or the model step if longer)")
     r.add_argument("--feed-outputs", action="store_true", help="also feed the control loops' outputs (open loop)")
     r.add_argument("--clear-after", help="an alarm clears after this long without a signal (default 2min)")
+    r.add_argument("--hold", help="after an input change (setpoint, mode), charts held this long (default 1min)")
     r.add_argument("--poll", default="1s", help="live: how often the historian is read (default 1s)")
     r.add_argument("--chunk", default="10min", help="replay: plant time per round (default 10min)")
     r.set_defaults(handler=_cmd_run)

@@ -254,8 +254,9 @@ class ShadowRun:
         """Shadow the plant live until ``stop`` is set (see the module docstring)."""
         wall0 = time.perf_counter()
         head = await self._head() if start_ns is None else start_ns
-        while head is None:
+        if head is None:
             log.info("shadow: waiting for the plant's (source plc) values of unit %r at site %r", self.unit, self.site)
+        while head is None:
             if await _wait(stop, poll_s):
                 raise ValueError(f"stopped before any plant (source plc) value of unit {self.unit!r} arrived")
             head = await self._head()
