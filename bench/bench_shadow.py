@@ -47,8 +47,8 @@ FAULTS = {"pump_wear_30pct": ("pump_wear", 0.3), "pump_wear_10pct": ("pump_wear"
 
 def plant(duration_s: float, seed: int, fault: tuple[str, float] | None = None, fault_s: float = 0.0) -> list[Point]:
     """The plant's stored values at 1 Hz: the tags the shadow reads (its inputs and predictions)."""
-    runtime = TwinRuntime({UNIT: MpsPaStation()}, clock=SimClock(epoch_ns=T0, speed=math.inf), seed=seed)
-    slot = runtime.slots[UNIT]
+    station = MpsPaStation()
+    runtime = TwinRuntime({UNIT: station}, clock=SimClock(epoch_ns=T0, speed=math.inf), seed=seed)
     twin = ShadowTwin(MpsPaStation(), UNIT, SITE)
     wanted = set(twin.inputs) | set(twin.predicted)
     tags = {name: {"site": SITE, "unit": UNIT, "tag": name, "source": "plc"} for name in wanted}
@@ -56,7 +56,7 @@ def plant(duration_s: float, seed: int, fault: tuple[str, float] | None = None, 
     at = round(fault_s / runtime.dt_s)
     for k in range(1, round(duration_s / runtime.dt_s) + 1):
         if fault is not None and k == at:
-            slot.unit.disturbances.set(*fault)
+            station.disturbances.set(*fault)
         runtime.step()
         if k % 10 == 0:
             now = runtime.clock.now_ns()
