@@ -21,8 +21,9 @@ window means of a new batch* with it::
 ``sd_batch`` is the between-batch standard deviation of the (noise-free) reference window
 means; ``sd_align`` covers where a window falls on a fast change (half the change of the mean
 trajectory over one window); ``noise_sd² / n`` is the sensor noise of a mean of ``n`` readings
-(``n`` counted live; :attr:`GoldenModel.n_ref` for the drawn envelope); ``floor`` keeps a
-variable that never varies from dividing by zero (1e-3 of its overall spread).
+(``n`` counted live; :attr:`GoldenModel.n_ref` for the drawn envelope); ``floor`` is the
+noise sd of one reading (at least 1e-3 of the variable's overall spread): a loop that holds
+its setpoint better than its sensor's noise says nothing about the batch.
 
 File format (``.npz``, :meth:`GoldenModel.save` / :meth:`GoldenModel.load`): numpy arrays
 ``grid`` (K), ``mean``, ``sd_batch``, ``sd_align`` (K×J), ``noise_sd``, ``floor`` (J),
@@ -58,7 +59,18 @@ __all__ = ["FORMAT", "GoldenModel", "GoldenModelError", "default_model_path"]
 
 #: ``meta["format"]`` of the files this module writes and reads.
 FORMAT = "gmp-twin golden model 1"
-_ARRAYS = ("grid", "mean", "sd_batch", "sd_align", "noise_sd", "floor", "loadings", "eigenvalues", "t2_limit", "spe_limit")
+_ARRAYS = (
+    "grid",
+    "mean",
+    "sd_batch",
+    "sd_align",
+    "noise_sd",
+    "floor",
+    "loadings",
+    "eigenvalues",
+    "t2_limit",
+    "spe_limit",
+)
 
 
 class GoldenModelError(ValueError):
@@ -229,7 +241,7 @@ class GoldenModel:
             raise GoldenModelError(f"{path}: a golden model file ends in .npz")
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = json.dumps(self.meta(), ensure_ascii=False, indent=1, default=float)
-        arrays = {name: np.asarray(getattr(self, name), dtype=float) for name in _ARRAYS}
+        arrays: dict[str, Any] = {name: np.asarray(getattr(self, name), dtype=float) for name in _ARRAYS}
         tmp = path.with_suffix(".tmp.npz")
         np.savez_compressed(tmp, meta=np.array(meta), **arrays)
         tmp.replace(path)  # a running detector never reads half a file
@@ -247,7 +259,7 @@ class GoldenModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                arrays = {name: np.array(data[name]) for name in _ARRAYS}
+                arrays: dict[str, Any] = {name: np.array(data[name]) for name in _ARRAYS}
         except (OSError, ValueError, KeyError) as exc:
             raise GoldenModelError(f"{path}: not a golden model file ({exc}); build it again") from None
         if meta.get("format") != FORMAT:

@@ -5,11 +5,11 @@ The steps (see :mod:`analytics.golden` for what the model holds):
 1. :func:`window_means`: each reference batch's rows (time, tags) become means over windows of
    ``window_s`` seconds, the values the live detector sees. Each batch's windows start at its
    own offset, as a live batch starts anywhere within the epoch-aligned windows.
-2. :func:`align`: the windows of the active phase are put on a common maturity grid
-   (linear interpolation against the maturity tag's window means, e.g. batch time or
-   cumulative feed). The grid runs from the latest first maturity to the earliest last one
-   of the batches, so every batch covers all of it; its step is the median maturity advance
-   of one window.
+2. :func:`align`: the windows of the active phase are put on a common maturity grid (each in
+   its nearest grid point by the maturity tag's window mean, e.g. batch time or cumulative
+   feed, as the live scorer does; interpolated where no window fell). The grid runs from the
+   latest first maturity to the earliest last one of the batches, so every batch covers all
+   of it; its step is the median maturity advance of one window.
 3. :func:`build_model`: per-maturity mean and between-batch σ (the envelope), the alignment
    and noise terms, and the batch-wise PCA with its limits (:func:`analytics.golden_mpca.fit_mpca`).
 
@@ -25,11 +25,12 @@ Examples
 >>> for i in range(8):
 ...     tt = np.arange(0.0, 7200.0, 10.0)
 ...     g = 1.0 + 0.05 * rng.normal()
-...     batches.append(window_means(tt, {"m": tt / 3600, "x": g * tt / 3600, "y": 2 + 0.1 * rng.normal() + 0 * tt}, 300.0))
+...     cols = {"m": tt / 3600, "x": g * tt / 3600, "y": 2 + 0.1 * rng.normal() + 0 * tt}
+...     batches.append(window_means(tt, cols, 300.0))
 >>> model = build_model(batches, unit="u", unit_type="t", variables=["x", "y"], units=["", ""], maturity="m",
 ...                     maturity_unit="h", clock=("m", 3600.0), window_s=300.0, noise_sd=[0.0, 0.0])
 >>> len(model.grid), model.variables, model.n_batches
-(23, ['x', 'y'], 8)
+(24, ['x', 'y'], 8)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import numpy as np
 from analytics.golden import GoldenModel
 from analytics.golden_mpca import fit_mpca
 
-__all__ = ["align", "build_model", "window_means"]
+__all__ = ["align", "build_model", "shift_pooled_sd", "window_means"]
 
 #: Relative floor of σ: a variable that never moves keeps a finite z-score.
 FLOOR_FRACTION = 1e-3
@@ -127,8 +128,51 @@ def align(
             "are they batches of the same process?"
         )
     grid = lo + step * np.arange(int(np.floor((hi - lo) / step + 1e-9)) + 1)
-    values = np.stack([np.column_stack([np.interp(grid, m, v[:, j]) for j in range(v.shape[1])]) for m, v in tracks])
-    return grid, values
+    return grid, np.stack([_on_grid(grid, m, v) for m, v in tracks])
+
+
+def _on_grid(grid: np.ndarray, m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """A batch's windows on the grid as the live scorer puts them: each window in its nearest
+    grid point (means where two fall in one), interpolated only where none fell.
+
+    Interpolating every point instead would average two windows' noise (a PAT prediction's,
+    say) and make the reference quieter than a live batch.
+    """
+    k, j = len(grid), v.shape[1]
+    step = grid[1] - grid[0] if k > 1 else 1.0
+    idx = np.rint((m - grid[0]) / step).astype(np.int64)
+    on = (idx >= 0) & (idx < k)
+    counts = np.bincount(idx[on], minlength=k).astype(float)
+    out = np.empty((k, j))
+    filled = counts > 0
+    for c in range(j):
+        sums = np.bincount(idx[on], v[on, c], minlength=k)
+        col = np.divide(sums, counts, out=np.zeros(k), where=filled)
+        out[:, c] = col if filled.all() else np.interp(grid, m, v[:, c]) * ~filled + col * filled
+    return out
+
+
+def shift_pooled_sd(x: np.ndarray, mean: np.ndarray, shift: int) -> np.ndarray:
+    """Spread (K×J) of the batches ``x`` (N×K×J) around ``mean`` pooled over ±``shift`` grid points.
+
+    ``sd[k] = sqrt(N/(N−1) · mean over batches i and |s| ≤ shift of (x[i, k+s] − mean[k])²)``
+    (shifts past either end of the grid are left out); ``shift = 0`` is the plain sample
+    standard deviation.
+
+    >>> x = np.array([[[0.0], [0.0], [1.0]], [[0.0], [1.0], [0.0]], [[1.0], [0.0], [0.0]]])
+    >>> shift_pooled_sd(x, x.mean(axis=0), 0).ravel().round(3).tolist()
+    [0.577, 0.577, 0.577]
+    >>> shift_pooled_sd(x, x.mean(axis=0), 1).ravel().round(3).tolist()
+    [0.577, 0.577, 0.577]
+    """
+    n, k, _ = x.shape
+    total = np.zeros_like(mean)
+    count = np.zeros((k, 1))
+    for s in range(-shift, shift + 1):
+        lo, hi = max(0, -s), min(k, k - s)  # grid points k with k + s on the grid
+        total[lo:hi] += np.sum((x[:, lo + s : hi + s] - mean[lo:hi]) ** 2, axis=0)
+        count[lo:hi] += n
+    return np.sqrt(total / count * n / max(n - 1, 1))
 
 
 def build_model(
@@ -149,6 +193,9 @@ def build_model(
     n_components: int | None = None,
     a_max: int = 6,
     grid_step: float | None = None,
+    tolerance: float = 0.0,
+    consecutive: int = 3,
+    batch_alpha: float = 0.05,
     seed: int = 0,
     info: Mapping[str, Any] | None = None,
 ) -> GoldenModel:
@@ -158,6 +205,10 @@ def build_model(
     already carry their noise, e.g. recorded ones); ``reading_s`` the time between two
     readings, which sets the readings per window of the drawn envelope and of the model's
     scaling (``n_ref = window_s / reading_s``; live, the readings are counted).
+    ``tolerance`` (maturity units) is how early or late a good batch may be: the between-batch
+    spread at maturity m is taken over the reference values from m − tolerance to
+    m + tolerance (:func:`shift_pooled_sd`), so an event whose time varies from batch to batch
+    (the end of the batch phase, when the glucose runs out) widens the envelope where it happens.
     """
     if len(batches) < 3:
         raise ValueError(f"a golden batch needs at least 3 reference batches, got {len(batches)}")
@@ -166,14 +217,18 @@ def build_model(
     grid, x = align(batches, variables, maturity, active, grid_step)
     n, k, j = x.shape
     mean = x.mean(axis=0)
-    sd_batch = x.std(axis=0, ddof=1)
+    shift = round(tolerance / (grid[1] - grid[0])) if len(grid) > 1 and tolerance > 0 else 0
+    sd_batch = shift_pooled_sd(x, mean, shift)
     # Half the largest change of the mean to a neighbouring grid point: where a window falls
     # on a fast change (and the interpolation between grid points) moves its mean that much.
     d = np.abs(np.diff(mean, axis=0))
     edge = np.zeros((1, j))
     sd_align = 0.5 * np.maximum(np.vstack([edge, d]), np.vstack([d, edge]))
     noise = np.asarray(noise_sd, dtype=float)
-    floor = FLOOR_FRACTION * x.reshape(-1, j).std(axis=0) + 1e-9
+    # The envelope is never narrower than ±3 sd of one reading: a loop that holds its setpoint
+    # better than its sensor's noise tells nothing about the batch (a 0.02 K dip of the broth
+    # temperature when the glucose runs out is not a deviation).
+    floor = np.maximum(FLOOR_FRACTION * x.reshape(-1, j).std(axis=0) + 1e-9, noise)
     n_ref = max(window_s / reading_s, 1.0)
     model = GoldenModel(
         unit=unit, unit_type=unit_type, variables=list(variables), units=list(units), maturity=maturity,
@@ -187,7 +242,8 @@ def build_model(
     rng = np.random.default_rng(seed)
     noisy = x + noise / np.sqrt(n_ref) * rng.standard_normal(x.shape)
     z = (noisy - mean) / model.sigma()
-    fit = fit_mpca(z, alpha=alpha, a_max=a_max, n_components=n_components)
+    fit = fit_mpca(z, alpha=alpha, a_max=a_max, n_components=n_components, consecutive=consecutive,
+                   batch_alpha=batch_alpha, shift=shift)  # fmt: skip
     model.loadings, model.eigenvalues = fit.loadings, fit.eigenvalues
     model.t2_limit, model.spe_limit = fit.t2_limit, fit.spe_limit
     rule = "fixed" if n_components is not None else "cross-validation (leave one batch out, delete one variable)"
@@ -195,8 +251,13 @@ def build_model(
     model.info = {
         **(dict(info) if info else {}),
         "n_batches": n,
+        "tolerance": tolerance,
         "components_rule": rule,
         "press": [round(float(p), 4) for p in fit.press],
+        "t2_limit_factor": round(fit.t2_factor, 4),
+        "spe_limit_factor": round(fit.spe_factor, 4),
+        "batch_alpha": batch_alpha,
+        "consecutive": consecutive,
         "t2_batch_limit": fit.t2_batch_limit,
         "spe_batch_limit": fit.spe_batch_limit,
         # What the reference batches themselves give (T² and SPE from fits that left them out).

@@ -19,7 +19,9 @@ with a variable's K columns deleted together); the count with the smallest PRESS
 is scored online by a model that never saw it, so its T² and SPE are what a *new* good batch
 gives. At each maturity point the values of all batches over a few neighbouring points are
 pooled and a scaled χ² ``g·χ²_h`` is matched to their mean and variance (Box 1954), whose
-``1 − alpha`` quantile is the limit.
+``1 − alpha`` quantile is the limit. The statistics of a batch are autocorrelated (a batch a
+little unusual stays so for hours), so the limits are then raised by one factor until at most
+``batch_alpha`` (5 %) of the reference batches would raise an alarm (:func:`calibrate_factor`).
 
 Examples
 --------
@@ -44,9 +46,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import ndimage, stats
 
-__all__ = ["MpcaFit", "fit_mpca", "online_scores", "scaled_chi2_limit"]
+__all__ = ["MpcaFit", "calibrate_factor", "fit_mpca", "online_scores", "scaled_chi2_limit"]
 
 #: Ridge added to PᵀP, relative to its trace (a partial batch with very few known rows).
 _RIDGE = 1e-9
@@ -72,18 +74,29 @@ class MpcaFit:
     loo_spe: np.ndarray
     t2_batch_limit: float
     spe_batch_limit: float
+    t2_factor: float = 1.0
+    spe_factor: float = 1.0
 
     @property
     def n_components(self) -> int:
         return int(self.loadings.shape[2])
 
 
-def _svd(z: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
-    """Loadings (KJ×a) and score variances (a) of the rows of ``z`` (not centred again)."""
-    _, s, vt = np.linalg.svd(z, full_matrices=False)
-    a = min(a, len(s))
-    lam = s[:a] ** 2 / max(z.shape[0] - 1, 1)
-    return vt[:a].T, np.maximum(lam, 1e-12)
+def _svd(z: np.ndarray, a: int, gram: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Loadings (KJ×a) and score variances (a) of the rows of ``z`` (not centred again).
+
+    Through the N×N Gram matrix ``z·zᵀ`` (given, or computed): with N batches ≪ K·J columns
+    its eigen-decomposition is far quicker than an SVD of ``z``, and a leave-one-out fit is
+    the same Gram matrix without one row and column.
+    """
+    g = z @ z.T if gram is None else gram
+    w, u = np.linalg.eigh(g)
+    order = np.argsort(w)[::-1][: min(a, len(w))]
+    s2 = w[order]
+    order = order[s2 > 1e-12 * max(float(w.max()), 1e-300)]
+    s2 = w[order]
+    p = (z.T @ u[:, order]) / np.sqrt(s2)
+    return p, np.maximum(s2 / max(z.shape[0] - 1, 1), 1e-12)
 
 
 def online_scores(loadings: np.ndarray, eigenvalues: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +105,7 @@ def online_scores(loadings: np.ndarray, eigenvalues: np.ndarray, z: np.ndarray) 
     ``z`` is the batch's K'×J scaled deviations (K' ≤ K, its first K' maturity points;
     a NaN row is a point without data, skipped).
     """
-    k_n, j = z.shape
+    k_n, _j = z.shape
     p = loadings[:k_n]  # K'×J×A
     a = p.shape[2]
     if a == 0:
@@ -131,9 +144,11 @@ def _press(z3: np.ndarray, a_max: int) -> np.ndarray:
     """Leave-one-batch-out, delete-one-variable PRESS for 0…a_max components."""
     n, k, j = z3.shape
     press = np.zeros(a_max + 1)
+    flat = z3.reshape(n, k * j)
+    gram_all = flat @ flat.T
     for i in range(n):
-        rest = np.delete(z3, i, axis=0).reshape(n - 1, k * j)
-        p_all, _ = _svd(rest, a_max)
+        keep = np.arange(n) != i
+        p_all, _ = _svd(flat[keep], a_max, gram_all[np.ix_(keep, keep)])
         p_all = p_all.reshape(k, j, -1)
         zi = z3[i]
         press[0] += float(np.sum(zi**2))
@@ -153,18 +168,56 @@ def _press(z3: np.ndarray, a_max: int) -> np.ndarray:
 
 def _pooled_limits(values: np.ndarray, alpha: float, pool: int) -> np.ndarray:
     """Per-maturity ``g·χ²_h`` limits of ``values`` (N×K), pooling ±``pool`` maturity points."""
-    _, k = values.shape
-    out = np.empty(k)
-    for c in range(k):
-        out[c] = scaled_chi2_limit(values[:, max(0, c - pool) : c + pool + 1].ravel(), alpha)
-    return out
+    v = np.where(np.isfinite(values), values, 0.0)
+    ok = np.isfinite(values).astype(float)
+    k = v.shape[1]
+    c0, c1, c2 = (np.concatenate([[0.0], np.cumsum(x.sum(axis=0))]) for x in (ok, v, v * v))
+    lo = np.clip(np.arange(k) - pool, 0, k)
+    hi = np.clip(np.arange(k) + pool + 1, 0, k)
+    n, s1, s2 = c0[hi] - c0[lo], c1[hi] - c1[lo], c2[hi] - c2[lo]
+    mean = s1 / np.maximum(n, 1.0)
+    var = np.maximum(s2 - n * mean**2, 0.0) / np.maximum(n - 1.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g, h = var / (2.0 * mean), 2.0 * mean**2 / var
+        limit = g * stats.chi2.ppf(1.0 - alpha, h)
+    # A constant statistic (no spread): its own value is the limit.
+    return np.where((mean > 0) & (var > 0), limit, mean)
 
 
-def fit_mpca(z3: np.ndarray, alpha: float = 0.01, a_max: int = 6, n_components: int | None = None) -> MpcaFit:
+def calibrate_factor(values: np.ndarray, limit: np.ndarray, consecutive: int, batch_alpha: float) -> float:
+    """Factor (≥ 1) on ``limit`` so that at most ``batch_alpha``·N of the batches (rows of
+    ``values``, N×K) have ``consecutive`` points in a row over it.
+
+    >>> v = np.array([[1.0, 3.0, 3.0, 1.0], [1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 0.5, 0.5]])
+    >>> calibrate_factor(v, np.ones(4), 2, 0.0), calibrate_factor(v, np.ones(4), 2, 0.34)
+    (3.0, 2.0)
+    """
+    ratio = np.where(np.isfinite(values), values, 0.0) / np.maximum(limit, 1e-300)
+    n, k = ratio.shape
+    c = min(consecutive, k)
+    # Per batch, the highest level its ratio stays above for `c` points in a row.
+    runs = np.lib.stride_tricks.sliding_window_view(ratio, c, axis=1).min(axis=2).max(axis=1)
+    allowed = int(np.floor(batch_alpha * n + 1e-9))
+    worst = np.sort(runs)[::-1]
+    return float(max(1.0, worst[allowed])) if allowed < n else 1.0
+
+
+def fit_mpca(
+    z3: np.ndarray,
+    alpha: float = 0.01,
+    a_max: int = 6,
+    n_components: int | None = None,
+    consecutive: int = 3,
+    batch_alpha: float = 0.05,
+    shift: int = 0,
+) -> MpcaFit:
     """Fit the batch-wise PCA of ``z3`` (N batches × K points × J variables, scaled deviations).
 
     ``n_components`` fixes the count; by default the cross-validation chooses it (≤ ``a_max``
-    and ≤ N − 2). Needs at least 3 batches.
+    and ≤ N − 2). Needs at least 3 batches. ``shift`` (grid points) is how early or late a good
+    batch may be: each limit is the highest within ±``shift``. The limits are then raised (never
+    lowered) until at most ``batch_alpha`` of the reference batches would alarm (``consecutive``
+    points over a limit).
     """
     z3 = np.asarray(z3, dtype=float)
     n, k, j = z3.shape
@@ -183,17 +236,31 @@ def fit_mpca(z3: np.ndarray, alpha: float = 0.01, a_max: int = 6, n_components: 
         a = int(np.argmin(press))
         press = press / press[0]
     flat = z3.reshape(n, k * j)
-    p, lam = _svd(flat, a)
+    gram = flat @ flat.T
+    p, lam = _svd(flat, a, gram)
+    a = p.shape[1]
     loadings = p.reshape(k, j, -1)
     loo_t2 = np.empty((n, k))
     loo_spe = np.empty((n, k))
     for i in range(n):
-        p_i, lam_i = _svd(np.delete(flat, i, axis=0), a)
+        keep = np.arange(n) != i
+        p_i, lam_i = _svd(flat[keep], a, gram[np.ix_(keep, keep)])
         loo_t2[i], loo_spe[i] = online_scores(p_i.reshape(k, j, -1), lam_i, z3[i])
-    pool = max(2, k // 50)
+    pool = max(1, min(5, k // 100))
     t2_limit = _pooled_limits(loo_t2, alpha, pool) if a else np.zeros(k)
     spe_limit = _pooled_limits(loo_spe, alpha, pool)
+    if shift:  # a good batch may be `shift` points early or late: the highest limit nearby holds
+        t2_limit = ndimage.maximum_filter1d(t2_limit, 2 * shift + 1, mode="nearest")
+        spe_limit = ndimage.maximum_filter1d(spe_limit, 2 * shift + 1, mode="nearest")
+    # Per batch: at most ``batch_alpha`` of the reference batches (scored by models that left
+    # them out) may raise an alarm (``consecutive`` points in a row over the limit); the
+    # statistics are autocorrelated, so per-point limits alone would alarm on many good batches.
+    t2_factor = calibrate_factor(loo_t2, t2_limit, consecutive, batch_alpha) if a else 1.0
+    spe_factor = calibrate_factor(loo_spe, spe_limit, consecutive, batch_alpha)
+    t2_limit, spe_limit = t2_limit * t2_factor, spe_limit * spe_factor
     # A complete batch: T² ~ A(N²−1)/(N(N−A))·F(A, N−A) (Nomikos & MacGregor 1995).
     t2_batch = float(a * (n * n - 1) / (n * (n - a)) * stats.f.ppf(1 - alpha, a, n - a)) if 0 < a < n else 0.0
     spe_batch = scaled_chi2_limit(np.nansum(loo_spe, axis=1), alpha)
-    return MpcaFit(loadings, lam, t2_limit, spe_limit, press, loo_t2, loo_spe, t2_batch, spe_batch)
+    return MpcaFit(
+        loadings, lam, t2_limit, spe_limit, press, loo_t2, loo_spe, t2_batch, spe_batch, t2_factor, spe_factor
+    )

@@ -9,7 +9,7 @@ and the dashboard's rule texts all go through :data:`REGISTRY`.
 Examples
 --------
 >>> sorted(REGISTRY)
-['cusum', 'ewma', 'pca', 'shewhart']
+['cusum', 'ewma', 'golden', 'pca', 'shewhart']
 >>> det = build_detector(parse_detector({"name": "p", "unit": "u", "method": "pca", "tags": ["a", "b"],
 ...                                      "reference_s": 60}))
 >>> type(det).__name__, det.phase
@@ -29,6 +29,7 @@ from analytics.detectors.base import DetectorBase
 from analytics.detectors.chart import ChartDetector
 from analytics.detectors.cusum import CusumConfig
 from analytics.detectors.ewma import EwmaConfig
+from analytics.detectors.golden import GoldenConfig, GoldenDetector
 from analytics.detectors.live import LiveDetector
 from analytics.detectors.pca import PcaConfig, PcaDetector
 from analytics.detectors.shewhart import ShewhartConfig
@@ -56,6 +57,7 @@ REGISTRY: Mapping[str, Registration] = {
         Registration(EwmaConfig, ChartDetector),
         Registration(CusumConfig, ChartDetector),
         Registration(PcaConfig, PcaDetector),
+        Registration(GoldenConfig, GoldenDetector),
     )
 }
 
