@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 
 from models.params import Params, check_fields
-from models.pat_diagnostics import PatPrediction, PlsSpace, fit_space
+from models.pat_diagnostics import PatPrediction, PlsSpace, SpaceStack, fit_space
 from models.pat_lab import LabMethod, LabSampler
 from models.pat_tags import PAT_ANALYTES
 
@@ -394,7 +394,8 @@ class PatCalibration:
     """The calibrated models and the data sets they were built and validated on.
 
     ``validation_diagnostics[analyte]`` holds the ``(t2, q, half_width)`` arrays of the
-    validation spectra; ``derivative_kernel`` the preprocessing filter (for the diagnostics).
+    validation spectra; ``derivative_kernel`` the preprocessing filter and ``stack`` the
+    models' spaces in one product (for the diagnostics of every scan).
     """
 
     models: dict[str, PlsModel]
@@ -403,6 +404,7 @@ class PatCalibration:
     validation_pred: dict[str, np.ndarray]
     validation_diagnostics: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     derivative_kernel: np.ndarray
+    stack: SpaceStack
 
     def calibrated_range(self, analyte: str) -> tuple[float, float]:
         """Range the ``analyte``'s model is calibrated over, g/l, rounded outwards to whole g/l.
@@ -555,6 +557,7 @@ def calibrate(params: PatParams) -> PatCalibration:
         validation_pred=val_pred,
         validation_diagnostics=val_diag,
         derivative_kernel=kernel,
+        stack=SpaceStack([models[a].space for a in ANALYTES]),
     )
 
 
@@ -673,9 +676,8 @@ class PatAnalyser:
         ranges = calibrated_ranges(params)
         xd = np.convolve(spectrum, cal.derivative_kernel, "valid")
         pred = {}
-        for analyte, m in cal.models.items():
+        for (analyte, m), d in zip(cal.models.items(), cal.stack.diagnose(xd), strict=True):
             value = m.intercept + float(spectrum @ m.coef)
-            d = m.space.diagnose(xd - m.space.x_mean)
             lo, hi = ranges[analyte]
             pred[analyte] = PatPrediction(
                 value, d.half_width, d.t2, d.q, m.space.t2_limit, m.space.q_limit, lo <= value <= hi
