@@ -16,9 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "  components chosen by {rule}",
     },
     "analyze.pca.rule.parallel": {
-        "fr": "analyse parallèle (Horn{_NB}: valeurs propres au-dessus de celles de données non corrélées)".replace(
-            "{_NB}", _NB
-        ),
+        "fr": "analyse parallèle (Horn{_NB}: valeurs propres au-dessus de celles de données non corrélées)",
         "en": "parallel analysis (Horn: eigenvalues above those of uncorrelated data)",
     },
     "analyze.pca.rule.cv": {
@@ -121,7 +119,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "analyze.note.pa_none": {
         "fr": "{k} composante par analyse parallèle{_NB}; aucune valeur propre n'est au-dessus du {q}e centile "
-        "de {n} simulations{_NB}: les variables semblent non corrélées".replace("{_NB}", _NB),
+        "de {n} simulations{_NB}: les variables semblent non corrélées",
         "en": "{k} components by parallel analysis (eigenvalues above the {q}th percentile of {n} simulations "
         "of uncorrelated data); no eigenvalue is above it: the variables look uncorrelated, 1 component kept",
     },
@@ -146,7 +144,7 @@ LABELS: dict[str, dict[str, str]] = {
 LABELS |= {
     # -- analyze spc: the diagnosis and its remedy -----------------------------------------
     "analyze.spc.where.reference": {"fr": " (lignes de référence)", "en": " (the reference rows)"},
-    "analyze.spc.where.all": {"fr": "", "en": ""},
+    "analyze.spc.where.all": {"fr": " (toutes les lignes)", "en": " (all rows)"},
     "analyze.spc.warn.autocorrelated": {
         "fr": f"avertissement{_NB}: {{column}}{_NB}: autocorrélation de décalage 1 {{r}} (> {{limit}}) sur {{rows}} "
         f"lignes{{where}}{_NB}: des valeurs successives ne sont pas indépendantes, donc les limites tirées des "
@@ -218,3 +216,6 @@ LABELS |= {
         "new normal data may alarm more than stated; give a longer reference that covers the process's slow swings",
     },
 }
+
+# A "{_NB}" left in a plain (not f-) string part: the no-break space it stands for.
+LABELS = {key: {lang: text.replace("{_NB}", _NB) for lang, text in texts.items()} for key, texts in LABELS.items()}
