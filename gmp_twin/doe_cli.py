@@ -113,8 +113,6 @@ def build_study(args: argparse.Namespace) -> tuple[Any, str]:
         if len(parts) != 2:
             raise ValueError(f"--axes {args.axes}: name two factors, e.g. --axes inlet_temperature,air_flow")
         axes = (parts[0], parts[1])
-    elif len(factors) < 2:
-        raise ValueError("gmp-twin doe needs at least 2 factors for the design-space plot")
     from gmp_twin.simulate import parse_duration
 
     study = Study(

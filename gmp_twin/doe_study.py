@@ -140,6 +140,8 @@ def _plane(study: Study, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _check(study: Study) -> None:
     names = [f.name for f in study.factors]
+    if len(names) < 2:
+        raise ValueError("--factors: a design space needs at least 2 factors (it is drawn over two of them)")
     if len(set(names)) != len(names):
         raise ValueError(f"--factors: a factor appears twice ({', '.join(names)})")
     if not 0.0 < study.probability < 1.0:

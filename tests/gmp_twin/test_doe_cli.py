@@ -99,6 +99,7 @@ def test_autoclave_f0_design_space(tmp_path: Path) -> None:
         (["--unit", "dryer-1", "--factors", "colour=1:2"], "fluid_bed_dryer has no factor 'colour'"),
         (["--unit", "dryer-1", "--factors", "inlet_temperature=80:50"], "low 80.0 must be below high 50.0"),
         (["--unit", "dryer-1", "--factors", "inlet_temperature=50"], "use name=low:high"),
+        (["--unit", "dryer-1", "--factors", "inlet_temperature=50:80"], "a design space needs at least 2 factors"),
         (["--unit", "dryer-1", "--spec", "final_lod=<2"], "--spec 'final_lod=<2': use name<=value"),
         (["--unit", "dryer-1", "--responses", "colour"], "fluid_bed_dryer has no response 'colour'"),
         (["--unit", "dryer-1", "--design", "ff2", "--model", "quadratic"], "use --model interaction"),
