@@ -24,7 +24,7 @@ from analytics.doe_space import SpaceResult, Spec, edge_distance, monte_carlo_sp
 from gmp_twin.doe_runner import RunSpec, default_jobs, run_all
 from gmp_twin.doe_units import FactorDef, resolve_factor, resolve_response, tag_units, unit_doe
 
-__all__ = ["Study", "StudyResult", "run_study"]
+__all__ = ["Study", "StudyResult", "robust_point", "run_specs", "run_study"]
 
 Progress = Callable[[str, int, int], None]
 
