@@ -85,6 +85,8 @@ class GoldenScorer:
     rules: tuple[str, ...] = ("ENV", "T2", "SPE")
     #: Each scored window, for charts: (maturity, T², T² limit, SPE, SPE limit, variables outside).
     trace: list[tuple[float, float, float, float, float, int]] = field(default_factory=list)
+    #: The latest scored window.
+    last: GoldenScore | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.rules) - set(GOLDEN_RULES)
@@ -105,6 +107,7 @@ class GoldenScorer:
         self._rhs = np.zeros(a)
         self._runs = dict.fromkeys(GOLDEN_RULES, 0)
         self.trace = []
+        self.last = None
 
     def update(self, maturity: float, values: np.ndarray, n: np.ndarray | float | None = None) -> GoldenScore:
         """Score one window (``values`` of :attr:`GoldenModel.variables`, ``n`` readings per window).
@@ -147,7 +150,8 @@ class GoldenScorer:
                 fired.append(rule)
         names = [v for v, o in zip(m.variables, outside, strict=True) if o]
         self.trace.append((float(maturity), t2, t2_lim, spe, spe_lim, len(names)))
-        return GoldenScore(float(maturity), cell, z.tolist(), names, t2, t2_lim, spe, spe_lim, tuple(fired))
+        self.last = GoldenScore(float(maturity), cell, z.tolist(), names, t2, t2_lim, spe, spe_lim, tuple(fired))
+        return self.last
 
 
 def score_batch(

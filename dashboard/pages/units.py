@@ -21,7 +21,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from config_schema.tagmap import TagEntry, TagMap
-from dashboard import autoclave_view
+from dashboard import autoclave_view, golden_view
 from dashboard.context import DashContext
 from dashboard.faceplate import faceplate, loops_of
 from dashboard.figures import times
@@ -44,6 +44,8 @@ TICK_MS = 2000
 #: registration of its callbacks.
 TYPE_VIEWS: dict[str, tuple[Callable[..., Any], Callable[[Dash, DashContext, list[TagMap]], None]]] = {
     "autoclave": (autoclave_view.section, autoclave_view.register),
+    "bioreactor": (golden_view.section, golden_view.register),
+    "fluid_bed_dryer": (golden_view.section, golden_view.register),
 }
 #: Unit types whose own view draws their critical parameters (no generic chart per parameter).
 OWN_CPP_VIEW = {"autoclave"}
