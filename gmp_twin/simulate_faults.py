@@ -205,13 +205,19 @@ class FaultedRun:
                     touched.append(tag)
         #: Tags whose published reading a fault may rewrite (their values come from the manager).
         self.touched = [t for t in all_tags if t in touched]
+        # What the sensor layer needs to read those tags: a soft sensor's status reads its <tag>_ok flag.
+        self._needs = [t for t in all_tags if t in touched or (t.endswith("_ok") and t[:-3] in touched)]
+        self._reading_faults = [a for a in self.manager.faults.values() if a.fault.reading_stage is not None]
 
     def step(self) -> None:
         self.runtime.step()
 
-    def readings(self, true: dict[str, float]) -> dict[str, Reading]:
-        """The published readings now (the runtime's sensor layer, then the faults)."""
-        measured = self.slot.sensors.measure(true, self.runtime.steps)
+    def readings(self, true: dict[str, float]) -> dict[str, Reading] | None:
+        """The published readings of :attr:`touched` now (the sensor layer, then the faults), or
+        ``None`` while no fault changes readings (the bulk sensor layer gives the same then)."""
+        if not any(a.state == "active" for a in self._reading_faults):
+            return None
+        measured = self.slot.sensors.measure({t: true[t] for t in self._needs}, self.runtime.steps)
         return self.manager.apply_readings(self.name, measured, self.runtime.steps)
 
     def timeline(self) -> list[dict[str, Any]]:
@@ -230,12 +236,17 @@ class FaultedRun:
         ]
 
 
-def overrides_array(rows: list[dict[str, Reading]], tags: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per tag: the values and statuses of the recorded rows (what replaces the vectorised sensor layer)."""
-    return {
-        t: (
-            np.array([float(r[t][0]) for r in rows], dtype=float),
-            np.array([int(r[t][1]) for r in rows], dtype=np.int64),
-        )
-        for t in tags
-    }
+def overrides_array(
+    rows: list[dict[str, Reading] | None], tags: list[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per tag: the values, statuses and which rows a fault rewrote (what replaces the bulk sensor layer)."""
+    mask = np.array([r is not None for r in rows], dtype=bool)
+    out = {}
+    for t in tags:
+        values = np.zeros(len(rows))
+        codes = np.zeros(len(rows), dtype=np.int64)
+        for i, r in enumerate(rows):
+            if r is not None:
+                values[i], codes[i] = float(r[t][0]), int(r[t][1])
+        out[t] = (values, codes, mask)
+    return out

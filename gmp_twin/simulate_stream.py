@@ -20,7 +20,7 @@ import contextlib
 import math
 import multiprocessing
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,8 @@ class Chunk:
 
     steps: np.ndarray
     values: dict[str, np.ndarray]
-    overrides: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: Tag -> (values, statuses, rows they hold): the readings faults rewrote.
+    overrides: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def bulk_readings(
     out: dict[str, np.ndarray] = {}
     status: dict[str, np.ndarray] = {}
     for spec in specs:
-        v = np.asarray(values[spec.name], dtype=float)
+        v = np.array(values[spec.name], dtype=float)  # a copy: faults' readings are written into it
         code = np.zeros(len(v), dtype=np.int64)
         if spec.is_boolean:
             out[spec.name], status[spec.name] = (v >= 0.5).astype(np.int8), code
@@ -174,8 +175,9 @@ def measured_chunk(
     Readings a fault rewrote (:attr:`Chunk.overrides`) replace the computed ones.
     """
     values, codes = bulk_readings(chunk.values, specs, sensors, chunk.steps)
-    for tag, (v, code) in chunk.overrides.items():
-        values[tag], codes[tag] = v.astype(values[tag].dtype), code
+    for tag, (v, code, rows) in chunk.overrides.items():
+        values[tag][rows] = v[rows]
+        codes[tag][rows] = code[rows]
     out: dict[str, np.ndarray] = {"time_s": np.round(chunk.steps * dt_s, 9), **values}
     # Status columns after the tags: the data columns stay together for a reader.
     out.update({tag + STATUS_SUFFIX: codes[tag] for tag in with_status})
@@ -203,7 +205,7 @@ class ChildFailed(RuntimeError):
 
 def produce(
     make: Callable[[], Iterator[Chunk]], summary: Callable[[], Any], processes: int
-) -> Iterator[tuple[str, Any]]:
+) -> Generator[tuple[str, Any], None, None]:
     """Yield ``("chunk", Chunk)`` items then ``("done", summary())``, stepping in a child if asked.
 
     ``processes=2`` forks a child that steps the unit while this process consumes the chunks
