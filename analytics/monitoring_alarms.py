@@ -96,6 +96,10 @@ class DetectorAlarms:
         self.configs = {c.name: c for c in configs}
         self.manager = AlarmManager(site=site)
         self._episodes: dict[str, _Episode] = {}
+        # An event's identity in the historian is its site, unit, kind and time: two detectors of
+        # one unit alarming in the same window (a fault on a controlled variable shows in several
+        # loops at once) would overwrite each other, so each detector's are stamped its index in ns later.
+        self._shift = {c.name: i for i, c in enumerate(configs)}
         for c in configs:
             message = c.description_in("en") or f"{c.method.upper()} drift on {c.label}"
             self.manager.define(c.name, unit=c.unit, tag=c.label, priority=c.priority, message=message)
@@ -175,7 +179,7 @@ class DetectorAlarms:
             }
             if ep.statistic is not None and math.isfinite(ep.statistic):
                 extra["statistic"] = ep.statistic
-            out.append(Point(p.measurement, p.tags, {**p.fields, **extra}, p.time_ns))
+            out.append(Point(p.measurement, p.tags, {**p.fields, **extra}, p.time_ns + self._shift[ev.alarm_id]))
             self.recent.appendleft(
                 {
                     "time": iso(ev.time_ns),
