@@ -172,6 +172,37 @@ def test_two_faults_on_one_transmitter_reach_the_loop_as_they_reach_the_reading(
     assert true[-60:].mean() == pytest.approx(14.0, abs=0.05)
 
 
+def _one_unit(unit_type: str, bias: float | None, tag: str) -> TwinRuntime:
+    cfg = PlantConfig.model_validate({"site": "lab", "units": [{"name": "u", "type": unit_type, "dt_s": 1.0}]})
+    runtime = TwinRuntime(build_plant(cfg, seed=3), dt_s=1.0, seed=3)
+    control = TwinControl(runtime, site="lab", run_id="test")
+    if bias is not None:
+        control.inject({"kind": "sensor_bias", "target": {"unit": "u", "tag": tag}, "magnitude": bias})
+    return runtime
+
+
+def test_the_checkweigher_publishes_what_it_weighed_with_the_error_once() -> None:
+    runtime = _one_unit("filling_line", 0.8, "fill_weight")
+    errors = []
+    for _ in range(1800):
+        runtime.step()
+        value, status = runtime.readings("u")["fill_weight"]
+        errors.append(float(value) - runtime.slots["u"].unit.read()["fill_weight_mean"])
+        assert status == 0
+    assert np.mean(errors[600:]) == pytest.approx(0.8, abs=0.1)  # once, not 1.6
+
+
+def test_the_nir_publishes_its_faulty_prediction_with_the_error_once() -> None:
+    nominal, biased = _one_unit("fluid_bed_dryer", None, "nir_lod"), _one_unit("fluid_bed_dryer", 0.8, "nir_lod")
+    diffs = []
+    for _ in range(900):  # drying: the NIR has not reached the end-point in either
+        nominal.step()
+        biased.step()
+        diffs.append(float(biased.readings("u")["nir_lod"][0]) - float(nominal.readings("u")["nir_lod"][0]))
+    assert nominal.slots["u"].unit.read()["phase"] == biased.slots["u"].unit.read()["phase"] == 1.0
+    assert diffs[-1] == pytest.approx(0.8, abs=1e-9)  # once, not 1.6
+
+
 def test_injecting_on_a_paused_plant_takes_effect_on_resume() -> None:
     runtime, control = _plant()
     runtime.pause()
