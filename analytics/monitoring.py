@@ -142,6 +142,9 @@ class MonitoringService:
         self._units: dict[str, list[str]] = {}
         for unit, tag in self._routes:
             self._units.setdefault(unit, []).append(tag)
+        # The source each unit's tag map writes: a twin in shadow beside a kit writes the same
+        # unit's tags as `sim` while the kit's are `plc`; read only the monitored one.
+        self._sources: dict[str, str] = {tm.unit: tm.source for tm in tagmaps}
         start = time.time_ns() if start_ns is None else start_ns
         self._cursor: dict[tuple[str, str], int] = dict.fromkeys(self._routes, start)
         self._pending: dict[str, list[tuple[int, str, float]]] = {u: [] for u in self._units}
@@ -193,7 +196,13 @@ class MonitoringService:
                 cursors = [self._cursor[(unit, t)] for t in tags]
                 stop_ns = max(time.time_ns(), *cursors) + 86_400 * NS_PER_S  # accelerated sim runs ahead
                 result = await self.historian.query_range(
-                    unit, tags, min(cursors) + 1, stop_ns, max_points=MAX_POINTS, site=self.site
+                    unit,
+                    tags,
+                    min(cursors) + 1,
+                    stop_ns,
+                    max_points=MAX_POINTS,
+                    site=self.site,
+                    source=self._sources.get(unit),
                 )
                 fetched[unit] = {
                     tag: [(s.time_ns, s.value, bool(s.status & _BAD_STATUS)) for s in samples]

@@ -348,3 +348,29 @@ async def test_samples_with_a_bad_status_are_not_fed_to_the_detectors(historian:
     assert all(p.value == 15.0 for p in mon.history("level"))
     assert await mon.poll_once() == 0  # the cursor moved past the bad samples too
     box(mon).close()
+
+
+async def test_a_twin_in_shadow_beside_the_kit_does_not_feed_the_kits_detectors(
+    historian: FlakyWrites, tmp_path: Path
+) -> None:
+    # The kit (tag map source plc) holds its level; the twin in shadow writes the same unit's tag
+    # as `sim` with a shift. Read together, the two series would merge and raise the alarm.
+    kit = load_tagmap(REPO / "config/tagmaps/mps-pa-sim.yaml").model_copy(update={"source": "plc"})
+    rng = np.random.default_rng(2)
+    plc = [
+        Point("process", {**p.tags, "source": "plc"}, p.fields, p.time_ns)
+        for p in samples("B101_level", rng.normal(15.0, 0.1, 300), T0)
+    ]
+    sim = samples("B101_level", rng.normal(16.0, 0.1, 300), T0 + PERIOD // 2)
+    await historian.write(plc + sim)
+    mon = service(historian, tmp_path, LEVEL_EWMA, tagmaps=[kit])
+    await mon.poll_once()
+    assert mon.alarms()["active"] == []
+    assert len(mon.history("level")) > 0  # the kit's samples were read
+
+    (tmp_path / "twin").mkdir()
+    twin = service(historian, tmp_path / "twin", LEVEL_EWMA)  # the twin's own monitor (source sim)
+    await twin.poll_once()
+    assert [a["alarm_id"] for a in twin.alarms()["active"]] == ["level"]
+    box(mon).close()
+    box(twin).close()
