@@ -34,7 +34,7 @@ import yaml
 
 from models.unit import TagSpec, Unit
 from twin.faults.actuator_faults import ValveFault
-from twin.faults.base import DisturbanceFault, FaultBase, UnitTargets
+from twin.faults.base import DisturbanceFault, FaultBase, Target, UnitTargets
 from twin.faults.catalog import FAULT_TYPES, parse_fault
 from twin.faults.comm_faults import CommFrozenTimestamp, CommSessionDrop, CommStatus
 from twin.faults.line_faults import Jam
@@ -120,7 +120,11 @@ def validate_faults(items: list[dict[str, Any]], unit_name: str, unit: Unit) -> 
         try:
             faults.append(parse_fault(data, targets))
         except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
+            hint = ""
+            if "Extra inputs are not permitted" in str(exc):
+                fields = ", ".join(f for f in FAULT_TYPES[kind].model_fields if f != "kind")
+                hint = f" ({kind} takes: {fields}; target takes: {', '.join(Target.model_fields)})"
+            raise ValueError(f"{where}: {exc}{hint}") from None
     return faults
 
 
