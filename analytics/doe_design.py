@@ -43,8 +43,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyDOE3
-from scipy.stats import qmc
 
 __all__ = ["DESIGNS", "Factor", "default_center", "make_design", "to_coded", "to_real"]
 
@@ -151,6 +149,9 @@ def make_design(
     ...
     ValueError: design bbd needs at least 3 factors, got 2
     """
+    import pyDOE3  # imported here: 0.6 s at start-up of every gmp-twin command
+    from scipy.stats import qmc
+
     if design not in DESIGNS:
         raise ValueError(f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}")
     if k < 1:
@@ -198,6 +199,8 @@ def _fraction(k: int, resolution: int) -> np.ndarray:
     >>> _fraction(4, 4).shape, _fraction(5, 5).shape, _fraction(3, 4).shape
     ((8, 4), (16, 5), (8, 3))
     """
+    import pyDOE3  # imported here: 0.6 s at start-up of every gmp-twin command
+
     try:
         return np.asarray(pyDOE3.fracfact_by_res(k, resolution), dtype=float)
     except ValueError:

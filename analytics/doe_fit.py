@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "MODELS",
@@ -280,6 +279,8 @@ def fit_surfaces(
         se = rmse * np.sqrt(np.diag(xtx_inv))
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(se > 0.0, coef[:, j] / se, np.where(coef[:, j] == 0.0, 0.0, np.inf))
+        from scipy import stats  # imported here: it slows every gmp-twin command's start
+
         pval = 2.0 * stats.t.sf(np.abs(t), dof)
         fits[r] = ResponseFit(r, how[r], coef[:, j].copy(), se, t, pval, r2, r2_adj, q2, rmse, press, e.copy(), y[:, j])
     return SurfaceModel(

@@ -38,8 +38,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from scipy.stats import invwishart
 
 from analytics.doe_fit import SurfaceModel, model_matrix
 
@@ -155,6 +153,8 @@ def _covariance_draws(model: SurfaceModel, draws: int, rng: np.random.Generator)
     # positive definite with a negligible floor relative to the other responses' scale.
     floor = 1e-12 * max(float(np.max(np.diag(scale))), 1e-300)
     scale = scale + floor * np.eye(m)
+    from scipy.stats import invwishart  # imported here: it slows every gmp-twin command's start
+
     out = invwishart.rvs(df=nu + m - 1, scale=scale, size=draws, random_state=rng)
     return np.asarray(out, dtype=float).reshape(draws, m, m)
 
@@ -259,6 +259,8 @@ def edge_distance(predicted: np.ndarray, truth: np.ndarray) -> tuple[int, float]
     if not wrong.any():
         return 0, 0.0
     # Distance of every cell to the nearest cell of each class (chessboard metric).
+    from scipy import ndimage
+
     to_pass = ndimage.distance_transform_cdt(~true, metric="chessboard") if true.any() else None
     to_fail = ndimage.distance_transform_cdt(true, metric="chessboard") if (~true).any() else None
     worst = 0.0
