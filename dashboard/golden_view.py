@@ -53,6 +53,7 @@ __all__ = ["batch_start", "envelope_figure", "register", "score_figure", "sectio
 MAX_POINTS = 600
 #: Points of the envelope drawn per variable (the grid is thinned beyond that).
 MAX_DRAWN = 400
+#: The batch moves slowly: its view is refreshed every 10 s (the page's other charts every 2 s).
 REFRESH_MS = 10_000
 ABNORMAL = "#c62828"
 BAND3 = "rgba(120,120,120,0.14)"
@@ -92,7 +93,11 @@ def batch_start(times_ns: Sequence[int], clock: Sequence[float]) -> int | None:
 
 
 def default_variables(model: GoldenModel, k: int = 4) -> list[str]:
-    """The ``k`` variables whose golden trajectory moves most against its spread (the telling ones)."""
+    """The variables the model names to show first (``info["shown"]``), else the ``k`` whose golden
+    trajectory moves most against its spread (the telling ones)."""
+    named = [v for v in model.info.get("shown", []) if v in model.variables]
+    if named:
+        return named
     sigma = np.median(model.sigma(), axis=0)
     travel = (model.mean.max(axis=0) - model.mean.min(axis=0)) / np.maximum(sigma, 1e-12)
     order = np.argsort(-travel, kind="stable")[:k]
@@ -175,9 +180,17 @@ def score_figure(model: GoldenModel, trace: Sequence[Sequence[float]], alarms: S
                                  marker={"color": ABNORMAL, "symbol": "x", "size": 6}, showlegend=False,
                                  name=t("golden_outside", lang)), row, 1)  # fmt: skip
         fig.update_yaxes(type="log", row=row, col=1)
-    if alarms:
-        for m in alarms:
-            fig.add_vline(x=m, line={"color": ABNORMAL, "width": 1}, opacity=0.25)
+    if len(alarms):
+        # One trace for every window in alarm (a shape per window would be far slower to draw).
+        at = np.isin(a[:, 0], np.asarray(alarms, dtype=float))
+        marks = go.Scatter(
+            x=a[at, 0].tolist(),
+            y=a[at, 1].tolist(),
+            mode="markers",
+            name=t("golden_alarm_points", lang),
+            marker={"color": ABNORMAL, "symbol": "triangle-up", "size": 9, "line": {"width": 0}},
+        )
+        fig.add_trace(marks, 1, 1)
     axis = t("golden_maturity_axis", lang, maturity=model.maturity, unit=model.maturity_unit)
     fig.update_xaxes(title_text=axis, row=2, col=1)
     fig.update_layout(**BASE_LAYOUT, title={"text": title, "x": 0.02, "font": {"size": 13}}, height=420,
@@ -186,7 +199,7 @@ def score_figure(model: GoldenModel, trace: Sequence[Sequence[float]], alarms: S
 
 
 def section(tm: TagMap, lang: str) -> html.Div:
-    """The golden batch view of a unit (filled by its own slower tick)."""
+    """The golden batch view of a unit (filled on load, then every :data:`REFRESH_MS`)."""
     u = tm.unit
     return html.Div(
         [
@@ -255,6 +268,8 @@ def _status(model: GoldenModel, det: Any, ctx: DashContext, last: Any, lang: str
         alarm = service.alarm_view(det.config.name) if service is not None else {}
         if alarm.get("active"):
             state = t("golden_state_alarm", lang, rules=", ".join(alarm.get("rules", [])))
+        elif alarm.get("state") not in (None, "normal"):  # back to normal, not acknowledged yet
+            state = f"{t(str(alarm['state']), lang)} ({', '.join(alarm.get('rules', []))})"
         elif det.status == "monitoring":
             state = t("golden_state_ok", lang)
         else:

@@ -85,6 +85,8 @@ class Profile:
     #: How early or late a good batch may be, maturity units (:func:`analytics.golden_build.build_model`).
     tolerance: float = 0.0
     variability: tuple[Variation, ...] = field(default=())
+    #: Variables the unit page shows first (the user picks others).
+    shown: tuple[str, ...] = ()
 
 
 PROFILES: dict[str, Profile] = {
@@ -103,6 +105,7 @@ PROFILES: dict[str, Profile] = {
             _cv("initial_volume_l", 0.01, "medium volume charged"),
             _cv("buffer_phosphate_mmol_l", 0.05, "medium phosphate"),
         ),
+        shown=("do", "agitation", "offgas_co2", "glucose_pat"),
     ),
     "fluid_bed_dryer": Profile(
         maturity="drying_time", maturity_unit="min", clock=("drying_time", 60.0), active=("phase", (1.0,)),
@@ -117,6 +120,7 @@ PROFILES: dict[str, Profile] = {
             _sd("room_temperature_c", 1.0, "room temperature, °C"),
             _sd("initial_product_temperature_c", 1.0, "wet granules' temperature, °C"),
         ),
+        shown=("nir_lod", "product_temperature", "exhaust_air_temperature", "exhaust_humidity"),
     ),
 }  # fmt: skip
 

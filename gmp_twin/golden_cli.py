@@ -159,7 +159,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         maturity=args.maturity or p.maturity, maturity_unit=maturity_unit, clock=p.clock, active=p.active,
         window_s=s["window_s"], noise_sd=noise, reading_s=args.reading_s, alpha=args.alpha,
         n_components=args.components, tolerance=tolerance, consecutive=args.consecutive,
-        info={**source, "plant": str(args.plant), "built": built},
+        info={**source, "plant": str(args.plant), "built": built, "shown": [v for v in p.shown if v in variables]},
     )  # fmt: skip
     out = Path(args.out) if args.out else default_model_path(cfg.name)
     model.info["build_s"] = round(time.perf_counter() - wall0, 1)
