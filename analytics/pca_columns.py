@@ -1,4 +1,4 @@
-"""Which columns of a table are process variables: constant, time, counter and step columns are not.
+"""Which columns of a table are process variables: constant, time, counter, step and held columns are not.
 
 A CSV written by ``gmp-twin simulate`` (or exported from a historian) holds, next to the
 process variables, columns that carry no process information or that break a model of
@@ -18,6 +18,11 @@ normal variation:
 ``step``
     An integer code named as a step, phase, state, mode, command, reason or index
     (``recipe_step``, ``phase``, ``filler_state``): a label, not a measurement.
+``held``
+    A sample-and-hold column: its value changes in fewer than 1 % of the reference's rows
+    (an off-line lab result every few hours, a setpoint moved now and then). Between two
+    changes it carries no variation; across files (another batch) it sits at other values,
+    so a model that includes it alarms on every row.
 
 Columns the caller names in ``keep`` are kept unless constant (a constant column cannot be
 standardised). Every dropped column is reported with its reason. A kept column that is
@@ -51,7 +56,7 @@ from typing import Literal
 
 import numpy as np
 
-Reason = Literal["constant", "time", "counter", "step"]
+Reason = Literal["constant", "time", "counter", "step", "held"]
 
 _TIME_NAME = re.compile(
     r"^(t|ts|time|times|timestamp|datetime|date|elapsed|seconds|minutes|hours|time_[smh]|time_min|"
@@ -71,7 +76,11 @@ _NOTES: dict[Reason, str] = {
     "time": "dropped time column(s) {columns}",
     "counter": "dropped counter column(s) {columns} (monotonic over the reference)",
     "step": "dropped step/state code column(s) {columns}",
+    "held": "dropped held column(s) {columns} (sample-and-hold: they change in under 1 % of the rows)",
 }
+
+#: A column whose value changes between fewer than this share of consecutive rows is held.
+HELD_CHANGE_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class ColumnScreen:
     kept : list of str
         Process variables, in the input order.
     dropped : dict
-        Column name → reason (``constant``, ``time``, ``counter`` or ``step``).
+        Column name → reason (``constant``, ``time``, ``counter``, ``step`` or ``held``).
     kept_on_request : list of str
         Columns in ``keep`` that would have been dropped as time, counter or step columns.
     trending : list of str
@@ -100,7 +109,7 @@ class ColumnScreen:
         return [list(names).index(n) for n in self.kept]
 
     def notes(self) -> list[str]:
-        """One English note per reason, in the order constant, time, counter, step."""
+        """One English note per reason, in the order constant, time, counter, step, held."""
         out = []
         for reason, template in _NOTES.items():
             cols = [n for n, r in self.dropped.items() if r == reason]
@@ -132,6 +141,8 @@ def column_reason(x: np.ndarray, name: str) -> Reason | None:
     ('time', None)
     >>> column_reason(np.array([0, 3, 5, 0, 2, 4.0]), "produced")  # an integer counter reset once
     'counter'
+    >>> column_reason(np.repeat([4.1, 3.2, 2.7], 400), "glucose_lab")  # a lab result every 400 rows
+    'held'
     """
     x = np.asarray(x, dtype=float)
     if x.size == 0 or np.ptp(x) <= 1e-12 * max(1.0, float(np.max(np.abs(x)))):
@@ -154,6 +165,8 @@ def column_reason(x: np.ndarray, name: str) -> Reason | None:
         low = float(x.min()) + 0.1 * float(np.ptp(x))
         if down and up >= 2 * down and np.all(x[1:][d < 0] <= low):
             return "counter"
+    if d.size >= 100 and np.count_nonzero(d) < HELD_CHANGE_SHARE * d.size:
+        return "held"
     return None
 
 

@@ -75,6 +75,10 @@ _NOTES = tuple(
         (r"dropped counter column\(s\) (?P<columns>.+) \(monotonic over the reference\)", "counter_dropped"),
         (r"dropped step/state code column\(s\) (?P<columns>.+)", "step_dropped"),
         (
+            r"dropped held column\(s\) (?P<columns>.+) \(sample-and-hold: they change in under 1 % of the rows\)",
+            "held_dropped",
+        ),
+        (
             r"kept column\(s\) (?P<columns>.+) as asked, though they look like time, counter or step columns",
             "kept_asked",
         ),
