@@ -43,7 +43,7 @@ import numpy as np
 from analytics.golden import GoldenModel
 from analytics.golden_mpca import fit_mpca
 
-__all__ = ["align", "build_model", "shift_pooled_sd", "window_means"]
+__all__ = ["align", "build_model", "leave_one_out_envelope", "shift_pooled_sd", "window_means"]
 
 #: Relative floor of σ: a variable that never moves keeps a finite z-score.
 FLOOR_FRACTION = 1e-3
@@ -152,6 +152,22 @@ def _on_grid(grid: np.ndarray, m: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shift_sums(x: np.ndarray, mean: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per batch, over the shifts |s| ≤ ``shift`` on the grid: Σ(x[k+s] − mean[k])², Σ(x[k+s] − mean[k])
+    (both N×K×J) and the number of shifts (K×1)."""
+    _, k, _ = x.shape
+    sq = np.zeros_like(x)
+    lin = np.zeros_like(x)
+    count = np.zeros((k, 1))
+    for s in range(-shift, shift + 1):
+        lo, hi = max(0, -s), min(k, k - s)  # grid points k with k + s on the grid
+        d = x[:, lo + s : hi + s] - mean[lo:hi]
+        sq[:, lo:hi] += d * d
+        lin[:, lo:hi] += d
+        count[lo:hi] += 1
+    return sq, lin, count
+
+
 def shift_pooled_sd(x: np.ndarray, mean: np.ndarray, shift: int) -> np.ndarray:
     """Spread (K×J) of the batches ``x`` (N×K×J) around ``mean`` pooled over ±``shift`` grid points.
 
@@ -165,14 +181,34 @@ def shift_pooled_sd(x: np.ndarray, mean: np.ndarray, shift: int) -> np.ndarray:
     >>> shift_pooled_sd(x, x.mean(axis=0), 1).ravel().round(3).tolist()
     [0.577, 0.577, 0.577]
     """
-    n, k, _ = x.shape
-    total = np.zeros_like(mean)
-    count = np.zeros((k, 1))
-    for s in range(-shift, shift + 1):
-        lo, hi = max(0, -s), min(k, k - s)  # grid points k with k + s on the grid
-        total[lo:hi] += np.sum((x[:, lo + s : hi + s] - mean[lo:hi]) ** 2, axis=0)
-        count[lo:hi] += n
-    return np.sqrt(total / count * n / max(n - 1, 1))
+    n = x.shape[0]
+    sq, _, count = _shift_sums(x, mean, shift)
+    return np.sqrt(sq.sum(axis=0) / (n * count) * n / max(n - 1, 1))
+
+
+def leave_one_out_envelope(x: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and shift-pooled spread (N×K×J each) of the batches without batch i, for every i.
+
+    A reference batch judged against an envelope it helped to make looks more normal than a
+    new batch would; the batch-level limits are learned from each batch against the others.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(6, 4, 2))
+    >>> m, sd = leave_one_out_envelope(x, 1)
+    >>> rest = np.delete(x, 2, axis=0)
+    >>> same_sd = np.allclose(sd[2], shift_pooled_sd(rest, rest.mean(axis=0), 1))
+    >>> bool(np.allclose(m[2], rest.mean(axis=0))), bool(same_sd)
+    (True, True)
+    """
+    n = x.shape[0]
+    mean = x.mean(axis=0)
+    sq, lin, count = _shift_sums(x, mean, shift)
+    sq_all, lin_all = sq.sum(axis=0), lin.sum(axis=0)
+    m_loo = (n * mean - x) / (n - 1)
+    d = m_loo - mean  # N×K×J: the change of the mean without batch i
+    total = (sq_all - sq) - 2.0 * d * (lin_all - lin) + (n - 1) * count * d * d
+    var = np.maximum(total, 0.0) / ((n - 1) * count) * (n - 1) / max(n - 2, 1)
+    return m_loo, np.sqrt(var)
 
 
 def build_model(
@@ -242,12 +278,16 @@ def build_model(
     rng = np.random.default_rng(seed)
     noisy = x + noise / np.sqrt(n_ref) * rng.standard_normal(x.shape)
     z = (noisy - mean) / model.sigma()
+    # Each batch against the envelope of the others, for the limits (what a new batch gives).
+    m_loo, sd_loo = leave_one_out_envelope(x, shift)
+    sigma_loo = np.sqrt(sd_loo**2 + sd_align**2 + noise**2 / n_ref + floor**2)
+    z_loo = (noisy - m_loo) / sigma_loo
     fit = fit_mpca(z, alpha=alpha, a_max=a_max, n_components=n_components, consecutive=consecutive,
-                   batch_alpha=batch_alpha, shift=shift)  # fmt: skip
+                   batch_alpha=batch_alpha, shift=shift, z_loo=z_loo)  # fmt: skip
     model.loadings, model.eigenvalues = fit.loadings, fit.eigenvalues
     model.t2_limit, model.spe_limit = fit.t2_limit, fit.spe_limit
     rule = "fixed" if n_components is not None else "cross-validation (leave one batch out, delete one variable)"
-    over = np.mean(np.any(np.abs(z) > model.sigma_limit, axis=2), axis=1)
+    over = np.mean(np.any(np.abs(z_loo) > model.sigma_limit, axis=2), axis=1)
     model.info = {
         **(dict(info) if info else {}),
         "n_batches": n,

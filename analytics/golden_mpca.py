@@ -210,6 +210,7 @@ def fit_mpca(
     consecutive: int = 3,
     batch_alpha: float = 0.05,
     shift: int = 0,
+    z_loo: np.ndarray | None = None,
 ) -> MpcaFit:
     """Fit the batch-wise PCA of ``z3`` (N batches × K points × J variables, scaled deviations).
 
@@ -217,7 +218,8 @@ def fit_mpca(
     and ≤ N − 2). Needs at least 3 batches. ``shift`` (grid points) is how early or late a good
     batch may be: each limit is the highest within ±``shift``. The limits are then raised (never
     lowered) until at most ``batch_alpha`` of the reference batches would alarm (``consecutive``
-    points over a limit).
+    points over a limit). ``z_loo`` (N×K×J) are the batches scaled by envelopes that left each
+    out (:func:`analytics.golden_build.leave_one_out_envelope`), used for the limits; default ``z3``.
     """
     z3 = np.asarray(z3, dtype=float)
     n, k, j = z3.shape
@@ -245,7 +247,8 @@ def fit_mpca(
     for i in range(n):
         keep = np.arange(n) != i
         p_i, lam_i = _svd(flat[keep], a, gram[np.ix_(keep, keep)])
-        loo_t2[i], loo_spe[i] = online_scores(p_i.reshape(k, j, -1), lam_i, z3[i])
+        zi = z3[i] if z_loo is None else z_loo[i]
+        loo_t2[i], loo_spe[i] = online_scores(p_i.reshape(k, j, -1), lam_i, zi)
     pool = max(1, min(5, k // 100))
     t2_limit = _pooled_limits(loo_t2, alpha, pool) if a else np.zeros(k)
     spe_limit = _pooled_limits(loo_spe, alpha, pool)
