@@ -191,7 +191,7 @@ def test_default_file_on_a_smaller_plant_keeps_the_detectors_of_its_units(monkey
     [
         (
             "method: foo\n    tag: B102_flow",
-            ":4: 'detectors[0].method': Input should be 'shewhart', 'ewma', 'cusum' or 'pca'",
+            ":4: 'detectors[0].method': Input should be 'shewhart', 'ewma', 'cusum', 'pca' or 'golden'",
         ),
         ("tag: B102_flow\n    mean: 2\n    sigma: 0.1", ":2: 'detectors[0].method': required field is missing; add it"),
         (
