@@ -113,7 +113,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     s = _settings(args, cfg)
     p, variables = s["profile"], s["variables"]
     specs = _check_tags(cfg, variables)
-    tags = list(dict.fromkeys([*variables, p.maturity, p.clock[0], *([p.active[0]] if p.active else [])]))
+    maturity = args.maturity or p.maturity
+    tags = list(dict.fromkeys([*variables, maturity, p.clock[0], *([p.active[0]] if p.active else [])]))
     _check_tags(cfg, tags)
     noise = [sp.noise_sd if sp.kind == "measurement" else 0.0 for sp in specs]
     wall0 = time.perf_counter()
@@ -152,11 +153,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
         }
     sim_s = time.perf_counter() - wall0
     maturity_unit = args.maturity_unit if args.maturity else p.maturity_unit
-    tolerance = p.tolerance if args.tolerance is None else args.tolerance
+    # The profile's tolerance is in its own maturity's unit: another maturity needs its own.
+    tolerance = args.tolerance if args.tolerance is not None else (0.0 if args.maturity else p.tolerance)
     built = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     model = build_model(
         batches, unit=cfg.name, unit_type=cfg.type, variables=variables, units=[sp.unit for sp in specs],
-        maturity=args.maturity or p.maturity, maturity_unit=maturity_unit, clock=p.clock, active=p.active,
+        maturity=maturity, maturity_unit=maturity_unit, clock=p.clock, active=p.active,
         window_s=s["window_s"], noise_sd=noise, reading_s=args.reading_s, alpha=args.alpha,
         n_components=args.components, tolerance=tolerance, consecutive=args.consecutive,
         info={**source, "plant": str(args.plant), "built": built, "shown": [v for v in p.shown if v in variables]},
@@ -306,7 +308,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--tags", help="variables, comma-separated (default: the unit's CPPs and PAT CQAs)")
     b.add_argument("--maturity", help="maturity tag (default: batch_time or drying_time), e.g. feed_total")
     b.add_argument("--maturity-unit", default="", help="unit of --maturity, e.g. l")
-    b.add_argument("--tolerance", type=float, help="how early or late a good batch may be, in maturity units")
+    b.add_argument(
+        "--tolerance",
+        type=float,
+        help="how early or late a good batch may be, maturity units (bioreactor 4 h, dryer 1 min)",
+    )
     b.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate of each T²/SPE limit point (0.01)")
     b.add_argument("--components", type=int, help="batch-level PCA components (default: by cross-validation)")
     b.add_argument("--consecutive", type=int, default=3, help="windows in a row for an alarm (default 3)")
