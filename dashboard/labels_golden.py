@@ -17,6 +17,15 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "SPE du lot au-dessus de sa limite à cette maturité sur des fenêtres consécutives",
         "en": "batch-level SPE over its limit at this maturity in consecutive windows",
     },
+    # Alarm messages of the suggested entries of config/detectors.yaml (README, golden batch).
+    "detector.bio-golden": {
+        "fr": "Le lot du bioréacteur a quitté l'enveloppe de son lot de référence",
+        "en": "The bioreactor batch left its golden-batch envelope",
+    },
+    "detector.dryer-golden": {
+        "fr": "Le séchage a quitté l'enveloppe de son lot de référence",
+        "en": "The drying left its golden-batch envelope",
+    },
     "det_param.model": {"fr": "modèle", "en": "model"},
     "det_param.batches": {"fr": "lots de référence", "en": "reference batches"},
     "det_param.variables": {"fr": "variables", "en": "variables"},
