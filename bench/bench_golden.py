@@ -22,11 +22,13 @@ Run: ``python -m bench golden [--quick]``.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -127,23 +129,17 @@ def _done_when(model_path: Path) -> dict[str, Any]:
     """Score a 20 % weaker feed and three normal batches (new seeds) at the model's own step."""
     from gmp_twin.cli import main
 
-    out = {}
+    out: dict[str, Any] = {}
     for name, argv in (
         ("weaker_feed_seed_201", ["--seed", "201", "--disturbance", "feed_concentration=-0.2"]),
         ("normal_seed_101", ["--seed", "101"]),
         ("normal_seed_102", ["--seed", "102"]),
         ("normal_seed_103", ["--seed", "103"]),
     ):
-        with tempfile.TemporaryFile("w+") as sink:
-            stdout, sys.stdout = sys.stdout, sink
-            try:
-                main(["golden", "score", "--model", str(model_path), "--json", *argv])
-            finally:
-                sys.stdout = stdout
-            sink.seek(0)
-            import json
-
-            r = json.loads(sink.read())
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink):
+            main(["golden", "score", "--model", str(model_path), "--json", *argv])
+        r = json.loads(sink.getvalue())
         out[name] = {k: r[k] for k in ("alarms", "left_envelope_at", "left_envelope_fraction", "first_alarm")}
     weak = out["weaker_feed_seed_201"]["left_envelope_fraction"]
     out["pass"] = bool(
@@ -194,6 +190,4 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    import json
-
     print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
