@@ -27,7 +27,7 @@ from analytics.detectors import DetectorsFile, parse_detector
 from analytics.golden import GoldenModel
 from analytics.monitoring import MonitoringService
 from gmp_twin.golden_batches import PROFILES, BatchSpec, run_batch, simulate_many
-from gmp_twin.playback import _ListQueue, _NoHistorian
+from historian.base import Historian, Point
 from twin.plant import build_plant, load_plant, plant_tagmaps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +38,48 @@ DT_S = 20.0
 BATCH_H = 230.0
 REFERENCES = 20
 PLANT = load_plant(REPO / "config" / "plant.yaml")
+
+
+class ListQueue:
+    """The monitoring service's point queue, in memory: the test reads the alarm events from it."""
+
+    path = Path("(memory)")
+
+    def __init__(self) -> None:
+        self.points: list[Point] = []
+
+    def put(self, points: Any) -> None:
+        self.points.extend(points)
+
+    async def run_writer(self, historian: Historian, stop_event: Any) -> None:  # pragma: no cover - not polled
+        return None
+
+    async def flush(self, historian: Historian, timeout: float = 10.0) -> int:  # noqa: ASYNC109
+        return 0
+
+    def stats(self) -> dict[str, Any]:
+        return {"pending": 0}
+
+
+class NoHistorian(Historian):
+    """The samples are handed to the service (``feed``, its offline path); it never reads or writes."""
+
+    url = "offline:"
+
+    async def write(self, points: Any) -> None:  # pragma: no cover
+        raise RuntimeError("offline")
+
+    async def ping(self) -> bool:  # pragma: no cover
+        return False
+
+    async def latest(self, site: str | None = None, unit: str | None = None, source: str | None = None) -> Any:
+        return {}  # pragma: no cover
+
+    async def _query_range(self, query: Any) -> Any:  # pragma: no cover
+        raise RuntimeError("offline")
+
+    async def _events(self, query: Any) -> list[Point]:  # pragma: no cover
+        return []
 
 
 def unit_cfg(name: str) -> dict[str, Any]:
@@ -68,8 +110,8 @@ def play(unit: str, model_path: Path, spec: BatchSpec) -> tuple[list[int], Monit
     units = build_plant(PLANT)
     tagmaps = [tm for tm in plant_tagmaps(PLANT, units, "opc.tcp://offline:4840") if tm.unit == unit]
     entry = parse_detector({"name": "golden", "unit": unit, "method": "golden", "model": str(model_path)})
-    queue = _ListQueue()
-    monitor = MonitoringService(_NoHistorian(), tagmaps, DetectorsFile(detectors=[entry]), queue, start_ns=0)
+    queue = ListQueue()
+    monitor = MonitoringService(NoHistorian(), tagmaps, DetectorsFile(detectors=[entry]), queue, start_ns=0)
     run = run_batch(spec)
     times = T0 + np.round(run["time_s"] * NS).astype(np.int64)
     tags = monitor.watched()[unit]
