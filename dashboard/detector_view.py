@@ -66,9 +66,17 @@ def status_line(info: dict[str, Any], alarm: dict[str, Any] | None, lang: str) -
     return children
 
 
+#: Methods that are not one-tag charts: PCA has its own page, the golden batch is on its unit's page.
+MULTIVARIATE = frozenset({"pca", "golden"})
+
+
 def detector_infos(service: MonitoringService | None, pca: bool) -> list[dict[str, Any]]:
-    """The PCA detectors (``pca=True``) or the univariate ones of the service; none without it."""
-    return [i for i in service.detector_infos() if (i["method"] == "pca") == pca] if service else []
+    """The PCA detectors (``pca=True``) or the univariate charts of the service; none without it."""
+    if service is None:
+        return []
+    if pca:
+        return [i for i in service.detector_infos() if i["method"] == "pca"]
+    return [i for i in service.detector_infos() if i["method"] not in MULTIVARIATE]
 
 
 def detector_notice(service: MonitoringService | None, infos: list[dict[str, Any]], lang: str) -> list[Any]:

@@ -51,7 +51,7 @@ def test_shipped_default_file_is_valid_for_the_simulated_station(units: dict[str
     tagmaps = plant_tagmaps(plant, build_plant(plant), "opc.tcp://127.0.0.1:4840")
     config = load_detectors(REPO / "config/detectors.yaml", {tm.unit: [t.name for t in tm.tags] for tm in tagmaps})
     methods = {d.method for d in config.detectors}
-    assert methods == {"shewhart", "ewma", "cusum", "pca"}
+    assert methods == {"shewhart", "ewma", "cusum", "pca", "golden"}
     watched = {tag for d in config.detectors if d.unit == "mps-pa" for tag in d.watched}
     assert watched <= {"B101_level", "B102_flow", "B103_pressure", "B104_temperature", "level_out"}
     # The temperature heats 20 -> 30 °C after start: no fixed-mean chart on it.
