@@ -172,9 +172,11 @@ def test_time_in_limits_and_kpi_on_published_readings_then_signed_end_reveals(tm
     assert "faults" in (control.exercise_state("instructor", "") or {})
     _steps(control, 401)  # the scenario ends at 600 s
     result = _of(events, "limits_result")[0].fields
-    # Counted only while the fault is active (300 s), almost all of it outside [13, 17].
+    # Counted only while the fault is active (300 s). The level loop regulates on the (biased)
+    # reading, so the reading is outside [13, 17] only until the loop has pulled it back
+    # (the real level then sits 4 cm low, which only the true value shows).
     assert result["in_s"] + result["out_s"] == pytest.approx(300, abs=2)
-    assert result["out_s"] > 290 and result["weight"] == 2
+    assert 5 < result["out_s"] < 60 and result["weight"] == 2
     kpi = _of(events, "kpi_result")[0].fields
     assert kpi["name"] == "final-level" and 13 < kpi["value"] < 17  # bias gone at the end
     with pytest.raises(ExerciseClosed):
