@@ -41,7 +41,7 @@ def test_a_script_reports_opens_hints_and_writes_as_a_student_of_its_team() -> N
         ScriptedAction(90, "report", {"unit": "mps-pa", "tags": ["B101_level"], "start_ns": 0, "cause": "level-bias",
                                       "action": "manual", "classification": "major"}, user="bob"),
         ScriptedAction(40, "open_hint", {"hint_id": "look"}, user="eve"),
-        ScriptedAction(100, "write", {"unit": "mps-pa", "tag": "level_sp", "value": 11.0}),
+        ScriptedAction(100, "write", {"unit": "mps-pa", "tag": "level_sp", "value": 13.5}),
     ]  # fmt: skip
     result = play(scenario, plant, seed=3, sample_s=5.0, epoch_ns=0, team="team-4", script=script)
     kinds = _kinds(result.events)
@@ -51,7 +51,8 @@ def test_a_script_reports_opens_hints_and_writes_as_a_student_of_its_team() -> N
     assert (report.fields["team"], report.fields["user"], report.time_ns) == ("team-4", "bob", 90 * 10**9)
     assert by_kind["hint_opened"].fields["user"] == "eve"
     limits = by_kind["limits_result"].fields
-    # The bias lifts the reading above 17 cm; the setpoint written at 100 s brings it back in.
-    assert limits["in_s"] + limits["out_s"] == 240 and limits["in_s"] > limits["out_s"] > 20
-    assert by_kind["kpi_result"].fields["value"] == 11.0  # the written setpoint, as published
+    # The bias lifts the reading above 17 cm until the level loop, which regulates on the reading,
+    # pulls it back to the setpoint; the setpoint written at 100 s keeps it inside [13, 17].
+    assert limits["in_s"] + limits["out_s"] == 240 and limits["in_s"] > limits["out_s"] > 5
+    assert by_kind["kpi_result"].fields["value"] == 13.5  # the written setpoint, as published
     assert kinds[-1] == "scenario_ended"
