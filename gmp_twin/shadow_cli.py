@@ -129,8 +129,8 @@ async def run(args: argparse.Namespace, settings: Any, stop: asyncio.Event) -> A
         return await shadow.follow(stop, poll_s=poll)
 
 
-def print_result(result: Any, out: Any = sys.stdout) -> None:
-    """The summary of a shadow run."""
+def print_result(result: Any, out: Any = None) -> None:
+    """The summary of a shadow run (``out=None``: ``sys.stdout`` when called, not when imported)."""
     span = (result.end_ns - result.start_ns) / NS_PER_S
     print(
         f"shadow {result.run_id}: unit {result.unit}, {_iso(result.start_ns)} .. {_iso(result.end_ns)} "
@@ -223,7 +223,7 @@ def _iso_ms(time_ns: int) -> str:
     return datetime.fromtimestamp(time_ns / NS_PER_S, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def print_report(shadow: Any, out: Any = sys.stdout) -> None:
+def print_report(shadow: Any, out: Any = None) -> None:
     print(f"shadow of {shadow.unit} ({shadow.site}), {_iso(shadow.start_ns)} .. {_iso(shadow.stop_ns)}", file=out)
     runs = sorted({str(p.fields.get("run_id")) for p in shadow.started})
     print(f"shadow runs: {', '.join(runs) or 'none in the range'}", file=out)
