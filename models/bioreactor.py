@@ -111,14 +111,23 @@ from __future__ import annotations
 
 import bisect
 import math
-import struct
-from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
+from models import bioreactor_core as core
+from models.bioreactor_core import (
+    LEAK_MIN_VOLUME_L,
+    MAX_SUBSTEP_S,
+    advance,
+    cardinal_ph,
+    cardinal_temperature,
+    kla_per_s,
+    o2_saturation_mmol_l,
+    segment_volume,
+)
 from models.disturbances import Disturbance
 from models.params import Params, check_fields, check_range, check_write, plain_as, require_manual
 from models.pat import PatAnalyser, PatParams, calibrated_ranges
@@ -126,15 +135,7 @@ from models.pat_tags import PAT_TAGS, bioreactor_pat_specs
 from models.pid import Pid, PidTuning
 from models.unit import FaultHookDefaults, TagSpec, declare_fault_hooks
 
-#: Longest RK4 sub-step in seconds (accuracy); stability may ask for shorter ones.
-MAX_SUBSTEP_S = 10.0
-#: ``h·λmax`` allowed per RK4 sub-step (the real-axis stability limit of RK4 is 2.785).
-RK4_STABLE_H_LAMBDA = 2.0
-
 LOOPS: tuple[str, ...] = ("temperature", "ph", "do")
-
-#: A ``leak`` stops when the broth is down to this volume (the model needs broth in the vessel).
-LEAK_MIN_VOLUME_L = 5.0
 
 #: Allowed ranges of setpoints (tag name -> (lo, hi, unit)); parameters use the same.
 SETPOINT_RANGES: dict[str, tuple[float, float, str]] = {
@@ -143,11 +144,10 @@ SETPOINT_RANGES: dict[str, tuple[float, float, str]] = {
     "do_sp": (0.0, 100.0, "%"),
 }
 
-_P_ATM_BAR = 1.01325
-_Y_O2_AIR = 0.2095
+_P_ATM_BAR = core.P_ATM_BAR
+_Y_O2_AIR = core.Y_O2_AIR
 _Y_CO2_AIR = 0.0004
-_MOLAR_VOLUME_NL = 22.414  # l/mol at 0 °C, 1 atm (normal litres)
-_WATER_MOLAR_MASS = 18.015
+_MOLAR_VOLUME_NL = core.MOLAR_VOLUME_NL
 
 
 # --- recipe ---------------------------------------------------------------------------------
@@ -316,10 +316,13 @@ class FeedRecipe:
         i = bisect.bisect_right(starts, t_s) - 1
         if i >= len(self.steps):
             return float(self._cum[-1])
-        span = starts[i + 1] - starts[i]
-        tau = t_s - starts[i]
-        r0, r1 = self._r0[i], self._r1[i]
-        return float(self._cum[i] + (r0 + 0.5 * (r1 - r0) * tau / span) * tau / 3600.0)
+        return float(segment_volume(self._cum[i], self._r0[i], self._r1[i], starts[i], starts[i + 1], t_s))
+
+    def as_array(self) -> np.ndarray:
+        """Rows of step starts (and the end), start rates, end rates and cumulative volumes:
+        the recipe as :func:`models.bioreactor_core.run_steps` reads it (rates padded with 0)."""
+        n = len(self.steps)
+        return np.array([self._starts, (*self._r0, 0.0), (*self._r1, 0.0), self._cum], dtype=float).reshape(4, n + 1)
 
     def mean_rate_l_h(self, t0_s: float, t1_s: float) -> float:
         """Exact mean feed rate over ``[t0_s, t1_s]``, l/h."""
@@ -342,52 +345,6 @@ def indpensim_recipe() -> FeedRecipe:
         steps.append(FeedStep(duration_h=until - prev, feed_rate_l_h=rate, name=f"until {until:g} h"))
         prev = until
     return FeedRecipe(tuple(steps))
-
-
-# --- kinetics helpers -----------------------------------------------------------------------
-
-
-def cardinal_temperature(t_c: float, t_min: float, t_opt: float, t_max: float) -> float:
-    """Cardinal temperature model with inflection (CTMI, Rosso et al. 1993), 0…1.
-
-    Examples
-    --------
-    >>> cardinal_temperature(25.0, 5.0, 25.0, 35.0), cardinal_temperature(40.0, 5.0, 25.0, 35.0)
-    (1.0, 0.0)
-    """
-    if not t_min < t_c < t_max:
-        return 0.0
-    num = (t_c - t_max) * (t_c - t_min) ** 2
-    den = (t_opt - t_min) * ((t_opt - t_min) * (t_c - t_opt) - (t_opt - t_max) * (t_opt + t_min - 2.0 * t_c))
-    return num / den
-
-
-def cardinal_ph(ph: float, ph_min: float, ph_opt: float, ph_max: float) -> float:
-    """Cardinal pH model (CPM, Rosso et al. 1995), 0…1.
-
-    Examples
-    --------
-    >>> cardinal_ph(6.5, 3.0, 6.5, 9.0), round(cardinal_ph(5.0, 3.0, 6.5, 9.0), 3)
-    (1.0, 0.78)
-    """
-    if not ph_min < ph < ph_max:
-        return 0.0
-    a = (ph - ph_min) * (ph - ph_max)
-    return a / (a - (ph - ph_opt) ** 2)
-
-
-def o2_saturation_mmol_l(t_c: float) -> float:
-    """O₂ solubility in fresh water under air at 1 atm, mmol/l (Benson & Krause 1984, the
-    APHA 4500-O formula, 0-40 °C).
-
-    Examples
-    --------
-    >>> round(o2_saturation_mmol_l(25.0) * 31.998, 2)  # mg/l, the APHA table value
-    8.26
-    """
-    tk = t_c + 273.15
-    ln_c = -139.34411 + 1.575701e5 / tk - 6.642308e7 / tk**2 + 1.2438e10 / tk**3 - 8.621949e11 / tk**4
-    return math.exp(ln_c) / 31.998
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -628,8 +585,11 @@ RAW_FIELDS: tuple[str, ...] = (
     "agitator", "feed_cmd", "leak_tot", "leak_g", *PAT_TAGS,
 )  # fmt: skip
 _R = {name: i for i, name in enumerate(RAW_FIELDS)}
-#: One raw record as native doubles (the layout of ``array("d")``).
-_RAW_ROW = struct.Struct(f"={len(RAW_FIELDS)}d")
+#: Where the compiled loop's fields (:data:`models.bioreactor_core.ROW_FIELDS`) go in a raw record,
+#: and where the analyser's go (filled between scans).
+_CORE_COLS = np.array([_R[name] for name in core.ROW_FIELDS], dtype=np.int64)
+_PAT_COLS = np.array([_R[name] for name in ("glucose_pat", "titre_pat", *PAT_TAGS)], dtype=np.int64)
+assert sorted([*_CORE_COLS, *_PAT_COLS]) == list(range(len(RAW_FIELDS))), "every raw field is written once"
 
 
 class Bioreactor(FaultHookDefaults):
@@ -788,34 +748,13 @@ class Bioreactor(FaultHookDefaults):
     def _set_params(self, p: BioreactorParams) -> None:
         self._params = p
         self._recipe = p.recipe
-        area = math.pi * p.vessel_diameter_m**2 / 4.0
-        rho_cp = p.broth_density_kg_l * p.broth_cp_j_kg_k  # J/(l·K)
-        inv_yps = 1.0 / p.yps_g_g
-        self._area_m2 = area
-        self._rho_cp = rho_cp
+        self._recipe_rows: np.ndarray | None = None  # FeedRecipe.as_array, made when the batch loop needs it
+        # Sub-expressions that depend on the parameters only, evaluated once (same operations
+        # in the same order, so the results are bit-identical).
+        self._c = core.constants(p)
+        self._area_m2 = math.pi * p.vessel_diameter_m**2 / 4.0
         self._power_k = p.impeller_count * p.impeller_power_number * p.broth_density_kg_l * 1000.0
-        self._jacket_mdot_cp = p.jacket_max_flow_l_min / 60.0 * 4186.0  # W/K per 100 % (water, 1 kg/l)
-        # Sub-expressions of step and _kla_per_s that depend on the parameters only, evaluated
-        # once here (same operations in the same order, so the results are bit-identical).
-        d = p.impeller_diameter_m
-        self._d3, self._d5 = d**3, d**5
-        self._kla_c = p.kla_coefficient * p.kla_broth_factor
         self._kla_min = p.kla_min_1_h / 3600.0
-        tc = p.condenser_temperature_c
-        self._p_water = 0.0061094 * math.exp(17.625 * tc / (tc + 243.04))  # bar, at the condenser
-        self._mu_max_s = p.mu_max_1_h / 3600.0
-        self._qp_max_s = p.qp_max_g_g_h / 3600.0
-        self._ambient_w = p.ambient_ua_w_k * p.ambient_temperature_c
-        self._phosphate_k = 2.302585 * p.buffer_phosphate_mmol_l
-        # Kinetic constants per second for the derivative loop.
-        self._k = (
-            p.ks_glucose_g_l, p.ko_do_pct, p.maintenance_g_g_h / 3600.0, p.maintenance_ks_glucose_g_l,
-            p.kp_glucose_g_l,
-            1.0 / p.ki_glucose_g_l, p.kop_do_pct, 1.0 / p.yxs_g_g, inv_yps, p.o2_per_biomass_mmol_g,
-            p.o2_per_glucose_mmol_g, p.o2_per_product_mmol_g, p.death_rate_1_h / 3600.0,
-            p.hydrolysis_1_h / 3600.0, p.jacket_ua_w_k, p.heat_per_o2_kj_mol, rho_cp,
-            1.0 / (p.jacket_volume_l * 4186.0), p.acid_per_biomass_mmol_g, p.acid_per_product_mmol_g,
-        )  # fmt: skip
 
     # -- algebraic helpers -----------------------------------------------------------------------
     def _do_equilibrium_pct(self, p_g: float, y_o2: float) -> float:
@@ -824,19 +763,7 @@ class Bioreactor(FaultHookDefaults):
 
     def _kla_per_s(self, n_rpm: float, aer_l_min: float, p_g: float, temp: float, vol_l: float) -> tuple[float, float]:
         """``(kLa [1/s], gassed power [W])`` at the given agitation, aeration and volume."""
-        p = self._params
-        n = n_rpm / 60.0
-        p0 = self._power_k * n**3 * self._d5
-        q_gas = aer_l_min / 60000.0 * (_P_ATM_BAR / (_P_ATM_BAR + p_g)) * (temp + 273.15) / 273.15  # m³/s
-        if n > 0.0:
-            fl = q_gas / (n * self._d3)
-            ratio = 1.0 - 12.6 * fl if fl < 0.035 else 0.62 - 1.85 * fl
-            pg = p0 * max(ratio, 0.1)
-        else:
-            pg = 0.0
-        vs = q_gas / self._area_m2
-        kla = self._kla_c * (pg / (vol_l / 1000.0)) ** p.kla_power_exponent * vs**p.kla_gas_velocity_exponent
-        return max(kla, self._kla_min), pg
+        return kla_per_s(self._c, n_rpm, aer_l_min, p_g, temp, vol_l)
 
     # -- Unit protocol: step -------------------------------------------------------------------
     def step(self, dt_s: float) -> None:
@@ -844,20 +771,15 @@ class Bioreactor(FaultHookDefaults):
 
         1. The controllers act once, on the measured values at the start of the step. 2. The
         actuators are held over the step: feed (the recipe's mean, :meth:`_feed_command`, or
-        the manual rate), base pump, agitator ramp; so are the mass transfer, jacket, flows
-        and kinetic coefficients computed from them. 3. RK4 integrates the balances
-        (:meth:`_integrate`) in as many sub-steps as stability needs. 4. Totals, and the
-        analyser's scan when one is due. The sections run inline: the step is the runtime's
-        inner loop and a call per section costs about 10 % of its time.
+        the manual rate), base pump, agitator ramp. 3. The process
+        (:func:`models.bioreactor_core.advance`): mass transfer, jacket, flows and kinetic
+        coefficients held over the step, RK4 in as many sub-steps as stability needs, the
+        batch totals. 4. The analyser's scan when one is due.
         """
         dt = float(dt_s)
         if not (dt > 0.0 and dt < math.inf):
             raise ValueError(f"dt_s must be a positive finite number of seconds, got {dt_s!r}")
-        p = self._params
-        (ks, ko, ms, km, kp, inv_ki, kop, inv_yxs, inv_yps, a_xo, a_mo, a_po, _, _, ua, _, rho_cp, inv_mj, _,
-         _) = self._k  # fmt: skip
-        t = self._t
-        m_x, m_s, do, temp, ph, vol = self._m_x, self._m_s, self._do, self._temp, self._ph, self._vol
+        temp, ph, do = self._temp, self._ph, self._do
         # One call for all of them (cheaper than six look-ups); read() derives kLa, μ and the
         # jacket's heat flow with the same values, held like every other input of the step.
         dist = self._dist_step = self.disturbances.snapshot()
@@ -877,109 +799,31 @@ class Bioreactor(FaultHookDefaults):
         # 2. Actuators held over the step.
         feed_cmd = self._feed_command(dt) if self._feed_auto else self._feed_manual
         feed_l_h = hook("feed_pump", feed_cmd)
-        base_l_h = u_ph * 0.01 * p.base_pump_max_l_h
-        n0 = self._agit
-        lim = p.agitation_ramp_rpm_s * dt
-        if n_sp - n0 > lim:
-            n1 = n0 + lim
-            n_mean = n0 + 0.5 * lim
-        elif n0 - n_sp > lim:
-            n1 = n0 - lim
-            n_mean = n0 - 0.5 * lim
-        else:
-            n1 = n_sp
-            frac = abs(n_sp - n0) / lim if lim > 0.0 else 0.0
-            n_mean = n_sp + 0.5 * (n0 - n_sp) * frac
-        self._agit = n1
-        # Mass transfer, jacket, flows and kinetic coefficients, held over the step.
-        aer, p_g = self._aer, self._pres
-        p_abs = _P_ATM_BAR + p_g
-        kla, power_w = self._kla_per_s(n_mean, aer, p_g, temp, vol)
-        lost = dist["fouling.kla"]
-        if lost:  # each disturbance is applied only when set: nominal stays bit-identical
-            kla = max(kla * (1.0 - lost), self._kla_min)
-        lost = dist["fouling.jacket"]
-        if lost:
-            ua *= 1.0 - lost
-        if u_t >= 0.0:
-            mh = u_t * 0.01 * self._jacket_mdot_cp
-            lost = dist["heater_failure"]
-            if lost:
-                mh *= 1.0 - lost
-            mc = 0.0
-        else:
-            mh = 0.0
-            mc = -u_t * 0.01 * self._jacket_mdot_cp
-        j0 = mc * p.cooling_water_temperature_c + mh * p.hot_water_temperature_c
-        j1 = mc + mh
-        # Evaporation: dry air saturated at the condenser outlet temperature.
-        p_w = self._p_water
-        gas_mol_s = aer / 60.0 / _MOLAR_VOLUME_NL
-        evap_l_s = gas_mol_s * p_w / (p_abs - p_w) * _WATER_MOLAR_MASS / 1000.0
-        feed_l_s = feed_l_h / 3600.0
-        base_l_s = base_l_h / 3600.0
-        harv_l_s = 0.0
-        if p.continuous_harvest:
-            harv_l_s = max(feed_l_s + base_l_s - evap_l_s, 0.0)
-        leak_l_s = dist["leak"] / 3600.0 if vol > LEAK_MIN_VOLUME_L else 0.0
-        out_l_s = harv_l_s + leak_l_s  # broth leaving at its composition
-        dvol = feed_l_s + base_l_s - evap_l_s - harv_l_s - leak_l_s
-        feed_g_s = feed_l_s * p.glucose_feed_g_l
-        err = dist["feed_concentration"]
-        if err:
-            feed_g_s *= 1.0 + err
-        fb_mmol_s = base_l_s * p.base_concentration_mol_l * 1000.0
-        fin_rcp = (feed_l_s + base_l_s) * rho_cp
-        c0 = power_w + fin_rcp * p.feed_temperature_c + self._ambient_w
-        c1 = fin_rcp + p.ambient_ua_w_k
-        # Temperature- and pH-dependent coefficients, held over the step.
-        fcard = cardinal_temperature(temp, p.t_min_c, p.t_opt_c, p.t_max_c) * cardinal_ph(
-            ph, p.ph_min, p.ph_opt, p.ph_max
-        )
-        mu0 = self._mu_max_s * fcard
-        lost = dist["contamination"]
-        if lost:
-            mu0 *= 1.0 - lost
-        qp0 = self._qp_max_s * fcard
-        k_do = 100.0 / o2_saturation_mmol_l(temp)
-        r = 10.0 ** (ph - p.buffer_pka)
-        inv_beta = 1.0 / (p.buffer_background_mmol_l_ph + self._phosphate_k * r / (1.0 + r) ** 2)
-        # Off-gas O2 (well-mixed gas phase) from the uptake at the start of the step.
-        x_c = m_x / vol
-        s_c = m_s / vol if m_s > 0.0 else 0.0
-        d_c = do if do > 0.0 else 0.0
-        fs = s_c / (ks + s_c)
-        fo = d_c / (ko + d_c)
-        qp_now = qp0 * s_c / (kp + s_c + s_c * s_c * inv_ki) * d_c / (kop + d_c)
-        our_cap = x_c * (mu0 * a_xo + ms * a_mo)  # mmol/(l·s) at fs = fo = 1
-        our_now = x_c * (mu0 * a_xo * fs + ms * a_mo * s_c / (km + s_c)) * fo + x_c * qp_now * a_po
-        y_o2 = _offgas_o2(gas_mol_s * 1000.0, our_now * vol, p.respiratory_quotient)
-        do_eq = 100.0 * p_abs / _P_ATM_BAR * (y_o2 / _Y_O2_AIR)
-        # 3. Sub-steps: a bound of the fastest eigenvalue keeps RK4 stable.
-        # DO can fall at most at the full uptake rate minus the supply at the current DO
-        # (the supply only grows as DO falls); λ is largest at the lowest DO reachable.
-        drop = k_do * (our_cap + x_c * qp0 * a_po) - kla * (do_eq - do)
-        do_low = do - dt * drop if drop > 0.0 else do
-        do_low = do_low if do_low > 0.0 else 0.0
-        lam_do = kla + k_do * (our_cap * ko / (ko + do_low) ** 2 + x_c * qp0 * a_po * kop / (kop + do_low) ** 2)
-        lam_s = x_c * (mu0 * inv_yxs / ks + ms / km + qp0 * inv_yps / kp)
-        lam_j = (j1 + ua) * inv_mj
-        lam = max(lam_do, lam_s, lam_j)
-        n_sub = max(math.ceil(dt / MAX_SUBSTEP_S - 1e-9), math.ceil(dt * lam / RK4_STABLE_H_LAMBDA - 1e-9), 1)
-        self._integrate(dt, n_sub, ua, j0, j1, out_l_s, dvol, fb_mmol_s, c0, c1, mu0, qp0, k_do, inv_beta, kla, do_eq,
-                        leak_l_s, feed_g_s)  # fmt: skip
-        # 4. Rates shown for the step, batch totals, and the analyser when a scan is due.
-        self._feed_l_h, self._base_l_h = feed_l_h, base_l_h
+        # 3. The process.
+        inputs = (
+            u_t, u_ph, n_sp, feed_l_h, self._aer, self._pres, dist["fouling.kla"], dist["fouling.jacket"],
+            dist["heater_failure"], dist["leak"], dist["feed_concentration"], dist["contamination"],
+        )  # fmt: skip
+        state, (self._base_l_h, self._evap_l_h, self._harvest_l_h) = advance(self._c, self._state(), inputs, dt)
+        self._set_state(state)
+        self._feed_l_h = feed_l_h
         self._feed_cmd, self._jv_pos, self._bp_pos, self._agit_cmd = feed_cmd, u_t, u_ph, n_sp
-        self._evap_l_h, self._harvest_l_h = evap_l_s * 3600.0, harv_l_s * 3600.0
-        self._feed_tot += feed_l_s * dt
-        self._glc_fed += feed_g_s * dt
-        self._base_tot += base_l_s * dt
-        self._evap_tot += evap_l_s * dt
-        self._harv_tot += harv_l_s * dt
-        self._t = t + dt
+        # 4. The analyser, when a scan is due.
         if self._t >= self.pat.next_scan_s:
             self._pat_scan()
+
+    def _state(self) -> tuple[float, ...]:
+        """The :data:`models.bioreactor_core.STATE` tuple."""
+        return (
+            self._t, self._m_x, self._m_s, self._m_p, self._do, self._temp, self._tj, self._ph, self._vol,
+            self._agit, self._cons, self._harv, self._feed_tot, self._glc_fed, self._base_tot, self._evap_tot,
+            self._harv_tot, self._leak_tot, self._leak_g,
+        )  # fmt: skip
+
+    def _set_state(self, s: tuple[float, ...]) -> None:
+        (self._t, self._m_x, self._m_s, self._m_p, self._do, self._temp, self._tj, self._ph, self._vol,
+         self._agit, self._cons, self._harv, self._feed_tot, self._glc_fed, self._base_tot, self._evap_tot,
+         self._harv_tot, self._leak_tot, self._leak_g) = s  # fmt: skip
 
     def _feed_command(self, dt: float) -> float:
         """The recipe's mean feed rate over the step, l/h."""
@@ -991,87 +835,6 @@ class Bioreactor(FaultHookDefaults):
         v1 = recipe.volume_l(t1)
         self._feed_vol_key, self._feed_vol_end = (t1, recipe), v1
         return (v1 - v0) * 3600.0 / (t1 - t)
-
-    def _integrate(
-        self, dt: float, n_sub: int, ua: float, j0: float, j1: float, out_l_s: float, dvol: float,
-        fb_mmol_s: float, c0: float, c1: float, mu0: float, qp0: float, k_do: float, inv_beta: float, kla: float,
-        do_eq: float, leak_l_s: float, feed_g_s: float,
-    ) -> None:  # fmt: skip
-        """RK4 over the step (``n_sub`` equal sub-steps) with every input held; update the state.
-
-        Balances of biomass, glucose and product (g), DO (%), broth and jacket temperature,
-        pH and volume; ``cons`` and ``harv`` integrate the glucose consumed and harvested.
-        """
-        (ks, ko, ms, km, kp, inv_ki, kop, inv_yxs, inv_yps, a_xo, a_mo, a_po, kd, kh, _, h_o2, rho_cp,
-         inv_mj, g_x, g_p) = self._k  # fmt: skip
-        m_x, m_s, m_p, do, temp, tj, ph, vol = (
-            self._m_x, self._m_s, self._m_p, self._do, self._temp, self._tj, self._ph, self._vol,
-        )  # fmt: skip
-        h = dt / n_sub
-        h2 = 0.5 * h
-        h6 = h / 6.0
-        cons = harv = 0.0
-        for _ in range(n_sub):
-            a_x = a_s = a_p = a_d = a_t = a_j = a_h = a_c = a_hv = 0.0
-            k_x = k_s = k_p = k_d = k_t = k_j = k_h = 0.0
-            for hc, w in ((0.0, 1.0), (h2, 2.0), (h2, 2.0), (h, 1.0)):
-                yx = m_x + hc * k_x
-                ys = m_s + hc * k_s
-                yp = m_p + hc * k_p
-                yd = do + hc * k_d
-                yt = temp + hc * k_t
-                yj = tj + hc * k_j
-                vs = vol + hc * dvol
-                iv = 1.0 / vs
-                xx = yx * iv
-                ss = ys * iv if ys > 0.0 else 0.0
-                dd = yd if yd > 0.0 else 0.0
-                fs = ss / (ks + ss)
-                fo = dd / (ko + dd)
-                mu = mu0 * fs * fo
-                mm = ms * ss / (km + ss) * fo
-                qp = qp0 * ss / (kp + ss + ss * ss * inv_ki) * dd / (kop + dd)
-                upt = (mu * inv_yxs + mm + qp * inv_yps) * yx
-                our = (mu * a_xo + mm * a_mo + qp * a_po) * xx
-                k_x = (mu - kd) * yx - out_l_s * xx
-                k_s = feed_g_s - upt - out_l_s * ss
-                k_p = qp * yx - kh * yp - out_l_s * yp * iv
-                k_d = kla * (do_eq - yd) - our * k_do
-                q_rj = ua * (yt - yj)
-                k_t = (our * vs * h_o2 + c0 - c1 * yt - q_rj) / (rho_cp * vs)
-                k_j = (q_rj + j0 - j1 * yj) * inv_mj
-                k_h = (fb_mmol_s - (g_x * mu + g_p * qp) * yx) * inv_beta * iv
-                a_x += w * k_x
-                a_s += w * k_s
-                a_p += w * k_p
-                a_d += w * k_d
-                a_t += w * k_t
-                a_j += w * k_j
-                a_h += w * k_h
-                a_c += w * upt
-                a_hv += w * out_l_s * ss
-            m_x += h6 * a_x
-            m_s += h6 * a_s
-            m_p += h6 * a_p
-            do += h6 * a_d
-            temp += h6 * a_t
-            tj += h6 * a_j
-            ph += h6 * a_h
-            vol += h * dvol
-            cons += h6 * a_c
-            harv += h6 * a_hv
-        if leak_l_s:  # split the glucose that left between harvest and leak (constant rates)
-            leaked = harv * (leak_l_s / out_l_s)
-            harv -= leaked
-            self._leak_g += leaked
-            self._leak_tot += leak_l_s * dt
-        self._m_x, self._m_s, self._m_p, self._tj = m_x, m_s, m_p, tj
-        self._do = do if do > 0.0 else 0.0
-        self._temp = temp
-        self._ph = min(max(ph, 0.0), 14.0)
-        self._vol = vol
-        self._cons += cons
-        self._harv += harv
 
     def _pat_scan(self) -> None:
         v = self._vol
@@ -1137,27 +900,115 @@ class Bioreactor(FaultHookDefaults):
         every = int(record_every)
         n_steps = round(duration_s / dt)
         n_rows = n_steps // every
-        buf = array("d")
-        # Packing a row to native doubles and appending the bytes is ~4x faster than
-        # array.extend(tuple), which converts item by item; the stored values are the same.
-        step, raw, append, pack = self.step, self._raw, buf.frombytes, _RAW_ROW.pack
+        mat = np.zeros((n_rows, len(RAW_FIELDS)))
+        kernel = self._batch_kernel()
+        if kernel is not None:
+            self._run_compiled(kernel, n_steps, dt, every, mat, progress)
+        else:
+            self._run_stepped(n_steps, dt, every, mat, progress)
+        return {"time_s": mat[:, _R["t_s"]].copy(), **self._tags(mat)}
+
+    def _run_stepped(
+        self, n_steps: int, dt: float, every: int, mat: np.ndarray, progress: Callable[[int, int], None] | None
+    ) -> None:
+        """:meth:`simulate`'s rows by :meth:`step` and :meth:`_raw` (any fault may act)."""
+        n_rows = len(mat)
         chunk = max(1, n_rows // 100)
+        step, raw = self.step, self._raw
         for row in range(n_rows):
             for _ in range(every):
                 step(dt)
-            append(pack(*raw()))
+            mat[row] = raw()
             if progress is not None and (row + 1) % chunk == 0:
                 progress((row + 1) * every, n_steps)
         for _ in range(n_steps - n_rows * every):
             step(dt)
         if progress is not None:
             progress(n_steps, n_steps)
-        mat = (
-            np.frombuffer(buf, dtype=float).reshape(n_rows, len(RAW_FIELDS))
-            if n_rows
-            else np.zeros((0, len(RAW_FIELDS)))
-        )
-        return {"time_s": mat[:, _R["t_s"]].copy(), **self._tags(mat)}
+
+    def _batch_kernel(self) -> Callable[..., Any] | None:
+        """The compiled :func:`models.bioreactor_core.run_steps`, when it gives what :meth:`step` would.
+
+        ``None`` while an actuator or sensor fault is set (their hooks act inside the step, in
+        Python), or without Numba.
+        """
+        if self.actuators.active() or self.feedback.active:
+            return None
+        try:
+            from models import jit, pid
+        except ImportError:  # pragma: no cover - numba is a dependency
+            return None
+        try:
+            return jit.compiled(
+                core.run_steps,
+                helpers=(
+                    pid.pid_step, core.cardinal_temperature, core.cardinal_ph, core.o2_saturation_mmol_l,
+                    core.offgas_o2, core.segment_volume, core.recipe_volume, core.recipe_step_index, core.constants,
+                    core.kla_per_s, core.integrate, core.advance, core._pid_row,
+                ),
+                modules=(core, pid),
+            )  # fmt: skip
+        except ImportError:  # pragma: no cover - numba missing: the stepped path
+            return None
+
+    def _run_compiled(
+        self, kernel: Callable[..., Any], n_steps: int, dt: float, every: int, mat: np.ndarray,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:  # fmt: skip
+        """:meth:`simulate`'s rows by the compiled loop, handing over to the analyser at each scan.
+
+        The loop writes every field but the analyser's; those are constant between scans and
+        filled here, row ranges at a time. The result equals :meth:`_run_stepped`'s.
+        """
+        if self._recipe_rows is None:
+            self._recipe_rows = self._recipe.as_array()
+        dist = self._dist_step = self.disturbances.snapshot()
+        pid = np.array([self.pids[loop].as_row() for loop in LOOPS])
+        e = np.array(
+            [
+                float(self._feed_auto), self._feed_manual, self._feed_cmd, self._feed_l_h, self._base_l_h,
+                self._evap_l_h, self._harvest_l_h, self._jv_pos, self._bp_pos, self._agit_cmd, self._aer,
+                self._pres, dist["fouling.kla"], dist["fouling.jacket"], dist["heater_failure"], dist["leak"],
+                dist["feed_concentration"], dist["contamination"],
+            ]
+        )  # fmt: skip
+        pat, raman = self.pat, dist["raman_out_of_calibration"]
+        state, done, filled = self._state(), 0, 0
+        report = max(1, n_steps // 100)
+        while done < n_steps:
+            before = done
+            done, state = kernel(self._c, state, pid, e, self._recipe_rows, n_steps, dt, every, done,
+                                 pat.next_scan_s, mat, _CORE_COLS)  # fmt: skip
+            rows = done // every
+            if state[0] >= pat.next_scan_s:  # the scan of the step just taken, as step() makes it
+                scan_row = done % every == 0
+                mat[filled : rows - scan_row, _PAT_COLS] = self._pat_values()
+                v = state[8]
+                pat.measure(state[2] / v, state[3] / v, state[1] / v, state[5], raman)
+                if scan_row:
+                    mat[rows - 1, _PAT_COLS] = self._pat_values()
+            else:
+                mat[filled:rows, _PAT_COLS] = self._pat_values()
+            filled = rows
+            if progress is not None and done // report > before // report:
+                progress(done, n_steps)
+        # Back into the unit: the state, the controllers, the flows and the actuators' positions.
+        self._set_state(state)
+        for loop, row in zip(LOOPS, pid, strict=True):
+            self.pids[loop].load_row(row)
+        (self._feed_cmd, self._feed_l_h, self._base_l_h, self._evap_l_h, self._harvest_l_h, self._jv_pos,
+         self._bp_pos, self._agit_cmd) = (float(v) for v in e[2:10])  # fmt: skip
+        self._feed_vol_key = None
+        if done:
+            for name, value in zip(self.ACTUATORS, (self._jv_pos, self._bp_pos, self._agit_cmd, self._feed_l_h),
+                                   strict=True):  # fmt: skip
+                self.actuators(name, value)  # no fault is set: records the position
+        if progress is not None:
+            progress(n_steps, n_steps)
+
+    def _pat_values(self) -> tuple[float, ...]:
+        """The analyser's fields of the raw record (:data:`_PAT_COLS`), as :meth:`_raw` has them."""
+        return (self.pat.glucose, self.pat.titre, *self.pat.outputs)
 
     # -- Unit protocol: tags ---------------------------------------------------------------------
     def tag_specs(self) -> list[TagSpec]:
@@ -1468,18 +1319,9 @@ class Bioreactor(FaultHookDefaults):
         )
 
 
-def _offgas_o2(gas_mmol_s: float, our_mmol_s: float, rq: float) -> float:
-    """O₂ mole fraction of the dry off-gas from an inert balance."""
-    dry_out = gas_mmol_s + (rq - 1.0) * our_mmol_s
-    if dry_out <= 0.0:
-        return 0.0
-    y = (_Y_O2_AIR * gas_mmol_s - our_mmol_s) / dry_out
-    return y if y > 0.0 else 0.0
-
-
 def _cardinal_t_array(t: np.ndarray, t_min: float, t_opt: float, t_max: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        num = (t - t_max) * (t - t_min) ** 2
+        num = (t - t_max) * ((t - t_min) * (t - t_min))
         den = (t_opt - t_min) * ((t_opt - t_min) * (t - t_opt) - (t_opt - t_max) * (t_opt + t_min - 2.0 * t))
         return np.where((t > t_min) & (t < t_max), num / den, 0.0)
 
@@ -1487,7 +1329,7 @@ def _cardinal_t_array(t: np.ndarray, t_min: float, t_opt: float, t_max: float) -
 def _cardinal_ph_array(ph: np.ndarray, ph_min: float, ph_opt: float, ph_max: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         a = (ph - ph_min) * (ph - ph_max)
-        return np.where((ph > ph_min) & (ph < ph_max), a / (a - (ph - ph_opt) ** 2), 0.0)
+        return np.where((ph > ph_min) & (ph < ph_max), a / (a - (ph - ph_opt) * (ph - ph_opt)), 0.0)
 
 
 def _kla_array(
@@ -1497,10 +1339,10 @@ def _kla_array(
     p = br.params
     n = n_rpm / 60.0
     d = p.impeller_diameter_m
-    p0 = br._power_k * n**3 * d**5
+    p0 = br._power_k * (n * n * n) * (d * d * d * d * d)
     q_gas = aer / 60000.0 * (_P_ATM_BAR / (_P_ATM_BAR + p_g)) * (temp + 273.15) / 273.15
     with np.errstate(divide="ignore", invalid="ignore"):
-        fl = np.where(n > 0, q_gas / (n * d**3), 0.0)
+        fl = np.where(n > 0, q_gas / (n * (d * d * d)), 0.0)
     ratio = np.where(fl < 0.035, 1.0 - 12.6 * fl, 0.62 - 1.85 * fl)
     pg = np.where(n > 0, p0 * np.maximum(ratio, 0.1), 0.0)
     vs = q_gas / br._area_m2

@@ -28,6 +28,57 @@ from typing import Any
 from models.params import check_fields
 
 
+def pid_step(
+    kp: float, ki: float, kd: float, out_min: float, out_max: float, filter_s: float, setpoint: float, auto: bool,
+    output: float, integral: float, last_pv: float, has_last: bool, d_term: float, init_next: bool, pv: float,
+    dt: float,
+) -> tuple[float, float, float, float, bool]:  # fmt: skip
+    """One update of :class:`Pid` on a good measurement, as a function of plain values.
+
+    Returns ``(output, integral, last_pv, d_term, init_next)``. :meth:`Pid.update` calls it,
+    and so does the bioreactor's compiled batch loop (:mod:`models.bioreactor_core`): floats
+    and branches only.
+
+    >>> pid_step(2.0, 0.5, 0.0, 0.0, 100.0, 0.0, 10.0, True, 0.0, 0.0, 0.0, False, 0.0, False, 8.0, 1.0)
+    (5.0, 1.0, 8.0, 0.0, False)
+    """
+    if not auto:  # manual: the output holds; the derivative restarts from this measurement
+        return output, integral, pv, 0.0, init_next
+    error = setpoint - pv
+    p_term = kp * error
+    if init_next or not has_last:
+        d = 0.0
+    else:
+        d_raw = -kd * (pv - last_pv) / dt
+        if filter_s > 0.0:
+            alpha = dt / (filter_s + dt)
+            d = d_term + alpha * (d_raw - d_term)
+        else:
+            d = d_raw
+    if init_next:
+        # Bumpless: the integral absorbs the difference to the current output.
+        integral = output - p_term
+    step = ki * error * dt
+    candidate = integral + step
+    # Conditional integration: integrate at most up to the point where the output reaches the
+    # limit the error pushes towards, never further (and never backwards).
+    if step > 0.0:
+        room = out_max - p_term - d
+        if candidate > room:
+            candidate = max(integral, room)
+    elif step < 0.0:
+        room = out_min - p_term - d
+        if candidate < room:
+            candidate = min(integral, room)
+    # Clamp to the limits (as min(max(out, out_min), out_max), without two calls per update).
+    out = p_term + candidate + d
+    if out_min > out:
+        out = out_min
+    if out_max < out:
+        out = out_max
+    return out, candidate, pv, d, False
+
+
 @dataclass(frozen=True)
 class PidTuning:
     """Tuning and limits of a :class:`Pid` (parallel form).
@@ -196,52 +247,36 @@ class Pid:
             if self._auto:  # back on a good PV: the integral absorbs the held output
                 self._init_on_next_update = True
             return self._output
-        if not self._auto:
-            self._last_pv = pv
-            self._d_term = 0.0
-            return self._output
         t = self.tuning
-        error = self.setpoint - pv
-        p_term = t.kp * error
-        if self._init_on_next_update or self._last_pv is None:
-            d_term = 0.0
-        else:
-            d_raw = -t.kd * (pv - self._last_pv) / dt
-            if t.derivative_filter_s > 0.0:
-                alpha = dt / (t.derivative_filter_s + dt)
-                d_term = self._d_term + alpha * (d_raw - self._d_term)
-            else:
-                d_term = d_raw
-        if self._init_on_next_update:
-            # Bumpless: the integral absorbs the difference to the current output.
-            self._integral = self._output - p_term
-            self._init_on_next_update = False
-        integral = self._integral
-        step = t.ki * error * dt
-        candidate = integral + step
-        # Conditional integration: integrate at most up to the point where the output
-        # reaches the limit the error pushes towards, never further (and never backwards).
-        if step > 0.0:
-            room = t.out_max - p_term - d_term
-            if candidate > room:
-                candidate = max(integral, room)
-        elif step < 0.0:
-            room = t.out_min - p_term - d_term
-            if candidate < room:
-                candidate = min(integral, room)
-        self._integral = candidate
-        self._d_term = d_term
-        self._last_pv = pv
-        # Clamp to the limits (as min(max(out, out_min), out_max), without two calls per update).
-        out = p_term + candidate + d_term
-        if t.out_min > out:
-            out = t.out_min
-        if t.out_max < out:
-            out = t.out_max
+        last = self._last_pv
+        out, self._integral, self._last_pv, self._d_term, self._init_on_next_update = pid_step(
+            t.kp, t.ki, t.kd, t.out_min, t.out_max, t.derivative_filter_s, self.setpoint, self._auto,
+            self._output, self._integral, 0.0 if last is None else last, last is not None, self._d_term,
+            self._init_on_next_update, pv, dt,
+        )  # fmt: skip
         self._output = out
         return out
 
     # -- persistence -----------------------------------------------------------------------
+    def as_row(self) -> tuple[float, ...]:
+        """Tuning and state as the floats of :func:`pid_step` (a compiled loop's controller row).
+
+        >>> Pid(PidTuning(kp=2.0), setpoint=10.0).as_row()
+        (2.0, 0.0, 0.0, 0.0, 100.0, 0.0, 10.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        """
+        t, last = self.tuning, self._last_pv
+        return (
+            t.kp, t.ki, t.kd, t.out_min, t.out_max, t.derivative_filter_s, self.setpoint, float(self._auto),
+            self._output, self._integral, 0.0 if last is None else last, float(last is not None), self._d_term,
+            float(self._init_on_next_update),
+        )  # fmt: skip
+
+    def load_row(self, row: Any) -> None:
+        """Take back the state of a row made by :meth:`as_row` and advanced by :func:`pid_step`."""
+        self._output, self._integral, self._d_term = float(row[8]), float(row[9]), float(row[12])
+        self._last_pv = float(row[10]) if row[11] > 0.5 else None
+        self._init_on_next_update = bool(row[13] > 0.5)
+
     def snapshot(self) -> dict[str, Any]:
         """Whole controller state (tuning included) as plain JSON-able data."""
         return {
