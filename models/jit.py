@@ -15,8 +15,6 @@ fraction of a second.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -24,30 +22,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from models.build_cache import cache_root, source_digest
+
 _LOCK = threading.Lock()
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-
-def cache_root() -> Path:
-    """Where gmp-twin keeps what it can rebuild (``GMP_TWIN_CACHE_DIR``, else the XDG cache)."""
-    explicit = os.environ.get("GMP_TWIN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gmp-twin"
-
-
-def source_digest(modules: Iterable[ModuleType]) -> str:
-    """A short digest of the source files of ``modules`` (the cache's key).
-
-    >>> import models.pid
-    >>> len(source_digest([models.pid]))
-    16
-    """
-    h = hashlib.sha256()
-    for module in modules:
-        h.update(Path(inspect.getfile(module)).read_bytes())
-    return h.hexdigest()[:16]
 
 
 def compiled(
