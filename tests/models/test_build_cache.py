@@ -5,6 +5,7 @@ Real forks and real files in a temporary cache directory.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import subprocess
@@ -70,10 +71,15 @@ def test_a_damaged_or_foreign_file_is_rebuilt(cache: Path) -> None:
 
 def test_another_key_or_source_builds_afresh(cache: Path) -> None:
     calls: list[str] = []
+
+    def make(key: str) -> str:
+        calls.append(key)
+        return key
+
     for key in ("a", "b", "a"):
-        build_cache.load_or_build("demo", key, [models.pid], ["numpy"], lambda key=key: calls.append(key) or key)
+        build_cache.load_or_build("demo", key, [models.pid], ["numpy"], functools.partial(make, key))
     assert calls == ["a", "b"]
-    build_cache.load_or_build("demo", "a", [models.pid, build_cache], ["numpy"], lambda: calls.append("c") or "c")
+    build_cache.load_or_build("demo", "a", [models.pid, build_cache], ["numpy"], lambda: make("c"))
     assert calls == ["a", "b", "c"]
 
 
