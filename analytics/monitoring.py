@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from analytics.detectors import DetectorPoint, DetectorsFile, LiveDetector, build_detector
 from analytics.monitoring_alarms import AlarmNotFoundError, AlarmStateError, DetectorAlarms, iso
 from analytics.monitoring_oee import OeeTracker, find_machines
-from config_schema.tagmap import TagMap
+from config_schema.tagmap import TagMap, sources_by_unit
 from historian.base import Historian, Point
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class MonitoringService:
             self._units.setdefault(unit, []).append(tag)
         # The source each unit's tag map writes: a twin in shadow beside a kit writes the same
         # unit's tags as `sim` while the kit's are `plc`; read only the monitored one.
-        self._sources: dict[str, str] = {tm.unit: tm.source for tm in tagmaps}
+        self._sources = sources_by_unit(tagmaps)
         start = time.time_ns() if start_ns is None else start_ns
         self._cursor: dict[tuple[str, str], int] = dict.fromkeys(self._routes, start)
         self._pending: dict[str, list[tuple[int, str, float]]] = {u: [] for u in self._units}
@@ -202,7 +202,7 @@ class MonitoringService:
                     stop_ns,
                     max_points=MAX_POINTS,
                     site=self.site,
-                    source=self._sources.get(unit),
+                    source=self._sources.get((self.site, unit)),
                 )
                 fetched[unit] = {
                     tag: [(s.time_ns, s.value, bool(s.status & _BAD_STATUS)) for s in samples]

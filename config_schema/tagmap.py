@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -319,6 +320,25 @@ class TagMap(_Strict):
 
     def by_name(self) -> dict[str, TagEntry]:
         return {t.name: t for t in self.tags}
+
+
+def sources_by_unit(tagmaps: Iterable[TagMap]) -> dict[tuple[str, str], str]:
+    """The source (``plc`` or ``sim``) of each ``(site, unit)``'s values, from its tag map(s).
+
+    A twin run in shadow beside a kit writes the kit unit's tags as ``sim`` while the kit's
+    are ``plc``; a unit with both is read as ``plc``, the plant.
+
+    >>> level = TagEntry(name="level", node="ns=3;s=level")
+    >>> kit = TagMap(endpoint="opc.tcp://k:4840", site="s", unit="u", source="plc", namespace_uri="urn:x", tags=[level])
+    >>> twin = kit.model_copy(update={"source": "sim"})
+    >>> sources_by_unit([kit, twin]), sources_by_unit([twin])
+    ({('s', 'u'): 'plc'}, {('s', 'u'): 'sim'})
+    """
+    out: dict[tuple[str, str], str] = {}
+    for tm in tagmaps:
+        if out.get((tm.site, tm.unit)) != "plc":
+            out[(tm.site, tm.unit)] = tm.source
+    return out
 
 
 def load_tagmap(path: str | Path) -> TagMap:

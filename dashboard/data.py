@@ -19,7 +19,7 @@ Two loops may be involved:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from historian.base import Historian, RangeResult, Sample, SeriesKey
@@ -40,6 +40,11 @@ class HistorianGateway:
         How long a page waits for one query.
     plant_loop : asyncio.AbstractEventLoop, optional
         The loop of the process's services (default: ``loop``).
+    sources : Mapping[tuple[str, str], str], optional
+        The source of each ``(site, unit)``'s values (:func:`config_schema.tagmap.sources_by_unit`): what
+        :meth:`latest` and :meth:`range` read of that unit when not told. A twin run in shadow
+        beside a kit writes the kit's tags as ``sim`` too; without this a page would show
+        whichever of the two came last. A unit not in it is read from every source.
     """
 
     def __init__(
@@ -48,11 +53,13 @@ class HistorianGateway:
         loop: asyncio.AbstractEventLoop,
         timeout_s: float = 5.0,
         plant_loop: asyncio.AbstractEventLoop | None = None,
+        sources: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.historian = historian
         self.loop = loop
         self.timeout_s = timeout_s
         self.plant_loop = plant_loop if plant_loop is not None else loop
+        self.sources = dict(sources or {})
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=self.timeout_s)
@@ -62,7 +69,8 @@ class HistorianGateway:
         return asyncio.run_coroutine_threadsafe(coro, self.plant_loop).result(timeout=timeout_s)
 
     def latest(self, site: str | None, unit: str | None, source: str | None = None) -> dict[str, Sample]:
-        """Latest sample per tag name of one unit (of one ``source`` when given)."""
+        """Latest sample per tag name of one unit (of ``source``, else of the unit's :attr:`sources`)."""
+        source = source if source is not None else self.sources.get((site or "", unit or ""))
         result: dict[SeriesKey, Sample] = self._call(self.historian.latest(site=site, unit=unit, source=source))
         return {key.tag: sample for key, sample in result.items()}
 
@@ -80,6 +88,8 @@ class HistorianGateway:
         max_points: int,
         source: str | None = None,
     ) -> RangeResult:
+        """Values of ``tags`` of one unit (of ``source``, else of the unit's :attr:`sources`)."""
+        source = source if source is not None else self.sources.get((site, unit))
         return self._call(
             self.historian.query_range(
                 unit, list(tags), start_ns, stop_ns, max_points=max_points, site=site, source=source

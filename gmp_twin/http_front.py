@@ -36,6 +36,7 @@ from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from starlette.routing import Match
 
+from config_schema.tagmap import sources_by_unit
 from dashboard.app import create_dash
 from dashboard.context import DashContext
 from dashboard.data import HistorianGateway
@@ -141,7 +142,9 @@ async def _front(
 ) -> None:
     """On the front's loop: the pages' historian client, the Dash app and uvicorn, until it exits."""
     async with open_historian(settings.historian) as historian:
-        gateway = HistorianGateway(historian, asyncio.get_running_loop(), plant_loop=plant_loop)
+        gateway = HistorianGateway(
+            historian, asyncio.get_running_loop(), plant_loop=plant_loop, sources=sources_by_unit(services.tagmaps)
+        )
         ctx = DashContext(services, gateway, zone=ZoneInfo(settings.timezone), default_lang=settings.lang)
         dash = cast(ASGIApp, WSGIMiddleware(create_dash(ctx).server))
         config = uvicorn.Config(
