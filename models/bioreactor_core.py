@@ -138,14 +138,7 @@ def recipe_volume(starts: Any, r0: Any, r1: Any, cum: Any, t_s: float) -> float:
     if t_s <= 0.0:
         return 0.0
     n = len(r0)
-    lo, hi = 0, n + 1  # bisect_right over starts
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if t_s < starts[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    i = lo - 1
+    i = recipe_step_index(starts, t_s)
     if i >= n:
         return float(cum[n])
     return segment_volume(cum[i], r0[i], r1[i], starts[i], starts[i + 1], t_s)
