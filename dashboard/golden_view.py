@@ -273,7 +273,9 @@ def _status(model: GoldenModel, det: Any, ctx: DashContext, last: Any, lang: str
         elif det.status == "monitoring":
             state = t("golden_state_ok", lang)
         else:
-            state = t("golden_state_idle", lang, status=det.status)
+            cfg = det.config
+            state = t(f"golden_idle.{det.idle or 'unusable'}", lang, status=det.status, unit=cfg.unit,
+                      path=cfg.model_path.as_posix())  # fmt: skip
         cls = "golden-live golden-alarm" if alarm.get("active") else "golden-live"
         children.append(html.P(t("golden_status_live", lang, name=det.config.name, state=state, rule=rule),
                                className=cls))  # fmt: skip

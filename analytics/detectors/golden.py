@@ -125,9 +125,15 @@ class GoldenDetector(LiveDetector[GoldenConfig]):
 
     golden: GoldenModel | None = None
     scorer: GoldenScorer | None = None
+    #: Why the detector is not scoring, as a label key the pages translate (``golden_idle.<key>``):
+    #: ``no_model`` (not built yet), ``unusable`` (the file's error is :attr:`status`),
+    #: ``waiting`` (before the batch's active phase), ``beyond`` (past the golden batch's end);
+    #: ``""`` while it scores.
+    idle: str = ""
 
     def __post_init__(self) -> None:
         self.load_error: str | None = None
+        self.idle = "" if self.config.model_path.is_file() else "no_model"
         try:
             self.golden = GoldenModel.load(self.config.model_path)
             if self.golden.unit != self.config.unit:
@@ -153,6 +159,7 @@ class GoldenDetector(LiveDetector[GoldenConfig]):
     def _start_monitoring(self, reference: list[Any]) -> None:
         if self.golden is None:
             self.status = self.load_error or "no golden model"
+            self.idle = self.idle or "unusable"
             return
         m = self.golden
         self.scorer = GoldenScorer(m, self.config.consecutive, tuple(_TO_SCORER[r] for r in self.config.rules))
@@ -179,14 +186,14 @@ class GoldenDetector(LiveDetector[GoldenConfig]):
         self._last_clock = clock
         maturity = values[m.maturity]
         if not (m.is_active(values) and math.isfinite(maturity) and m.covers(maturity)):
-            self.status = (
-                "waiting for the batch's active phase" if not m.is_active(values) else "beyond the golden batch"
-            )
+            waiting = not m.is_active(values)
+            self.status = "waiting for the batch's active phase" if waiting else "beyond the golden batch"
+            self.idle = "waiting" if waiting else "beyond"
             return self._idle_point(time_ns, maturity)
         counts = self.counting.last_counts
         n = np.array([counts.get(v, 1) for v in m.variables], dtype=float)
         score = scorer.update(maturity, np.array([values[v] for v in m.variables]), n)
-        self.status = "monitoring"
+        self.status, self.idle = "monitoring", ""
         self._t2 = score.t2
         rules = tuple(_FROM_SCORER[r] for r in score.rules)
         contributions = None

@@ -170,6 +170,7 @@ def test_the_golden_detector_starts_again_with_each_batch_and_scores_only_its_ac
     scored = len(det.scorer.trace)
     assert 0 < scored < len(first["clock"])  # the last hour (phase 2) is not scored
     assert det.status.startswith("waiting") or det.status.startswith("beyond")
+    assert det.idle in ("waiting", "beyond")  # the key the pages translate
     # A second batch: the clock goes back to zero and the scorer starts again.
     feed(det, batch(51, phase=True), t0_ns=len(first["clock"]) * 600 * SEC)
     assert det.batches == 1 and abs(len(det.scorer.trace) - scored) <= 1 and det.scorer.trace[0][0] < 0.2
@@ -178,10 +179,11 @@ def test_the_golden_detector_starts_again_with_each_batch_and_scores_only_its_ac
 def test_a_missing_or_foreign_model_leaves_the_detector_idle_with_the_fix_in_its_status(tmp_path: Path) -> None:
     det = GoldenDetector(GoldenConfig(name="g", unit="u", method="golden", model=str(tmp_path / "none.npz")))
     assert det.config.watched == [] and det.scorer is None
-    assert "gmp-twin golden build" in det.status
+    assert "gmp-twin golden build" in det.status and det.idle == "no_model"
     path = model_of(4).save(tmp_path / "u.npz")
     det = GoldenDetector(GoldenConfig(name="g", unit="other", method="golden", model=str(path)))
     assert det.scorer is None and "golden batch of 'u', not of 'other'" in det.status
+    assert det.idle == "unusable"
     default = GoldenConfig(name="g", unit="bioreactor-1", method="golden")
     assert default.model_path.as_posix() == "data/golden/bioreactor-1.npz" and default.sample_s == 0.0
 

@@ -64,6 +64,24 @@ def test_the_envelope_figure_marks_the_windows_outside_and_the_score_figure_the_
     assert score_figure(m, [], [], "fr").layout.annotations[0].text == "Pas encore de données"
 
 
+def test_an_idle_golden_detector_says_why_in_the_pages_language(dryer_model: Path, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from analytics.detectors.golden import GoldenConfig, GoldenDetector
+    from dashboard.golden_view import _status
+
+    ctx = SimpleNamespace(services=SimpleNamespace(monitoring=None))  # no monitoring service: no alarm view
+    m = GoldenModel.load(dryer_model)
+    missing = GoldenDetector(GoldenConfig(name="g", unit="dryer-1", method="golden", model=str(tmp_path / "d.npz")))
+    fr = " ".join(str(p.children) for p in _status(m, missing, ctx, None, "fr"))  # type: ignore[arg-type]
+    assert "pas encore de modèle de lot de référence" in fr and "gmp-twin golden build --unit dryer-1" in fr, fr
+    waiting = GoldenDetector(GoldenConfig(name="g", unit="dryer-1", method="golden", model=str(dryer_model)))
+    waiting.idle, waiting.status = "waiting", "waiting for the batch's active phase"
+    fr = " ".join(str(p.children) for p in _status(m, waiting, ctx, None, "fr"))  # type: ignore[arg-type]
+    en = " ".join(str(p.children) for p in _status(m, waiting, ctx, None, "en"))  # type: ignore[arg-type]
+    assert "en attente de la phase active du lot" in fr and "waiting for the batch's active phase" in en
+
+
 def test_the_current_batch_starts_where_the_clock_went_back_and_the_telling_variables_are_shown(
     dryer_model: Path,
 ) -> None:
