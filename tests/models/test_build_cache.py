@@ -98,3 +98,11 @@ def test_an_analyser_scans_with_a_cached_calibration(cache: Path) -> None:
     b = PatAnalyser(PatParams(), seed=1)
     b.measure(1.0, 2.0, 20.0, 25.0)
     assert a.outputs == b.outputs and a.glucose == b.glucose
+
+
+def test_models_warm_fills_both_caches(cache: Path) -> None:
+    env = {**os.environ, "GMP_TWIN_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-m", "models.warm"], env=env, capture_output=True, text=True, check=True)
+    assert "caches ready" in done.stdout
+    assert list((cache / "pat-calibration").glob("*.pickle"))
+    assert any((cache / "numba").rglob("*.nbi")), "no compiled loop in the cache"  # Numba's index file
