@@ -155,7 +155,10 @@ def run_one(spec: RunSpec) -> dict[str, float]:
     n_max = max(1, round(duration / dt))
     fast = getattr(unit, "simulate", None)
     if doe.end_when is None and callable(fast):
-        traj = fast(n_max * dt, dt_s=dt, record_every=1)
+        every = max(1, round(doe.record_s / dt))
+        while n_max % every:  # the last row is the batch's end, where the responses are read
+            every -= 1
+        traj = fast(n_max * dt, dt_s=dt, record_every=every)
     else:
         traj = _stepped(unit, dt, n_max, doe.end_when)
     ended = 1.0
