@@ -45,7 +45,7 @@ UNMEASURED: dict[str, frozenset[str]] = {
         "glucose_harvested_total", "leak_total", "glucose_leaked_total",
     }),
     "fluid_bed_dryer": frozenset({"product_lod", "water_evaporated", "evaporation_rate"}),
-    "autoclave": frozenset({"air_partial_pressure"}),
+    "autoclave": frozenset({"air_partial_pressure", "f0_true"}),
     "mps_pa": frozenset({
         "tank101_level", "tank101_volume", "tank102_volume", "tank102_temperature", "drain_flow", "overflow_flow",
         "total_water",

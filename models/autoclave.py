@@ -16,6 +16,9 @@ Model (states: air and steam partial pressures, chamber and load temperatures)
 * The load (probe in the coldest item) lags behind: ``dT_load/dt = (T_chamber − T_load)/τ_load``.
 * F0 on the **load** temperature: ``F0 = Σ 10^((T_load − 121.1)/10)·Δt`` in minutes
   (z = 10 K), integrated by the trapezoidal rule over every sub-step from cycle start to end.
+  ``f0`` is the controller's, on what the load probe shows (it logs it and passes the cycle
+  on it); ``f0_true`` is what the load received. A probe reading 2 K high makes ``f0`` about
+  1.6 times ``f0_true``: the cycle passes while the load is under-sterilised.
 * Integration: classic RK4, sub-steps of at most :data:`MAX_SUBSTEP_S`; phase logic and the
   steam-valve PID (on the chamber temperature, setpoint hold temperature + control offset)
   run at each sub-step start, on what the probes show (``feedback``: the drain probe for the
@@ -28,8 +31,8 @@ Phases (``phase`` tag)
 ``pulse_high_bar``), 2 heat-up (until the load reaches the hold temperature), 3 sterilisation
 hold (``hold_time``), 4 exhaust (to ``exhaust_end_bar``), 5 drying (vacuum for ``drying_time``,
 then air admission to atmospheric), 6 complete, 7 aborted (after an abort: steam off, exhaust).
-``cycle_ok`` = 1 at the end of a cycle whose load never fell below the hold temperature during
-the hold and whose F0 reached ``f0_required_min``.
+``cycle_ok`` = 1 at the end of a cycle whose load probe never fell below the hold temperature
+during the hold and whose F0 (the controller's) reached ``f0_required_min``.
 
 Faults (:mod:`models.disturbances`)
 -----------------------------------
@@ -242,7 +245,10 @@ class Autoclave(FaultHookDefaults):
         self._p_steam = 0.0
         self._t_ch = p.wall_temperature_c
         self._t_load = p.load_initial_temperature_c
+        # F0 as the controller computes it, from the load probe (what it logs and judges the
+        # cycle on), and as the load received it: they part when the probe is wrong.
         self._f0 = F0Integrator(self._t_load)
+        self._f0_true = F0Integrator(self._t_load)
         self._phase = Phase.IDLE
         self._phase_t = 0.0
         self._pulse = 0
@@ -276,7 +282,8 @@ class Autoclave(FaultHookDefaults):
     def _start_cycle(self) -> None:
         p = self._params
         self._t_load = p.load_initial_temperature_c  # a new (cold) load
-        self._f0.reset(self._t_load)
+        self._f0.reset(self.feedback("load_temperature", self._t_load))
+        self._f0_true.reset(self._t_load)
         self._pulse = 0
         self._injecting = False
         self._hold_min_load = math.inf
@@ -393,10 +400,13 @@ class Autoclave(FaultHookDefaults):
             self._t += h
             self._phase_t += h
             running = Phase.PREVACUUM <= self._phase <= Phase.DRYING
-            if running:
-                self._f0.add(self._t_load, h)
-            if self._phase == Phase.HOLD:
-                self._hold_min_load = min(self._hold_min_load, self._t_load)
+            if running:  # (the hold is part of the cycle)
+                # The controller's F0 and hold check use the load probe's reading.
+                probe = self.feedback("load_temperature", self._t_load) if self.feedback.active else self._t_load
+                self._f0.add(probe, h)
+                self._f0_true.add(self._t_load, h)
+                if self._phase == Phase.HOLD:
+                    self._hold_min_load = min(self._hold_min_load, probe)
 
     # -- Unit protocol: tags -------------------------------------------------------------------
     def tag_specs(self) -> list[TagSpec]:
@@ -414,8 +424,10 @@ class Autoclave(FaultHookDefaults):
             _spec("chamber_pressure", "Chamber pressure", "bar abs", 0, 4, "measurement", noise_sd=0.003),
             _spec("load_temperature", "Load temperature (probe in the coldest item)", "°C", 0, 150, "measurement",
                   noise_sd=0.1, **band),
-            _spec("f0", "F0 on the load temperature since cycle start (z = 10 K, 121.1 °C)", "min", 0, 1000,
-                  "state"),
+            _spec("f0", "F0 since cycle start, as the controller computes it from the load probe (z = 10 K, "
+                  "121.1 °C)", "min", 0, 1000, "state"),
+            _spec("f0_true", "F0 the load actually received (its true temperature; no instrument shows it)", "min",
+                  0, 1000, "state"),
             _spec("phase", "0 idle, 1 pre-vacuum, 2 heat-up, 3 hold, 4 exhaust, 5 drying, 6 complete, 7 aborted",
                   "", 0, 7, "state", states={int(ph): f"state.autoclave.{ph.name.lower()}" for ph in Phase}),
             _spec("vacuum_pulse", "Vacuum pulses done in this cycle", "", 0, 10, "state"),
@@ -427,7 +439,8 @@ class Autoclave(FaultHookDefaults):
             _spec("steam_valve", "Steam valve opening (effective position)", "%", 0, 100, "state"),
             _spec("steam_valve_cmd", "Steam valve command (controller output, or the sequencer in the pulses)", "%",
                   0, 100, "state"),
-            _spec("cycle_ok", "1 = last cycle reached F0 and held the load at temperature", "", 0, 1, "state",
+            _spec("cycle_ok", "1 = the controller passed the last cycle: F0 reached and the load probe held at "
+                  "temperature", "", 0, 1, "state",
                   states={0: "state.fail", 1: "state.pass"}),
             _spec("cycles_completed", "Cycles completed", "", 0, 1e9, "state"),
         ]  # fmt: skip
@@ -452,6 +465,7 @@ class Autoclave(FaultHookDefaults):
             "chamber_pressure": pressure,
             "load_temperature": self._t_load,
             "f0": self._f0.value,
+            "f0_true": self._f0_true.value,
             "phase": float(self._phase),
             "vacuum_pulse": float(self._pulse),
             "phase_time": self._phase_t / 60.0,
@@ -506,7 +520,8 @@ class Autoclave(FaultHookDefaults):
             "unit_type": self.unit_type, "version": 1, "params": self._params.to_dict(),
             "recipe": self.recipe.to_dict(), "pid": self.pid.snapshot(), "t_s": self._t,
             "x": [self._p_air, self._p_steam, self._t_ch, self._t_load],
-            "f0": [self._f0.seconds, self._f0._rate], "phase": int(self._phase), "phase_t": self._phase_t,
+            "f0": [self._f0.seconds, self._f0._rate], "f0_true": [self._f0_true.seconds, self._f0_true._rate],
+            "phase": int(self._phase), "phase_t": self._phase_t,
             "pulse": self._pulse, "injecting": self._injecting, "valves": list(self._valves),
             "hold_min_load": None if math.isinf(self._hold_min_load) else self._hold_min_load,
             "cycle_ok": self._cycle_ok, "cycles": self._cycles, "steam_cmd": self._steam_cmd,
@@ -524,6 +539,8 @@ class Autoclave(FaultHookDefaults):
         self._t = float(snap["t_s"])
         self._p_air, self._p_steam, self._t_ch, self._t_load = (float(v) for v in snap["x"])
         self._f0.seconds, self._f0._rate = (float(v) for v in snap["f0"])
+        # Older snapshots: no probe fault could have parted the two.
+        self._f0_true.seconds, self._f0_true._rate = (float(v) for v in snap.get("f0_true", snap["f0"]))
         self._phase, self._phase_t = Phase(int(snap["phase"])), float(snap["phase_t"])
         self._pulse, self._injecting = int(snap["pulse"]), bool(snap["injecting"])
         self._valves = [float(v) for v in snap["valves"]]

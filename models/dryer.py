@@ -19,7 +19,9 @@ Model (states: moisture, product and inlet-air temperatures, air flow, water eva
 * Inlet air heater: ``τ·dT_in/dt = T_room − T_in + P_max·u/(ṁ·c_s)`` with a PID on the inlet
   temperature (``inlet_temperature_*`` tags; the ``Pid`` of :mod:`models.pid`) that regulates on
   what the inlet-air probe shows (``feedback``: a probe reading 5 K low makes the air 5 K too
-  hot); interlocked off below ``min_air_flow_m3_h``. Fan: first-order lag to the flow setpoint.
+  hot); interlocked off below ``min_air_flow_m3_h`` as the flow transmitter shows it (a
+  transmitter reading high keeps the heater on in too little air; a failed one trips it). Fan:
+  first-order lag to the flow setpoint.
 * Psychrometrics and the saturation curve: :mod:`models.steam` (IAPWS-IF97).
 * Integration: classic RK4, sub-steps of at most :data:`MAX_SUBSTEP_S`.
 
@@ -234,8 +236,9 @@ class FluidBedDryer(FaultHookDefaults):
         if seed is not None:
             p = replace(p, seed=seed)
         # The NIR prediction decides the end-point; the model publishes what it predicted. The
-        # heater loop regulates on what the inlet-air probe shows (published as it truly is).
-        feedback = {"nir_lod": True, "inlet_air_temperature": False}
+        # heater loop regulates on what the inlet-air probe shows, and the heater's low-flow
+        # interlock trips on what the flow transmitter shows (both published as they truly are).
+        feedback = {"nir_lod": True, "inlet_air_temperature": False, "air_flow": False}
         declare_fault_hooks(self, self.DISTURBANCES, self.ACTUATORS, feedback=feedback)
         self._set_params(p)
         self._rng = np.random.default_rng(p.seed)
@@ -344,10 +347,17 @@ class FluidBedDryer(FaultHookDefaults):
         q_loss = p.heat_loss_w_k * (t_p - p.room_temperature_c) / 1000.0
         d_tp = (q_air - rate * latent_heat_kj_kg(t_p) - q_loss) / c_bed
         m_min = p.min_air_flow_m3_h * AIR_DENSITY_KG_M3 / 3600.0
-        heat = self._heater_kw * u if flow >= p.min_air_flow_m3_h else 0.0
+        heat = self._heater_kw * u if self._heater_enabled(flow) else 0.0
         d_tin = (p.room_temperature_c - t_in + heat / (max(m_air, m_min) * self._cs)) / p.heater_time_constant_s
         d_flow = (self._air_path * flow_sp - flow) / p.fan_time_constant_s
         return -rate / p.dry_solids_kg, d_tp, d_tin, d_flow, rate
+
+    def _heater_enabled(self, flow: float) -> bool:
+        """The low-flow interlock, on what the flow transmitter shows; a failed one trips it (fail-safe)."""
+        fb = self.feedback
+        if not fb.active:
+            return flow >= self._params.min_air_flow_m3_h
+        return not fb.failed("air_flow") and fb("air_flow", flow) >= self._params.min_air_flow_m3_h
 
     def step(self, dt_s: float) -> None:
         """Advance by ``dt_s`` simulated seconds: controller, RK4 sub-steps, NIR scans, end-point."""
@@ -468,7 +478,7 @@ class FluidBedDryer(FaultHookDefaults):
         if held:  # a faulted actuator stays where the hooks left it
             heater_pos = self._position("heater", heater_pos, held)
             fan_pos = self._position("fan", fan_pos, held)
-        heat = self._heater_kw * heater_pos / 100.0 if self._flow >= p.min_air_flow_m3_h else 0.0
+        heat = self._heater_kw * heater_pos / 100.0 if self._heater_enabled(self._flow) else 0.0
         return {
             "inlet_air_temperature": self._t_in,
             "inlet_temperature_sp": self.pid.setpoint,

@@ -196,3 +196,25 @@ def test_snapshot_keeps_the_faults_and_old_snapshots_have_none() -> None:
     c.restore(old)
     assert c.disturbances.active() == {} and c.actuators.active() == {}
     assert c.read()["steam_valve_cmd"] == c.read()["steam_valve"]
+
+
+def test_a_load_probe_reading_high_passes_a_cycle_whose_load_was_under_sterilised() -> None:
+    """The controller computes F0 and judges the cycle on the load probe; ``f0_true`` is what the load got."""
+
+    def cycle(bias: float) -> dict[str, float]:
+        ac = Autoclave(AutoclaveParams(autostart=True, f0_required_min=40.0))
+        if bias:
+            ac.feedback.set("load_temperature", offset=bias)
+        for _ in range(3 * 3600):
+            ac.step(1.0)
+            if ac.read()["phase"] == Phase.COMPLETE:
+                break
+        return ac.read()
+
+    clean, high = cycle(0.0), cycle(2.0)
+    assert clean["phase"] == high["phase"] == Phase.COMPLETE
+    assert clean["f0"] == clean["f0_true"] < 40.0 and clean["cycle_ok"] == 0.0  # an honest fail
+    # 2 K high: the probe's lethality is 10^(2/10) = 1.585 times the load's, the cycle passes.
+    assert high["f0"] / high["f0_true"] == pytest.approx(10**0.2, rel=0.01)
+    assert high["f0"] >= 40.0 and high["cycle_ok"] == 1.0
+    assert high["f0_true"] < clean["f0_true"]  # the hold started early, on the probe: less real lethality

@@ -78,6 +78,23 @@ def test_clogged_filter_cuts_the_air_flow_and_trips_the_heater_interlock() -> No
     assert r["inlet_air_temperature"] == pytest.approx(65.0, abs=1.0)
 
 
+def test_the_low_flow_interlock_trips_on_what_the_flow_transmitter_shows() -> None:
+    d = drying()
+    d.feedback.set("air_flow", offset=100.0)  # the transmitter reads 100 m³/h high
+    d.disturbances.set("fouling.filter", 0.9)
+    r = run(d, 120)
+    # 30 m³/h of real air, 130 shown: the interlock holds, the heater keeps heating too little air.
+    assert r["air_flow"] < 50.0 and r["heater_power"] > 0.0
+    assert r["inlet_air_temperature"] > 65.0
+    d.feedback.set("air_flow", held=300.0, failed=True)  # a failed transmitter: fail-safe, heater off
+    d.disturbances.reset()
+    r = run(d, 60)
+    assert r["air_flow"] == pytest.approx(300.0, abs=5.0) and r["heater_power"] == 0.0
+    d.feedback.clear()
+    r = run(d, 60)
+    assert r["heater_power"] > 0.0
+
+
 def test_feed_concentration_changes_the_next_batch_only() -> None:
     d = FluidBedDryer(ONE_BATCH)
     run(d, 60)
