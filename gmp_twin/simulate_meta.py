@@ -68,7 +68,7 @@ PLANT_KNOWN: dict[str, frozenset[str]] = {
     }),
     "autoclave": frozenset({
         "f0", "phase", "vacuum_pulse", "phase_time", "hold_remaining", "theoretical_temperature", "steam_valve",
-        "steam_valve_cmd", "cycle_ok", "cycles_completed",
+        "steam_valve_cmd", "cycle_ok", "cycles_completed", "abort_reason",
     }),
     "mps_pa": frozenset({
         "P101_speed", "P101_loop", "V102_position", "V106_position", "E104_on", "E104_power", "E104_interlock",

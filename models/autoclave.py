@@ -54,7 +54,11 @@ Faults (:mod:`models.disturbances`)
   sequencer, in the pulses) asks.
 
 Commands: ``cycle_cmd`` = 1 starts a cycle (from idle, complete or aborted; a new cold load
-is put in), 2 aborts a running one. The recipe tags (``hold_temperature_sp``,
+is put in), 2 aborts a running one. A step that waits too long aborts the cycle by itself, as
+a sterilizer's controller does rather than wait for ever (``abort_reason`` says which): half a
+vacuum pulse longer than ``pulse_timeout_min`` (a pressure transmitter reading high never sees
+the vacuum reached), a heat-up longer than ``heatup_timeout_min``, an exhaust or the drying's
+final air admission longer than ``exhaust_timeout_min``. The recipe tags (``hold_temperature_sp``,
 ``hold_time_sp``, ``vacuum_pulses_sp``, ``drying_time_sp``) are locked while a cycle runs.
 
 Examples
@@ -103,6 +107,17 @@ class Phase(IntEnum):
     ABORTED = 7
 
 
+class AbortReason(IntEnum):
+    """Why the last cycle was aborted (``abort_reason``): by the operator, or a step's time-out."""
+
+    NONE = 0
+    OPERATOR = 1
+    VACUUM_TIMEOUT = 2
+    HEATUP_TIMEOUT = 3
+    EXHAUST_TIMEOUT = 4
+    AIR_TIMEOUT = 5
+
+
 @dataclass(frozen=True)
 class AutoclaveParams(Params):
     """Parameters of :class:`Autoclave`; units in the field names. Values *assumed* for a
@@ -141,6 +156,11 @@ class AutoclaveParams(Params):
     pulse_high_bar: float = 1.0
     #: End of exhaust, and drying vacuum.
     exhaust_end_bar: float = 1.1
+    #: Step time-outs: half a vacuum pulse (evacuate or inject; about 1.5 min nominal), the heat-up
+    #: (about 15 min), the exhaust or the final air admission (about 5 min). Longer aborts the cycle.
+    pulse_timeout_min: float = 10.0
+    heatup_timeout_min: float = 60.0
+    exhaust_timeout_min: float = 30.0
     #: Chamber temperature setpoint = hold temperature + this (centre of EN 285's 0/+3 K band).
     control_offset_c: float = 1.5
     steam_tuning: PidTuning = field(default_factory=lambda: PidTuning(kp=10.0, ki=0.2))
@@ -251,6 +271,8 @@ class Autoclave(FaultHookDefaults):
         self._f0_true = F0Integrator(self._t_load)
         self._phase = Phase.IDLE
         self._phase_t = 0.0
+        self._wait_t = 0.0  # in the current half pulse (pre-vacuum)
+        self._abort_reason = AbortReason.NONE
         self._pulse = 0
         self._injecting = False
         self._valves = [0.0, 0.0, 0.0, 0.0]  # steam, vacuum, exhaust, air (effective openings)
@@ -288,12 +310,18 @@ class Autoclave(FaultHookDefaults):
         self._injecting = False
         self._hold_min_load = math.inf
         self._cycle_ok = 0.0
+        self._abort_reason = AbortReason.NONE
         self.pid = Pid(p.steam_tuning, setpoint=self.recipe.hold_temperature_c + p.control_offset_c)
         self._enter(Phase.PREVACUUM if self.recipe.vacuum_pulses > 0 else Phase.HEATUP)
 
     def _enter(self, phase: Phase) -> None:
         self._phase = phase
-        self._phase_t = 0.0
+        self._phase_t = self._wait_t = 0.0
+
+    def _abort(self, reason: AbortReason) -> None:
+        self._abort_reason = reason
+        self._cycle_ok = 0.0
+        self._enter(Phase.ABORTED)
 
     def _sequence(self, h: float) -> None:
         """Phase transitions and valve positions at the start of a sub-step of ``h`` seconds."""
@@ -308,19 +336,27 @@ class Autoclave(FaultHookDefaults):
         if ph == Phase.PREVACUUM:
             if self._injecting and pressure >= p.pulse_high_bar:
                 self._injecting = False
+                self._wait_t = 0.0
             elif not self._injecting and pressure <= p.pulse_low_bar:
                 self._pulse += 1
+                self._wait_t = 0.0
                 if self._pulse >= r.vacuum_pulses:
                     self._enter(Phase.HEATUP)
                 else:
                     self._injecting = True
+            elif self._wait_t >= 60.0 * p.pulse_timeout_min - 1e-9:
+                self._abort(AbortReason.VACUUM_TIMEOUT)
         elif ph == Phase.HEATUP and self.feedback("load_temperature", self._t_load) >= r.hold_temperature_c:
             self._enter(Phase.HOLD)
+        elif ph == Phase.HEATUP and self._phase_t >= 60.0 * p.heatup_timeout_min - 1e-9:
+            self._abort(AbortReason.HEATUP_TIMEOUT)
         elif ph == Phase.HOLD and self._phase_t >= 60.0 * r.hold_time_min - 1e-9:
             self._enter(Phase.EXHAUST)
         elif ph in (Phase.EXHAUST, Phase.ABORTED) and pressure <= p.exhaust_end_bar and self._phase_t > 0.0:
             if ph == Phase.EXHAUST:
                 self._enter(Phase.DRYING)
+        elif ph == Phase.EXHAUST and self._phase_t >= 60.0 * p.exhaust_timeout_min - 1e-9:
+            self._abort(AbortReason.EXHAUST_TIMEOUT)
         elif (
             ph == Phase.DRYING
             and pressure >= p.atmospheric_pressure_bar - 0.01
@@ -330,6 +366,8 @@ class Autoclave(FaultHookDefaults):
             self._cycles += 1
             f0_ok = self._f0.value >= p.f0_required_min - 1e-9
             self._cycle_ok = float(f0_ok and self._hold_min_load >= r.hold_temperature_c - 1e-9)
+        elif ph == Phase.DRYING and self._phase_t >= 60.0 * (r.drying_time_min + p.exhaust_timeout_min) - 1e-9:
+            self._abort(AbortReason.AIR_TIMEOUT)
         elif ph == Phase.COMPLETE and p.autostart and p.repeat_interval_min > 0.0:
             if self._phase_t >= 60.0 * p.repeat_interval_min - 1e-9:
                 self._start_cycle()
@@ -399,6 +437,7 @@ class Autoclave(FaultHookDefaults):
             self._t_load = x3 + h6 * (a3 + 2 * (b3 + c3) + d3)
             self._t += h
             self._phase_t += h
+            self._wait_t += h
             running = Phase.PREVACUUM <= self._phase <= Phase.DRYING
             if running:  # (the hold is part of the cycle)
                 # The controller's F0 and hold check use the load probe's reading.
@@ -443,6 +482,9 @@ class Autoclave(FaultHookDefaults):
                   "temperature", "", 0, 1, "state",
                   states={0: "state.fail", 1: "state.pass"}),
             _spec("cycles_completed", "Cycles completed", "", 0, 1e9, "state"),
+            _spec("abort_reason", "Why the last cycle was aborted: 0 not aborted, 1 operator, 2 vacuum pulse "
+                  "time-out, 3 heat-up time-out, 4 exhaust time-out, 5 air admission time-out", "", 0, 5, "state",
+                  states={int(a): f"state.autoclave_abort.{a.name.lower()}" for a in AbortReason}),
         ]  # fmt: skip
         for tag, fname in _RECIPE_TAGS.items():
             _, lo, hi, unit = next(r for r in RECIPE_LIMITS if r[0] == fname)
@@ -476,6 +518,7 @@ class Autoclave(FaultHookDefaults):
             "steam_valve_cmd": self._steam_cmd,
             "cycle_ok": self._cycle_ok,
             "cycles_completed": float(self._cycles),
+            "abort_reason": float(self._abort_reason),
             "hold_temperature_sp": r.hold_temperature_c,
             "hold_time_sp": r.hold_time_min,
             "vacuum_pulses_sp": float(r.vacuum_pulses),
@@ -500,8 +543,7 @@ class Autoclave(FaultHookDefaults):
             elif v == 2.0:
                 if not running:
                     raise ValueError(f"cycle_cmd abort: no cycle is running (phase {self._phase.name.lower()})")
-                self._cycle_ok = 0.0
-                self._enter(Phase.ABORTED)
+                self._abort(AbortReason.OPERATOR)
             elif v != 0.0:
                 raise ValueError(f"cycle_cmd = {value!r}: allowed 0, 1 start, 2 abort")
             return
@@ -521,7 +563,8 @@ class Autoclave(FaultHookDefaults):
             "recipe": self.recipe.to_dict(), "pid": self.pid.snapshot(), "t_s": self._t,
             "x": [self._p_air, self._p_steam, self._t_ch, self._t_load],
             "f0": [self._f0.seconds, self._f0._rate], "f0_true": [self._f0_true.seconds, self._f0_true._rate],
-            "phase": int(self._phase), "phase_t": self._phase_t,
+            "phase": int(self._phase), "phase_t": self._phase_t, "wait_t": self._wait_t,
+            "abort_reason": int(self._abort_reason),
             "pulse": self._pulse, "injecting": self._injecting, "valves": list(self._valves),
             "hold_min_load": None if math.isinf(self._hold_min_load) else self._hold_min_load,
             "cycle_ok": self._cycle_ok, "cycles": self._cycles, "steam_cmd": self._steam_cmd,
@@ -542,6 +585,9 @@ class Autoclave(FaultHookDefaults):
         # Older snapshots: no probe fault could have parted the two.
         self._f0_true.seconds, self._f0_true._rate = (float(v) for v in snap.get("f0_true", snap["f0"]))
         self._phase, self._phase_t = Phase(int(snap["phase"])), float(snap["phase_t"])
+        # Older snapshots: no time-outs, so the half pulse started with the phase.
+        self._wait_t = float(snap.get("wait_t", self._phase_t))
+        self._abort_reason = AbortReason(int(snap.get("abort_reason", 0)))
         self._pulse, self._injecting = int(snap["pulse"]), bool(snap["injecting"])
         self._valves = [float(v) for v in snap["valves"]]
         hm = snap["hold_min_load"]
@@ -564,6 +610,7 @@ class Autoclave(FaultHookDefaults):
 __all__ = [
     "F0_REFERENCE_C",
     "MAX_SUBSTEP_S",
+    "AbortReason",
     "Autoclave",
     "AutoclaveParams",
     "AutoclaveRecipe",

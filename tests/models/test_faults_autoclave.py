@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from models.autoclave import Autoclave, AutoclaveParams, Phase
+from models.autoclave import AbortReason, Autoclave, AutoclaveParams, Phase
 from models.steam import saturation_temperature_c
 
 
@@ -218,3 +218,43 @@ def test_a_load_probe_reading_high_passes_a_cycle_whose_load_was_under_sterilise
     assert high["f0"] / high["f0_true"] == pytest.approx(10**0.2, rel=0.01)
     assert high["f0"] >= 40.0 and high["cycle_ok"] == 1.0
     assert high["f0_true"] < clean["f0_true"]  # the hold started early, on the probe: less real lethality
+
+
+def test_a_pressure_transmitter_reading_high_aborts_the_vacuum_pulse_on_its_time_out() -> None:
+    """It never sees the vacuum reached: the controller gives up after pulse_timeout_min, it does not hang."""
+    ac = Autoclave(AutoclaveParams(autostart=True, pulse_timeout_min=5.0))
+    ac.feedback.set("chamber_pressure", offset=0.2)
+    seen = []
+    for _ in range(20 * 60):
+        ac.step(1.0)
+        seen.append(ac.read())
+    aborted = [i for i, r in enumerate(seen) if r["phase"] == Phase.ABORTED]
+    assert aborted, "the cycle should have aborted"
+    assert 5 * 60 <= aborted[0] <= 5 * 60 + 2  # the first evacuation never ends: aborted at 5 min
+    last = seen[-1]
+    assert last["abort_reason"] == AbortReason.VACUUM_TIMEOUT and last["cycle_ok"] == 0.0
+    ac.feedback.clear()
+    ac.write("cycle_cmd", 1)  # a new cycle clears the reason
+    assert ac.read()["abort_reason"] == AbortReason.NONE
+    ac.write("cycle_cmd", 2)
+    assert ac.read()["abort_reason"] == AbortReason.OPERATOR and ac.read()["phase"] == Phase.ABORTED
+
+
+def test_a_load_probe_reading_low_aborts_the_heat_up_on_its_time_out() -> None:
+    ac = Autoclave(AutoclaveParams(autostart=True, heatup_timeout_min=30.0))
+    ac.feedback.set("load_temperature", offset=-5.0)  # never reads the hold temperature
+    for _ in range(60 * 60):
+        ac.step(1.0)
+        if ac.read()["phase"] == Phase.ABORTED:
+            break
+    r = ac.read()
+    assert r["phase"] == Phase.ABORTED and r["abort_reason"] == AbortReason.HEATUP_TIMEOUT
+
+
+def test_a_nominal_cycle_ends_without_an_abort_reason() -> None:
+    ac = Autoclave(AutoclaveParams(autostart=True))
+    for _ in range(3 * 3600):
+        ac.step(1.0)
+        if ac.read()["phase"] == Phase.COMPLETE:
+            break
+    assert ac.read()["phase"] == Phase.COMPLETE and ac.read()["abort_reason"] == AbortReason.NONE
