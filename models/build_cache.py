@@ -35,7 +35,12 @@ def cache_root() -> Path:
     explicit = os.environ.get("GMP_TWIN_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory (a service account): the temporary folder
+            base = tempfile.gettempdir()
     return Path(base) / "gmp-twin"
 
 
