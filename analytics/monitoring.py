@@ -113,6 +113,7 @@ class MonitoringService:
         self.site = site if site is not None else (tagmaps[0].site if tagmaps else "")
         self.poll_s = poll_s
         self._lock = threading.RLock()
+        self._history_size = history_size
         self.detectors: dict[str, LiveDetector[Any]] = {
             d.name: build_detector(d, history_size) for d in self.config.detectors
         }
@@ -131,7 +132,24 @@ class MonitoringService:
                 stop_reasons=m.stop_reasons,
             )
             self._oee_tags[(m.unit, m.machine)] = m.tags
-        # Which (unit, tag) feeds which detectors / trackers.
+        # The source each unit's tag map writes: a twin in shadow beside a kit writes the same
+        # unit's tags as `sim` while the kit's are `plc`; read only the monitored one.
+        self._sources = sources_by_unit(tagmaps)
+        start = time.time_ns() if start_ns is None else start_ns
+        self._cursor: dict[tuple[str, str], int] = {}
+        self._pending: dict[str, list[tuple[int, str, float]]] = {}
+        self._route(start)
+        self._drift_last_ns: dict[str, int] = {}
+        self._drift_alarm: dict[str, bool] = {}
+        self._oee_last_ns: dict[tuple[str, str], int] = {}
+        self.last_data_ns = start
+        self.polls = 0
+        self.samples = 0
+        self.points_written = 0
+        self.last_error: str | None = None
+
+    def _route(self, start_ns: int) -> None:
+        """Which (unit, tag) feeds which detectors and trackers; a new (unit, tag) is read from ``start_ns``."""
         self._routes: dict[tuple[str, str], list[LiveDetector[Any] | OeeTracker]] = {}
         for det in self.detectors.values():
             for tag in det.config.watched:
@@ -142,20 +160,26 @@ class MonitoringService:
         self._units: dict[str, list[str]] = {}
         for unit, tag in self._routes:
             self._units.setdefault(unit, []).append(tag)
-        # The source each unit's tag map writes: a twin in shadow beside a kit writes the same
-        # unit's tags as `sim` while the kit's are `plc`; read only the monitored one.
-        self._sources = sources_by_unit(tagmaps)
-        start = time.time_ns() if start_ns is None else start_ns
-        self._cursor: dict[tuple[str, str], int] = dict.fromkeys(self._routes, start)
-        self._pending: dict[str, list[tuple[int, str, float]]] = {u: [] for u in self._units}
-        self._drift_last_ns: dict[str, int] = {}
-        self._drift_alarm: dict[str, bool] = {}
-        self._oee_last_ns: dict[tuple[str, str], int] = {}
-        self.last_data_ns = start
-        self.polls = 0
-        self.samples = 0
-        self.points_written = 0
-        self.last_error: str | None = None
+        for key in self._routes:
+            self._cursor.setdefault(key, start_ns)
+        for unit in self._units:
+            self._pending.setdefault(unit, [])
+
+    def refresh_detectors(self) -> list[str]:
+        """Build again the detectors whose inputs changed on disk; return their names.
+
+        A golden model built (or rebuilt) with ``gmp-twin golden build`` while the twin runs is
+        picked up at the next poll, without a restart: the detector starts from the model, and
+        the tags it newly reads are read from the newest data the service has seen.
+        """
+        changed = [name for name, det in self.detectors.items() if det.stale()]
+        if changed:
+            with self._lock:
+                for name in changed:
+                    self.detectors[name] = build_detector(self.detectors[name].config, self._history_size)
+                    log.info("monitoring: detector %s built again (%s)", name, self.detectors[name].status)
+                self._route(self.last_data_ns)
+        return changed
 
     # -- running -----------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, phase_s: float = 0.0) -> None:
@@ -188,6 +212,7 @@ class MonitoringService:
         A historian error is logged and kept in :attr:`last_error`; the cursors do not move,
         so the same samples are read again at the next poll.
         """
+        self.refresh_detectors()
         if not self._units:
             return 0
         fetched: dict[str, dict[str, list[tuple[int, float, bool]]]] = {}

@@ -120,6 +120,15 @@ class _CountingWindow(WindowMean):
         return out
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """The file's modification time and size (``None`` when it is not there)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 class GoldenDetector(LiveDetector[GoldenConfig]):
     """The running batch scored against its golden model (see the module docstring)."""
 
@@ -133,7 +142,8 @@ class GoldenDetector(LiveDetector[GoldenConfig]):
 
     def __post_init__(self) -> None:
         self.load_error: str | None = None
-        self.idle = "" if self.config.model_path.is_file() else "no_model"
+        self._model_stamp = _stamp(self.config.model_path)
+        self.idle = "" if self._model_stamp is not None else "no_model"
         try:
             self.golden = GoldenModel.load(self.config.model_path)
             if self.golden.unit != self.config.unit:
@@ -152,6 +162,10 @@ class GoldenDetector(LiveDetector[GoldenConfig]):
         self._last_clock: float | None = None
         self._last_alarm_ns: int | None = None
         self._t2 = 0.0
+
+    def stale(self) -> bool:
+        """The model file appeared, changed or went since this detector loaded it."""
+        return _stamp(self.config.model_path) != self._model_stamp
 
     def _needs_reference(self) -> bool:
         return False  # the reference is the golden model's batches

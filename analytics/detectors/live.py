@@ -155,6 +155,11 @@ class LiveDetector(Generic[C]):
         if self.phase == "monitoring":
             self._start_monitoring([])
 
+    def stale(self) -> bool:
+        """Whether something it was built from changed since (the monitoring service then builds it
+        again): a file it reads, such as a golden model built while the twin runs. ``False`` here."""
+        return False
+
     # -- subclass hooks ----------------------------------------------------------------------
     def _needs_reference(self) -> bool:
         return self.config.reference_s is not None

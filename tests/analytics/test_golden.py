@@ -201,3 +201,37 @@ def test_a_golden_entry_in_the_detectors_file(tmp_path: Path) -> None:
         load_detectors(path, {"bioreactor-1": ["ph"]})
     with pytest.raises(Exception, match="BATCH_T2"):
         parse_detector({"name": "g", "unit": "u", "method": "golden", "rules": ["T2"]})
+
+
+async def test_a_golden_model_built_while_the_twin_runs_is_picked_up_without_a_restart(tmp_path: Path) -> None:
+    """The real monitoring service on a real SQLite historian: idle without a model, then scoring."""
+    from analytics.detectors import DetectorsFile
+    from analytics.monitoring import MonitoringService
+    from historian.outbox import Outbox
+    from historian.sqlite import SqliteHistorian
+
+    path = tmp_path / "golden" / "u.npz"
+    config = DetectorsFile.model_validate(
+        {"detectors": [{"name": "g", "unit": "u", "method": "golden", "model": str(path), "sample_s": 600}]}
+    )
+    outbox = Outbox(tmp_path / "outbox.sqlite", max_rows=10_000, site="s", unit="monitoring")
+    async with SqliteHistorian(tmp_path / "h.sqlite") as historian:
+        service = MonitoringService(historian, [], config, outbox, site="s", start_ns=0)
+        assert service.detectors["g"].idle == "no_model" and service.watched() == {}
+        await service.poll_once()
+        assert service.refresh_detectors() == []  # nothing changed: nothing rebuilt
+        model_of(6).save(path)  # `gmp-twin golden build` while the twin runs
+        await service.poll_once()  # picks it up
+        det = service.detectors["g"]
+        assert det.idle == "" and det.scorer is not None
+        assert sorted(service.watched()["u"]) == ["clock", "o2", "pat", "x"]
+        rows = batch(99)
+        for i in range(len(rows["clock"])):
+            service.feed(
+                "u", {tag: [(i * 600 * SEC, float(rows[tag][i]), False)] for tag in ("clock", "x", "o2", "pat")}
+            )
+        assert len(det.scorer.trace) > 0  # the new model scores the batch
+        path.unlink()  # removed: built again, idle, saying so
+        await service.poll_once()
+        assert service.detectors["g"].idle == "no_model"
+    outbox.close()
