@@ -36,7 +36,8 @@ def test_which_sensors_feed_a_units_own_logic() -> None:
         "bioreactor": dict.fromkeys(("temperature", "ph", "do"), False),
         "filling_line": {"fill_weight": True},  # the checkweigher publishes what it weighed
         "autoclave": dict.fromkeys(("load_temperature", "chamber_temperature", "chamber_pressure"), False),
-        "fluid_bed_dryer": {"nir_lod": True, "inlet_air_temperature": False},  # the NIR: what it predicted
+        # The NIR: what it predicted; the flow transmitter feeds the heater's low-flow interlock.
+        "fluid_bed_dryer": {"nir_lod": True, "inlet_air_temperature": False, "air_flow": False},
     }
     for t in UNIT_TYPES:
         specs = {s.name: s for s in unit_class(t)().tag_specs()}
