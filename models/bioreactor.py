@@ -752,9 +752,7 @@ class Bioreactor(FaultHookDefaults):
         # Sub-expressions that depend on the parameters only, evaluated once (same operations
         # in the same order, so the results are bit-identical).
         self._c = core.constants(p)
-        self._area_m2 = math.pi * p.vessel_diameter_m**2 / 4.0
-        self._power_k = p.impeller_count * p.impeller_power_number * p.broth_density_kg_l * 1000.0
-        self._kla_min = p.kla_min_1_h / 3600.0
+        self._kla_min = self._c[core.MASS_TRANSFER][-1]
 
     # -- algebraic helpers -----------------------------------------------------------------------
     def _do_equilibrium_pct(self, p_g: float, y_o2: float) -> float:
@@ -1335,22 +1333,18 @@ def _cardinal_ph_array(ph: np.ndarray, ph_min: float, ph_opt: float, ph_max: flo
 def _kla_array(
     br: Bioreactor, n_rpm: np.ndarray, aer: np.ndarray, p_g: np.ndarray, temp: np.ndarray, vol: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :meth:`Bioreactor._kla_per_s` (same formulas)."""
-    p = br.params
+    """Vectorised :func:`models.bioreactor_core.kla_per_s` (same formulas, same constants)."""
+    power_k, d3, d5, area, kla_c, kla_pow, kla_vs, kla_min = br._c[core.MASS_TRANSFER]
     n = n_rpm / 60.0
-    d = p.impeller_diameter_m
-    p0 = br._power_k * (n * n * n) * (d * d * d * d * d)
+    p0 = power_k * (n * n * n) * d5
     q_gas = aer / 60000.0 * (_P_ATM_BAR / (_P_ATM_BAR + p_g)) * (temp + 273.15) / 273.15
     with np.errstate(divide="ignore", invalid="ignore"):
-        fl = np.where(n > 0, q_gas / (n * (d * d * d)), 0.0)
+        fl = np.where(n > 0, q_gas / (n * d3), 0.0)
     ratio = np.where(fl < 0.035, 1.0 - 12.6 * fl, 0.62 - 1.85 * fl)
     pg = np.where(n > 0, p0 * np.maximum(ratio, 0.1), 0.0)
-    vs = q_gas / br._area_m2
-    kla = (
-        p.kla_coefficient * p.kla_broth_factor * (pg / (vol / 1000.0)) ** p.kla_power_exponent
-        * vs**p.kla_gas_velocity_exponent
-    )  # fmt: skip
-    return np.maximum(kla, p.kla_min_1_h / 3600.0), pg
+    vs = q_gas / area
+    kla = kla_c * (pg / (vol / 1000.0)) ** kla_pow * vs**kla_vs
+    return np.maximum(kla, kla_min), pg
 
 
 class _ScalarOps:

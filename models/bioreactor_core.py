@@ -160,6 +160,11 @@ def recipe_step_index(starts: Any, t_s: float) -> int:
     return lo - 1
 
 
+#: Where the mass-transfer constants sit in :func:`constants`: impeller power factor, d³, d⁵,
+#: vessel area, kLa coefficient, its two exponents, kLa floor (1/s).
+MASS_TRANSFER = slice(44, 52)
+
+
 def constants(p: Any) -> tuple[float, ...]:
     """What :func:`advance` needs of the parameters ``p`` (a ``BioreactorParams``), per second.
 
@@ -197,6 +202,7 @@ def kla_per_s(
     c: tuple[float, ...], n_rpm: float, aer_l_min: float, p_g: float, temp: float, vol_l: float
 ) -> tuple[float, float]:
     """``(kLa [1/s], gassed power [W])`` at the given agitation, aeration and volume."""
+    # The MASS_TRANSFER constants (indices spelled out: the compiled loop reads them too).
     power_k, d3, d5, area, kla_c, kla_pow, kla_vs, kla_min = c[44], c[45], c[46], c[47], c[48], c[49], c[50], c[51]
     n = n_rpm / 60.0
     p0 = power_k * (n * n * n) * d5
@@ -464,6 +470,7 @@ def run_steps(
 __all__ = [
     "EXTRAS",
     "LEAK_MIN_VOLUME_L",
+    "MASS_TRANSFER",
     "MAX_SUBSTEP_S",
     "PID_FIELDS",
     "RK4_STABLE_H_LAMBDA",
